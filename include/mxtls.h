@@ -1,0 +1,237 @@
+/* mxtls.h - can a sender deliver to this mail domain over TLS, and trust it?
+ *
+ * Usage, offline (what `mxtls verify` does):
+ *
+ *     mxtls_ctx *ctx = mxtls_ctx_new();
+ *     mxtls_ctx_set_ca_file(ctx, "/etc/ssl/certs/ca-certificates.crt");
+ *     mxtls_evidence *ev = mxtls_evidence_new();
+ *     mxtls_evidence_set_domain(ctx, ev, "example.com");
+ *     mxtls_evidence_add_mx(ctx, ev, "mx1.example.com");
+ *     mxtls_evidence_set_chain_pem(ctx, ev, pem, pem_len, "chain.pem");
+ *     mxtls_result *r = mxtls_evaluate(ctx, ev, MXTLS_LEVEL_VERIFY);
+ *     if (!r) fprintf(stderr, "%s\n", mxtls_ctx_error(ctx));
+ *     else if (mxtls_result_verdict(r) == MXTLS_VERDICT_PASS) ...
+ *     mxtls_result_free(r); mxtls_evidence_free(ev); mxtls_ctx_free(ctx);
+ *
+ * Conventions:
+ * - Handles are opaque. Every `_new` has a `_free`; `_free(NULL)` is a no-op.
+ * - Functions returning mxtls_status return MXTLS_OK (0) or an error code; the
+ *   details (what, where, why) are in the context: mxtls_ctx_error(),
+ *   mxtls_ctx_error_where().
+ * - Strings returned by accessors are owned by the object they come from and live
+ *   as long as it; strings returned as `char *` are the caller's to free().
+ * - Codes and enums only ever grow; values are never renumbered.
+ * - A context is not shared between threads; use one context per thread.
+ */
+#ifndef MXTLS_H
+#define MXTLS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. */
+typedef enum mxtls_status {
+    MXTLS_OK = 0,
+    MXTLS_ERR_NOMEM = 1,   /* out of memory */
+    MXTLS_ERR_INVALID = 2, /* an argument is not acceptable (bad name, address, level) */
+    MXTLS_ERR_PARSE = 3,   /* input is malformed; where = file:line[:column] */
+    MXTLS_ERR_IO = 4,      /* a file could not be read */
+    MXTLS_ERR_LIMIT = 5,   /* input exceeds a documented limit */
+    MXTLS_ERR_CRYPTO = 6,  /* OpenSSL failed unexpectedly */
+    MXTLS_ERR_NOTFOUND = 7 /* nothing matches (e.g. no policy-map entry) */
+} mxtls_status;
+
+/* Documented limits. */
+#define MXTLS_MAX_INPUT_FILE (1024u * 1024u) /* chain and policy-map files */
+#define MXTLS_MAX_CHAIN 16                   /* certificates in a presented chain */
+#define MXTLS_MAX_NAME 253                   /* a DNS name in presentation form */
+
+/* Security levels. Postfix levels come first, in Postfix's order (weakest first);
+ * the Cisco ESA modes follow. The numeric values are stable. */
+typedef enum mxtls_level {
+    MXTLS_LEVEL_NONE = 0,
+    MXTLS_LEVEL_MAY = 1,
+    MXTLS_LEVEL_ENCRYPT = 2,
+    MXTLS_LEVEL_FINGERPRINT = 3,
+    MXTLS_LEVEL_VERIFY = 4,
+    MXTLS_LEVEL_SECURE = 5,
+    MXTLS_LEVEL_DANE = 6,
+    MXTLS_LEVEL_DANE_ONLY = 7,
+    MXTLS_LEVEL_ESA_PREFERRED = 20,
+    MXTLS_LEVEL_ESA_REQUIRED = 21,
+    MXTLS_LEVEL_ESA_PREFERRED_VERIFY = 22,
+    MXTLS_LEVEL_ESA_REQUIRED_VERIFY = 23,
+    MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED = 24,
+    MXTLS_LEVEL_INVALID = -1
+} mxtls_level;
+
+/* mxtls_level_name - "verify", "esa-required-verify", ...; NULL for unknown values */
+const char *mxtls_level_name(mxtls_level level);
+/* mxtls_level_from_name - inverse of mxtls_level_name; MXTLS_LEVEL_INVALID if unknown.
+ * Postfix's "dane-only" is also accepted as "dane_only". */
+mxtls_level mxtls_level_from_name(const char *name);
+/* mxtls_levels - the levels evaluated offline, in report order; *n receives the count */
+const mxtls_level *mxtls_levels(size_t *n);
+
+typedef enum mxtls_verdict {
+    MXTLS_VERDICT_PASS = 0,    /* the sender would deliver */
+    MXTLS_VERDICT_FAIL = 1,    /* the sender would not deliver (policy failure) */
+    MXTLS_VERDICT_TEMPFAIL = 2 /* no verdict possible now; the sender would defer */
+} mxtls_verdict;
+const char *mxtls_verdict_name(mxtls_verdict v); /* "pass", "fail", "tempfail" */
+
+typedef enum mxtls_security {
+    MXTLS_SECURITY_NONE = 0,      /* nothing would be delivered */
+    MXTLS_SECURITY_PLAINTEXT = 1, /* delivered without TLS */
+    MXTLS_SECURITY_ENCRYPTED = 2, /* TLS, peer not authenticated */
+    MXTLS_SECURITY_VERIFIED = 3,  /* TLS, peer authenticated by PKIX + names or fingerprint */
+    MXTLS_SECURITY_DANE = 4       /* TLS, peer authenticated by DNSSEC-secured TLSA */
+} mxtls_security;
+const char *mxtls_security_name(mxtls_security s);
+
+/* ---- context ---------------------------------------------------------- */
+
+typedef struct mxtls_ctx mxtls_ctx;
+
+mxtls_ctx *mxtls_ctx_new(void);
+void mxtls_ctx_free(mxtls_ctx *ctx);
+/* Last error of this context: a sentence, and where it happened ("" if nowhere). */
+const char *mxtls_ctx_error(const mxtls_ctx *ctx);
+const char *mxtls_ctx_error_where(const mxtls_ctx *ctx);
+mxtls_status mxtls_ctx_error_code(const mxtls_ctx *ctx);
+
+/* Trust store for PKIX validation. Default: OpenSSL's default paths (the system
+ * store). Setting a file or directory replaces the default. */
+mxtls_status mxtls_ctx_set_ca_file(mxtls_ctx *ctx, const char *path);
+mxtls_status mxtls_ctx_set_ca_path(mxtls_ctx *ctx, const char *dir);
+/* Validate at this time instead of now (reproducible verdicts). */
+void mxtls_ctx_set_time(mxtls_ctx *ctx, time_t when);
+
+/* ---- evidence: what was observed about one MX host -------------------- */
+
+typedef struct mxtls_evidence mxtls_evidence;
+
+mxtls_evidence *mxtls_evidence_new(void);
+void mxtls_evidence_free(mxtls_evidence *ev);
+
+/* The recipient domain (the Postfix next-hop). U-labels are converted to
+ * A-labels, case is folded, one trailing dot is removed. */
+mxtls_status mxtls_evidence_set_domain(mxtls_ctx *ctx, mxtls_evidence *ev, const char *domain);
+/* MX hostnames. The first one added is the host that presented the chain; the
+ * others are the domain's other MX hosts. With none, the domain itself is the
+ * host (RFC 5321 §5.1 implicit MX). */
+mxtls_status mxtls_evidence_add_mx(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host);
+/* Whether the MX RRset was DNSSEC-validated. */
+void mxtls_evidence_set_mx_secure(mxtls_evidence *ev, int secure);
+/* The IP address connected to (IPv4 or IPv6 text). */
+mxtls_status mxtls_evidence_set_ip(mxtls_ctx *ctx, mxtls_evidence *ev, const char *ip);
+/* A PTR name of that IP; confirmed = its A/AAAA records contain the IP. */
+mxtls_status mxtls_evidence_add_ptr(mxtls_ctx *ctx, mxtls_evidence *ev, const char *name,
+                                    int confirmed);
+/* An explicitly configured next hop (transport/route table, ESA SMTP route). */
+mxtls_status mxtls_evidence_add_route(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host);
+/* Postfix match= list ("hostname:nexthop:.example.com", separators ':' ',' ' ').
+ * For verify/secure these are name strategies or literal names; for the
+ * fingerprint level they are certificate or public-key digests. */
+mxtls_status mxtls_evidence_set_match(mxtls_ctx *ctx, mxtls_evidence *ev, const char *list);
+/* Digest used for fingerprint matching: "sha256" (default), "sha1", "md5". */
+mxtls_status mxtls_evidence_set_fingerprint_digest(mxtls_ctx *ctx, mxtls_evidence *ev,
+                                                   const char *digest);
+/* The server offered no STARTTLS (or TLS could not be established): no chain. */
+void mxtls_evidence_set_no_tls(mxtls_evidence *ev, int no_tls);
+/* The chain the server presented, PEM, leaf first. `name` labels errors
+ * ("chain.pem:12: ..."). The buffer is copied. */
+mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, const char *pem,
+                                          size_t len, const char *name);
+
+/* ---- evaluation ------------------------------------------------------- */
+
+typedef struct mxtls_result mxtls_result;
+
+/* mxtls_evaluate - the verdict of a sender at `level` given this evidence
+ *
+ * Pure: no I/O beyond reading the trust store configured in ctx. Returns a new
+ * result (caller frees with mxtls_result_free) or NULL with the error in ctx
+ * (only for errors in the evidence or the context, never for a failing peer:
+ * that is a verdict). */
+mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level);
+void mxtls_result_free(mxtls_result *r);
+
+mxtls_level mxtls_result_level(const mxtls_result *r);
+mxtls_verdict mxtls_result_verdict(const mxtls_result *r);
+mxtls_security mxtls_result_security(const mxtls_result *r);
+/* Reasons: a stable machine code ("name-mismatch") and a sentence. The first
+ * reason is the decisive one. Index out of range returns NULL. */
+size_t mxtls_result_reason_count(const mxtls_result *r);
+const char *mxtls_result_reason_code(const mxtls_result *r, size_t i);
+const char *mxtls_result_reason_message(const mxtls_result *r, size_t i);
+/* Advice for the operator of the receiving server, in sentences. */
+size_t mxtls_result_advice_count(const mxtls_result *r);
+const char *mxtls_result_advice(const mxtls_result *r, size_t i);
+/* The reference identities this level used, and the pair that matched
+ * (NULL when none did or the level checks no names). */
+size_t mxtls_result_reference_count(const mxtls_result *r);
+const char *mxtls_result_reference(const mxtls_result *r, size_t i);
+const char *mxtls_result_matched_reference(const mxtls_result *r);
+const char *mxtls_result_matched_presented(const mxtls_result *r);
+
+/* mxtls_result_json - the result as one JSON object (docs/json.md); caller frees */
+char *mxtls_result_json(const mxtls_result *r);
+/* mxtls_results_json - several results for the same evidence, as the object
+ * {"evidence":…, "levels":[…]} used by `mxtls verify` without --level; caller frees */
+char *mxtls_results_json(mxtls_result *const *rs, size_t n);
+/* mxtls_result_text - a human report; color adds ANSI colours; caller frees */
+char *mxtls_result_text(const mxtls_result *r, int color);
+/* mxtls_results_table_text - one line per level plus the shared evidence; caller frees */
+char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color);
+
+/* ---- fingerprints ----------------------------------------------------- */
+
+/* mxtls_fingerprint_pem - digest of the first certificate in a PEM buffer, or of
+ * its public key (SubjectPublicKeyInfo), in Postfix's format ("AB:CD:…").
+ * Returns a string the caller frees, or NULL with the error in ctx. */
+char *mxtls_fingerprint_pem(mxtls_ctx *ctx, const char *pem, size_t len, const char *name,
+                            const char *digest, int pubkey);
+
+/* ---- Postfix TLS policy maps (smtp_tls_policy_maps text format) -------- */
+
+typedef struct mxtls_policymap mxtls_policymap;
+typedef struct mxtls_policy_entry mxtls_policy_entry;
+
+/* mxtls_policymap_parse - parse a whole policy map
+ *
+ * `name` labels errors ("policy.map:3:17: unknown level \"verfy\""). Unknown
+ * levels or attributes, duplicate keys and malformed lines are errors. Returns
+ * a new map (caller frees) or NULL with the error in ctx. */
+mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t len,
+                                       const char *name);
+void mxtls_policymap_free(mxtls_policymap *map);
+size_t mxtls_policymap_count(const mxtls_policymap *map);
+/* mxtls_policymap_lookup - the entry a next-hop destination gets, as Postfix
+ * finds it ("example.com", "[mx.example.com]:587"); NULL when none applies.
+ * The entry is owned by the map. */
+const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
+                                                 const char *destination);
+const char *mxtls_policy_entry_key(const mxtls_policy_entry *e);   /* as written */
+size_t mxtls_policy_entry_line(const mxtls_policy_entry *e);       /* 1-based */
+mxtls_level mxtls_policy_entry_level(const mxtls_policy_entry *e);
+/* Attribute value as written, or NULL when absent: "match", "protocols",
+ * "ciphers", "exclude", "tafile", "servername", "connection_reuse". */
+const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *attr);
+
+/* ---- files ------------------------------------------------------------ */
+
+/* mxtls_read_file - read a whole file of at most `max` bytes; caller frees.
+ * Errors (missing, unreadable, too large, a directory) go into ctx. */
+char *mxtls_read_file(mxtls_ctx *ctx, const char *path, size_t max, size_t *len);
+
+const char *mxtls_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

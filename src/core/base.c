@@ -1,0 +1,179 @@
+/* base.c - error records, bounded strings and string lists */
+#include "core/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void err_clear(err_rec *e)
+{
+    if (!e)
+        return;
+    e->code = MXTLS_OK;
+    e->where[0] = '\0';
+    e->message[0] = '\0';
+}
+
+mxtls_status err_set(err_rec *e, mxtls_status code, const char *where, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    e->code = code;
+    snprintf(e->where, sizeof e->where, "%s", where ? where : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void sb_init(strbuf *b, size_t max)
+{
+    b->s = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+}
+
+void sb_free(strbuf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+void sb_reset(strbuf *b)
+{
+    b->len = 0;
+    if (b->s)
+        b->s[0] = '\0';
+}
+
+static mxtls_status sb_reserve(strbuf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return MXTLS_ERR_LIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return MXTLS_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s)
+        return MXTLS_ERR_NOMEM;
+    b->s = s;
+    b->cap = cap;
+    return MXTLS_OK;
+}
+
+mxtls_status sb_append(strbuf *b, const char *s, size_t n)
+{
+    mxtls_status st = sb_reserve(b, n);
+    if (st != MXTLS_OK)
+        return st;
+    if (n)
+        memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+    return MXTLS_OK;
+}
+
+mxtls_status sb_puts(strbuf *b, const char *s)
+{
+    return sb_append(b, s, strlen(s));
+}
+
+mxtls_status sb_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return MXTLS_ERR_INVALID;
+    mxtls_status st = sb_reserve(b, (size_t)n);
+    if (st != MXTLS_OK)
+        return st;
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return MXTLS_OK;
+}
+
+char *sb_take(strbuf *b)
+{
+    char *s = b->s;
+    if (!s)
+        s = calloc(1, 1);
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+mxtls_status strlist_addn(strlist *l, const char *s, size_t n)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return MXTLS_ERR_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *d = xstrndup(s, n);
+    if (!d)
+        return MXTLS_ERR_NOMEM;
+    l->v[l->n++] = d;
+    return MXTLS_OK;
+}
+
+mxtls_status strlist_add(strlist *l, const char *s)
+{
+    return strlist_addn(l, s, strlen(s));
+}
+
+int strlist_contains(const strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcasecmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+mxtls_status strlist_add_unique(strlist *l, const char *s)
+{
+    if (strlist_contains(l, s))
+        return MXTLS_OK;
+    return strlist_add(l, s);
+}
+
+mxtls_status strlist_copy(strlist *dst, const strlist *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        mxtls_status st = strlist_add(dst, src->v[i]);
+        if (st != MXTLS_OK)
+            return st;
+    }
+    return MXTLS_OK;
+}
+
+void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
