@@ -1,0 +1,91 @@
+/* level.c - names of levels, verdicts and security outcomes
+ *
+ * One table converts level names both ways (as Postfix's tls_level_lookup
+ * does). The Postfix levels keep Postfix's order, weakest first; code that
+ * needs "at least verify" compares within that group only. */
+#include <string.h>
+
+#include "mxtls.h"
+
+static const struct {
+    mxtls_level level;
+    const char *name;
+} level_names[] = {
+    {MXTLS_LEVEL_NONE, "none"},
+    {MXTLS_LEVEL_MAY, "may"},
+    {MXTLS_LEVEL_ENCRYPT, "encrypt"},
+    {MXTLS_LEVEL_FINGERPRINT, "fingerprint"},
+    {MXTLS_LEVEL_VERIFY, "verify"},
+    {MXTLS_LEVEL_SECURE, "secure"},
+    {MXTLS_LEVEL_DANE, "dane"},
+    {MXTLS_LEVEL_DANE_ONLY, "dane-only"},
+    {MXTLS_LEVEL_ESA_PREFERRED, "esa-preferred"},
+    {MXTLS_LEVEL_ESA_REQUIRED, "esa-required"},
+    {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, "esa-preferred-verify"},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "esa-required-verify"},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "esa-required-verify-hosted"},
+};
+
+/* The levels `mxtls verify` evaluates without --level. DANE levels join this
+ * list when TLSA evidence can be given offline. */
+static const mxtls_level offline_levels[] = {
+    MXTLS_LEVEL_NONE,
+    MXTLS_LEVEL_MAY,
+    MXTLS_LEVEL_ENCRYPT,
+    MXTLS_LEVEL_FINGERPRINT,
+    MXTLS_LEVEL_VERIFY,
+    MXTLS_LEVEL_SECURE,
+    MXTLS_LEVEL_ESA_PREFERRED,
+    MXTLS_LEVEL_ESA_REQUIRED,
+    MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
+    MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
+    MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED,
+};
+
+const char *mxtls_level_name(mxtls_level level)
+{
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+        if (level_names[i].level == level)
+            return level_names[i].name;
+    return NULL;
+}
+
+mxtls_level mxtls_level_from_name(const char *name)
+{
+    if (!name)
+        return MXTLS_LEVEL_INVALID;
+    if (strcmp(name, "dane_only") == 0)
+        return MXTLS_LEVEL_DANE_ONLY;
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+        if (strcmp(level_names[i].name, name) == 0)
+            return level_names[i].level;
+    return MXTLS_LEVEL_INVALID;
+}
+
+const mxtls_level *mxtls_levels(size_t *n)
+{
+    *n = sizeof offline_levels / sizeof offline_levels[0];
+    return offline_levels;
+}
+
+const char *mxtls_verdict_name(mxtls_verdict v)
+{
+    switch (v) {
+    case MXTLS_VERDICT_PASS: return "pass";
+    case MXTLS_VERDICT_FAIL: return "fail";
+    case MXTLS_VERDICT_TEMPFAIL: return "tempfail";
+    }
+    return "unknown";
+}
+
+const char *mxtls_security_name(mxtls_security s)
+{
+    switch (s) {
+    case MXTLS_SECURITY_NONE: return "none";
+    case MXTLS_SECURITY_PLAINTEXT: return "plaintext";
+    case MXTLS_SECURITY_ENCRYPTED: return "encrypted";
+    case MXTLS_SECURITY_VERIFIED: return "verified";
+    case MXTLS_SECURITY_DANE: return "dane";
+    }
+    return "unknown";
+}
