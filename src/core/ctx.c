@@ -19,6 +19,7 @@ void mxtls_ctx_free(mxtls_ctx *ctx)
         return;
     free(ctx->ca_file);
     free(ctx->ca_path);
+    X509_STORE_free(ctx->store);
     free(ctx);
 }
 
@@ -53,6 +54,8 @@ static mxtls_status ctx_set_path(mxtls_ctx *ctx, char **slot, const char *path, 
         return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory");
     free(*slot);
     *slot = copy;
+    X509_STORE_free(ctx->store); /* reload with the new configuration */
+    ctx->store = NULL;
     return MXTLS_OK;
 }
 

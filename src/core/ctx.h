@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "core/base.h"
 
 struct mxtls_ctx {
@@ -11,6 +13,7 @@ struct mxtls_ctx {
     char *ca_file;   /* NULL: OpenSSL default paths */
     char *ca_path;
     time_t at;       /* validation time; 0 = now */
+    X509_STORE *store; /* trust store, loaded on first use and reused */
 };
 
 #endif

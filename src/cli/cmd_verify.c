@@ -1,0 +1,269 @@
+/* cmd_verify.c - mxtls verify: verdicts for a chain given as files (offline) */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define VERIFY_MAX_REPEAT 64 /* --mx, --ptr, --route given more often is a usage error */
+
+static const char verify_help[] =
+    "usage: mxtls verify --chain FILE --domain DOMAIN [options]\n"
+    "\n"
+    "Evaluate a PEM certificate chain (leaf first) as if the MX host had presented it,\n"
+    "and print what a sender at each policy level would do, and why.\n"
+    "\n"
+    "evidence:\n"
+    "  --chain FILE           PEM chain the server presented, leaf first ('-' = stdin)\n"
+    "  --no-starttls          the server offers no STARTTLS (no chain)\n"
+    "  --domain DOMAIN        recipient domain (the next-hop)\n"
+    "  --mx HOST              MX host that presented the chain; repeat for the\n"
+    "                         domain's other MX hosts (default: the domain itself)\n"
+    "  --mx-secure            the MX lookup was DNSSEC-validated\n"
+    "  --ip ADDR              address the sender connected to\n"
+    "  --ptr NAME             a PTR name of ADDR; follow with --ptr-confirmed when\n"
+    "                         NAME's A/AAAA records contain ADDR\n"
+    "  --route HOST           explicitly configured next hop (transport table, ESA route)\n"
+    "policy:\n"
+    "  --level LEVEL          none may encrypt fingerprint verify secure esa-preferred\n"
+    "                         esa-required esa-preferred-verify esa-required-verify\n"
+    "                         esa-required-verify-hosted (default: all, as a table)\n"
+    "  --match LIST           Postfix match= list: for verify/secure names or\n"
+    "                         strategies (hostname:nexthop:dot-nexthop:.example.com);\n"
+    "                         for fingerprint digests separated by '|'\n"
+    "  --fingerprint-digest D sha256 (default), sha1 or md5\n"
+    "trust:\n"
+    "  --ca-file FILE         trust these CA certificates instead of the system store\n"
+    "  --ca-path DIR          trust this hashed CA directory instead of the system store\n"
+    "  --at TIME              validate at TIME (2026-06-01T00:00:00Z) instead of now\n"
+    "output:\n"
+    "  --json                 JSON (docs/json.md)\n"
+    "\n"
+    "exit: 0 pass (or table printed), 1 the sender would not deliver, 2 usage or\n"
+    "input error, 3 temporary failure (the sender would defer).\n";
+
+enum {
+    OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
+    OPT_PTR_CONFIRMED, OPT_ROUTE, OPT_LEVEL, OPT_MATCH, OPT_FPDIGEST, OPT_CA_FILE,
+    OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP
+};
+
+static const struct option verify_options[] = {
+    {"chain", required_argument, NULL, OPT_CHAIN},
+    {"no-starttls", no_argument, NULL, OPT_NO_STARTTLS},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"mx", required_argument, NULL, OPT_MX},
+    {"mx-secure", no_argument, NULL, OPT_MX_SECURE},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"ptr", required_argument, NULL, OPT_PTR},
+    {"ptr-confirmed", no_argument, NULL, OPT_PTR_CONFIRMED},
+    {"route", required_argument, NULL, OPT_ROUTE},
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"match", required_argument, NULL, OPT_MATCH},
+    {"fingerprint-digest", required_argument, NULL, OPT_FPDIGEST},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"ca-path", required_argument, NULL, OPT_CA_PATH},
+    {"at", required_argument, NULL, OPT_AT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+struct verify_args {
+    const char *chain, *domain, *ip, *level, *match, *fpdigest, *ca_file, *ca_path, *at;
+    const char *mx[VERIFY_MAX_REPEAT], *ptr[VERIFY_MAX_REPEAT], *route[VERIFY_MAX_REPEAT];
+    int ptr_confirmed[VERIFY_MAX_REPEAT];
+    int nmx, nptr, nroute, mx_secure, no_starttls, json;
+};
+
+/* verify_parse - options into args; returns -1 after printing a usage error */
+static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
+{
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", verify_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_CHAIN: a->chain = optarg; break;
+        case OPT_NO_STARTTLS: a->no_starttls = 1; break;
+        case OPT_DOMAIN: a->domain = optarg; break;
+        case OPT_MX_SECURE: a->mx_secure = 1; break;
+        case OPT_IP: a->ip = optarg; break;
+        case OPT_LEVEL: a->level = optarg; break;
+        case OPT_MATCH: a->match = optarg; break;
+        case OPT_FPDIGEST: a->fpdigest = optarg; break;
+        case OPT_CA_FILE: a->ca_file = optarg; break;
+        case OPT_CA_PATH: a->ca_path = optarg; break;
+        case OPT_AT: a->at = optarg; break;
+        case OPT_JSON: a->json = 1; break;
+        case OPT_HELP: *help = 1; return 0;
+        case OPT_MX:
+        case OPT_PTR:
+        case OPT_ROUTE: {
+            const char **v = c == OPT_MX ? a->mx : c == OPT_PTR ? a->ptr : a->route;
+            int *n = c == OPT_MX ? &a->nmx : c == OPT_PTR ? &a->nptr : &a->nroute;
+            if (*n >= VERIFY_MAX_REPEAT)
+                return cli_usage_error("verify", "at most %d --mx, --ptr or --route options",
+                                       VERIFY_MAX_REPEAT),
+                       -1;
+            v[(*n)++] = optarg;
+            break;
+        }
+        case OPT_PTR_CONFIRMED:
+            if (a->nptr == 0)
+                return cli_usage_error("verify", "--ptr-confirmed must follow a --ptr NAME"),
+                       -1;
+            a->ptr_confirmed[a->nptr - 1] = 1;
+            break;
+        case ':':
+            return cli_usage_error("verify", "option '%s' needs a value", argv[optind - 1]), -1;
+        default:
+            return cli_usage_error("verify", "unknown option '%s'", argv[optind - 1]), -1;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("verify", "unexpected argument '%s'", argv[optind]), -1;
+    if (!a->domain)
+        return cli_usage_error("verify", "--domain is required"), -1;
+    if (!a->chain && !a->no_starttls)
+        return cli_usage_error("verify", "--chain FILE is required (or --no-starttls)"), -1;
+    if (a->chain && a->no_starttls)
+        return cli_usage_error("verify", "--chain and --no-starttls exclude each other"), -1;
+    if (a->ca_file && a->ca_path)
+        return cli_usage_error("verify", "give --ca-file or --ca-path, not both"), -1;
+    return 0;
+}
+
+/* verify_build - context and evidence from the arguments */
+static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evidence *ev)
+{
+    if (a->ca_file && mxtls_ctx_set_ca_file(ctx, a->ca_file))
+        return -1;
+    if (a->ca_path && mxtls_ctx_set_ca_path(ctx, a->ca_path))
+        return -1;
+    if (mxtls_evidence_set_domain(ctx, ev, a->domain))
+        return -1;
+    for (int i = 0; i < a->nmx; i++)
+        if (mxtls_evidence_add_mx(ctx, ev, a->mx[i]))
+            return -1;
+    mxtls_evidence_set_mx_secure(ev, a->mx_secure);
+    if (a->ip && mxtls_evidence_set_ip(ctx, ev, a->ip))
+        return -1;
+    for (int i = 0; i < a->nptr; i++)
+        if (mxtls_evidence_add_ptr(ctx, ev, a->ptr[i], a->ptr_confirmed[i]))
+            return -1;
+    for (int i = 0; i < a->nroute; i++)
+        if (mxtls_evidence_add_route(ctx, ev, a->route[i]))
+            return -1;
+    if (a->match && mxtls_evidence_set_match(ctx, ev, a->match))
+        return -1;
+    if (a->fpdigest && mxtls_evidence_set_fingerprint_digest(ctx, ev, a->fpdigest))
+        return -1;
+    mxtls_evidence_set_no_tls(ev, a->no_starttls);
+    if (a->chain) {
+        size_t len = 0;
+        const char *path = strcmp(a->chain, "-") == 0 ? "/dev/stdin" : a->chain;
+        char *pem = mxtls_read_file(ctx, path, MXTLS_MAX_INPUT_FILE, &len);
+        if (!pem)
+            return -1;
+        mxtls_status st = mxtls_evidence_set_chain_pem(ctx, ev, pem, len, a->chain);
+        free(pem);
+        if (st)
+            return -1;
+    }
+    return 0;
+}
+
+/* verify_print - write a document and a final newline */
+static int verify_print(char *doc)
+{
+    if (!doc) {
+        fprintf(stderr, "mxtls verify: out of memory\n");
+        return EXIT_TEMP;
+    }
+    fputs(doc, stdout);
+    if (*doc && doc[strlen(doc) - 1] != '\n')
+        fputc('\n', stdout);
+    free(doc);
+    return EXIT_PASS;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    struct verify_args a = {0};
+    int help = 0;
+    if (verify_parse(argc, argv, &a, &help) != 0)
+        return EXIT_USAGE;
+    if (help) {
+        fputs(verify_help, stdout);
+        return EXIT_PASS;
+    }
+    mxtls_level level = MXTLS_LEVEL_INVALID;
+    if (a.level) {
+        level = mxtls_level_from_name(a.level);
+        if (level == MXTLS_LEVEL_INVALID)
+            return cli_usage_error("verify", "unknown level '%s'", a.level);
+        if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY)
+            return cli_usage_error("verify", "level '%s' needs TLSA records, which verify "
+                                             "does not take yet", a.level);
+        if (level == MXTLS_LEVEL_FINGERPRINT && !a.match)
+            return cli_usage_error("verify", "level fingerprint needs --match with the "
+                                             "expected fingerprint(s)");
+    }
+    time_t at = 0;
+    if (a.at && cli_parse_time(a.at, &at) != 0)
+        return cli_usage_error("verify", "--at '%s' is not a UTC time like "
+                                         "2026-06-01T00:00:00Z", a.at);
+
+    int rc = EXIT_USAGE;
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_evidence *ev = mxtls_evidence_new();
+    if (!ctx || !ev) {
+        fprintf(stderr, "mxtls verify: out of memory\n");
+        goto out;
+    }
+    if (at)
+        mxtls_ctx_set_time(ctx, at);
+    if (verify_build(&a, ctx, ev) != 0) {
+        rc = cli_ctx_error("verify", ctx);
+        goto out;
+    }
+    if (a.level) {
+        mxtls_result *r = mxtls_evaluate(ctx, ev, level);
+        if (!r) {
+            rc = cli_ctx_error("verify", ctx);
+            goto out;
+        }
+        rc = verify_print(a.json ? mxtls_result_json(r) : mxtls_result_text(r, cli_use_color(stdout)));
+        if (rc == EXIT_PASS)
+            rc = cli_exit_for_verdict(mxtls_result_verdict(r));
+        mxtls_result_free(r);
+    } else {
+        size_t n = 0;
+        const mxtls_level *levels = mxtls_levels(&n);
+        mxtls_result **rs = calloc(n, sizeof *rs);
+        if (!rs) {
+            fprintf(stderr, "mxtls verify: out of memory\n");
+            goto out;
+        }
+        size_t done = 0;
+        for (; done < n; done++) {
+            rs[done] = mxtls_evaluate(ctx, ev, levels[done]);
+            if (!rs[done])
+                break;
+        }
+        if (done < n)
+            rc = cli_ctx_error("verify", ctx);
+        else
+            rc = verify_print(a.json ? mxtls_results_json(rs, n)
+                                     : mxtls_results_table_text(rs, n, cli_use_color(stdout)));
+        for (size_t i = 0; i < done; i++)
+            mxtls_result_free(rs[i]);
+        free(rs);
+    }
+out:
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* main.c - mxtls: command dispatch, --help, --version */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"verify", cmd_verify, "verdicts for a certificate chain given as files (offline)"},
+    {"fingerprint", cmd_fingerprint, "certificate or public-key fingerprint, Postfix format"},
+    {"policy", cmd_policy, "look up or check a Postfix TLS policy map"},
+};
+
+static void main_usage(FILE *f)
+{
+    fprintf(f, "usage: mxtls COMMAND [OPTIONS] ...\n"
+               "       mxtls --help | --version\n\n"
+               "Can a sender deliver to a mail domain over TLS, and trust the certificate?\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'mxtls COMMAND --help' describes a command. Exit codes: 0 pass, 1 policy "
+               "failure,\n2 usage or input error, 3 temporary failure (docs/cli.md).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        main_usage(stdout);
+        return EXIT_PASS;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("mxtls %s\n", mxtls_version());
+        return EXIT_PASS;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        fprintf(stderr, "mxtls: unknown option '%s'\n", cmd);
+    else
+        fprintf(stderr, "mxtls: unknown command '%s'\n", cmd);
+    fprintf(stderr, "Try 'mxtls --help'.\n");
+    return EXIT_USAGE;
+}

@@ -1,0 +1,77 @@
+/* util.c - helpers shared by the commands */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "mxtls %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'mxtls %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_ctx_error(const char *cmd, const mxtls_ctx *ctx)
+{
+    const char *where = mxtls_ctx_error_where(ctx);
+    if (where && *where)
+        fprintf(stderr, "mxtls %s: %s: %s\n", cmd, where, mxtls_ctx_error(ctx));
+    else
+        fprintf(stderr, "mxtls %s: %s\n", cmd, mxtls_ctx_error(ctx));
+    return EXIT_USAGE;
+}
+
+int cli_use_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc)
+        return 0;
+    return isatty(fileno(f));
+}
+
+int cli_parse_time(const char *s, time_t *out)
+{
+    /* RFC 3339 in UTC only ("Z"): what tests and reproductions need. */
+    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) == 6 &&
+        s[n] == '\0') {
+    } else if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && s[n] == '\0') {
+        h = mi = se = 0;
+    } else {
+        return -1;
+    }
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        se > 60)
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    time_t t = timegm(&tm);
+    struct tm back;
+    if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d) /* 2026-02-31 */
+        return -1;
+    *out = t;
+    return 0;
+}
+
+int cli_exit_for_verdict(mxtls_verdict v)
+{
+    switch (v) {
+    case MXTLS_VERDICT_PASS: return EXIT_PASS;
+    case MXTLS_VERDICT_FAIL: return EXIT_POLICY;
+    case MXTLS_VERDICT_TEMPFAIL: return EXIT_TEMP;
+    }
+    return EXIT_TEMP;
+}

@@ -1,0 +1,30 @@
+/* evidence.h - what was observed about one MX host (plain record, no decisions) */
+#ifndef MXTLS_CORE_EVIDENCE_H
+#define MXTLS_CORE_EVIDENCE_H
+
+#include <openssl/x509.h>
+
+#include "core/base.h"
+
+struct mxtls_evidence {
+    char *domain;          /* recipient domain, normalised (A-labels, lower case) */
+    strlist mx;            /* MX hostnames, normalised; mx.v[0] presented the chain */
+    int mx_secure;         /* MX RRset DNSSEC-validated */
+    char *ip;              /* connected address, canonical text; NULL if unknown */
+    strlist ptr;           /* PTR names of ip, normalised */
+    unsigned char *ptr_confirmed; /* parallel to ptr: forward-confirmed */
+    strlist routes;        /* explicitly configured next hops */
+    char *match_raw;       /* Postfix match= list as given; NULL: level default */
+    char *fp_digest;       /* "sha256" (default), "sha1", "md5" */
+    int no_tls;            /* STARTTLS not offered / TLS not established */
+    STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
+    char *chain_name;      /* label for messages (file name) */
+};
+
+/* evidence_host - the MX host that presented the chain (implicit MX: the domain) */
+const char *evidence_host(const mxtls_evidence *ev);
+/* evidence_match_split - the match= items: fingerprints split on '|', ',' and
+ * blanks; names on ':', ',' and blanks (Postfix's separators) */
+mxtls_status evidence_match_split(const mxtls_evidence *ev, int fingerprints, strlist *out);
+
+#endif

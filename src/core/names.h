@@ -1,0 +1,52 @@
+/* names.h - DNS names: normalisation, presented identities, matching via OpenSSL */
+#ifndef MXTLS_CORE_NAMES_H
+#define MXTLS_CORE_NAMES_H
+
+#include <openssl/x509.h>
+
+#include "core/base.h"
+
+/* names_normalize - reference-name form: A-labels (libidn2), lower case, one
+ * trailing dot removed, LDH syntax checked (RFC 1123 §2.1; '_' is allowed since
+ * it occurs in real MX names). A leading '.' is kept when allow_dot_prefix
+ * (Postfix ".example.com" suffix references). Returns a new string or NULL
+ * with the error in e. */
+char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e);
+
+/* names_to_unicode - U-label form of an A-label name, or NULL if it has no
+ * xn-- labels or cannot be converted (display only). Caller frees. */
+char *names_to_unicode(const char *alabel);
+
+/* presented_ids - the identities a certificate presents, for display.
+ * Strings are escaped for display (non-printable bytes as \xNN). */
+typedef struct presented_ids {
+    strlist dns;  /* SAN dNSName */
+    strlist ip;   /* SAN iPAddress, text form */
+    strlist cn;   /* subject CN(s) */
+} presented_ids;
+
+mxtls_status names_presented(X509 *cert, presented_ids *out);
+void presented_ids_free(presented_ids *p);
+int names_has_dns_san(X509 *cert);
+
+/* Name matching. Every function asks OpenSSL (X509_check_host) and never
+ * allows partial wildcards ("f*.example.com"): a wildcard is the whole leftmost
+ * label and matches exactly one label. A reference starting with '.' matches
+ * any name below it (Postfix "dot-nexthop" / ".example.com"). On a match,
+ * *matched receives the presented name that matched (caller frees). */
+
+/* names_match_default - RFC 6125 / Postfix: dNSName SANs; the subject CN only
+ * when the certificate has no dNSName (pinned here, not left to OpenSSL's
+ * default, which changes in OpenSSL 4). */
+int names_match_default(X509 *cert, const char *ref, char **matched);
+/* names_match_san - dNSName SANs only */
+int names_match_san(X509 *cert, const char *ref, char **matched);
+/* names_match_cn - subject CN(s) only, whatever the SANs say (Cisco ESA) */
+int names_match_cn(X509 *cert, const char *ref, char **matched);
+/* names_match_ip - iPAddress SANs against an address */
+int names_match_ip(X509 *cert, const char *ip, char **matched);
+
+/* names_escape - display form of untrusted bytes; caller frees */
+char *names_escape(const unsigned char *s, size_t n);
+
+#endif

@@ -1,0 +1,175 @@
+/* pkix.c - chain validation against a trust store, with OpenSSL */
+#include "core/pkix.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "core/fingerprint.h"
+
+X509_STORE *pkix_store(mxtls_ctx *ctx)
+{
+    if (ctx->store)
+        return ctx->store;
+    X509_STORE *st = X509_STORE_new();
+    if (!st) {
+        err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory");
+        return NULL;
+    }
+    int ok;
+    if (ctx->ca_file || ctx->ca_path)
+        ok = X509_STORE_load_locations(st, ctx->ca_file, ctx->ca_path);
+    else
+        ok = X509_STORE_set_default_paths(st);
+    if (!ok) {
+        char reason[256];
+        ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+        ERR_clear_error();
+        err_set(&ctx->err, MXTLS_ERR_CRYPTO,
+                ctx->ca_file ? ctx->ca_file : ctx->ca_path ? ctx->ca_path : "trust store",
+                "cannot load trust store: %s", reason);
+        X509_STORE_free(st);
+        return NULL;
+    }
+    ctx->store = st;
+    return st;
+}
+
+/* pkix_name - RFC 2253 text of a subject or issuer name for messages */
+static void pkix_name(X509 *x, int issuer, char *buf, size_t n)
+{
+    char *t = x ? fp_name_text(issuer ? X509_get_issuer_name(x) : X509_get_subject_name(x))
+                : NULL;
+    snprintf(buf, n, "\"%s\"", t ? t : "(unknown)");
+    free(t);
+}
+
+/* pkix_explain - map OpenSSL's verify error to a stable code and plain words */
+static void pkix_explain(pkix_result *r, X509 *cert, int presented)
+{
+    char subj[256], iss[256];
+    pkix_name(cert, 0, subj, sizeof subj);
+    pkix_name(cert, 1, iss, sizeof iss);
+    const char *what = r->depth == 0 ? "the server certificate" : "a certificate in the chain";
+    switch (r->error) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        r->code = "expired";
+        snprintf(r->message, sizeof r->message, "%s %s has expired", what, subj);
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        r->code = "not-yet-valid";
+        snprintf(r->message, sizeof r->message, "%s %s is not yet valid", what, subj);
+        break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        r->code = "self-signed";
+        snprintf(r->message, sizeof r->message,
+                 "the server certificate %s is self-signed and not trusted", subj);
+        break;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        r->code = "untrusted-root";
+        snprintf(r->message, sizeof r->message,
+                 "the chain ends in the root %s, which is not in the trust store", subj);
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        if (r->depth == 0 && presented == 1) {
+            /* Only the leaf was sent and its issuer is unknown: the usual cause
+             * is a server configured without its intermediate certificate. */
+            r->code = "missing-intermediate";
+            snprintf(r->message, sizeof r->message,
+                     "the server sent only its own certificate and its issuer %s is neither "
+                     "sent nor trusted: most likely the intermediate certificate is missing "
+                     "from the server's configuration",
+                     iss);
+        } else {
+            r->code = "unknown-issuer";
+            snprintf(r->message, sizeof r->message,
+                     "the issuer %s of %s is neither in the chain nor in the trust store", iss,
+                     subj);
+        }
+        break;
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        r->code = "unknown-issuer";
+        snprintf(r->message, sizeof r->message,
+                 "cannot verify the signature of %s: its issuer %s is unknown", subj, iss);
+        break;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+        r->code = "bad-signature";
+        snprintf(r->message, sizeof r->message, "the signature on %s is invalid", subj);
+        break;
+    case X509_V_ERR_INVALID_PURPOSE:
+        r->code = "wrong-purpose";
+        snprintf(r->message, sizeof r->message,
+                 "%s %s is not valid for TLS servers (extendedKeyUsage lacks serverAuth)", what,
+                 subj);
+        break;
+    case X509_V_ERR_CERT_REVOKED:
+        r->code = "revoked";
+        snprintf(r->message, sizeof r->message, "%s %s has been revoked", what, subj);
+        break;
+    case X509_V_ERR_INVALID_CA:
+        r->code = "invalid-ca";
+        snprintf(r->message, sizeof r->message, "%s is used as a CA but is not a valid CA",
+                 subj);
+        break;
+    default:
+        r->code = "pkix-error";
+        snprintf(r->message, sizeof r->message, "%s: %s (OpenSSL error %d at depth %d)", subj,
+                 X509_verify_cert_error_string(r->error), r->error, r->depth);
+        break;
+    }
+}
+
+mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pkix_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->depth = -1;
+    X509_STORE *store = pkix_store(ctx);
+    if (!store)
+        return ctx->err.code;
+    X509_STORE_CTX *sctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    if (!sctx || !untrusted) {
+        X509_STORE_CTX_free(sctx);
+        sk_X509_free(untrusted);
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "pkix", "out of memory");
+    }
+    for (int i = 1; i < sk_X509_num(chain); i++)
+        sk_X509_push(untrusted, sk_X509_value(chain, i));
+    X509 *leaf = sk_X509_value(chain, 0);
+    if (!X509_STORE_CTX_init(sctx, store, leaf, untrusted)) {
+        X509_STORE_CTX_free(sctx);
+        sk_X509_free(untrusted);
+        return err_set(&ctx->err, MXTLS_ERR_CRYPTO, "pkix", "cannot set up chain validation");
+    }
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(sctx);
+    /* The purpose an SMTP client's OpenSSL checks for its server. */
+    X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    X509_VERIFY_PARAM_set_trust(param, X509_TRUST_SSL_SERVER);
+    if (at)
+        X509_VERIFY_PARAM_set_time(param, at);
+    ERR_clear_error();
+    int ok = X509_verify_cert(sctx);
+    if (ok == 1) {
+        out->valid = 1;
+        out->error = X509_V_OK;
+        out->code = NULL;
+        snprintf(out->message, sizeof out->message, "the chain is valid");
+    } else {
+        out->valid = 0;
+        out->error = X509_STORE_CTX_get_error(sctx);
+        out->depth = X509_STORE_CTX_get_error_depth(sctx);
+        X509 *bad = X509_STORE_CTX_get_current_cert(sctx);
+        if (out->error == X509_V_OK) /* failure without a verify error */
+            out->error = X509_V_ERR_UNSPECIFIED;
+        pkix_explain(out, bad, sk_X509_num(chain));
+    }
+    ERR_clear_error();
+    X509_STORE_CTX_free(sctx);
+    sk_X509_free(untrusted);
+    return MXTLS_OK;
+}

@@ -1,0 +1,558 @@
+/* policy.c - evidence x level -> verdict (pure: no I/O but the trust store)
+ *
+ * docs/policies.md is the table this file implements; each rule cites its
+ * source there. The decisive reason comes first; every reason that alone
+ * would fail the level is "decisive" too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "core/ctx.h"
+#include "core/evidence.h"
+#include "core/fingerprint.h"
+#include "core/names.h"
+#include "core/pkix.h"
+#include "core/result.h"
+
+/* Certificates expiring within this many days get a warning (operators need
+ * time to renew and, with DANE, to pre-publish TLSA records). */
+#define POLICY_EXPIRY_WARN_DAYS 21
+
+/* Postfix's enhanced status codes for TLS failures (smtp_proto.c, tls_client.c). */
+#define STATUS_TLS_NOT_OFFERED "4.7.4"
+#define STATUS_CERT_FAIL "4.7.5"
+
+enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN };
+static const char *const match_against[] = {"dns-or-cn", "dns", "cn"};
+
+/* policy_requires_tls - levels at which a sender will not deliver in plaintext */
+static int policy_requires_tls(mxtls_level l)
+{
+    switch (l) {
+    case MXTLS_LEVEL_NONE:
+    case MXTLS_LEVEL_MAY:
+    case MXTLS_LEVEL_ESA_PREFERRED:
+    case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* policy_nexthop - Postfix's next-hop: the configured route, else the domain */
+static const char *policy_nexthop(const mxtls_evidence *ev)
+{
+    return ev->routes.n ? ev->routes.v[0] : ev->domain;
+}
+
+static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
+{
+    err_set(&ctx->err, MXTLS_ERR_NOMEM, "evaluate", "out of memory");
+    mxtls_result_free(r);
+    return -1;
+}
+
+/* policy_snapshot - copy the evidence into the result so reports stand alone */
+static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, time_t at)
+{
+    if (!(r->domain = strdup(ev->domain)))
+        return MXTLS_ERR_NOMEM;
+    if (strlist_copy(&r->mx, &ev->mx) || strlist_copy(&r->ptr, &ev->ptr) ||
+        strlist_copy(&r->routes, &ev->routes))
+        return MXTLS_ERR_NOMEM;
+    r->mx_secure = ev->mx_secure;
+    r->no_tls = ev->no_tls;
+    if (ev->ip && !(r->ip = strdup(ev->ip)))
+        return MXTLS_ERR_NOMEM;
+    if (ev->ptr.n) {
+        r->ptr_confirmed = malloc(ev->ptr.n);
+        if (!r->ptr_confirmed)
+            return MXTLS_ERR_NOMEM;
+        memcpy(r->ptr_confirmed, ev->ptr_confirmed, ev->ptr.n);
+    }
+    if (!ev->chain)
+        return MXTLS_OK;
+    X509 *leaf = sk_X509_value(ev->chain, 0);
+    if (names_presented(leaf, &r->presented) != MXTLS_OK)
+        return MXTLS_ERR_NOMEM;
+    int n = sk_X509_num(ev->chain);
+    r->chain = calloc((size_t)n, sizeof *r->chain);
+    if (!r->chain)
+        return MXTLS_ERR_NOMEM;
+    r->nchain = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(ev->chain, i);
+        chain_cert *c = &r->chain[i];
+        c->subject = fp_name_text(X509_get_subject_name(x));
+        c->issuer = fp_name_text(X509_get_issuer_name(x));
+        c->not_before = fp_time_text(X509_get0_notBefore(x));
+        c->not_after = fp_time_text(X509_get0_notAfter(x));
+        c->sha256 = fp_digest_cert(x, "sha256", 0);
+        if (!c->subject || !c->issuer || !c->not_before || !c->not_after || !c->sha256)
+            return MXTLS_ERR_NOMEM;
+    }
+    const char *dg = ev->fp_digest ? ev->fp_digest : "sha256";
+    r->fp_digest = strdup(dg);
+    r->fp_cert = fp_digest_cert(leaf, dg, 0);
+    r->fp_pubkey = fp_digest_cert(leaf, dg, 1);
+    if (!r->fp_digest || !r->fp_cert || !r->fp_pubkey)
+        return MXTLS_ERR_NOMEM;
+    (void)at;
+    return MXTLS_OK;
+}
+
+/* policy_match_one - compare one reference with the leaf, recording the match */
+static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum match_kind k)
+{
+    char *matched = NULL;
+    int hit;
+    switch (k) {
+    case MATCH_DNS: hit = names_match_san(leaf, name, &matched); break;
+    case MATCH_CN: hit = names_match_cn(leaf, name, &matched); break;
+    default: hit = names_match_default(leaf, name, &matched); break;
+    }
+    if (hit && !r->matched_ref) {
+        r->matched_ref = strdup(name);
+        r->matched_pres = matched;
+        matched = NULL;
+    }
+    free(matched);
+    return hit;
+}
+
+/* policy_add_ref - add a reference identity and try it if nothing matched yet */
+static int policy_add_ref(mxtls_result *r, X509 *leaf, const char *name, enum match_kind k,
+                          const char *source, int *matched)
+{
+    if (result_ref(r, name, match_against[k], source) != MXTLS_OK)
+        return -1;
+    if (!*matched && leaf)
+        *matched = policy_match_one(r, leaf, name, k);
+    return 0;
+}
+
+/* policy_refs_postfix - reference identities of verify/secure (Postfix match=) */
+static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev,
+                               X509 *leaf, int *matched)
+{
+    strlist items = {0};
+    const char *defaults = r->level == MXTLS_LEVEL_VERIFY ? "hostname" : "nexthop:dot-nexthop";
+    const char *list = ev->match_raw ? ev->match_raw : defaults;
+    mxtls_evidence tmp = {.match_raw = (char *)list};
+    if (evidence_match_split(&tmp, 0, &items) != MXTLS_OK)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < items.n; i++) {
+        const char *it = items.v[i];
+        if (strcasecmp(it, "hostname") == 0) {
+            rc = policy_add_ref(r, leaf, evidence_host(ev), MATCH_DNS_OR_CN, "hostname", matched);
+        } else if (strcasecmp(it, "nexthop") == 0) {
+            rc = policy_add_ref(r, leaf, policy_nexthop(ev), MATCH_DNS_OR_CN, "nexthop", matched);
+        } else if (strcasecmp(it, "dot-nexthop") == 0) {
+            char buf[MXTLS_MAX_NAME + 2];
+            snprintf(buf, sizeof buf, ".%s", policy_nexthop(ev));
+            rc = policy_add_ref(r, leaf, buf, MATCH_DNS_OR_CN, "dot-nexthop", matched);
+        } else {
+            char *n = names_normalize(it, 1, &ctx->err);
+            if (!n) {
+                char msg[MXTLS_ERR_MESSAGE_MAX];
+                snprintf(msg, sizeof msg, "%s", ctx->err.message);
+                err_set(&ctx->err, MXTLS_ERR_INVALID, "match", "match item \"%.64s\": %s", it,
+                        msg);
+                rc = -2;
+                break;
+            }
+            rc = policy_add_ref(r, leaf, n, MATCH_DNS_OR_CN, "match", matched);
+            free(n);
+        }
+    }
+    strlist_free(&items);
+    return rc;
+}
+
+/* policy_refs_esa - Cisco ESA "Verify" modes (AsyncOS TLS verification process):
+ * dNSNames against the recipient domain; the CN against the recipient domain,
+ * then against the forward-confirmed PTR name of the connected IP. */
+static int policy_refs_esa(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf, int *matched)
+{
+    if (policy_add_ref(r, leaf, ev->domain, MATCH_DNS, "domain", matched) ||
+        policy_add_ref(r, leaf, ev->domain, MATCH_CN, "domain", matched))
+        return -1;
+    for (size_t i = 0; i < ev->ptr.n; i++)
+        if (ev->ptr_confirmed[i] &&
+            policy_add_ref(r, leaf, ev->ptr.v[i], MATCH_CN, "ptr", matched))
+            return -1;
+    return 0;
+}
+
+/* policy_refs_esa_hosted - ESA "Required - Verify Hosted Domains": dNSNames
+ * (CN only without dNSNames) against the recipient domain, the configured
+ * SMTP routes and the MX hostname; DNSSEC is not required. */
+static int policy_refs_esa_hosted(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf,
+                                  int *matched)
+{
+    if (policy_add_ref(r, leaf, ev->domain, MATCH_DNS_OR_CN, "domain", matched))
+        return -1;
+    for (size_t i = 0; i < ev->routes.n; i++)
+        if (policy_add_ref(r, leaf, ev->routes.v[i], MATCH_DNS_OR_CN, "route", matched))
+            return -1;
+    if (ev->mx.n && policy_add_ref(r, leaf, ev->mx.v[0], MATCH_DNS_OR_CN, "mx", matched))
+        return -1;
+    return 0;
+}
+
+/* policy_list_presented - "a, b, CN=c" for messages */
+static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->presented.dns.n && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", r->presented.dns.v[i]);
+    for (size_t i = 0; i < r->presented.cn.n && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%sCN=%s", o ? ", " : "", r->presented.cn.v[i]);
+    if (o == 0)
+        snprintf(buf, n, "no names at all");
+}
+
+/* policy_wildcard_advice - a one-label wildcard that does not cover a deeper name */
+static void policy_wildcard_advice(mxtls_result *r, const char *host)
+{
+    for (size_t i = 0; i < r->presented.dns.n; i++) {
+        const char *w = r->presented.dns.v[i];
+        if (strncmp(w, "*.", 2) != 0)
+            continue;
+        size_t wl = strlen(w + 1), hl = strlen(host);
+        if (hl > wl && strcasecmp(host + hl - wl, w + 1) == 0 &&
+            memchr(host, '.', hl - wl) != NULL)
+            result_advice(r,
+                          "The wildcard %s covers exactly one label, so it does not cover %s: "
+                          "add %s itself (or *.%s) to the certificate.",
+                          w, host, host, strchr(host, '.') + 1);
+    }
+}
+
+/* policy_name_advice - which names the certificate must carry for this level */
+static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
+{
+    char have[1024];
+    policy_list_presented(r, have, sizeof have);
+    const char *host = evidence_host(ev);
+    switch (r->level) {
+    case MXTLS_LEVEL_VERIFY:
+        if (!ev->match_raw)
+            result_advice(r,
+                          "The certificate must carry the MX hostname %s as a DNS "
+                          "subjectAltName (it carries: %s). The HELO/EHLO name does not "
+                          "matter for verification.",
+                          host, have);
+        policy_wildcard_advice(r, host);
+        break;
+    case MXTLS_LEVEL_SECURE:
+        if (!ev->match_raw)
+            result_advice(r,
+                          "For senders at level secure the certificate must carry %s or a "
+                          "name under it (for example %s) as a DNS subjectAltName (it "
+                          "carries: %s).",
+                          policy_nexthop(ev), host, have);
+        policy_wildcard_advice(r, host);
+        break;
+    case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY:
+        result_advice(r,
+                      "Cisco ESA senders in Verify modes need the recipient domain %s as a "
+                      "dNSName or CN, or a CN equal to the forward-confirmed PTR name of the "
+                      "server's address (it carries: %s).",
+                      ev->domain, have);
+        for (size_t i = 0; i < ev->ptr.n; i++) {
+            X509 *leaf = sk_X509_value(ev->chain, 0);
+            if (!ev->ptr_confirmed[i] && names_match_cn(leaf, ev->ptr.v[i], NULL))
+                result_advice(r,
+                              "The CN matches the PTR name %s, but that name does not resolve "
+                              "back to %s: fix its A/AAAA record so the PTR is "
+                              "forward-confirmed.",
+                              ev->ptr.v[i], ev->ip ? ev->ip : "the address");
+        }
+        break;
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
+        result_advice(r,
+                      "Cisco ESA senders in Verify Hosted Domains mode need the recipient "
+                      "domain %s or the MX hostname %s as a dNSName (it carries: %s).",
+                      ev->domain, host, have);
+        policy_wildcard_advice(r, host);
+        break;
+    default:
+        break;
+    }
+}
+
+/* policy_pkix_advice - what the operator should change for a PKIX failure */
+static void policy_pkix_advice(mxtls_result *r, const char *code)
+{
+    if (!code)
+        return;
+    if (!strcmp(code, "missing-intermediate"))
+        result_advice(r, "Configure the server to send its intermediate certificate(s) after "
+                         "its own certificate (Postfix: the full chain in smtpd_tls_chain_files "
+                         "or smtpd_tls_cert_file).");
+    else if (!strcmp(code, "expired"))
+        result_advice(r, "Renew the certificate: it expired on %s.",
+                      r->nchain ? r->chain[0].not_after : "?");
+    else if (!strcmp(code, "not-yet-valid"))
+        result_advice(r, "The certificate is valid only from %s: check the issuing process "
+                         "and the clocks involved.",
+                      r->nchain ? r->chain[0].not_before : "?");
+    else if (!strcmp(code, "self-signed"))
+        result_advice(r, "Use a certificate from a CA that senders trust, or publish DANE "
+                         "TLSA records (e.g. \"3 1 1\") in a DNSSEC-signed zone so that DANE "
+                         "senders can authenticate this certificate.");
+    else if (!strcmp(code, "unknown-issuer") || !strcmp(code, "untrusted-root"))
+        result_advice(r, "The chain does not lead to a CA in the sender's trust store: use a "
+                         "publicly trusted CA and send the complete chain.");
+    else if (!strcmp(code, "wrong-purpose"))
+        result_advice(r, "The certificate's extendedKeyUsage must include serverAuth.");
+    else if (!strcmp(code, "revoked"))
+        result_advice(r, "The certificate has been revoked: install a new one.");
+}
+
+/* policy_general_findings - warnings that do not depend on the level */
+static void policy_general_findings(mxtls_result *r, const mxtls_evidence *ev, time_t at)
+{
+    if (!ev->chain)
+        return;
+    X509 *leaf = sk_X509_value(ev->chain, 0);
+    if (!names_has_dns_san(leaf)) {
+        result_reason(r, "warning", "cn-only", NULL,
+                      "the certificate has no DNS subjectAltName; only clients that fall back "
+                      "to the subject CN can match it");
+        result_advice(r, "Put the server's names in the subjectAltName extension: RFC 6125 "
+                         "clients ignore the CN when SANs exist, and newer ones ignore it "
+                         "entirely.");
+    }
+    time_t now = at ? at : time(NULL);
+    time_t soon = now + (time_t)POLICY_EXPIRY_WARN_DAYS * 86400;
+    const ASN1_TIME *na = X509_get0_notAfter(leaf);
+    if (X509_cmp_time(na, &now) > 0 && X509_cmp_time(na, &soon) < 0) {
+        result_reason(r, "warning", "expires-soon", NULL,
+                      "the certificate expires on %s, within %d days",
+                      r->chain[0].not_after, POLICY_EXPIRY_WARN_DAYS);
+        result_advice(r, "Renew the certificate before %s.", r->chain[0].not_after);
+    }
+}
+
+/* policy_evaluate_names - PKIX plus reference identities; sets verdict fields */
+static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev,
+                               time_t at, int *verified)
+{
+    X509 *leaf = sk_X509_value(ev->chain, 0);
+    pkix_result pk;
+    if (pkix_validate(ctx, ev->chain, at, &pk) != MXTLS_OK)
+        return -2;
+    r->pkix_checked = 1;
+    r->pkix_valid = pk.valid;
+    r->pkix_depth = pk.depth;
+    r->pkix_message = strdup(pk.message);
+    if (!r->pkix_message || (pk.code && !(r->pkix_code = strdup(pk.code))))
+        return -1;
+
+    int matched = 0, rc;
+    switch (r->level) {
+    case MXTLS_LEVEL_VERIFY:
+    case MXTLS_LEVEL_SECURE:
+        rc = policy_refs_postfix(ctx, r, ev, leaf, &matched);
+        break;
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
+        rc = policy_refs_esa_hosted(r, ev, leaf, &matched);
+        break;
+    default:
+        rc = policy_refs_esa(r, ev, leaf, &matched);
+        break;
+    }
+    if (rc != 0)
+        return rc;
+    *verified = pk.valid && matched;
+    return pk.valid | (matched << 1);
+}
+
+mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level)
+{
+    err_clear(&ctx->err);
+    const char *lname = mxtls_level_name(level);
+    if (!lname) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "level", "unknown level %d", (int)level);
+        return NULL;
+    }
+    if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "level",
+                "level %s needs TLSA evidence, which this version cannot take", lname);
+        return NULL;
+    }
+    if (!ev->domain) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence", "no recipient domain given");
+        return NULL;
+    }
+    if (!ev->no_tls && !ev->chain) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence",
+                "no certificate chain given, and TLS is not marked as unavailable");
+        return NULL;
+    }
+    mxtls_result *r = result_new(level);
+    if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
+        policy_oom(ctx, r);
+        return NULL;
+    }
+
+    /* 1. The level that never uses TLS. */
+    if (level == MXTLS_LEVEL_NONE) {
+        r->verdict = MXTLS_VERDICT_PASS;
+        r->security = MXTLS_SECURITY_PLAINTEXT;
+        result_reason(r, "decisive", "tls-disabled", NULL,
+                      "at level none the sender does not use TLS and delivers in plaintext");
+        return r;
+    }
+
+    /* 2. No TLS: opportunistic levels deliver in plaintext, the others fail
+     *    (Postfix: "4.7.4 TLS is required, but was not offered by host"). */
+    if (ev->no_tls) {
+        if (policy_requires_tls(level)) {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "no-starttls", STATUS_TLS_NOT_OFFERED,
+                          "TLS is required at level %s, but the server does not offer STARTTLS",
+                          lname);
+        } else {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_PLAINTEXT;
+            result_reason(r, "decisive", "no-starttls", NULL,
+                          "the server does not offer STARTTLS; level %s delivers in plaintext",
+                          lname);
+        }
+        result_advice(r, "Offer STARTTLS (Postfix: smtpd_tls_security_level = may with a "
+                         "certificate): senders that require TLS cannot deliver, and everyone "
+                         "else sends in plaintext.");
+        return r;
+    }
+
+    time_t at = ctx->at;
+    int verified = 0, rc = 0;
+    switch (level) {
+    case MXTLS_LEVEL_MAY:
+    case MXTLS_LEVEL_ENCRYPT:
+    case MXTLS_LEVEL_ESA_PREFERRED:
+    case MXTLS_LEVEL_ESA_REQUIRED:
+        /* Unauthenticated TLS: any certificate will do (RFC 3207 §4.1, Postfix
+         * may/encrypt, ESA Preferred/Required). */
+        r->verdict = MXTLS_VERDICT_PASS;
+        r->security = MXTLS_SECURITY_ENCRYPTED;
+        result_reason(r, "decisive", "encrypted", NULL,
+                      "TLS is established; level %s does not authenticate the server", lname);
+        break;
+
+    case MXTLS_LEVEL_FINGERPRINT: {
+        strlist fps = {0};
+        if (ev->match_raw && evidence_match_split(ev, 1, &fps) != MXTLS_OK) {
+            policy_oom(ctx, r);
+            return NULL;
+        }
+        const char *hit = NULL;
+        for (size_t i = 0; !hit && i < fps.n; i++)
+            if (fp_equal(fps.v[i], r->fp_cert) || fp_equal(fps.v[i], r->fp_pubkey))
+                hit = fps.v[i];
+        if (fps.n == 0) {
+            /* Postfix treats this as an invalid policy and defers the mail. */
+            r->verdict = MXTLS_VERDICT_TEMPFAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "no-fingerprints", STATUS_CERT_FAIL,
+                          "level fingerprint has no fingerprints to match (give them with "
+                          "--match); a Postfix sender defers the mail");
+        } else if (hit) {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_VERIFIED;
+            r->matched_ref = strdup(hit);
+            r->matched_pres = strdup(fp_equal(hit, r->fp_cert) ? r->fp_cert : r->fp_pubkey);
+            result_reason(r, "decisive", "fingerprint-match", NULL,
+                          "the %s %s digest of the server certificate matches a configured "
+                          "fingerprint",
+                          fp_equal(hit, r->fp_cert) ? "certificate" : "public-key",
+                          r->fp_digest);
+        } else {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "fingerprint-mismatch", STATUS_CERT_FAIL,
+                          "neither the certificate %s digest %s nor the public-key digest %s "
+                          "is among the %zu configured fingerprint(s)",
+                          r->fp_digest, r->fp_cert, r->fp_pubkey, fps.n);
+        }
+        strlist_free(&fps);
+        break;
+    }
+
+    default: { /* verify, secure and the ESA Verify modes */
+        rc = policy_authenticate(ctx, r, ev, at, &verified);
+        if (rc == -1 || rc == -2) {
+            if (rc == -1)
+                policy_oom(ctx, r);
+            else
+                mxtls_result_free(r);
+            return NULL;
+        }
+        int pkix_ok = rc & 1, names_ok = (rc >> 1) & 1;
+        int enforcing = level != MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        const char *kind = enforcing ? "decisive" : "info";
+        if (verified) {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_VERIFIED;
+            result_reason(r, "decisive", "verified", NULL,
+                          "the chain is valid and the certificate name %s matches the "
+                          "reference identity %s",
+                          r->matched_pres, r->matched_ref);
+        } else {
+            if (enforcing) {
+                r->verdict = MXTLS_VERDICT_FAIL;
+                r->security = MXTLS_SECURITY_NONE;
+            } else {
+                /* ESA Preferred-Verify: TLS that fails verification still
+                 * delivers, encrypted. */
+                r->verdict = MXTLS_VERDICT_PASS;
+                r->security = MXTLS_SECURITY_ENCRYPTED;
+                result_reason(r, "decisive", "not-verified", NULL,
+                              "TLS is established but the server is not verified; level %s "
+                              "delivers encrypted anyway",
+                              lname);
+            }
+            const char *st = level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL;
+            if (!pkix_ok) {
+                result_reason(r, kind, r->pkix_code, st, "%s", r->pkix_message);
+                policy_pkix_advice(r, r->pkix_code);
+            }
+            if (!names_ok) {
+                char have[1024], want[1024];
+                size_t o = 0;
+                want[0] = '\0';
+                for (size_t i = 0; i < r->nrefs && o < sizeof want; i++)
+                    o += (size_t)snprintf(want + o, sizeof want - o, "%s%s", o ? ", " : "",
+                                          r->refs[i].name);
+                policy_list_presented(r, have, sizeof have);
+                result_reason(r, kind, "name-mismatch", st,
+                              "no certificate name matches the reference identities (%s); "
+                              "the certificate carries %s",
+                              want, have);
+                policy_name_advice(r, ev);
+            }
+        }
+        if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw)
+            result_reason(r, "warning", "mx-insecure", NULL,
+                          "the MX hostname %s comes from an MX lookup without DNSSEC: whoever "
+                          "forges that answer chooses the name that is verified (senders "
+                          "avoid this with secure, DANE or MTA-STS)",
+                          ev->mx.v[0]);
+        break;
+    }
+    }
+    policy_general_findings(r, ev, at);
+    return r;
+}

@@ -1,0 +1,70 @@
+/* result.h - a verdict with its reasons, advice and the evidence it rests on */
+#ifndef MXTLS_CORE_RESULT_H
+#define MXTLS_CORE_RESULT_H
+
+#include "core/base.h"
+#include "core/names.h"
+
+/* Reason kinds: the first "decisive" reason explains the verdict; "warning"
+ * is a risk that did not decide this verdict; "info" is context. */
+typedef struct reason {
+    char *code;     /* stable machine code, docs/json.md */
+    char *message;  /* sentence */
+    const char *kind;   /* "decisive", "warning", "info" */
+    char *status;   /* RFC 3463 enhanced status a Postfix sender would log, or NULL */
+} reason;
+
+/* A reference identity: a name, which presented identities it is compared
+ * with ("dns-or-cn": dNSNames, CN only without dNSNames; "dns"; "cn"), and
+ * where the name came from ("hostname", "nexthop", "domain", "ptr", ...). */
+typedef struct refid {
+    char *name;
+    const char *against;
+    const char *source;
+} refid;
+
+typedef struct chain_cert {
+    char *subject, *issuer, *not_before, *not_after, *sha256;
+} chain_cert;
+
+struct mxtls_result {
+    mxtls_level level;
+    mxtls_verdict verdict;
+    mxtls_security security;
+    reason *reasons;
+    size_t nreasons;
+    strlist advice;
+    refid *refs;           /* reference identities of this level */
+    size_t nrefs;
+    char *matched_ref, *matched_pres;
+
+    /* evidence snapshot, so a result is self-contained for reports */
+    char *domain;
+    strlist mx;
+    int mx_secure;
+    char *ip;
+    strlist ptr;
+    unsigned char *ptr_confirmed;
+    strlist routes;
+    int no_tls;
+    presented_ids presented;
+    chain_cert *chain;
+    size_t nchain;
+    int pkix_checked;
+    int pkix_valid;
+    char *pkix_code, *pkix_message;
+    int pkix_depth;
+    char *fp_digest, *fp_cert, *fp_pubkey;
+};
+
+mxtls_result *result_new(mxtls_level level);
+/* result_reason - append a reason; status may be NULL */
+mxtls_status result_reason(mxtls_result *r, const char *kind, const char *code,
+                           const char *status, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+mxtls_status result_ref(mxtls_result *r, const char *name, const char *against,
+                        const char *source);
+mxtls_status result_advice(mxtls_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

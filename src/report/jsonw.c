@@ -1,0 +1,148 @@
+/* jsonw.c - a small JSON writer over strbuf */
+#include "report/jsonw.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(jsonw *w)
+{
+    memset(w, 0, sizeof *w);
+    sb_init(&w->b, JSONW_MAX_OUTPUT);
+    w->first[0] = 1;
+}
+
+static void jw_raw(jsonw *w, const char *s, size_t n)
+{
+    if (!w->failed && sb_append(&w->b, s, n) != MXTLS_OK)
+        w->failed = 1;
+}
+
+/* jw_sep - the comma before a value that is not first at its level */
+static void jw_sep(jsonw *w)
+{
+    if (!w->first[w->depth])
+        jw_raw(w, ",", 1);
+    w->first[w->depth] = 0;
+}
+
+static void jw_open(jsonw *w, const char *c)
+{
+    jw_sep(w);
+    jw_raw(w, c, 1);
+    if (w->depth + 1 >= JSONW_MAX_DEPTH) {
+        w->failed = 1;
+        return;
+    }
+    w->depth++;
+    w->first[w->depth] = 1;
+}
+
+static void jw_close(jsonw *w, const char *c)
+{
+    if (w->depth > 0)
+        w->depth--;
+    jw_raw(w, c, 1);
+}
+
+void jw_obj(jsonw *w) { jw_open(w, "{"); }
+void jw_end_obj(jsonw *w) { jw_close(w, "}"); }
+void jw_arr(jsonw *w) { jw_open(w, "["); }
+void jw_end_arr(jsonw *w) { jw_close(w, "]"); }
+
+/* jw_escaped - a JSON string; bytes that are not valid UTF-8 become U+FFFD */
+static void jw_escaped(jsonw *w, const char *s)
+{
+    jw_raw(w, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        char buf[8];
+        if (c == '"' || c == '\\') {
+            buf[0] = '\\';
+            buf[1] = (char)c;
+            jw_raw(w, buf, 2);
+            p++;
+        } else if (c < 0x20 || c == 0x7f) {
+            snprintf(buf, sizeof buf, "\\u%04x", c);
+            jw_raw(w, buf, 6);
+            p++;
+        } else if (c < 0x80) {
+            jw_raw(w, (const char *)p, 1);
+            p++;
+        } else {
+            int n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+            int ok = n > 0;
+            for (int i = 1; ok && i < n; i++)
+                ok = (p[i] & 0xc0) == 0x80;
+            if (ok) {
+                jw_raw(w, (const char *)p, (size_t)n);
+                p += n;
+            } else {
+                jw_raw(w, "\xef\xbf\xbd", 3);
+                p++;
+            }
+        }
+    }
+    jw_raw(w, "\"", 1);
+}
+
+void jw_key(jsonw *w, const char *k)
+{
+    jw_sep(w);
+    jw_escaped(w, k);
+    jw_raw(w, ":", 1);
+    w->first[w->depth] = 1; /* the value that follows takes no comma */
+}
+
+void jw_str(jsonw *w, const char *s)
+{
+    if (!s) {
+        jw_null(w);
+        return;
+    }
+    jw_sep(w);
+    jw_escaped(w, s);
+}
+
+void jw_int(jsonw *w, long long v)
+{
+    char buf[32];
+    jw_sep(w);
+    int n = snprintf(buf, sizeof buf, "%lld", v);
+    jw_raw(w, buf, (size_t)n);
+}
+
+void jw_bool(jsonw *w, int v)
+{
+    jw_sep(w);
+    jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jw_null(jsonw *w)
+{
+    jw_sep(w);
+    jw_raw(w, "null", 4);
+}
+
+void jw_kstr(jsonw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kint(jsonw *w, const char *k, long long v) { jw_key(w, k); jw_int(w, v); }
+void jw_kbool(jsonw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
+
+void jw_kstrlist(jsonw *w, const char *k, const strlist *l)
+{
+    jw_key(w, k);
+    jw_arr(w);
+    for (size_t i = 0; i < l->n; i++)
+        jw_str(w, l->v[i]);
+    jw_end_arr(w);
+}
+
+char *jw_finish(jsonw *w)
+{
+    if (w->failed) {
+        sb_free(&w->b);
+        return NULL;
+    }
+    return sb_take(&w->b);
+}

@@ -1,0 +1,35 @@
+/* jsonw.h - a small JSON writer over strbuf (escaping, commas, nesting) */
+#ifndef MXTLS_REPORT_JSONW_H
+#define MXTLS_REPORT_JSONW_H
+
+#include "core/base.h"
+
+#define JSONW_MAX_DEPTH 32
+#define JSONW_MAX_OUTPUT (64u * 1024u * 1024u)
+
+typedef struct jsonw {
+    strbuf b;
+    int depth;
+    int first[JSONW_MAX_DEPTH]; /* no element written yet at this depth */
+    int failed;
+} jsonw;
+
+void jw_init(jsonw *w);
+void jw_obj(jsonw *w);           /* { */
+void jw_end_obj(jsonw *w);       /* } */
+void jw_arr(jsonw *w);           /* [ */
+void jw_end_arr(jsonw *w);       /* ] */
+void jw_key(jsonw *w, const char *k);
+void jw_str(jsonw *w, const char *s); /* NULL writes null */
+void jw_int(jsonw *w, long long v);
+void jw_bool(jsonw *w, int v);
+void jw_null(jsonw *w);
+/* key/value shorthands */
+void jw_kstr(jsonw *w, const char *k, const char *s);
+void jw_kint(jsonw *w, const char *k, long long v);
+void jw_kbool(jsonw *w, const char *k, int v);
+void jw_kstrlist(jsonw *w, const char *k, const strlist *l);
+/* jw_finish - the document (caller frees), or NULL if anything failed */
+char *jw_finish(jsonw *w);
+
+#endif

@@ -1,0 +1,138 @@
+/* result_json.c - results as JSON (schema: docs/json.md) */
+#include <stdlib.h>
+
+#include "core/result.h"
+#include "report/jsonw.h"
+
+/* result_json_write - one result object */
+static void result_json_write(jsonw *w, const mxtls_result *r)
+{
+    jw_obj(w);
+    jw_kstr(w, "level", mxtls_level_name(r->level));
+    jw_kstr(w, "verdict", mxtls_verdict_name(r->verdict));
+    jw_kstr(w, "security", mxtls_security_name(r->security));
+
+    jw_key(w, "reasons");
+    jw_arr(w);
+    for (size_t i = 0; i < r->nreasons; i++) {
+        jw_obj(w);
+        jw_kstr(w, "code", r->reasons[i].code);
+        jw_kstr(w, "kind", r->reasons[i].kind);
+        jw_kstr(w, "message", r->reasons[i].message);
+        jw_kstr(w, "status", r->reasons[i].status);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_kstrlist(w, "advice", &r->advice);
+
+    jw_kstr(w, "domain", r->domain);
+    jw_kstrlist(w, "mx", &r->mx);
+    jw_kbool(w, "mx_secure", r->mx_secure);
+    jw_kstr(w, "ip", r->ip);
+    jw_key(w, "ptr");
+    jw_arr(w);
+    for (size_t i = 0; i < r->ptr.n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "name", r->ptr.v[i]);
+        jw_kbool(w, "confirmed", r->ptr_confirmed[i]);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_kstrlist(w, "routes", &r->routes);
+    jw_kbool(w, "tls", !r->no_tls);
+
+    jw_key(w, "presented");
+    if (r->no_tls) {
+        jw_null(w);
+    } else {
+        jw_obj(w);
+        jw_kstrlist(w, "dns", &r->presented.dns);
+        jw_kstrlist(w, "ip", &r->presented.ip);
+        jw_kstrlist(w, "cn", &r->presented.cn);
+        jw_end_obj(w);
+    }
+
+    jw_key(w, "reference");
+    jw_arr(w);
+    for (size_t i = 0; i < r->nrefs; i++) {
+        jw_obj(w);
+        jw_kstr(w, "name", r->refs[i].name);
+        jw_kstr(w, "against", r->refs[i].against);
+        jw_kstr(w, "source", r->refs[i].source);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+
+    jw_key(w, "matched");
+    if (r->matched_ref) {
+        jw_obj(w);
+        jw_kstr(w, "reference", r->matched_ref);
+        jw_kstr(w, "presented", r->matched_pres);
+        jw_end_obj(w);
+    } else {
+        jw_null(w);
+    }
+
+    jw_key(w, "chain");
+    jw_arr(w);
+    for (size_t i = 0; i < r->nchain; i++) {
+        jw_obj(w);
+        jw_kstr(w, "subject", r->chain[i].subject);
+        jw_kstr(w, "issuer", r->chain[i].issuer);
+        jw_kstr(w, "not_before", r->chain[i].not_before);
+        jw_kstr(w, "not_after", r->chain[i].not_after);
+        jw_kstr(w, "sha256", r->chain[i].sha256);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+
+    jw_key(w, "pkix");
+    if (r->pkix_checked) {
+        jw_obj(w);
+        jw_kbool(w, "valid", r->pkix_valid);
+        jw_kstr(w, "error", r->pkix_code);
+        jw_kstr(w, "message", r->pkix_message);
+        jw_key(w, "depth");
+        if (r->pkix_valid)
+            jw_null(w);
+        else
+            jw_int(w, r->pkix_depth);
+        jw_end_obj(w);
+    } else {
+        jw_null(w);
+    }
+
+    jw_key(w, "fingerprint");
+    if (r->fp_cert) {
+        jw_obj(w);
+        jw_kstr(w, "digest", r->fp_digest);
+        jw_kstr(w, "cert", r->fp_cert);
+        jw_kstr(w, "pubkey", r->fp_pubkey);
+        jw_end_obj(w);
+    } else {
+        jw_null(w);
+    }
+    jw_end_obj(w);
+}
+
+char *mxtls_result_json(const mxtls_result *r)
+{
+    jsonw w;
+    jw_init(&w);
+    result_json_write(&w, r);
+    return jw_finish(&w);
+}
+
+char *mxtls_results_json(mxtls_result *const *rs, size_t n)
+{
+    jsonw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_key(&w, "levels");
+    jw_arr(&w);
+    for (size_t i = 0; i < n; i++)
+        result_json_write(&w, rs[i]);
+    jw_end_arr(&w);
+    jw_end_obj(&w);
+    return jw_finish(&w);
+}

@@ -1,0 +1,142 @@
+/* result_text.c - results for people at a terminal */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/result.h"
+
+#define TEXT_MAX_OUTPUT (16u * 1024u * 1024u)
+
+static const char *text_color(mxtls_verdict v, int color)
+{
+    if (!color)
+        return "";
+    return v == MXTLS_VERDICT_PASS ? "\033[32m" : v == MXTLS_VERDICT_FAIL ? "\033[31m" : "\033[33m";
+}
+
+static const char *text_reset(int color) { return color ? "\033[0m" : ""; }
+
+/* text_upper - "PASS" */
+static void text_upper(const char *s, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < n; i++)
+        out[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    out[i] = '\0';
+}
+
+static void text_list(strbuf *b, const char *label, const strlist *l)
+{
+    if (!l->n)
+        return;
+    sb_printf(b, "  %-12s", label);
+    for (size_t i = 0; i < l->n; i++)
+        sb_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+    sb_puts(b, "\n");
+}
+
+/* text_evidence - what the verdict rests on (shared by both reports) */
+static void text_evidence(strbuf *b, const mxtls_result *r)
+{
+    sb_printf(b, "  %-12s%s\n", "domain", r->domain);
+    if (r->mx.n) {
+        sb_printf(b, "  %-12s", "mx");
+        for (size_t i = 0; i < r->mx.n; i++)
+            sb_printf(b, "%s%s", i ? ", " : "", r->mx.v[i]);
+        sb_printf(b, " (MX lookup %s)\n", r->mx_secure ? "DNSSEC-secure" : "not DNSSEC-secure");
+    }
+    if (r->ip)
+        sb_printf(b, "  %-12s%s\n", "ip", r->ip);
+    for (size_t i = 0; i < r->ptr.n; i++)
+        sb_printf(b, "  %-12s%s (%s)\n", "ptr", r->ptr.v[i],
+                  r->ptr_confirmed[i] ? "forward-confirmed" : "not forward-confirmed");
+    text_list(b, "routes", &r->routes);
+    if (r->no_tls) {
+        sb_printf(b, "  %-12s%s\n", "tls", "not established (no STARTTLS)");
+        return;
+    }
+    text_list(b, "cert dns", &r->presented.dns);
+    text_list(b, "cert ip", &r->presented.ip);
+    text_list(b, "cert cn", &r->presented.cn);
+    for (size_t i = 0; i < r->nchain; i++)
+        sb_printf(b, "  %-12s[%zu] %s\n  %-12s    issuer %s\n  %-12s    valid %s .. %s\n",
+                  i == 0 ? "chain" : "", i, r->chain[i].subject, "", r->chain[i].issuer, "",
+                  r->chain[i].not_before, r->chain[i].not_after);
+    if (r->fp_cert)
+        sb_printf(b, "  %-12s%s %s\n  %-12s%s %s (public key)\n", "fingerprint", r->fp_digest,
+                  r->fp_cert, "", r->fp_digest, r->fp_pubkey);
+}
+
+static void text_advice(strbuf *b, const strlist *advice)
+{
+    if (!advice->n)
+        return;
+    sb_puts(b, "advice\n");
+    for (size_t i = 0; i < advice->n; i++)
+        sb_printf(b, "  - %s\n", advice->v[i]);
+}
+
+char *mxtls_result_text(const mxtls_result *r, int color)
+{
+    strbuf b;
+    sb_init(&b, TEXT_MAX_OUTPUT);
+    char up[16];
+    text_upper(mxtls_verdict_name(r->verdict), up, sizeof up);
+    sb_printf(&b, "%s: %s%s%s (security: %s)\n", mxtls_level_name(r->level),
+              text_color(r->verdict, color), up, text_reset(color),
+              mxtls_security_name(r->security));
+    for (size_t i = 0; i < r->nreasons; i++) {
+        const reason *x = &r->reasons[i];
+        const char *mark = !strcmp(x->kind, "warning") ? "!" : !strcmp(x->kind, "info") ? "i" : "*";
+        sb_printf(&b, "  %s %s%s%s%s: %s\n", mark, x->code, x->status ? " [" : "",
+                  x->status ? x->status : "", x->status ? "]" : "", x->message);
+    }
+    if (r->nrefs) {
+        sb_puts(&b, "reference identities\n");
+        for (size_t i = 0; i < r->nrefs; i++)
+            sb_printf(&b, "  %-30s against %-9s (from %s)%s\n", r->refs[i].name,
+                      r->refs[i].against, r->refs[i].source,
+                      r->matched_ref && !strcmp(r->matched_ref, r->refs[i].name)
+                          ? "  <- matched"
+                          : "");
+        if (r->matched_ref)
+            sb_printf(&b, "  matched: %s = %s\n", r->matched_ref, r->matched_pres);
+        else
+            sb_puts(&b, "  matched: none\n");
+    }
+    sb_puts(&b, "evidence\n");
+    text_evidence(&b, r);
+    if (r->pkix_checked)
+        sb_printf(&b, "  %-12s%s\n", "pkix", r->pkix_valid ? "valid" : r->pkix_message);
+    text_advice(&b, &r->advice);
+    return sb_take(&b);
+}
+
+char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color)
+{
+    strbuf b;
+    sb_init(&b, TEXT_MAX_OUTPUT);
+    sb_printf(&b, "%-28s %-9s %-10s %s\n", "LEVEL", "VERDICT", "SECURITY", "REASON");
+    strlist advice = {0};
+    const mxtls_result *pk = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const mxtls_result *r = rs[i];
+        sb_printf(&b, "%-28s %s%-9s%s %-10s %s\n", mxtls_level_name(r->level),
+                  text_color(r->verdict, color), mxtls_verdict_name(r->verdict),
+                  text_reset(color), mxtls_security_name(r->security),
+                  r->nreasons ? r->reasons[0].code : "");
+        for (size_t j = 0; j < r->advice.n; j++)
+            strlist_add_unique(&advice, r->advice.v[j]);
+        if (r->pkix_checked && !pk)
+            pk = r;
+    }
+    if (n) {
+        sb_puts(&b, "evidence\n");
+        text_evidence(&b, rs[0]);
+        if (pk)
+            sb_printf(&b, "  %-12s%s\n", "pkix", pk->pkix_valid ? "valid" : pk->pkix_message);
+    }
+    text_advice(&b, &advice);
+    strlist_free(&advice);
+    return sb_take(&b);
+}
