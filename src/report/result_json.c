@@ -4,10 +4,15 @@
 #include "core/result.h"
 #include "report/jsonw.h"
 
+/* Bumped only for incompatible changes; fields are only ever added. */
+#define MXTLS_JSON_SCHEMA_VERSION 1
+
 /* result_json_write - one result object */
-static void result_json_write(jsonw *w, const mxtls_result *r)
+static void result_json_write(jsonw *w, const mxtls_result *r, int top)
 {
     jw_obj(w);
+    if (top)
+        jw_kint(w, "schema_version", MXTLS_JSON_SCHEMA_VERSION);
     jw_kstr(w, "level", mxtls_level_name(r->level));
     jw_kstr(w, "verdict", mxtls_verdict_name(r->verdict));
     jw_kstr(w, "security", mxtls_security_name(r->security));
@@ -119,7 +124,7 @@ char *mxtls_result_json(const mxtls_result *r)
 {
     jsonw w;
     jw_init(&w);
-    result_json_write(&w, r);
+    result_json_write(&w, r, 1);
     return jw_finish(&w);
 }
 
@@ -128,10 +133,11 @@ char *mxtls_results_json(mxtls_result *const *rs, size_t n)
     jsonw w;
     jw_init(&w);
     jw_obj(&w);
+    jw_kint(&w, "schema_version", MXTLS_JSON_SCHEMA_VERSION);
     jw_key(&w, "levels");
     jw_arr(&w);
     for (size_t i = 0; i < n; i++)
-        result_json_write(&w, rs[i]);
+        result_json_write(&w, rs[i], 0);
     jw_end_arr(&w);
     jw_end_obj(&w);
     return jw_finish(&w);
