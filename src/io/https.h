@@ -1,0 +1,49 @@
+/* https.h - HTTP(S) fetches with libcurl's multi interface on the event loop
+ *
+ * Used for MTA-STS policies and for revocation (OCSP over HTTP POST, CRLs).
+ * Every fetch is bounded in time and size; redirects are not followed unless
+ * asked (MTA-STS forbids them, RFC 8461 §3.3). */
+#ifndef MXTLS_IO_HTTPS_H
+#define MXTLS_IO_HTTPS_H
+
+#include <stddef.h>
+
+#include "core/base.h"
+
+struct event_base;
+
+#define HTTPS_DEFAULT_TIMEOUT_MS 10000
+#define HTTPS_DEFAULT_MAX_BODY (64u * 1024u)
+
+typedef struct https_request {
+    const char *url;
+    const char *post_body;      /* NULL: GET */
+    size_t post_len;
+    const char *content_type;   /* for POST, e.g. "application/ocsp-request" */
+    size_t max_body;            /* 0: HTTPS_DEFAULT_MAX_BODY; larger bodies fail */
+    int timeout_ms;             /* 0: HTTPS_DEFAULT_TIMEOUT_MS */
+    const char *ca_file;        /* trust for https:// (NULL: system store) */
+    int follow_redirects;       /* 0 by default */
+} https_request;
+
+typedef struct https_response {
+    int ok;                     /* transfer completed (any HTTP status) */
+    long status;                /* HTTP status */
+    char *content_type;         /* NULL if none */
+    unsigned char *body;        /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    char *error;                /* why the transfer failed: "timed out", TLS error, "body larger than N bytes" */
+} https_response;
+
+void https_response_free(https_response *r);
+
+typedef struct https_client https_client;
+typedef void (*https_cb)(void *arg, https_response *r); /* callee owns r */
+
+https_client *https_client_new(struct event_base *base, err_rec *e);
+/* https_client_free - cancels transfers in flight (no callbacks) */
+void https_client_free(https_client *c);
+/* https_fetch - start a transfer; 0, or -1 with the error in e (no callback) */
+int https_fetch(https_client *c, const https_request *req, https_cb cb, void *arg, err_rec *e);
+
+#endif

@@ -1,0 +1,84 @@
+/* probe.h - one SMTP connection: socket + OpenSSL driving the smtp state machine
+ *
+ * The adapter owns the socket, the timers and the SSL object; the dialogue is
+ * src/core/smtp.c's. A probe never verifies anything during the handshake
+ * (SSL_VERIFY_NONE): it records the chain as sent, and the pure policy code
+ * judges it afterwards, the same way `mxtls verify` judges files. */
+#ifndef MXTLS_IO_PROBE_H
+#define MXTLS_IO_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "core/base.h"
+#include "core/smtp.h"
+
+struct event_base;
+
+#define PROBE_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define PROBE_DEFAULT_PHASE_TIMEOUT_MS 30000   /* per SMTP phase and for the handshake */
+#define PROBE_DEFAULT_TOTAL_TIMEOUT_MS 60000   /* whole probe deadline */
+#define PROBE_MAX_OCSP_STAPLE (64u * 1024u)
+#define PROBE_READ_CHUNK 4096
+
+typedef struct probe_config {
+    const char *ip;            /* address to connect to (IPv4 or IPv6 text) */
+    uint16_t port;             /* 25 unless told */
+    const char *ehlo_name;     /* name announced in EHLO */
+    const char *sni;           /* server name to send; NULL: no SNI */
+    int implicit_tls;          /* TLS on connect (port 465) */
+    int no_starttls;           /* do not upgrade even if offered */
+    int want_ocsp_staple;      /* request a stapled OCSP response (status_request) */
+    int connect_timeout_ms, phase_timeout_ms, total_timeout_ms; /* 0: defaults */
+} probe_config;
+
+typedef struct probe_tls {
+    char *version;             /* "TLSv1.3" */
+    char *cipher;              /* "TLS_AES_256_GCM_SHA384" */
+    char *group;               /* key exchange group, "X25519"; NULL if unknown */
+    char *peer_key_type;       /* "EC", "RSA", "ED25519" ... */
+    int peer_key_bits;
+    char *sni_sent;            /* NULL when none was sent */
+    STACK_OF(X509) *chain;     /* as sent by the server, leaf first (owned) */
+    unsigned char *ocsp_staple;/* DER OCSP response, if stapled */
+    size_t ocsp_staple_len;
+    char *error;               /* handshake failure in plain words (OpenSSL's reason) */
+} probe_tls;
+
+typedef struct probe_report {
+    char *ip;
+    uint16_t port;
+    int connected;             /* TCP connected */
+    char *connect_error;       /* "connection refused", "timed out", ... */
+    smtp_obs smtp;             /* a copy of the machine's observations (owned; see probe_report_free) */
+    char *greeting_host;       /* copy of smtp.greeting_host (the copy in smtp is NULLed) */
+    probe_tls tls;             /* filled when a handshake was attempted */
+    int tls_attempted, tls_ok;
+    long elapsed_ms;
+    size_t bytes_in, bytes_out;
+} probe_report;
+
+void probe_report_free(probe_report *r);
+
+/* probe_cb - called once when the probe ends; the callee owns `r` */
+typedef void (*probe_cb)(void *arg, probe_report *r);
+
+typedef struct probe probe;
+
+/* probe_start - connect and run the dialogue on the loop. ssl_ctx is the
+ * caller's client context (not verified here; shared by many probes). Returns
+ * the probe (for probe_cancel) or NULL with the error in e; the callback never
+ * runs inside probe_start(). */
+probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config *cfg,
+                   probe_cb cb, void *arg, err_rec *e);
+/* probe_cancel - stop a probe that has not reported yet; its callback is not called */
+void probe_cancel(probe *p);
+
+/* probe_ssl_ctx_new - an SSL_CTX for probing: TLS 1.0-1.3 allowed (to report
+ * what the server offers), no verification during the handshake, session
+ * tickets off. NULL with the error in e. */
+SSL_CTX *probe_ssl_ctx_new(err_rec *e);
+
+#endif

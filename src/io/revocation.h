@@ -1,0 +1,57 @@
+/* revocation.h - is the server certificate revoked? (OCSP staple, OCSP, CRL)
+ *
+ * Postfix does not check revocation; careful senders and auditors want to
+ * know. Order: a stapled OCSP response, verified; else the leaf's AIA OCSP
+ * responder (HTTP POST); else its CRL distribution point. Responses are
+ * verified with OpenSSL's OCSP and CRL APIs against the chain and the trust
+ * store. */
+#ifndef MXTLS_IO_REVOCATION_H
+#define MXTLS_IO_REVOCATION_H
+
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "core/base.h"
+#include "io/https.h"
+
+typedef enum revocation_status {
+    REVOCATION_NOT_CHECKED = 0, /* off, or no chain */
+    REVOCATION_GOOD = 1,        /* a verified response says good */
+    REVOCATION_REVOKED = 2,     /* a verified response says revoked */
+    REVOCATION_UNKNOWN = 3,     /* the responder does not know the certificate */
+    REVOCATION_UNAVAILABLE = 4  /* no staple, no AIA OCSP, no CRL DP, or none answered usably */
+} revocation_status;
+
+typedef enum revocation_source {
+    REVOCATION_SRC_NONE = 0,
+    REVOCATION_SRC_STAPLE = 1,
+    REVOCATION_SRC_OCSP = 2,
+    REVOCATION_SRC_CRL = 3
+} revocation_source;
+
+typedef struct revocation_result {
+    revocation_status status;
+    revocation_source source;
+    char *detail;               /* plain words: responder URL, reason, revocation time, errors */
+    time_t revoked_at;          /* when REVOKED */
+} revocation_result;
+
+const char *revocation_status_name(revocation_status s); /* "good", "revoked", ... */
+const char *revocation_source_name(revocation_source s); /* "staple", "ocsp", "crl", "none" */
+void revocation_result_free(revocation_result *r);
+
+/* revocation_check_staple - pure: verify a stapled OCSP response for the leaf
+ * of chain (issuer = chain[1] or from store) at time at (0 = now). */
+void revocation_check_staple(const unsigned char *der, size_t len, STACK_OF(X509) *chain,
+                             X509_STORE *store, time_t at, revocation_result *out);
+
+typedef void (*revocation_cb)(void *arg, revocation_result *r); /* callee owns r */
+
+/* revocation_check - full check (staple first, then OCSP, then CRL) on the
+ * loop via https. Returns 0 or -1 with the error in e (no callback). */
+int revocation_check(https_client *https, STACK_OF(X509) *chain, X509_STORE *store,
+                     const unsigned char *staple, size_t staple_len, time_t at,
+                     int timeout_ms, revocation_cb cb, void *arg, err_rec *e);
+
+#endif
