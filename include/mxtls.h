@@ -111,6 +111,20 @@ mxtls_status mxtls_ctx_set_ca_path(mxtls_ctx *ctx, const char *dir);
 /* Validate at this time instead of now (reproducible verdicts). */
 void mxtls_ctx_set_time(mxtls_ctx *ctx, time_t when);
 
+/* Revocation policy of the sender (Postfix has none; careful senders and
+ * auditors want one). soft (default): a revoked certificate fails every
+ * PKIX-based level; no usable answer is a warning. hard: no usable answer is
+ * a temporary failure. off: revocation is ignored. */
+typedef enum mxtls_revocation_mode {
+    MXTLS_REVOCATION_OFF = 0,
+    MXTLS_REVOCATION_SOFT = 1,
+    MXTLS_REVOCATION_HARD = 2
+} mxtls_revocation_mode;
+void mxtls_ctx_set_revocation(mxtls_ctx *ctx, mxtls_revocation_mode mode);
+/* "off", "soft", "hard" <-> mode; -1 for an unknown name */
+int mxtls_revocation_mode_from_name(const char *name);
+const char *mxtls_revocation_mode_name(mxtls_revocation_mode mode);
+
 /* ---- evidence: what was observed about one MX host -------------------- */
 
 typedef struct mxtls_evidence mxtls_evidence;
@@ -141,8 +155,29 @@ mxtls_status mxtls_evidence_set_match(mxtls_ctx *ctx, mxtls_evidence *ev, const 
 /* Digest used for fingerprint matching: "sha256" (default), "sha1", "md5". */
 mxtls_status mxtls_evidence_set_fingerprint_digest(mxtls_ctx *ctx, mxtls_evidence *ev,
                                                    const char *digest);
-/* The server offered no STARTTLS (or TLS could not be established): no chain. */
+/* The server offered no STARTTLS: no chain. */
 void mxtls_evidence_set_no_tls(mxtls_evidence *ev, int no_tls);
+/* STARTTLS was offered but TLS could not be established: no chain.
+ * after_220: the server accepted STARTTLS and the handshake failed (0: the
+ * server refused STARTTLS). Cisco ESA falls back to plaintext only in the
+ * second case. `why` says what happened (copied). */
+mxtls_status mxtls_evidence_set_tls_failed(mxtls_ctx *ctx, mxtls_evidence *ev, int after_220,
+                                           const char *why);
+
+/* What a revocation check of the leaf found. */
+typedef enum mxtls_revocation_status {
+    MXTLS_REVOCATION_NOT_CHECKED = 0,
+    MXTLS_REVOCATION_GOOD = 1,
+    MXTLS_REVOCATION_REVOKED = 2,
+    MXTLS_REVOCATION_UNKNOWN = 3,     /* the responder does not know the certificate */
+    MXTLS_REVOCATION_UNAVAILABLE = 4  /* no usable answer (no responder, unreachable, bad answer) */
+} mxtls_revocation_status;
+/* "not-checked", "good", "revoked", "unknown", "unavailable" <-> status; -1 if unknown */
+int mxtls_revocation_status_from_name(const char *name);
+const char *mxtls_revocation_status_name(mxtls_revocation_status s);
+/* detail: where the answer came from and what it said (copied; may be NULL) */
+mxtls_status mxtls_evidence_set_revocation(mxtls_ctx *ctx, mxtls_evidence *ev,
+                                           mxtls_revocation_status status, const char *detail);
 /* The chain the server presented, PEM, leaf first. `name` labels errors
  * ("chain.pem:12: ..."). The buffer is copied. */
 mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, const char *pem,

@@ -37,6 +37,10 @@ static const char verify_help[] =
     "  --ca-file FILE         trust these CA certificates instead of the system store\n"
     "  --ca-path DIR          trust this hashed CA directory instead of the system store\n"
     "  --at TIME              validate at TIME (2026-06-01T00:00:00Z) instead of now\n"
+    "  --revocation MODE      off, soft (default: revoked fails) or hard (no answer\n"
+    "                         is a temporary failure)\n"
+    "  --revocation-status S  what a revocation check found: good, revoked, unknown,\n"
+    "                         unavailable (default: not checked)\n"
     "output:\n"
     "  --json                 JSON (docs/json.md)\n"
     "\n"
@@ -46,7 +50,7 @@ static const char verify_help[] =
 enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
     OPT_PTR_CONFIRMED, OPT_ROUTE, OPT_LEVEL, OPT_MATCH, OPT_FPDIGEST, OPT_CA_FILE,
-    OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP
+    OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP, OPT_REVOCATION, OPT_REVSTATUS
 };
 
 static const struct option verify_options[] = {
@@ -66,12 +70,15 @@ static const struct option verify_options[] = {
     {"ca-path", required_argument, NULL, OPT_CA_PATH},
     {"at", required_argument, NULL, OPT_AT},
     {"json", no_argument, NULL, OPT_JSON},
+    {"revocation", required_argument, NULL, OPT_REVOCATION},
+    {"revocation-status", required_argument, NULL, OPT_REVSTATUS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 struct verify_args {
     const char *chain, *domain, *ip, *level, *match, *fpdigest, *ca_file, *ca_path, *at;
+    const char *revocation, *revstatus;
     const char *mx[VERIFY_MAX_REPEAT], *ptr[VERIFY_MAX_REPEAT], *route[VERIFY_MAX_REPEAT];
     int ptr_confirmed[VERIFY_MAX_REPEAT];
     int nmx, nptr, nroute, mx_secure, no_starttls, json;
@@ -97,6 +104,8 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         case OPT_CA_PATH: a->ca_path = optarg; break;
         case OPT_AT: a->at = optarg; break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_REVOCATION: a->revocation = optarg; break;
+        case OPT_REVSTATUS: a->revstatus = optarg; break;
         case OPT_HELP: *help = 1; return 0;
         case OPT_MX:
         case OPT_PTR:
@@ -132,6 +141,11 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         return cli_usage_error("verify", "--chain and --no-starttls exclude each other"), -1;
     if (a->ca_file && a->ca_path)
         return cli_usage_error("verify", "give --ca-file or --ca-path, not both"), -1;
+    if (a->revocation && mxtls_revocation_mode_from_name(a->revocation) < 0)
+        return cli_usage_error("verify", "--revocation must be off, soft or hard"), -1;
+    if (a->revstatus && mxtls_revocation_status_from_name(a->revstatus) < 0)
+        return cli_usage_error("verify", "--revocation-status must be good, revoked, unknown "
+                                         "or unavailable"), -1;
     return 0;
 }
 
@@ -161,6 +175,13 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
     if (a->fpdigest && mxtls_evidence_set_fingerprint_digest(ctx, ev, a->fpdigest))
         return -1;
     mxtls_evidence_set_no_tls(ev, a->no_starttls);
+    if (a->revocation)
+        mxtls_ctx_set_revocation(ctx, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(a->revocation));
+    if (a->revstatus &&
+        mxtls_evidence_set_revocation(ctx, ev,
+                                      (mxtls_revocation_status)mxtls_revocation_status_from_name(a->revstatus),
+                                      "given with --revocation-status"))
+        return -1;
     if (a->chain) {
         size_t len = 0;
         const char *path = strcmp(a->chain, "-") == 0 ? "/dev/stdin" : a->chain;

@@ -10,6 +10,8 @@
 mxtls_ctx *mxtls_ctx_new(void)
 {
     mxtls_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx)
+        ctx->revocation = MXTLS_REVOCATION_SOFT;
     return ctx;
 }
 
@@ -72,6 +74,41 @@ mxtls_status mxtls_ctx_set_ca_path(mxtls_ctx *ctx, const char *dir)
 void mxtls_ctx_set_time(mxtls_ctx *ctx, time_t when)
 {
     ctx->at = when;
+}
+
+void mxtls_ctx_set_revocation(mxtls_ctx *ctx, mxtls_revocation_mode mode)
+{
+    ctx->revocation = mode;
+}
+
+static const char *const revocation_mode_names[] = {"off", "soft", "hard"};
+static const char *const revocation_status_names[] = {"not-checked", "good", "revoked",
+                                                      "unknown", "unavailable"};
+
+int mxtls_revocation_mode_from_name(const char *name)
+{
+    for (int i = 0; name && i < 3; i++)
+        if (strcmp(name, revocation_mode_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *mxtls_revocation_mode_name(mxtls_revocation_mode mode)
+{
+    return (unsigned)mode < 3 ? revocation_mode_names[mode] : "unknown";
+}
+
+int mxtls_revocation_status_from_name(const char *name)
+{
+    for (int i = 0; name && i < 5; i++)
+        if (strcmp(name, revocation_status_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *mxtls_revocation_status_name(mxtls_revocation_status s)
+{
+    return (unsigned)s < 5 ? revocation_status_names[s] : "unknown";
 }
 
 char *mxtls_read_file(mxtls_ctx *ctx, const char *path, size_t max, size_t *len)

@@ -14,6 +14,7 @@ struct mxtls_ctx {
     char *ca_path;
     time_t at;       /* validation time; 0 = now */
     X509_STORE *store; /* trust store, loaded on first use and reused */
+    mxtls_revocation_mode revocation; /* default soft (set by mxtls_ctx_new) */
 };
 
 #endif

@@ -29,6 +29,8 @@ void mxtls_evidence_free(mxtls_evidence *ev)
     free(ev->fp_digest);
     chain_free(ev->chain);
     free(ev->chain_name);
+    free(ev->tls_failed);
+    free(ev->revocation_detail);
     free(ev);
 }
 
@@ -194,6 +196,33 @@ mxtls_status mxtls_evidence_set_fingerprint_digest(mxtls_ctx *ctx, mxtls_evidenc
 void mxtls_evidence_set_no_tls(mxtls_evidence *ev, int no_tls)
 {
     ev->no_tls = !!no_tls;
+}
+
+mxtls_status mxtls_evidence_set_tls_failed(mxtls_ctx *ctx, mxtls_evidence *ev, int after_220,
+                                           const char *why)
+{
+    ev->tls_failed_after_220 = !!after_220;
+    char *copy = strdup(why && *why ? why : "TLS could not be established");
+    if (!copy)
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "evidence", "out of memory");
+    free(ev->tls_failed);
+    ev->tls_failed = copy;
+    return MXTLS_OK;
+}
+
+mxtls_status mxtls_evidence_set_revocation(mxtls_ctx *ctx, mxtls_evidence *ev,
+                                           mxtls_revocation_status status, const char *detail)
+{
+    if ((unsigned)status > MXTLS_REVOCATION_UNAVAILABLE)
+        return err_set(&ctx->err, MXTLS_ERR_INVALID, "revocation", "unknown status %d",
+                       (int)status);
+    char *copy = NULL;
+    if (detail && !(copy = strdup(detail)))
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "revocation", "out of memory");
+    free(ev->revocation_detail);
+    ev->revocation = status;
+    ev->revocation_detail = copy;
+    return MXTLS_OK;
 }
 
 mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, const char *pem,

@@ -16,7 +16,11 @@ struct mxtls_evidence {
     strlist routes;        /* explicitly configured next hops */
     char *match_raw;       /* Postfix match= list as given; NULL: level default */
     char *fp_digest;       /* "sha256" (default), "sha1", "md5" */
-    int no_tls;            /* STARTTLS not offered / TLS not established */
+    int no_tls;            /* STARTTLS not offered */
+    char *tls_failed;      /* STARTTLS offered, TLS not established: why; else NULL */
+    int tls_failed_after_220; /* the handshake failed (vs STARTTLS refused) */
+    mxtls_revocation_status revocation;
+    char *revocation_detail;
     STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
     char *chain_name;      /* label for messages (file name) */
 };

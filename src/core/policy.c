@@ -66,7 +66,12 @@ static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, t
         strlist_copy(&r->routes, &ev->routes))
         return MXTLS_ERR_NOMEM;
     r->mx_secure = ev->mx_secure;
-    r->no_tls = ev->no_tls;
+    r->no_tls = ev->no_tls || ev->tls_failed;
+    if (ev->tls_failed && !(r->tls_failed = strdup(ev->tls_failed)))
+        return MXTLS_ERR_NOMEM;
+    r->revocation = ev->revocation;
+    if (ev->revocation_detail && !(r->revocation_detail = strdup(ev->revocation_detail)))
+        return MXTLS_ERR_NOMEM;
     if (ev->ip && !(r->ip = strdup(ev->ip)))
         return MXTLS_ERR_NOMEM;
     if (ev->ptr.n) {
@@ -359,6 +364,22 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     if (!r->pkix_message || (pk.code && !(r->pkix_code = strdup(pk.code))))
         return -1;
 
+    /* Revocation only matters for a chain that is otherwise valid (and is
+     * reported, not decisive, when the chain fails anyway). */
+    if (pk.valid && ctx->revocation != MXTLS_REVOCATION_OFF &&
+        ev->revocation == MXTLS_REVOCATION_REVOKED) {
+        pk.valid = 0;
+        r->pkix_valid = 0;
+        r->pkix_depth = 0;
+        free(r->pkix_code);
+        free(r->pkix_message);
+        r->pkix_code = strdup("revoked");
+        r->pkix_message = strdup(ev->revocation_detail ? ev->revocation_detail
+                                                       : "the server certificate has been revoked");
+        if (!r->pkix_code || !r->pkix_message)
+            return -1;
+    }
+
     int matched = 0, rc;
     switch (r->level) {
     case MXTLS_LEVEL_VERIFY:
@@ -395,7 +416,7 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence", "no recipient domain given");
         return NULL;
     }
-    if (!ev->no_tls && !ev->chain) {
+    if (!ev->no_tls && !ev->tls_failed && !ev->chain) {
         err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence",
                 "no certificate chain given, and TLS is not marked as unavailable");
         return NULL;
@@ -434,6 +455,34 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         result_advice(r, "Offer STARTTLS (Postfix: smtpd_tls_security_level = may with a "
                          "certificate): senders that require TLS cannot deliver, and everyone "
                          "else sends in plaintext.");
+        return r;
+    }
+
+    /* 3. STARTTLS offered, TLS failed. Postfix at "may" continues or retries
+     *    in plaintext (smtp_proto.c, RETRY_AS_PLAINTEXT); Cisco's Preferred
+     *    modes fall back only when the failure comes before the 220 reply to
+     *    STARTTLS ("if an error occurs after the 220 response is received, the
+     *    SMTP transaction does not fall back to clear text"). */
+    if (ev->tls_failed) {
+        int esa_pref = level == MXTLS_LEVEL_ESA_PREFERRED || level == MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        int plaintext = level == MXTLS_LEVEL_MAY || (esa_pref && !ev->tls_failed_after_220);
+        if (plaintext) {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_PLAINTEXT;
+            result_reason(r, "decisive", "tls-failed", NULL,
+                          "TLS failed (%s); level %s falls back to plaintext", ev->tls_failed,
+                          lname);
+        } else {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "tls-failed",
+                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL,
+                          "TLS failed (%s); level %s does not deliver without TLS",
+                          ev->tls_failed, lname);
+        }
+        result_advice(r, "Fix the server's TLS: STARTTLS is offered but a TLS session cannot "
+                         "be established (%s).",
+                      ev->tls_failed);
         return r;
     }
 
@@ -502,6 +551,24 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         }
         int pkix_ok = rc & 1, names_ok = (rc >> 1) & 1;
         int enforcing = level != MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        int rev_missing = ev->revocation == MXTLS_REVOCATION_UNAVAILABLE ||
+                          ev->revocation == MXTLS_REVOCATION_UNKNOWN;
+        if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_HARD && enforcing) {
+            /* Hard revocation checking: no answer, no verdict. */
+            r->verdict = MXTLS_VERDICT_TEMPFAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "revocation-unavailable", STATUS_CERT_FAIL,
+                          "the revocation status of the certificate is %s (%s), and revocation "
+                          "checking is hard",
+                          mxtls_revocation_status_name(ev->revocation),
+                          ev->revocation_detail ? ev->revocation_detail : "no details");
+            break;
+        }
+        if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_SOFT)
+            result_reason(r, "warning", "revocation-unavailable", NULL,
+                          "the revocation status of the certificate is %s (%s)",
+                          mxtls_revocation_status_name(ev->revocation),
+                          ev->revocation_detail ? ev->revocation_detail : "no details");
         const char *kind = enforcing ? "decisive" : "info";
         if (verified) {
             r->verdict = MXTLS_VERDICT_PASS;

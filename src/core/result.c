@@ -46,6 +46,8 @@ void mxtls_result_free(mxtls_result *r)
         free(r->chain[i].sha256);
     }
     free(r->chain);
+    free(r->tls_failed);
+    free(r->revocation_detail);
     free(r->pkix_code);
     free(r->pkix_message);
     free(r->fp_digest);

@@ -46,7 +46,10 @@ struct mxtls_result {
     strlist ptr;
     unsigned char *ptr_confirmed;
     strlist routes;
-    int no_tls;
+    int no_tls;            /* no TLS session: not offered, or failed */
+    char *tls_failed;      /* why TLS failed, or NULL */
+    mxtls_revocation_status revocation;
+    char *revocation_detail;
     presented_ids presented;
     chain_cert *chain;
     size_t nchain;

@@ -45,6 +45,12 @@ static void result_json_write(jsonw *w, const mxtls_result *r, int top)
     jw_end_arr(w);
     jw_kstrlist(w, "routes", &r->routes);
     jw_kbool(w, "tls", !r->no_tls);
+    jw_kstr(w, "tls_failed", r->tls_failed);
+    jw_key(w, "revocation");
+    jw_obj(w);
+    jw_kstr(w, "status", mxtls_revocation_status_name(r->revocation));
+    jw_kstr(w, "detail", r->revocation_detail);
+    jw_end_obj(w);
 
     jw_key(w, "presented");
     if (r->no_tls) {

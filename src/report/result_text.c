@@ -52,9 +52,13 @@ static void text_evidence(strbuf *b, const mxtls_result *r)
                   r->ptr_confirmed[i] ? "forward-confirmed" : "not forward-confirmed");
     text_list(b, "routes", &r->routes);
     if (r->no_tls) {
-        sb_printf(b, "  %-12s%s\n", "tls", "not established (no STARTTLS)");
+        sb_printf(b, "  %-12s%s\n", "tls",
+                  r->tls_failed ? r->tls_failed : "not established (no STARTTLS)");
         return;
     }
+    if (r->revocation != MXTLS_REVOCATION_NOT_CHECKED)
+        sb_printf(b, "  %-12s%s%s%s\n", "revocation", mxtls_revocation_status_name(r->revocation),
+                  r->revocation_detail ? ": " : "", r->revocation_detail ? r->revocation_detail : "");
     text_list(b, "cert dns", &r->presented.dns);
     text_list(b, "cert ip", &r->presented.ip);
     text_list(b, "cert cn", &r->presented.cn);
