@@ -374,8 +374,11 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
         free(r->pkix_code);
         free(r->pkix_message);
         r->pkix_code = strdup("revoked");
-        r->pkix_message = strdup(ev->revocation_detail ? ev->revocation_detail
-                                                       : "the server certificate has been revoked");
+        char msg[1024];
+        snprintf(msg, sizeof msg, "the server certificate has been revoked%s%s",
+                 ev->revocation_detail ? ": " : "",
+                 ev->revocation_detail ? ev->revocation_detail : "");
+        r->pkix_message = strdup(msg);
         if (!r->pkix_code || !r->pkix_message)
             return -1;
     }
