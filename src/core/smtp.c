@@ -317,7 +317,10 @@ static void smtp_on_banner(smtp_session *s, reply_rec *r)
     reply_free(&o->banner);
     o->banner = *r;
     reply_init(r);
-    if (o->banner.lines.n > 0) {
+    int cls = o->banner.code / 100;
+    /* §4.2: only a 220 greeting is "220 Domain [SP text]"; a refusal's first
+     * word is not a host name. */
+    if (cls == 2 && o->banner.lines.n > 0) {
         const char *l = o->banner.lines.v[0];
         size_t n = strcspn(l, " ");
         if (n > SMTP_MAX_EHLO_NAME)
@@ -330,7 +333,6 @@ static void smtp_on_banner(smtp_session *s, reply_rec *r)
             }
         }
     }
-    int cls = o->banner.code / 100;
     if (cls == 2) {
         smtp_note_code(s, &o->banner, 220);
         smtp_enter_state(s, ST_EHLO);

@@ -169,7 +169,7 @@ typedef struct smtp_obs {
     int implicit_tls;
 
     reply_rec banner;            /* the greeting, all lines */
-    char *greeting_host;         /* first word of the first banner line; NULL if none */
+    char *greeting_host;         /* first word of a 2xx greeting's first line; NULL if none */
 
     smtp_ehlo_obs pre_tls;       /* before STARTTLS: for the report only (RFC 3207 §4.2) */
     smtp_ehlo_obs post_tls;      /* over TLS (implicit TLS: the only one) */
