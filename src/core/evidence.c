@@ -242,3 +242,22 @@ mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, co
     ev->chain_name = label;
     return MXTLS_OK;
 }
+
+mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain)
+{
+    if (!chain || sk_X509_num(chain) == 0)
+        return MXTLS_ERR_INVALID;
+    STACK_OF(X509) *copy = sk_X509_new_null();
+    if (!copy)
+        return MXTLS_ERR_NOMEM;
+    for (int i = 0; i < sk_X509_num(chain) && i < MXTLS_MAX_CHAIN; i++) {
+        X509 *x = sk_X509_value(chain, i);
+        if (!X509_up_ref(x) || !sk_X509_push(copy, x)) {
+            chain_free(copy);
+            return MXTLS_ERR_NOMEM;
+        }
+    }
+    chain_free(ev->chain);
+    ev->chain = copy;
+    return MXTLS_OK;
+}

@@ -27,6 +27,9 @@ struct mxtls_evidence {
 
 /* evidence_host - the MX host that presented the chain (implicit MX: the domain) */
 const char *evidence_host(const mxtls_evidence *ev);
+/* evidence_set_chain - the chain as captured by a probe (certificates are
+ * up-referenced, the stack copied); MXTLS_OK or MXTLS_ERR_NOMEM */
+mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain);
 /* evidence_match_split - the match= items: fingerprints split on '|', ',' and
  * blanks; names on ':', ',' and blanks (Postfix's separators) */
 mxtls_status evidence_match_split(const mxtls_evidence *ev, int fingerprints, strlist *out);

@@ -626,3 +626,25 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     policy_general_findings(r, ev, at);
     return r;
 }
+
+mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level,
+                                 const char *code, const char *message)
+{
+    if (!mxtls_level_name(level) || !ev->domain) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "evaluate", "bad level or evidence");
+        return NULL;
+    }
+    mxtls_result *r = result_new(level);
+    if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
+        policy_oom(ctx, r);
+        return NULL;
+    }
+    r->no_tls = 1;
+    r->verdict = MXTLS_VERDICT_TEMPFAIL;
+    r->security = MXTLS_SECURITY_NONE;
+    if (result_reason(r, "decisive", code, NULL, "%s", message) != MXTLS_OK) {
+        policy_oom(ctx, r);
+        return NULL;
+    }
+    return r;
+}

@@ -126,6 +126,13 @@ static void result_json_write(jsonw *w, const mxtls_result *r, int top)
     jw_end_obj(w);
 }
 
+/* result_json_object - one result object inside another document (check) */
+void result_json_object(jsonw *w, const mxtls_result *r);
+void result_json_object(jsonw *w, const mxtls_result *r)
+{
+    result_json_write(w, r, 0);
+}
+
 char *mxtls_result_json(const mxtls_result *r)
 {
     jsonw w;

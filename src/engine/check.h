@@ -1,0 +1,111 @@
+/* check.h - check one mail domain (or explicit next hops): DNS, probes, verdicts
+ *
+ * One run resolves the MX hosts (RFC 5321 §5.1, RFC 7505 null MX), their
+ * addresses, the PTR names of those addresses, probes every address once,
+ * checks revocation, and evaluates every level from that single connection
+ * per address. Lookups and probes run concurrently on one event loop, so a
+ * domain takes about as long as its slowest address. */
+#ifndef MXTLS_ENGINE_CHECK_H
+#define MXTLS_ENGINE_CHECK_H
+
+#include <stdint.h>
+
+#include "core/base.h"
+#include "core/policymap.h"
+#include "io/dns.h"
+#include "io/probe.h"
+#include "io/revocation.h"
+
+#define CHECK_MAX_HOSTS 16       /* MX hosts probed (Postfix: smtp_mx_address_limit 5) */
+#define CHECK_MAX_ADDRS 8        /* addresses per host and family */
+#define CHECK_MAX_PTR 4          /* PTR names per address that are forward-checked */
+#define CHECK_MAX_ROUTES 16
+#define CHECK_DEFAULT_TOTAL_TIMEOUT_MS 120000
+#define CHECK_NLEVELS 16
+
+typedef enum check_sni { CHECK_SNI_AUTO = 0, CHECK_SNI_NONE = 1, CHECK_SNI_NAME = 2 } check_sni;
+
+typedef struct check_options {
+    const char *domain;          /* recipient domain (required) */
+    const char *routes[CHECK_MAX_ROUTES]; /* explicit next hops: no MX lookup */
+    size_t nroutes;
+    uint16_t port;               /* 0: 25 (465 with implicit_tls) */
+    int family;                  /* 0: both, 4 or 6 */
+    dns_config dns;
+    check_sni sni;
+    const char *sni_name;        /* with CHECK_SNI_NAME */
+    int sni_compare;             /* a second connection with the other SNI choice */
+    int implicit_tls;
+    const char *ehlo_name;       /* NULL: this machine's FQDN or "mxtls.invalid" */
+    int connect_timeout_ms, phase_timeout_ms, total_timeout_ms;
+    const mxtls_policymap *policy_map; /* for the auto level and match= (may be NULL) */
+    const char *ip_override;     /* probe this address instead of resolving (probe --ip) */
+} check_options;
+
+typedef struct check_address {
+    char *ip;
+    int family;                  /* 4 or 6 */
+    dns_security security;       /* of the A/AAAA answer */
+    strlist ptr;                 /* PTR names */
+    unsigned char ptr_confirmed[CHECK_MAX_PTR];
+    char *ptr_problem;           /* PTR lookup outcome when it gave no names */
+    probe_report *probe;         /* the connection every verdict comes from */
+    probe_report *probe_alt;     /* --sni-compare: the other SNI choice */
+    revocation_result rev;
+    mxtls_result *results[CHECK_NLEVELS];     /* per level, same order as the run's levels */
+    mxtls_result *results_alt[CHECK_NLEVELS]; /* from probe_alt */
+    int pending;                 /* operations still running for this address */
+} check_address;
+
+typedef struct check_host {
+    char *name;
+    int pref;                    /* MX preference; -1 for routes and implicit MX */
+    dns_outcome a_outcome, aaaa_outcome;
+    dns_security a_security, aaaa_security;
+    char *problem;               /* why the host has no usable address, or NULL */
+    check_address *addrs[2 * CHECK_MAX_ADDRS];
+    size_t naddrs;
+} check_host;
+
+typedef struct check_domain_verdict {
+    mxtls_level level;
+    mxtls_verdict verdict;
+    mxtls_security security;
+    char *code;                  /* decisive reason code */
+    char *message;
+    char *via;                   /* "host [ip]" that decided, or NULL */
+} check_domain_verdict;
+
+typedef struct check_report {
+    char *domain;
+    uint16_t port;
+    int routed;                  /* routes given: no MX lookup */
+    dns_outcome mx_outcome;
+    dns_security mx_security;
+    char *mx_why;
+    int null_mx, implicit_mx;
+    check_host *hosts[CHECK_MAX_HOSTS];
+    size_t nhosts;
+    size_t hosts_dropped;        /* MX hosts beyond CHECK_MAX_HOSTS */
+    mxtls_level levels[CHECK_NLEVELS];
+    size_t nlevels;
+    check_domain_verdict verdicts[CHECK_NLEVELS];
+    mxtls_level auto_level;
+    char *auto_reason;
+    const mxtls_policy_entry *policy_entry; /* borrowed from the options' map */
+    strlist advice;
+    char *error;                 /* a domain-level problem (nxdomain, dns failure) */
+    long elapsed_ms;
+    int timed_out;
+} check_report;
+
+void check_report_free(check_report *r);
+/* check_report_verdict - the domain verdict for a level, NULL if not evaluated */
+const check_domain_verdict *check_report_verdict(const check_report *r, mxtls_level level);
+
+/* check_run - run a check to completion on a private event loop. Returns a
+ * report (caller frees) or NULL with the error in ctx (bad options, setup
+ * failures). Failures of the destination are verdicts in the report. */
+check_report *check_run(mxtls_ctx *ctx, const check_options *opt);
+
+#endif
