@@ -50,7 +50,9 @@ typedef struct pm_parser {
     mxtls_ctx *ctx;
     const char *name;
     mxtls_policymap *map;
-    strbuf text; /* the logical line */
+    strbuf text;       /* the logical line */
+    strbuf match_raw;  /* the current entry's match values, joined */
+    strbuf tafile_raw; /* the current entry's tafile values, joined */
     pm_seg *segs;
     size_t nsegs, capsegs;
 } pm_parser;
@@ -648,42 +650,24 @@ static mxtls_status pm_add_match(pm_parser *p, mxtls_policy_entry *e, size_t vof
     }
     if (e->match.n == before)
         return pm_error(p, voff, "attribute \"match\" lists no %s", fp ? "fingerprints" : "names");
-    strbuf raw;
-    sb_init(&raw, 2 * MXTLS_MAX_INPUT_FILE);
-    if (e->match_raw && (sb_puts(&raw, e->match_raw) != MXTLS_OK ||
-                         sb_append(&raw, &sep, 1) != MXTLS_OK)) {
-        sb_free(&raw);
+    /* Appended here, handed to the entry once it is complete: one entry may
+     * have a hundred thousand match= continuation lines. */
+    if ((p->match_raw.len && sb_append(&p->match_raw, &sep, 1) != MXTLS_OK) ||
+        sb_append(&p->match_raw, val, vn) != MXTLS_OK)
         return pm_nomem(p);
-    }
-    if (sb_append(&raw, val, vn) != MXTLS_OK) {
-        sb_free(&raw);
-        return pm_nomem(p);
-    }
-    free(e->match_raw);
-    e->match_raw = sb_take(&raw);
-    return e->match_raw ? MXTLS_OK : pm_nomem(p);
+    return MXTLS_OK;
 }
 
 /* pm_add_tafile - one more trust-anchor file (Postfix allows several) */
 static mxtls_status pm_add_tafile(pm_parser *p, mxtls_policy_entry *e, const char *val, size_t vn)
 {
     char *v = pm_attr_value(val, vn);
-    if (!v || strlist_add(&e->tafile, v) != MXTLS_OK) {
-        free(v);
-        return pm_nomem(p);
-    }
-    size_t old = e->tafile_raw ? strlen(e->tafile_raw) : 0;
-    char *raw = realloc(e->tafile_raw, old + (old ? 1 : 0) + vn + 1);
-    if (!raw) {
-        free(v);
-        return pm_nomem(p);
-    }
-    if (old)
-        raw[old++] = ' ';
-    memcpy(raw + old, v, vn + 1);
+    mxtls_status st = MXTLS_ERR_NOMEM;
+    if (v && strlist_add(&e->tafile, v) == MXTLS_OK &&
+        (p->tafile_raw.len == 0 || sb_append(&p->tafile_raw, " ", 1) == MXTLS_OK))
+        st = sb_append(&p->tafile_raw, v, vn);
     free(v);
-    e->tafile_raw = raw;
-    return MXTLS_OK;
+    return st == MXTLS_OK ? MXTLS_OK : pm_nomem(p);
 }
 
 /* pm_level_allows - may this attribute appear at this level? (Postfix rejects
@@ -854,6 +838,8 @@ static mxtls_status pm_entry(pm_parser *p)
     size_t len = p->text.len;
     mxtls_policymap *m = p->map;
     char shown[PM_SHOW_BUF];
+    sb_reset(&p->match_raw);
+    sb_reset(&p->tafile_raw);
     mxtls_status st;
     pm_fail f;
     mxtls_policy_entry e;
@@ -913,6 +899,12 @@ static mxtls_status pm_entry(pm_parser *p)
         goto fail;
     }
 
+    /* match and tafile values are never empty, so text means "present". */
+    if ((p->match_raw.len && !(e.match_raw = sb_take(&p->match_raw))) ||
+        (p->tafile_raw.len && !(e.tafile_raw = sb_take(&p->tafile_raw)))) {
+        st = pm_nomem(p);
+        goto fail;
+    }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         mxtls_policy_entry *v = realloc(m->v, cap * sizeof *v);
@@ -980,6 +972,8 @@ mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t 
     p.ctx = ctx;
     p.name = name;
     sb_init(&p.text, MXTLS_MAX_INPUT_FILE);
+    sb_init(&p.match_raw, MXTLS_MAX_INPUT_FILE);
+    sb_init(&p.tafile_raw, MXTLS_MAX_INPUT_FILE);
     p.map = calloc(1, sizeof *p.map);
     if (!p.map) {
         err_set(&ctx->err, MXTLS_ERR_NOMEM, name, "out of memory");
@@ -1036,6 +1030,8 @@ mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t 
         st = pm_entry(&p);
 
     sb_free(&p.text);
+    sb_free(&p.match_raw);
+    sb_free(&p.tafile_raw);
     free(p.segs);
     if (st != MXTLS_OK) {
         mxtls_policymap_free(p.map);

@@ -729,6 +729,29 @@ static void test_limit_input(void **state)
     free(text);
 }
 
+/* One entry continued over a whole 1 MiB file: values accumulate in linear time. */
+static void test_limit_one_huge_entry(void **state)
+{
+    (void)state;
+    size_t max = MXTLS_MAX_INPUT_FILE, o = 0, items = 0;
+    char *text = malloc(max);
+    assert_non_null(text);
+    o += (size_t)snprintf(text, max, "example.com verify\n");
+    while (o + 9 <= max) {
+        memcpy(text + o, " match=a\n", 9);
+        o += 9;
+        items++;
+    }
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_policymap *map = parse_ok(ctx, text, o);
+    const mxtls_policy_entry *e = mxtls_policymap_lookup(map, "example.com");
+    assert_int_equal(e->match.n, items);
+    assert_int_equal(strlen(mxtls_policy_entry_attr(e, "match")), 2 * items - 1);
+    mxtls_policymap_free(map);
+    mxtls_ctx_free(ctx);
+    free(text);
+}
+
 static void test_error_name_default(void **state)
 {
     (void)state;
@@ -765,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_limit_line),
         cmocka_unit_test(test_limit_entries),
         cmocka_unit_test(test_limit_input),
+        cmocka_unit_test(test_limit_one_huge_entry),
         cmocka_unit_test(test_error_name_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
