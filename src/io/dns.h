@@ -12,20 +12,17 @@
 #include <stdint.h>
 
 #include "core/base.h"
+#include "core/dnsmsg.h"
 
 struct event_base;
 
 #define DNS_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define DNS_DEFAULT_TIMEOUT_MS 10000   /* per query, then DNS_TIMEOUT */
-#define DNS_MAX_RECORDS 256           /* records kept per answer (more: truncated, flagged) */
-
-/* Record types we ask for. */
-enum { DNS_T_A = 1, DNS_T_CNAME = 5, DNS_T_PTR = 12, DNS_T_MX = 15, DNS_T_TXT = 16,
-       DNS_T_AAAA = 28, DNS_T_TLSA = 52 };
 
 typedef struct dns_config {
     const char *resolver;      /* "ADDR" or "ADDR@PORT": forward to it (still validating
-                                  locally); NULL: embedded recursive resolver */
+                                  locally; special-use names such as test. go to it
+                                  too, see root_hints); NULL: embedded recursive resolver */
     const char *trust_anchor;  /* file (DS/DNSKEY zone-file lines or root.key); NULL: default */
     const char *root_hints;    /* file; also turns off libunbound's built-in answers for
                                   special-use names (test., 127.in-addr.arpa., ...) and allows
@@ -33,52 +30,9 @@ typedef struct dns_config {
     int timeout_ms;            /* 0: DNS_DEFAULT_TIMEOUT_MS */
 } dns_config;
 
-typedef enum dns_security {
-    DNS_SEC_SECURE = 0,        /* the whole chain validated */
-    DNS_SEC_INSECURE = 1,      /* provably unsigned (insecure delegation) */
-    DNS_SEC_BOGUS = 2,         /* signed but failed validation (why_bogus says why) */
-    DNS_SEC_INDETERMINATE = 3  /* no answer to judge (SERVFAIL, timeout, error) */
-} dns_security;
-
-typedef enum dns_outcome {
-    DNS_DATA = 0,       /* records of the type asked for (possibly via CNAME) */
-    DNS_NODATA = 1,     /* name exists, no records of that type */
-    DNS_NXDOMAIN = 2,   /* name does not exist */
-    DNS_SERVFAIL = 3,   /* server failure (includes bogus answers, which unbound turns
-                           into SERVFAIL: security says BOGUS then) */
-    DNS_TIMEOUT = 4,
-    DNS_ERROR = 5       /* local failure (message in why) */
-} dns_outcome;
-
-typedef struct dns_record {
-    uint16_t type;
-    uint32_t ttl;
-    /* A, AAAA: address text; MX, PTR, CNAME: target name (lower case, no trailing
-       dot; "." for the root, e.g. null MX); TXT: the character-strings joined */
-    char *text;
-    uint16_t pref;              /* MX preference */
-    uint8_t usage, selector, mtype; /* TLSA */
-    unsigned char *data;        /* TLSA certificate association data */
-    size_t data_len;
-} dns_record;
-
-typedef struct dns_answer {
-    char *qname;        /* as asked, normalised */
-    uint16_t qtype;
-    dns_outcome outcome;
-    int rcode;          /* DNS rcode of the final answer */
-    dns_security security;
-    char *why;          /* why_bogus / error text, or NULL */
-    char *canonname;    /* owner name after CNAME expansion, NULL if none */
-    dns_record *rr;     /* records of qtype in the answer (after CNAMEs) */
-    size_t n;
-    int truncated;      /* more than DNS_MAX_RECORDS */
-} dns_answer;
-
-void dns_answer_free(dns_answer *a);
-/* dns_security_name, dns_outcome_name - "secure", "nxdomain", ... */
-const char *dns_security_name(dns_security s);
-const char *dns_outcome_name(dns_outcome o);
+/* The answer types (dns_answer, dns_record, dns_security, dns_outcome, DNS_T_*,
+ * DNS_MAX_RECORDS, dns_answer_free, dns_*_name) live in core/dnsmsg.h, so that
+ * the pure packet-to-answer conversion can sit in the core. */
 
 typedef struct dns_resolver dns_resolver;
 

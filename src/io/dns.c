@@ -1,0 +1,456 @@
+/* dns.c - asynchronous DNS with DNSSEC validation: libunbound on our libevent loop
+ *
+ * libunbound's event API (unbound-event.h: ub_ctx_create_event,
+ * ub_resolve_event) runs its resolver state machines on the caller's
+ * event_base: no thread, no fork. Its callback hands over (rcode, reply packet,
+ * sec, why_bogus); core/dnsmsg.c turns that into a dns_answer.
+ *
+ * Invariants of the query records (struct dns_query):
+ * - a record lives from dns_resolve() until both (a) its answer has been
+ *   delivered to the caller and (b) libunbound has called back for it (it
+ *   holds the record as its callback argument), or until dns_resolver_free();
+ * - the caller's callback always runs from our own event (the record's
+ *   timer), never from inside libunbound's callback: libunbound answers
+ *   local data before ub_resolve_event() returns, and a caller that frees
+ *   the resolver from its callback must not pull libunbound's state out from
+ *   under libunbound's own stack;
+ * - the per-query timeout is ours (libunbound's event API has none): when it
+ *   fires the caller gets DNS_TIMEOUT and libunbound's later callback only
+ *   frees the record. ub_cancel() is not used: in 1.17 it is written for the
+ *   background-worker modes (it deletes the query and writes to a pipe the
+ *   event mode does not have).
+ */
+#include "io/dns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <ldns/ldns.h>
+#include <unbound-event.h>
+#include <unbound.h>
+
+#define DNS_CONF_NAME "unbound.conf"
+
+typedef struct dns_query dns_query;
+
+struct dns_query {
+    dns_resolver *r;
+    dns_query *prev, *next;  /* r->queries */
+    char *qname;
+    uint16_t qtype;
+    dns_cb cb;
+    void *arg;
+    struct event *timer;     /* timeout, and the deferred delivery of the answer */
+    dns_answer *answer;      /* libunbound's answer, waiting for delivery */
+    dns_answer *spare;       /* preallocated: the timeout / out-of-memory answer */
+    int ub_pending;          /* libunbound still owes its callback */
+    int delivered;           /* the caller has had its answer */
+};
+
+struct dns_resolver {
+    struct event_base *base;
+    struct ub_ctx *ub;
+    char dir[PATH_MAX];      /* private temp dir holding the unbound config */
+    char conf[PATH_MAX];
+    int timeout_ms;
+    int freeing;             /* in dns_resolver_free: ignore libunbound callbacks */
+    dns_query *queries;
+};
+
+/* dns_query_unlink - take a record off the resolver's list */
+static void dns_query_unlink(dns_query *q)
+{
+    if (q->prev)
+        q->prev->next = q->next;
+    else if (q->r->queries == q)
+        q->r->queries = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    q->prev = q->next = NULL;
+}
+
+/* dns_query_free - free a record (already unlinked or being dropped wholesale) */
+static void dns_query_free(dns_query *q)
+{
+    if (!q)
+        return;
+    if (q->timer)
+        event_free(q->timer);
+    dns_answer_free(q->answer);
+    dns_answer_free(q->spare);
+    free(q->qname);
+    free(q);
+}
+
+/* dns_query_fire - deliver the answer (or the timeout) to the caller
+ *
+ * Runs from the record's own event. The record is finished with before the
+ * callback runs, so the callback may start queries or free the resolver. */
+static void dns_query_fire(evutil_socket_t fd, short what, void *arg)
+{
+    dns_query *q = arg;
+    dns_answer *a = q->answer;
+    q->answer = NULL;
+    if (!a) {
+        /* Our timer expired first. The spare answer was allocated up front so
+         * that a timeout is reported even when memory is short. */
+        a = q->spare;
+        q->spare = NULL;
+        a->outcome = DNS_TIMEOUT;
+        a->rcode = 0;
+        char why[96];
+        snprintf(why, sizeof why, "no answer within %d ms", q->r->timeout_ms);
+        a->why = strdup(why);
+    }
+    dns_cb cb = q->cb;
+    void *cb_arg = q->arg;
+    q->delivered = 1;
+    if (!q->ub_pending) {
+        dns_query_unlink(q);
+        dns_query_free(q); /* frees this (non-persistent) event: allowed in its callback */
+    }
+    cb(cb_arg, a);
+}
+
+/* dns_ub_done - libunbound's callback (ub_event_callback_type) */
+static void dns_ub_done(void *mydata, int rcode, void *packet, int packet_len, int sec,
+                        char *why_bogus, int was_ratelimited)
+{
+    dns_query *q = mydata;
+    q->ub_pending = 0;
+    if (q->r->freeing)
+        return; /* ub_ctx_delete() flushing its queries; dns_resolver_free frees q */
+    if (q->delivered) {
+        /* The caller already had DNS_TIMEOUT: this late answer is dropped. */
+        dns_query_unlink(q);
+        dns_query_free(q);
+        return;
+    }
+    q->answer = dnsmsg_answer(q->qname, q->qtype, rcode, packet,
+                              packet_len > 0 ? (size_t)packet_len : 0, sec, why_bogus);
+    if (!q->answer) {
+        q->answer = q->spare;
+        q->spare = NULL;
+        q->answer->outcome = DNS_ERROR;
+        q->answer->why = NULL; /* out of memory: no room for a sentence either */
+    }
+    /* Deliver from our event, not from inside libunbound (see the top). */
+    event_del(q->timer);
+    event_active(q->timer, EV_TIMEOUT, 0);
+}
+
+/* dns_check_file - the file exists, is a regular file and readable */
+static mxtls_status dns_check_file(const char *path, const char *what, err_rec *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(e, MXTLS_ERR_IO, path, "%s: %s", what, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return err_set(e, MXTLS_ERR_IO, path, "%s: not a regular file", what);
+    if (access(path, R_OK) != 0)
+        return err_set(e, MXTLS_ERR_IO, path, "%s: %s", what, strerror(errno));
+    if (strchr(path, '"') || strchr(path, '\n'))
+        return err_set(e, MXTLS_ERR_INVALID, path,
+                       "%s: the path cannot be written into an unbound config file", what);
+    return MXTLS_OK;
+}
+
+/* dns_check_trust_anchor - the file holds at least one DS or DNSKEY record
+ *
+ * libunbound reads the trust anchor only when the first query starts, and
+ * then reports a bare "initialization failure". Reading it here with ldns
+ * gives the user the file and line instead. */
+static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
+{
+    mxtls_status st = dns_check_file(path, "trust anchor", e);
+    if (st != MXTLS_OK)
+        return st;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, MXTLS_ERR_IO, path, "trust anchor: %s", strerror(errno));
+    int line = 1, anchors = 0;
+    uint32_t ttl = 3600;
+    ldns_rdf *origin = NULL, *prev = NULL;
+    while (!feof(f)) {
+        ldns_rr *rr = NULL;
+        ldns_status s = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
+        if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+            s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
+            continue;
+        if (s != LDNS_STATUS_OK) {
+            if (feof(f) && anchors > 0)
+                break;
+            char where[MXTLS_ERR_WHERE_MAX];
+            snprintf(where, sizeof where, "%s:%d", path, line);
+            fclose(f);
+            ldns_rdf_deep_free(origin);
+            ldns_rdf_deep_free(prev);
+            return err_set(e, MXTLS_ERR_PARSE, where, "trust anchor: %s",
+                           ldns_get_errorstr_by_id(s));
+        }
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
+            ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY)
+            anchors++;
+        ldns_rr_free(rr);
+    }
+    fclose(f);
+    ldns_rdf_deep_free(origin);
+    ldns_rdf_deep_free(prev);
+    if (anchors == 0)
+        return err_set(e, MXTLS_ERR_PARSE, path, "trust anchor: no DS or DNSKEY record");
+    return MXTLS_OK;
+}
+
+/* dns_check_forwarder - "ADDR" or "ADDR@PORT" as ub_ctx_set_fwd() takes it */
+static mxtls_status dns_check_forwarder(const char *spec, err_rec *e)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    const char *at = strchr(spec, '@');
+    size_t alen = at ? (size_t)(at - spec) : strlen(spec);
+    unsigned char bin[16];
+    if (alen == 0 || alen >= sizeof addr)
+        goto bad;
+    memcpy(addr, spec, alen);
+    addr[alen] = '\0';
+    if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+        goto bad;
+    if (at) {
+        char *end;
+        errno = 0;
+        long port = strtol(at + 1, &end, 10);
+        if (errno || end == at + 1 || *end || port < 1 || port > 65535)
+            goto bad;
+    }
+    return MXTLS_OK;
+bad:
+    return err_set(e, MXTLS_ERR_INVALID, "resolver",
+                   "resolver \"%s\" is not ADDR or ADDR@PORT (an IPv4 or IPv6 address)", spec);
+}
+
+/* dns_write_conf - the unbound config file for this resolver
+ *
+ * Written to a file because some options only take effect from a file read
+ * with ub_ctx_config(): ub_ctx_set_option("local-zone:", "test. nodefault")
+ * returns success and changes nothing in libunbound 1.17 (PITFALLS.md). */
+static mxtls_status dns_write_conf(dns_resolver *r, const char *anchor, const dns_config *cfg,
+                                   err_rec *e)
+{
+    FILE *f = fopen(r->conf, "w");
+    if (!f)
+        return err_set(e, MXTLS_ERR_IO, r->conf, "cannot write the resolver config: %s",
+                       strerror(errno));
+    fprintf(f, "server:\n");
+    /* Validate (RFC 4033-4035) on top of iteration or forwarding. */
+    fprintf(f, "  module-config: \"validator iterator\"\n");
+    /* A read-only anchor: no RFC 5011 rollover state is written back. */
+    fprintf(f, "  trust-anchor-file: \"%s\"\n", anchor);
+    if (cfg->root_hints)
+        fprintf(f, "  root-hints: \"%s\"\n", cfg->root_hints);
+    if (cfg->root_hints || cfg->resolver) {
+        /* A private root (tests/world) serves names that libunbound otherwise
+         * answers itself (RFC 6761 test., the loopback reverse zone) and runs
+         * its servers on 127.0.0.0/8, which do-not-query-localhost skips. A
+         * forwarder is the user's choice of authority for every name. */
+        fprintf(f, "  do-not-query-localhost: no\n");
+        fprintf(f, "  local-zone: \"test.\" nodefault\n");
+        fprintf(f, "  local-zone: \"127.in-addr.arpa.\" nodefault\n");
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return err_set(e, MXTLS_ERR_IO, r->conf, "cannot write the resolver config");
+    return MXTLS_OK;
+}
+
+/* dns_resolver_new - see dns.h */
+dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, err_rec *e)
+{
+    static const dns_config defaults = {0};
+    if (!cfg)
+        cfg = &defaults;
+    if (!base) {
+        err_set(e, MXTLS_ERR_INVALID, "dns", "no event base");
+        return NULL;
+    }
+    if (cfg->timeout_ms < 0) {
+        err_set(e, MXTLS_ERR_INVALID, "dns", "negative timeout (%d ms)", cfg->timeout_ms);
+        return NULL;
+    }
+    char anchor[PATH_MAX], hints[PATH_MAX];
+    const char *ta = cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR;
+    if (dns_check_trust_anchor(ta, e) != MXTLS_OK)
+        return NULL;
+    /* unbound resolves relative paths against its own idea of a directory;
+     * absolute paths mean what the caller meant. */
+    if (!realpath(ta, anchor)) {
+        err_set(e, MXTLS_ERR_IO, ta, "trust anchor: %s", strerror(errno));
+        return NULL;
+    }
+    if (cfg->root_hints) {
+        if (dns_check_file(cfg->root_hints, "root hints", e) != MXTLS_OK)
+            return NULL;
+        if (!realpath(cfg->root_hints, hints)) {
+            err_set(e, MXTLS_ERR_IO, cfg->root_hints, "root hints: %s", strerror(errno));
+            return NULL;
+        }
+    }
+    if (cfg->resolver && dns_check_forwarder(cfg->resolver, e) != MXTLS_OK)
+        return NULL;
+
+    dns_resolver *r = calloc(1, sizeof *r);
+    if (!r) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory");
+        return NULL;
+    }
+    r->base = base;
+    r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DNS_DEFAULT_TIMEOUT_MS;
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) > PATH_MAX - 64)
+        tmp = "/tmp";
+    snprintf(r->dir, sizeof r->dir, "%s/mxtls-dns-XXXXXX", tmp);
+    if (!mkdtemp(r->dir)) {
+        err_set(e, MXTLS_ERR_IO, r->dir, "cannot create a private directory: %s",
+                strerror(errno));
+        r->dir[0] = '\0';
+        goto err;
+    }
+    snprintf(r->conf, sizeof r->conf, "%s/" DNS_CONF_NAME, r->dir);
+    dns_config abs = *cfg;
+    abs.root_hints = cfg->root_hints ? hints : NULL;
+    if (dns_write_conf(r, anchor, &abs, e) != MXTLS_OK)
+        goto err;
+
+    r->ub = ub_ctx_create_event(base);
+    if (!r->ub) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "libunbound: cannot create a context");
+        goto err;
+    }
+    int rc = ub_ctx_config(r->ub, r->conf);
+    if (rc != 0) {
+        err_set(e, MXTLS_ERR_INVALID, "dns", "libunbound config: %s", ub_strerror(rc));
+        goto err;
+    }
+    if (cfg->resolver) {
+        rc = ub_ctx_set_fwd(r->ub, cfg->resolver);
+        if (rc != 0) {
+            err_set(e, MXTLS_ERR_INVALID, "resolver", "libunbound forwarder \"%s\": %s",
+                    cfg->resolver, ub_strerror(rc));
+            goto err;
+        }
+    }
+    return r;
+err:
+    dns_resolver_free(r);
+    return NULL;
+}
+
+/* dns_resolver_free - see dns.h */
+void dns_resolver_free(dns_resolver *r)
+{
+    if (!r)
+        return;
+    r->freeing = 1;
+    /* ub_ctx_delete() cleans up its mesh and calls back every query still in
+     * flight with SERVFAIL; dns_ub_done() ignores those (r->freeing). */
+    if (r->ub)
+        ub_ctx_delete(r->ub);
+    r->ub = NULL;
+    while (r->queries) {
+        dns_query *q = r->queries;
+        dns_query_unlink(q);
+        dns_query_free(q);
+    }
+    if (r->conf[0])
+        unlink(r->conf);
+    if (r->dir[0])
+        rmdir(r->dir);
+    free(r);
+}
+
+/* dns_resolve - see dns.h */
+int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, void *arg,
+                err_rec *e)
+{
+    char norm[MXTLS_MAX_NAME + 2];
+    if (!r || !name || !cb || qtype == 0) {
+        err_set(e, MXTLS_ERR_INVALID, "dns", "dns_resolve: missing argument");
+        return -1;
+    }
+    if (dnsmsg_name_normalize(name, norm, sizeof norm) != 0) {
+        err_set(e, MXTLS_ERR_INVALID, name, "not a domain name in A-label form");
+        return -1;
+    }
+    dns_query *q = calloc(1, sizeof *q);
+    if (!q)
+        goto nomem;
+    q->r = r;
+    q->qtype = qtype;
+    q->cb = cb;
+    q->arg = arg;
+    q->qname = strdup(norm);
+    q->spare = dnsmsg_answer_new(norm, qtype, DNS_ERROR, NULL);
+    q->timer = event_new(r->base, -1, 0, dns_query_fire, q);
+    if (!q->qname || !q->spare || !q->timer) {
+        dns_query_free(q);
+        goto nomem;
+    }
+    q->next = r->queries;
+    if (r->queries)
+        r->queries->prev = q;
+    r->queries = q;
+    q->ub_pending = 1;
+    int rc = ub_resolve_event(r->ub, q->qname, qtype, LDNS_RR_CLASS_IN, q, dns_ub_done, NULL);
+    if (rc != 0) {
+        /* libunbound took no reference (or already answered, which it does not
+         * do together with an error): the record is ours to drop. */
+        err_set(e, rc == UB_INITFAIL ? MXTLS_ERR_INVALID : MXTLS_ERR_NOMEM, "dns",
+                "libunbound: %s%s", ub_strerror(rc),
+                rc == UB_INITFAIL ? " (check the trust anchor and root hints)" : "");
+        dns_query_unlink(q);
+        dns_query_free(q);
+        return -1;
+    }
+    if (q->ub_pending) {
+        struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+        event_add(q->timer, &tv);
+    }
+    /* else: answered from local data inside ub_resolve_event(); dns_ub_done()
+     * has already made the delivery event active. */
+    return 0;
+nomem:
+    err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory");
+    return -1;
+}
+
+/* dns_ptr_name - see dns.h; RFC 1035 §3.5 (in-addr.arpa), RFC 3596 §2.5 (ip6.arpa) */
+int dns_ptr_name(const char *ip, char *out, size_t outlen)
+{
+    unsigned char b[16];
+    int n;
+    if (!ip || !out)
+        return -1;
+    if (inet_pton(AF_INET, ip, b) == 1) {
+        n = snprintf(out, outlen, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+    } else if (inet_pton(AF_INET6, ip, b) == 1) {
+        static const char hex[] = "0123456789abcdef";
+        char buf[16 * 4 + sizeof "ip6.arpa"];
+        size_t o = 0;
+        for (int i = 15; i >= 0; i--) {
+            buf[o++] = hex[b[i] & 0xf];
+            buf[o++] = '.';
+            buf[o++] = hex[b[i] >> 4];
+            buf[o++] = '.';
+        }
+        memcpy(buf + o, "ip6.arpa", sizeof "ip6.arpa");
+        n = snprintf(out, outlen, "%s", buf);
+    } else {
+        return -1;
+    }
+    return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
