@@ -567,11 +567,6 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                           ev->revocation_detail ? ev->revocation_detail : "no details");
             break;
         }
-        if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_SOFT)
-            result_reason(r, "warning", "revocation-unavailable", NULL,
-                          "the revocation status of the certificate is %s (%s)",
-                          mxtls_revocation_status_name(ev->revocation),
-                          ev->revocation_detail ? ev->revocation_detail : "no details");
         const char *kind = enforcing ? "decisive" : "info";
         if (verified) {
             r->verdict = MXTLS_VERDICT_PASS;
@@ -614,6 +609,12 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                 policy_name_advice(r, ev);
             }
         }
+        /* A warning, so after the decisive reason (the first reason decides). */
+        if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_SOFT)
+            result_reason(r, "warning", "revocation-unavailable", NULL,
+                          "the revocation status of the certificate is %s (%s)",
+                          mxtls_revocation_status_name(ev->revocation),
+                          ev->revocation_detail ? ev->revocation_detail : "no details");
         if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw)
             result_reason(r, "warning", "mx-insecure", NULL,
                           "the MX hostname %s comes from an MX lookup without DNSSEC: whoever "

@@ -1,0 +1,2036 @@
+/* test_policy.c - evidence x level -> verdict, one test per rule of
+ * docs/policies.md, plus the JSON report of results
+ *
+ * Every test asserts the exact verdict, security, decisive reason code and
+ * status (RFC 3463), and for failures the reference identities and the advice.
+ * Certificates come from tests/pki/gen-unit-certs.sh ($MXTLS_TEST_CERTS);
+ * a few that the script cannot make (bad signature, a non-CA issuer, an
+ * unknown critical extension) are built here with the test intermediate's
+ * key. Validation time: 2026-06-01T00:00:00Z unless a test says otherwise. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "core/result.h"
+#include "mxtls.h"
+#include "testutil.h"
+
+#define AT_DEFAULT "2026-06-01T00:00:00Z"
+#define MAX_LIST 4
+
+/* ev_spec - the evidence of one test, as mxtls verify's flags would give it */
+struct ev_spec {
+    const char *chain; /* file in $MXTLS_TEST_CERTS */
+    const char *pem;   /* or PEM text */
+    int no_tls;
+    const char *domain;
+    const char *mx[MAX_LIST];
+    int mx_secure;
+    const char *ip;
+    const char *ptr[MAX_LIST];
+    int ptr_confirmed[MAX_LIST];
+    const char *route[MAX_LIST];
+    const char *match;
+    const char *digest;
+    const char *at;
+    const char *tls_failed; /* STARTTLS offered, TLS failed: why */
+    int after_220;
+    mxtls_revocation_status revocation;
+    const char *rev_detail;
+    int rev_mode; /* 0: the default (soft); else mxtls_revocation_mode + 1 */
+};
+
+/* at_time - "YYYY-MM-DDTHH:MM:SSZ" to time_t */
+static time_t at_time(const char *s)
+{
+    struct tm tm = {0};
+    int n = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+    assert_int_equal(n, 6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+/* build - context and evidence for a spec; the context trusts ca.pem only */
+static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **evp)
+{
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_evidence *ev = mxtls_evidence_new();
+    assert_non_null(ctx);
+    assert_non_null(ev);
+    assert_int_equal(mxtls_ctx_set_ca_file(ctx, tu_certs_path("ca.pem")), MXTLS_OK);
+    mxtls_ctx_set_time(ctx, at_time(s->at ? s->at : AT_DEFAULT));
+#define OK(call)                                                                               \
+    do {                                                                                       \
+        if ((call) != MXTLS_OK)                                                                \
+            fail_msg("%s: %s: %s", #call, mxtls_ctx_error_where(ctx), mxtls_ctx_error(ctx)); \
+    } while (0)
+    if (s->domain)
+        OK(mxtls_evidence_set_domain(ctx, ev, s->domain));
+    for (int i = 0; i < MAX_LIST && s->mx[i]; i++)
+        OK(mxtls_evidence_add_mx(ctx, ev, s->mx[i]));
+    mxtls_evidence_set_mx_secure(ev, s->mx_secure);
+    if (s->ip)
+        OK(mxtls_evidence_set_ip(ctx, ev, s->ip));
+    for (int i = 0; i < MAX_LIST && s->ptr[i]; i++)
+        OK(mxtls_evidence_add_ptr(ctx, ev, s->ptr[i], s->ptr_confirmed[i]));
+    for (int i = 0; i < MAX_LIST && s->route[i]; i++)
+        OK(mxtls_evidence_add_route(ctx, ev, s->route[i]));
+    if (s->match)
+        OK(mxtls_evidence_set_match(ctx, ev, s->match));
+    if (s->digest)
+        OK(mxtls_evidence_set_fingerprint_digest(ctx, ev, s->digest));
+    mxtls_evidence_set_no_tls(ev, s->no_tls);
+    if (s->tls_failed)
+        OK(mxtls_evidence_set_tls_failed(ctx, ev, s->after_220, s->tls_failed));
+    if (s->revocation)
+        OK(mxtls_evidence_set_revocation(ctx, ev, s->revocation, s->rev_detail));
+    if (s->rev_mode)
+        mxtls_ctx_set_revocation(ctx, (mxtls_revocation_mode)(s->rev_mode - 1));
+    if (s->chain) {
+        size_t len;
+        char *pem = tu_read_cert(s->chain, &len);
+        OK(mxtls_evidence_set_chain_pem(ctx, ev, pem, len, s->chain));
+        free(pem);
+    } else if (s->pem) {
+        OK(mxtls_evidence_set_chain_pem(ctx, ev, s->pem, strlen(s->pem), "built.pem"));
+    }
+#undef OK
+    *ctxp = ctx;
+    *evp = ev;
+}
+
+/* eval - the result of one level for a spec (must not be an error) */
+static mxtls_result *eval(const struct ev_spec *s, mxtls_level level)
+{
+    mxtls_ctx *ctx;
+    mxtls_evidence *ev;
+    build(s, &ctx, &ev);
+    mxtls_result *r = mxtls_evaluate(ctx, ev, level);
+    if (!r)
+        fail_msg("evaluate %s: %s: %s", mxtls_level_name(level), mxtls_ctx_error_where(ctx),
+                 mxtls_ctx_error(ctx));
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+    return r;
+}
+
+#define EV(...) (&(const struct ev_spec){__VA_ARGS__})
+
+/* expect - verdict, security, and the decisive reason (code, status) */
+static void expect(const mxtls_result *r, mxtls_verdict v, mxtls_security sec, const char *code,
+                   const char *status)
+{
+    if (r->verdict != v || r->security != sec || r->nreasons == 0 ||
+        strcmp(r->reasons[0].code, code) != 0) {
+        char *text = mxtls_result_text(r, 0);
+        fail_msg("expected %s/%s %s, got:\n%s", mxtls_verdict_name(v), mxtls_security_name(sec),
+                 code, text ? text : "?");
+    }
+    assert_string_equal(r->reasons[0].kind, "decisive");
+    if (status)
+        assert_string_equal(r->reasons[0].status ? r->reasons[0].status : "(null)", status);
+    else
+        assert_null(r->reasons[0].status);
+    assert_string_equal(mxtls_result_reason_code(r, 0), code);
+    assert_int_equal(mxtls_result_verdict(r), v);
+    assert_int_equal(mxtls_result_security(r), sec);
+}
+
+/* reason_at - the reason at i must be (kind, code, status) */
+static void reason_at(const mxtls_result *r, size_t i, const char *kind, const char *code,
+                      const char *status)
+{
+    if (i >= r->nreasons)
+        fail_msg("no reason #%zu (want %s); there are %zu", i, code, r->nreasons);
+    assert_string_equal(r->reasons[i].code, code);
+    assert_string_equal(r->reasons[i].kind, kind);
+    if (status)
+        assert_string_equal(r->reasons[i].status ? r->reasons[i].status : "(null)", status);
+    else
+        assert_null(r->reasons[i].status);
+}
+
+/* has_reason - index of the reason with this code, or -1 */
+static int has_reason(const mxtls_result *r, const char *code)
+{
+    for (size_t i = 0; i < r->nreasons; i++)
+        if (strcmp(r->reasons[i].code, code) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* refs - the reference identities must be exactly these "name/against/source" */
+static void refs(const mxtls_result *r, ...)
+{
+    va_list ap;
+    va_start(ap, r);
+    size_t i = 0;
+    for (const char *want = va_arg(ap, const char *); want; want = va_arg(ap, const char *), i++) {
+        if (i >= r->nrefs)
+            fail_msg("missing reference #%zu %s", i, want);
+        char got[512];
+        snprintf(got, sizeof got, "%s/%s/%s", r->refs[i].name, r->refs[i].against,
+                 r->refs[i].source);
+        assert_string_equal(got, want);
+        assert_string_equal(mxtls_result_reference(r, i), r->refs[i].name);
+    }
+    va_end(ap);
+    assert_int_equal(r->nrefs, i);
+    assert_int_equal(mxtls_result_reference_count(r), i);
+}
+
+/* matched - the matched pair (NULL, NULL: nothing matched) */
+static void matched(const mxtls_result *r, const char *ref, const char *pres)
+{
+    if (!ref) {
+        assert_null(mxtls_result_matched_reference(r));
+        assert_null(mxtls_result_matched_presented(r));
+        return;
+    }
+    assert_non_null(mxtls_result_matched_reference(r));
+    assert_string_equal(mxtls_result_matched_reference(r), ref);
+    assert_string_equal(mxtls_result_matched_presented(r), pres);
+}
+
+/* advice_has - some advice sentence contains the fragment */
+static void advice_has(const mxtls_result *r, const char *frag)
+{
+    for (size_t i = 0; i < mxtls_result_advice_count(r); i++)
+        if (strstr(mxtls_result_advice(r, i), frag))
+            return;
+    char *text = mxtls_result_text(r, 0);
+    fail_msg("no advice contains \"%s\":\n%s", frag, text ? text : "?");
+}
+
+static void message_has(const mxtls_result *r, size_t i, const char *frag)
+{
+    assert_true(i < r->nreasons);
+    if (!strstr(r->reasons[i].message, frag))
+        fail_msg("reason %zu \"%s\" lacks \"%s\"", i, r->reasons[i].message, frag);
+}
+
+/* ---- certificates built here --------------------------------------------- */
+
+/* make_cert - a certificate for `cn` (and SAN dNSName `dns` if given) issued by
+ * `issuer` (NULL: self-issued) with `ikey`; ca: basicConstraints CA:TRUE;
+ * crit_unknown: an unknown critical extension. Validity 2025..2035. */
+static X509 *make_cert(const char *cn, const char *dns, X509 *issuer, EVP_PKEY *ikey, int ca,
+                       int crit_unknown)
+{
+    X509 *x = X509_new();
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(random() & 0x7fffffff));
+    assert_int_equal(ASN1_TIME_set_string(X509_getm_notBefore(x), "20250101000000Z"), 1);
+    assert_int_equal(ASN1_TIME_set_string(X509_getm_notAfter(x), "20350101000000Z"), 1);
+    X509_NAME *n = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, n);
+    X509_NAME_free(n);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : X509_get_subject_name(x));
+    X509_set_pubkey(x, tu_key());
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    const char *exts[][2] = {
+        {"basicConstraints", ca ? "critical,CA:TRUE" : "critical,CA:FALSE"},
+        {"keyUsage", ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature"},
+        {"extendedKeyUsage", "serverAuth"},
+        {"subjectAltName", NULL},
+    };
+    char san[300];
+    for (size_t i = 0; i < 4; i++) {
+        const char *val = exts[i][1];
+        if (i == 3) {
+            if (!dns)
+                continue;
+            snprintf(san, sizeof san, "DNS:%s", dns);
+            val = san;
+        }
+        X509_EXTENSION *e = X509V3_EXT_nconf(NULL, &v3, exts[i][0], val);
+        assert_non_null(e);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    if (crit_unknown) {
+        ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.4.1.55555.1.1", 1);
+        ASN1_OCTET_STRING *data = ASN1_OCTET_STRING_new();
+        static const unsigned char null_der[] = {0x05, 0x00};
+        ASN1_OCTET_STRING_set(data, null_der, sizeof null_der);
+        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, oid, 1, data);
+        assert_non_null(e);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(data);
+        ASN1_OBJECT_free(oid);
+    }
+    assert_true(X509_sign(x, ikey ? ikey : tu_key(), EVP_sha256()) > 0);
+    return x;
+}
+
+/* chain_pem - PEM of several certificates, leaf first; caller frees */
+static char *chain_pem(X509 *a, X509 *b, X509 *c)
+{
+    char *pa = tu_pem(a), *pb = b ? tu_pem(b) : strdup(""), *pc = c ? tu_pem(c) : strdup("");
+    size_t n = strlen(pa) + strlen(pb) + strlen(pc) + 1;
+    char *out = malloc(n);
+    assert_non_null(out);
+    snprintf(out, n, "%s%s%s", pa, pb, pc);
+    free(pa);
+    free(pb);
+    free(pc);
+    return out;
+}
+
+/* fingerprint - digest of a test certificate computed here, independently of
+ * fingerprint.c: the DER certificate, or the DER SubjectPublicKeyInfo */
+static char *fingerprint(const char *file, const char *digest, int pubkey)
+{
+    X509 *x = tu_load_x509(file);
+    unsigned char *der = NULL;
+    int len = pubkey ? i2d_PUBKEY(X509_get0_pubkey(x), &der) : i2d_X509(x, &der);
+    assert_true(len > 0);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    assert_int_equal(EVP_Digest(der, (size_t)len, md, &mdlen, EVP_get_digestbyname(digest),
+                                NULL),
+                     1);
+    OPENSSL_free(der);
+    X509_free(x);
+    char *hex = malloc(mdlen * 3 + 1);
+    assert_non_null(hex);
+    for (unsigned int i = 0; i < mdlen; i++)
+        sprintf(hex + 3 * i, "%02X%s", md[i], i + 1 < mdlen ? ":" : "");
+    return hex;
+}
+
+/* ---- level none ----------------------------------------------------------- */
+
+static void test_none_with_tls(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    assert_int_equal(mxtls_result_level(r), MXTLS_LEVEL_NONE);
+    refs(r, NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(r->pkix_checked, 0);
+    mxtls_result_free(r);
+}
+
+static void test_none_ignores_certificate(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "expired-chain.pem", .domain = "example.com"),
+                           MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* Level none never asks for STARTTLS, so whether the server offers it is not
+ * what decides: the decisive reason stays tls-disabled. */
+static void test_none_without_tls(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.no_tls = 1, .domain = "example.com"), MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* ---- no STARTTLS ------------------------------------------------------- */
+
+static void no_tls_case(mxtls_level level, mxtls_verdict v, mxtls_security sec,
+                        const char *status, const char *match)
+{
+    mxtls_result *r = eval(EV(.no_tls = 1, .domain = "example.com", .mx = {"mx1.example.com"},
+                              .match = match),
+                           level);
+    expect(r, v, sec, "no-starttls", status);
+    message_has(r, 0, mxtls_level_name(level));
+    advice_has(r, "Offer STARTTLS");
+    refs(r, NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(r->pkix_checked, 0);
+    assert_int_equal(r->nchain, 0);
+    /* no certificate: no certificate warnings; no mx-insecure either */
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+#define NO_TLS_PASS(name, level)                                                               \
+    static void test_no_tls_##name(void **state)                                              \
+    {                                                                                          \
+        (void)state;                                                                           \
+        no_tls_case(level, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, NULL, NULL);          \
+    }
+#define NO_TLS_FAIL(name, level, match)                                                        \
+    static void test_no_tls_##name(void **state)                                              \
+    {                                                                                          \
+        (void)state;                                                                           \
+        no_tls_case(level, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "4.7.4", match);           \
+    }
+
+NO_TLS_PASS(may, MXTLS_LEVEL_MAY)
+NO_TLS_PASS(esa_preferred, MXTLS_LEVEL_ESA_PREFERRED)
+NO_TLS_PASS(esa_preferred_verify, MXTLS_LEVEL_ESA_PREFERRED_VERIFY)
+NO_TLS_FAIL(encrypt, MXTLS_LEVEL_ENCRYPT, NULL)
+NO_TLS_FAIL(fingerprint, MXTLS_LEVEL_FINGERPRINT, "AB:CD")
+/* no fingerprints and no TLS: the missing TLS decides, not the policy */
+NO_TLS_FAIL(fingerprint_no_items, MXTLS_LEVEL_FINGERPRINT, NULL)
+NO_TLS_FAIL(verify, MXTLS_LEVEL_VERIFY, NULL)
+NO_TLS_FAIL(secure, MXTLS_LEVEL_SECURE, NULL)
+NO_TLS_FAIL(esa_required, MXTLS_LEVEL_ESA_REQUIRED, NULL)
+NO_TLS_FAIL(esa_required_verify, MXTLS_LEVEL_ESA_REQUIRED_VERIFY, NULL)
+NO_TLS_FAIL(esa_required_verify_hosted, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, NULL)
+
+/* ---- unauthenticated TLS: any certificate ------------------------------- */
+
+static void encrypted_case(mxtls_level level)
+{
+    static const char *const chains[] = {
+        "mx1-chain.pem", "expired-chain.pem", "future-chain.pem", "self-chain.pem",
+        "othermx1-chain.pem", "clientonly-chain.pem", "mx1-leafonly.pem", "helo-chain.pem",
+    };
+    for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) {
+        mxtls_result *r = eval(EV(.chain = chains[i], .domain = "example.com",
+                                  .mx = {"mx9.other.test"}),
+                               level);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+        message_has(r, 0, mxtls_level_name(level));
+        assert_int_equal(mxtls_result_reason_count(r), 1); /* no warnings for these */
+        refs(r, NULL);
+        matched(r, NULL, NULL);
+        assert_int_equal(r->pkix_checked, 0);
+        mxtls_result_free(r);
+    }
+    /* a CN-only certificate still passes, with the warning */
+    mxtls_result *r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com"), level);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+    reason_at(r, 1, "warning", "cn-only", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 2);
+    mxtls_result_free(r);
+}
+
+static void test_may_encrypted(void **state)
+{
+    (void)state;
+    encrypted_case(MXTLS_LEVEL_MAY);
+}
+
+static void test_encrypt_encrypted(void **state)
+{
+    (void)state;
+    encrypted_case(MXTLS_LEVEL_ENCRYPT);
+}
+
+static void test_esa_preferred_encrypted(void **state)
+{
+    (void)state;
+    encrypted_case(MXTLS_LEVEL_ESA_PREFERRED);
+}
+
+static void test_esa_required_encrypted(void **state)
+{
+    (void)state;
+    encrypted_case(MXTLS_LEVEL_ESA_REQUIRED);
+}
+
+/* ---- fingerprint ----------------------------------------------------------- */
+
+static void test_fingerprint_cert_match(void **state)
+{
+    (void)state;
+    char *fp = fingerprint("mx1.crt", "sha256", 0);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = fp),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+    message_has(r, 0, "certificate sha256 digest");
+    matched(r, fp, fp);
+    assert_string_equal(r->fp_cert, fp);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    assert_int_equal(r->pkix_checked, 0);
+    mxtls_result_free(r);
+    free(fp);
+}
+
+static void test_fingerprint_pubkey_match(void **state)
+{
+    (void)state;
+    char *fp = fingerprint("mx1.crt", "sha256", 1);
+    char *certfp = fingerprint("mx1.crt", "sha256", 0);
+    assert_string_not_equal(fp, certfp);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = fp),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+    message_has(r, 0, "public-key sha256 digest");
+    matched(r, fp, fp);
+    assert_string_equal(r->fp_pubkey, fp);
+    mxtls_result_free(r);
+    free(fp);
+    free(certfp);
+}
+
+/* lower case, no colons, among several items separated by '|' */
+static void test_fingerprint_forms(void **state)
+{
+    (void)state;
+    char *fp = fingerprint("mx1.crt", "sha256", 0);
+    char plain[128], list[512];
+    size_t o = 0;
+    for (const char *p = fp; *p; p++)
+        if (*p != ':')
+            plain[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    plain[o] = '\0';
+    snprintf(list, sizeof list, "00:11:22|%s", plain);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = list),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+    matched(r, plain, fp);
+    mxtls_result_free(r);
+
+    /* ", " separates items too */
+    snprintf(list, sizeof list, "AA:BB, %s", fp);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = list),
+             MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+    mxtls_result_free(r);
+
+    /* a prefix of the digest is not the digest */
+    snprintf(list, sizeof list, "%.*s", (int)strlen(fp) - 3, fp);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = list),
+             MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    mxtls_result_free(r);
+    free(fp);
+}
+
+static void test_fingerprint_other_digests(void **state)
+{
+    (void)state;
+    static const char *const digests[] = {"sha1", "md5"};
+    for (size_t i = 0; i < 2; i++) {
+        char *fp = fingerprint("mx1.crt", digests[i], 0);
+        mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                                  .match = fp, .digest = digests[i]),
+                               MXTLS_LEVEL_FINGERPRINT);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+        assert_string_equal(r->fp_digest, digests[i]);
+        mxtls_result_free(r);
+        /* the same digest with the default sha256 matches nothing */
+        r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = fp),
+                 MXTLS_LEVEL_FINGERPRINT);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+        mxtls_result_free(r);
+        free(fp);
+    }
+    /* upper-case digest name is accepted and folded */
+    char *fp = fingerprint("mx1.crt", "sha1", 1);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = fp,
+                              .digest = "SHA1"),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+    assert_string_equal(r->fp_digest, "sha1");
+    mxtls_result_free(r);
+    free(fp);
+}
+
+static void test_fingerprint_mismatch(void **state)
+{
+    (void)state;
+    char *other = fingerprint("helo.crt", "sha256", 0);
+    char list[512];
+    snprintf(list, sizeof list, "%s|%s", other, "AB:CD");
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .match = list),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    message_has(r, 0, "is among the 2 configured fingerprint(s)");
+    message_has(r, 0, r->fp_cert);
+    message_has(r, 0, r->fp_pubkey);
+    matched(r, NULL, NULL);
+    refs(r, NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+    free(other);
+}
+
+static void test_fingerprint_no_items(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com"),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "no-fingerprints", "4.7.5");
+    matched(r, NULL, NULL);
+    mxtls_result_free(r);
+}
+
+/* No PKIX at this level: an expired or self-signed certificate with the
+ * configured fingerprint is accepted (that is what fingerprint pinning is for). */
+static void test_fingerprint_ignores_pkix(void **state)
+{
+    (void)state;
+    static const char *const files[][2] = {{"expired.crt", "expired-chain.pem"},
+                                           {"self.crt", "self-chain.pem"},
+                                           {"future.crt", "future-chain.pem"},
+                                           {"clientonly.crt", "clientonly-chain.pem"}};
+    for (size_t i = 0; i < 4; i++) {
+        char *fp = fingerprint(files[i][0], "sha256", 0);
+        mxtls_result *r = eval(EV(.chain = files[i][1], .domain = "example.com", .match = fp),
+                               MXTLS_LEVEL_FINGERPRINT);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "fingerprint-match", NULL);
+        assert_int_equal(r->pkix_checked, 0);
+        assert_int_equal(has_reason(r, "expired"), -1);
+        mxtls_result_free(r);
+        free(fp);
+    }
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+static void test_verify_pass(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com", "mx2.example.com"}),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    message_has(r, 0, "mx1.example.com");
+    refs(r, "mx1.example.com/dns-or-cn/hostname", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    /* the MX came from an unsigned lookup */
+    reason_at(r, 1, "warning", "mx-insecure", NULL);
+    message_has(r, 1, "mx1.example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 2);
+    assert_int_equal(r->pkix_checked, 1);
+    assert_int_equal(r->pkix_valid, 1);
+    assert_null(r->pkix_code);
+    mxtls_result_free(r);
+}
+
+static void test_verify_mx_secure(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    assert_int_equal(mxtls_result_advice_count(r), 0);
+    mxtls_result_free(r);
+}
+
+/* No MX given: the domain is the host (RFC 5321 §5.1), and no MX lookup means
+ * no mx-insecure. */
+static void test_verify_implicit_mx(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "domain-chain.pem", .domain = "Example.COM."),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/hostname", NULL);
+    matched(r, "example.com", "example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com"), MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "example.com/dns-or-cn/hostname", NULL);
+    advice_has(r, "must carry the MX hostname example.com as a DNS subjectAltName");
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    mxtls_result_free(r);
+}
+
+static void test_helo_name_is_not_mx(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "helo-chain.pem", .domain = "example.com",
+                              .mx = {"mx.example.com"}),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    assert_string_equal(r->reasons[0].message,
+                        "no certificate name matches the reference identities (mx.example.com); "
+                        "the certificate carries foo.example.com, CN=foo.example.com");
+    refs(r, "mx.example.com/dns-or-cn/hostname", NULL);
+    matched(r, NULL, NULL);
+    advice_has(r, "The certificate must carry the MX hostname mx.example.com as a DNS "
+                  "subjectAltName (it carries: foo.example.com, CN=foo.example.com). The "
+                  "HELO/EHLO name does not matter for verification.");
+    /* the chain itself is fine */
+    assert_int_equal(r->pkix_valid, 1);
+    assert_int_equal(has_reason(r, "expired"), -1);
+    reason_at(r, 1, "warning", "mx-insecure", NULL);
+    mxtls_result_free(r);
+}
+
+static void test_verify_name_mismatch_disagree(void **state)
+{
+    (void)state;
+    /* SAN mx2, CN mx1: the CN is not consulted when a dNSName exists */
+    mxtls_result *r = eval(EV(.chain = "disagree-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    message_has(r, 0, "the certificate carries mx2.example.com, CN=mx1.example.com");
+    advice_has(r, "MX hostname mx1.example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+static void test_verify_cn_only(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    reason_at(r, 1, "warning", "cn-only", NULL);
+    advice_has(r, "subjectAltName extension");
+    assert_int_equal(mxtls_result_reason_count(r), 2);
+    mxtls_result_free(r);
+}
+
+static void test_verify_wildcard(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "wild-chain.pem", .domain = "example.com",
+                              .mx = {"MX7.Example.com."}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "mx7.example.com", "*.example.com");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "wild-chain.pem", .domain = "example.com", .mx = {"a.b.example.com"},
+                .mx_secure = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    advice_has(r, "The wildcard *.example.com covers exactly one label, so it does not cover "
+                  "a.b.example.com: add a.b.example.com itself (or *.b.example.com) to the "
+                  "certificate.");
+    mxtls_result_free(r);
+}
+
+static void test_verify_idn(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "idn-chain.pem", .domain = "münchen.example",
+                              .mx = {"MX.MÜNCHEN.example"}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "mx.xn--mnchen-3ya.example/dns-or-cn/hostname", NULL);
+    matched(r, "mx.xn--mnchen-3ya.example", "mx.xn--mnchen-3ya.example");
+    assert_string_equal(r->domain, "xn--mnchen-3ya.example");
+    mxtls_result_free(r);
+}
+
+/* pkix_fail - verify must fail with this PKIX code first (4.7.5) */
+static mxtls_result *pkix_fail(const struct ev_spec *s, mxtls_level level, const char *code,
+                               int depth)
+{
+    mxtls_result *r = eval(s, level);
+    const char *status = level == MXTLS_LEVEL_VERIFY || level == MXTLS_LEVEL_SECURE ? "4.7.5"
+                                                                                     : NULL;
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, code, status);
+    assert_int_equal(r->pkix_checked, 1);
+    assert_int_equal(r->pkix_valid, 0);
+    assert_string_equal(r->pkix_code, code);
+    assert_int_equal(r->pkix_depth, depth);
+    assert_string_equal(r->reasons[0].message, r->pkix_message);
+    /* the name matched: no name-mismatch */
+    assert_int_equal(has_reason(r, "name-mismatch"), -1);
+    return r;
+}
+
+#define VERIFY_SPEC(file) EV(.chain = file, .domain = "example.com", .mx = {"mx1.example.com"})
+
+static void test_verify_expired(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("expired-chain.pem"), MXTLS_LEVEL_VERIFY,
+                                "expired", 0);
+    message_has(r, 0, "the server certificate \"O=mxtls test,CN=mx1.example.com\" has expired");
+    advice_has(r, "Renew the certificate: it expired on 2021-01-01T00:00:00Z.");
+    /* no expires-soon for a certificate that has expired */
+    assert_int_equal(has_reason(r, "expires-soon"), -1);
+    mxtls_result_free(r);
+}
+
+static void test_verify_not_yet_valid(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("future-chain.pem"), MXTLS_LEVEL_VERIFY,
+                                "not-yet-valid", 0);
+    message_has(r, 0, "is not yet valid");
+    advice_has(r, "valid only from 2040-01-01T00:00:00Z");
+    mxtls_result_free(r);
+}
+
+static void test_verify_self_signed(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("self-chain.pem"), MXTLS_LEVEL_VERIFY,
+                                "self-signed", 0);
+    message_has(r, 0, "is self-signed and not trusted");
+    advice_has(r, "publish DANE TLSA records");
+    mxtls_result_free(r);
+}
+
+static void test_verify_missing_intermediate(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("mx1-leafonly.pem"), MXTLS_LEVEL_VERIFY,
+                                "missing-intermediate", 0);
+    message_has(r, 0, "the server sent only its own certificate and its issuer "
+                      "\"O=mxtls test,CN=mxtls Test Intermediate CA\"");
+    advice_has(r, "send its intermediate certificate(s) after its own certificate");
+    mxtls_result_free(r);
+}
+
+static void test_verify_unknown_issuer(void **state)
+{
+    (void)state;
+    /* a chain to another root: the last certificate's issuer is unknown */
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("othermx1-chain.pem"), MXTLS_LEVEL_VERIFY,
+                                "unknown-issuer", 1);
+    message_has(r, 0, "the issuer \"O=mxtls test,CN=mxtls Other Root CA\"");
+    advice_has(r, "does not lead to a CA in the sender's trust store");
+    mxtls_result_free(r);
+
+    /* the leaf with a wrong intermediate: two certificates sent, so not
+     * "missing-intermediate" */
+    char *leaf = tu_read_cert("mx1.crt", NULL);
+    char *other = tu_read_cert("otherinter.crt", NULL);
+    char *pem = malloc(strlen(leaf) + strlen(other) + 1);
+    assert_non_null(pem);
+    strcpy(pem, leaf);
+    strcat(pem, other);
+    r = pkix_fail(EV(.pem = pem, .domain = "example.com", .mx = {"mx1.example.com"}),
+                  MXTLS_LEVEL_VERIFY, "unknown-issuer", 0);
+    mxtls_result_free(r);
+    free(pem);
+    free(leaf);
+    free(other);
+}
+
+static void test_verify_untrusted_root(void **state)
+{
+    (void)state;
+    char *chain = tu_read_cert("othermx1-chain.pem", NULL);
+    char *root = tu_read_cert("otherroot.crt", NULL);
+    char *pem = malloc(strlen(chain) + strlen(root) + 1);
+    assert_non_null(pem);
+    strcpy(pem, chain);
+    strcat(pem, root);
+    mxtls_result *r = pkix_fail(EV(.pem = pem, .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_VERIFY, "untrusted-root", 2);
+    message_has(r, 0, "the chain ends in the root \"O=mxtls test,CN=mxtls Other Root CA\", "
+                      "which is not in the trust store");
+    advice_has(r, "use a publicly trusted CA");
+    mxtls_result_free(r);
+    free(pem);
+    free(chain);
+    free(root);
+}
+
+static void test_verify_wrong_purpose(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(VERIFY_SPEC("clientonly-chain.pem"), MXTLS_LEVEL_VERIFY,
+                                "wrong-purpose", 0);
+    message_has(r, 0, "is not valid for TLS servers");
+    advice_has(r, "extendedKeyUsage must include serverAuth");
+    mxtls_result_free(r);
+}
+
+static void test_verify_bad_signature(void **state)
+{
+    (void)state;
+    X509 *leaf = tu_load_x509("mx1.crt");
+    unsigned char *der = NULL;
+    int n = i2d_X509(leaf, &der);
+    assert_true(n > 10);
+    der[n - 1] ^= 0x01; /* last byte of the signature value */
+    const unsigned char *p = der;
+    X509 *bad = d2i_X509(NULL, &p, n);
+    assert_non_null(bad);
+    X509 *inter = tu_load_x509("inter.crt");
+    char *pem = chain_pem(bad, inter, NULL);
+    mxtls_result *r = pkix_fail(EV(.pem = pem, .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_VERIFY, "bad-signature", 0);
+    message_has(r, 0, "the signature on \"O=mxtls test,CN=mx1.example.com\" is invalid");
+    mxtls_result_free(r);
+    free(pem);
+    X509_free(inter);
+    X509_free(bad);
+    X509_free(leaf);
+    OPENSSL_free(der);
+}
+
+static void test_verify_invalid_ca(void **state)
+{
+    (void)state;
+    X509 *inter = tu_load_x509("inter.crt");
+    EVP_PKEY *ikey = tu_load_key("inter.key");
+    /* a leaf certificate (CA:FALSE) used to issue another leaf */
+    X509 *notca = make_cert("Not A CA", NULL, inter, ikey, 0, 0);
+    X509 *leaf = make_cert("mx1.example.com", "mx1.example.com", notca, NULL, 0, 0);
+    char *pem = chain_pem(leaf, notca, inter);
+    mxtls_result *r = pkix_fail(EV(.pem = pem, .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_VERIFY, "invalid-ca", 1);
+    message_has(r, 0, "\"CN=Not A CA\" is used as a CA but is not a valid CA");
+    mxtls_result_free(r);
+    free(pem);
+    X509_free(leaf);
+    X509_free(notca);
+    EVP_PKEY_free(ikey);
+    X509_free(inter);
+}
+
+static void test_verify_pkix_error(void **state)
+{
+    (void)state;
+    X509 *inter = tu_load_x509("inter.crt");
+    EVP_PKEY *ikey = tu_load_key("inter.key");
+    X509 *leaf = make_cert("mx1.example.com", "mx1.example.com", inter, ikey, 0, 1);
+    char *pem = chain_pem(leaf, inter, NULL);
+    mxtls_result *r = pkix_fail(EV(.pem = pem, .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_VERIFY, "pkix-error", 0);
+    message_has(r, 0, "unhandled critical extension (OpenSSL error 34 at depth 0)");
+    mxtls_result_free(r);
+
+    /* the same chain built correctly passes: the test above fails for the
+     * critical extension only */
+    X509 *good = make_cert("mx1.example.com", "mx1.example.com", inter, ikey, 0, 0);
+    char *gpem = chain_pem(good, inter, NULL);
+    r = eval(EV(.pem = gpem, .domain = "example.com", .mx = {"mx1.example.com"}),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    mxtls_result_free(r);
+    free(gpem);
+    X509_free(good);
+    free(pem);
+    X509_free(leaf);
+    EVP_PKEY_free(ikey);
+    X509_free(inter);
+}
+
+/* "revoked" needs a CRL or OCSP answer; offline evidence carries neither and
+ * pkix.c does not enable CRL checking, so the code cannot occur here. */
+
+/* A PKIX failure and a name mismatch: PKIX first, then the names, both 4.7.5. */
+static void test_verify_pkix_then_names(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "expired-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.example.com"}),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "expired", "4.7.5");
+    reason_at(r, 1, "decisive", "name-mismatch", "4.7.5");
+    reason_at(r, 2, "warning", "mx-insecure", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 3);
+    advice_has(r, "Renew the certificate");
+    advice_has(r, "MX hostname mx9.example.com");
+    mxtls_result_free(r);
+}
+
+/* ---- verify match= forms ------------------------------------------------- */
+
+static void test_verify_match_nexthop(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "wild-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.other.test"}, .match = "nexthop"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/nexthop", NULL);
+    matched(r, "example.com", "example.com");
+    /* an explicit match= list: no mx-insecure warning */
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    mxtls_result_free(r);
+}
+
+static void test_verify_match_dot_nexthop(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "sub-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.other.test"}, .match = "dot-nexthop"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, ".example.com/dns-or-cn/dot-nexthop", NULL);
+    matched(r, ".example.com", "mail.sub.example.com");
+    mxtls_result_free(r);
+
+    /* the domain itself is not below itself */
+    r = eval(EV(.chain = "domain-chain.pem", .domain = "example.com", .mx = {"mx9.other.test"},
+                .match = "dot-nexthop"),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    message_has(r, 0, "reference identities (.example.com)");
+    mxtls_result_free(r);
+}
+
+static void test_verify_match_literals(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .mx = {"mx9.other.test"}, .match = ".EXAMPLE.com"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, ".example.com/dns-or-cn/match", NULL);
+    matched(r, ".example.com", "mx1.example.com");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test", .mx = {"mx9.other.test"},
+                .match = "MX1.EXAMPLE.COM."),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "mx1.example.com/dns-or-cn/match", NULL);
+    mxtls_result_free(r);
+}
+
+static void test_verify_match_list_mismatch(void **state)
+{
+    (void)state;
+    /* ':' ',' and blanks separate items; order is kept; duplicates dropped */
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .mx = {"mx2.other.test"},
+                              .match = "hostname:nexthop, dot-nexthop  nexthop\t.foo.test"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "mx2.other.test/dns-or-cn/hostname", "other.test/dns-or-cn/nexthop",
+         ".other.test/dns-or-cn/dot-nexthop", ".foo.test/dns-or-cn/match", NULL);
+    message_has(r, 0, "(mx2.other.test, other.test, .other.test, .foo.test)");
+    /* the "must carry the MX hostname" advice is for the default match only */
+    for (size_t i = 0; i < mxtls_result_advice_count(r); i++)
+        assert_null(strstr(mxtls_result_advice(r, i), "must carry the MX hostname"));
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    mxtls_result_free(r);
+}
+
+static void test_verify_match_bad_item(void **state)
+{
+    (void)state;
+    mxtls_ctx *ctx;
+    mxtls_evidence *ev;
+    build(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = "hostname:bad..name"),
+          &ctx, &ev);
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_VERIFY));
+    assert_int_equal(mxtls_ctx_error_code(ctx), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error_where(ctx), "match");
+    assert_string_equal(mxtls_ctx_error(ctx),
+                        "match item \"bad..name\": name \"bad..name\" has an empty label");
+    /* the same evidence is fine for levels that do not read names from match= */
+    mxtls_result *r = mxtls_evaluate(ctx, ev, MXTLS_LEVEL_MAY);
+    assert_non_null(r);
+    mxtls_result_free(r);
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+}
+
+static void test_verify_match_nexthop_route(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .route = {"[mx1.example.com]"}, .match = "nexthop"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "mx1.example.com/dns-or-cn/nexthop", NULL);
+    mxtls_result_free(r);
+}
+
+/* ---- secure ---------------------------------------------------------------- */
+
+static void test_secure_dot_nexthop(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/nexthop", ".example.com/dns-or-cn/dot-nexthop", NULL);
+    matched(r, ".example.com", "mx1.example.com");
+    /* secure does not trust the MX lookup for names, so no mx-insecure */
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "sub-chain.pem", .domain = "example.com"), MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, ".example.com", "mail.sub.example.com");
+    mxtls_result_free(r);
+}
+
+static void test_secure_nexthop(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "domain-chain.pem", .domain = "example.com"),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "example.com", "example.com");
+    mxtls_result_free(r);
+}
+
+static void test_secure_mismatch(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "other.test/dns-or-cn/nexthop", ".other.test/dns-or-cn/dot-nexthop", NULL);
+    matched(r, NULL, NULL);
+    advice_has(r, "For senders at level secure the certificate must carry other.test or a "
+                  "name under it (for example mx1.example.com) as a DNS subjectAltName (it "
+                  "carries: mx1.example.com, CN=mx1.example.com).");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+static void test_secure_route(void **state)
+{
+    (void)state;
+    /* the first route is the next hop; the second is not consulted */
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .route = {"[mx1.example.com]", "relay.other.test"}),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "mx1.example.com/dns-or-cn/nexthop", ".mx1.example.com/dns-or-cn/dot-nexthop",
+         NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                .route = {"relay.other.test", "mx1.example.com"}),
+             MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "relay.other.test/dns-or-cn/nexthop", ".relay.other.test/dns-or-cn/dot-nexthop",
+         NULL);
+    advice_has(r, "must carry relay.other.test or a name under it");
+    mxtls_result_free(r);
+}
+
+static void test_secure_pkix(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(EV(.chain = "expired-chain.pem", .domain = "example.com"),
+                                MXTLS_LEVEL_SECURE, "expired", 0);
+    mxtls_result_free(r);
+    r = pkix_fail(EV(.chain = "self-chain.pem", .domain = "example.com"), MXTLS_LEVEL_SECURE,
+                  "self-signed", 0);
+    mxtls_result_free(r);
+}
+
+static void test_secure_match_hostname(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                              .mx = {"mx1.example.com"}, .match = "hostname"),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "mx1.example.com/dns-or-cn/hostname", NULL);
+    assert_int_equal(has_reason(r, "mx-insecure"), -1);
+    mxtls_result_free(r);
+}
+
+/* ---- Cisco ESA Verify modes ------------------------------------------------ */
+
+#define ESA_REFS_DOMAIN(d) d "/dns/domain", d "/cn/domain"
+
+static void test_esa_required_verify_dns_domain(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "domain-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, ESA_REFS_DOMAIN("example.com"), NULL);
+    matched(r, "example.com", "example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1); /* no mx-insecure at ESA levels */
+    mxtls_result_free(r);
+}
+
+/* The CN is compared with the domain even when dNSNames exist. */
+static void test_esa_required_verify_cn_domain(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "disagree-chain.pem", .domain = "mx1.example.com"),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    mxtls_result_free(r);
+}
+
+static void test_esa_required_verify_ptr_confirmed(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com",
+                              .ip = "192.0.2.10", .ptr = {"mx1.example.com"},
+                              .ptr_confirmed = {1}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, ESA_REFS_DOMAIN("example.com"), "mx1.example.com/cn/ptr", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    reason_at(r, 1, "warning", "cn-only", NULL);
+    mxtls_result_free(r);
+}
+
+static void test_esa_required_verify_ptr_unconfirmed(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com",
+                              .ip = "192.0.2.10", .ptr = {"mx1.example.com"},
+                              .ptr_confirmed = {0}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    /* an unconfirmed PTR is no reference identity */
+    refs(r, ESA_REFS_DOMAIN("example.com"), NULL);
+    matched(r, NULL, NULL);
+    advice_has(r, "Cisco ESA senders in Verify modes need the recipient domain example.com as "
+                  "a dNSName or CN, or a CN equal to the forward-confirmed PTR name of the "
+                  "server's address (it carries: CN=mx1.example.com).");
+    advice_has(r, "The CN matches the PTR name mx1.example.com, but that name does not resolve "
+                  "back to 192.0.2.10: fix its A/AAAA record so the PTR is forward-confirmed.");
+    mxtls_result_free(r);
+}
+
+/* PTR names are compared with the CN only, never with dNSNames. */
+static void test_esa_required_verify_ptr_vs_dns(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "disagree-chain.pem", .domain = "example.com",
+                              .ip = "192.0.2.10", .ptr = {"mx2.example.com"},
+                              .ptr_confirmed = {1}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, ESA_REFS_DOMAIN("example.com"), "mx2.example.com/cn/ptr", NULL);
+    mxtls_result_free(r);
+}
+
+/* The MX hostname is not a reference identity in Cisco's Verify modes. */
+static void test_esa_required_verify_mx_ignored(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, ESA_REFS_DOMAIN("example.com"), NULL);
+    message_has(r, 0, "(example.com, example.com)");
+    advice_has(r, "need the recipient domain example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+static void test_esa_required_verify_pkix(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(EV(.chain = "expired-chain.pem", .domain = "mx1.example.com"),
+                                MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "expired", 0);
+    mxtls_result_free(r);
+    r = pkix_fail(EV(.chain = "mx1-leafonly.pem", .domain = "mx1.example.com"),
+                  MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "missing-intermediate", 0);
+    mxtls_result_free(r);
+}
+
+static void test_esa_preferred_verify_pass(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "wild-chain.pem", .domain = "example.com"),
+                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "example.com", "example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+static void test_esa_preferred_verify_names(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com"),
+                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "not-verified", NULL);
+    message_has(r, 0, "delivers encrypted anyway");
+    reason_at(r, 1, "info", "name-mismatch", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 2);
+    refs(r, ESA_REFS_DOMAIN("example.com"), NULL);
+    advice_has(r, "Cisco ESA senders in Verify modes need the recipient domain example.com");
+    mxtls_result_free(r);
+}
+
+static void test_esa_preferred_verify_pkix(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "expired-chain.pem", .domain = "mx1.example.com"),
+                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "not-verified", NULL);
+    reason_at(r, 1, "info", "expired", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 2);
+    advice_has(r, "Renew the certificate");
+    mxtls_result_free(r);
+
+    /* both: PKIX then names, all as info */
+    r = eval(EV(.chain = "self-chain.pem", .domain = "example.com"),
+             MXTLS_LEVEL_ESA_PREFERRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "not-verified", NULL);
+    reason_at(r, 1, "info", "self-signed", NULL);
+    reason_at(r, 2, "info", "name-mismatch", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 3);
+    mxtls_result_free(r);
+}
+
+static void test_esa_hosted_mx(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx1.example.com/dns-or-cn/mx", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    assert_int_equal(mxtls_result_reason_count(r), 1); /* DNSSEC is not required */
+    mxtls_result_free(r);
+}
+
+static void test_esa_hosted_domain_and_routes(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "domain-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.other.test"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "example.com", "example.com");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                .route = {"relay.other.test", "[mx1.example.com]"}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route",
+         "mx1.example.com/dns-or-cn/route", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    mxtls_result_free(r);
+}
+
+static void test_esa_hosted_first_mx_only(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.example.com", "mx1.example.com"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx9.example.com/dns-or-cn/mx", NULL);
+    advice_has(r, "Cisco ESA senders in Verify Hosted Domains mode need the recipient domain "
+                  "example.com or the MX hostname mx9.example.com as a dNSName (it carries: "
+                  "mx1.example.com, CN=mx1.example.com).");
+    mxtls_result_free(r);
+}
+
+static void test_esa_hosted_cn_rules(void **state)
+{
+    (void)state;
+    /* no dNSName: the CN counts */
+    mxtls_result *r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    reason_at(r, 1, "warning", "cn-only", NULL);
+    mxtls_result_free(r);
+    /* dNSNames exist: the CN does not count */
+    r = eval(EV(.chain = "disagree-chain.pem", .domain = "example.com",
+                .mx = {"mx1.example.com"}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    mxtls_result_free(r);
+    /* PTR names are not used in this mode */
+    r = eval(EV(.chain = "cnonly-chain.pem", .domain = "example.com", .ip = "192.0.2.10",
+                .ptr = {"mx1.example.com"}, .ptr_confirmed = {1}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.com/dns-or-cn/domain", NULL);
+    mxtls_result_free(r);
+}
+
+static void test_esa_hosted_pkix(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(EV(.chain = "othermx1-chain.pem", .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "unknown-issuer", 1);
+    mxtls_result_free(r);
+}
+
+static void test_cisco_worked_example(void **state)
+{
+    (void)state;
+    const struct ev_spec *s = EV(.chain = "esa-chain.pem", .domain = "example.com",
+                                 .mx = {"mx01.subd.emailhosted.not"}, .ip = "192.0.2.10",
+                                 .ptr = {"mx0a.emailhosted.not"}, .ptr_confirmed = {1});
+    mxtls_result *r = eval(s, MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, ESA_REFS_DOMAIN("example.com"), "mx0a.emailhosted.not/cn/ptr", NULL);
+    matched(r, "mx0a.emailhosted.not", "*.emailhosted.not");
+    assert_string_equal(r->reasons[0].message,
+                        "the chain is valid and the certificate name *.emailhosted.not matches "
+                        "the reference identity mx0a.emailhosted.not");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
+    r = eval(s, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx01.subd.emailhosted.not/dns-or-cn/mx", NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(r->pkix_valid, 1);
+    advice_has(r, "The wildcard *.emailhosted.not covers exactly one label, so it does not "
+                  "cover mx01.subd.emailhosted.not: add mx01.subd.emailhosted.not itself (or "
+                  "*.subd.emailhosted.not) to the certificate.");
+    mxtls_result_free(r);
+
+    /* the same PTR unconfirmed: Required-Verify fails too */
+    r = eval(EV(.chain = "esa-chain.pem", .domain = "example.com",
+                .mx = {"mx01.subd.emailhosted.not"}, .ip = "192.0.2.10",
+                .ptr = {"mx0a.emailhosted.not"}, .ptr_confirmed = {0}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    advice_has(r, "The CN matches the PTR name mx0a.emailhosted.not, but that name does not "
+                  "resolve back to 192.0.2.10");
+    mxtls_result_free(r);
+}
+
+
+/* The wildcard advice is for names more than one label below the wildcard;
+ * here the MX is one label below (the wildcard covers it) and the failure is
+ * the match= list. */
+static void test_verify_wildcard_advice_only_deeper(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "wild-chain.pem", .domain = "other.test",
+                              .mx = {"mx.example.com"}, .match = "nexthop"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    for (size_t i = 0; i < mxtls_result_advice_count(r); i++)
+        assert_null(strstr(mxtls_result_advice(r, i), "covers exactly one label"));
+    mxtls_result_free(r);
+}
+
+/* ---- revocation (evidence from a revocation check) ---------------------- */
+
+static void test_verify_revoked(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                                   .mx = {"mx1.example.com"}, .mx_secure = 1,
+                                   .revocation = MXTLS_REVOCATION_REVOKED,
+                                   .rev_detail = "OCSP: revoked (keyCompromise)"),
+                                MXTLS_LEVEL_VERIFY, "revoked", 0);
+    assert_string_equal(r->reasons[0].message,
+                        "the server certificate has been revoked: OCSP: revoked "
+                        "(keyCompromise)");
+    advice_has(r, "The certificate has been revoked: install a new one.");
+    mxtls_result_free(r);
+
+    /* every PKIX-based level; not the unauthenticated ones */
+    r = pkix_fail(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                     .revocation = MXTLS_REVOCATION_REVOKED),
+                  MXTLS_LEVEL_SECURE, "revoked", 0);
+    assert_string_equal(r->reasons[0].message, "the server certificate has been revoked");
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                .revocation = MXTLS_REVOCATION_REVOKED),
+             MXTLS_LEVEL_ENCRYPT);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+    mxtls_result_free(r);
+
+    /* revocation off: ignored */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .revocation = MXTLS_REVOCATION_REVOKED, .rev_mode = MXTLS_REVOCATION_OFF + 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    mxtls_result_free(r);
+
+    /* a chain that fails anyway keeps its own PKIX reason */
+    r = pkix_fail(EV(.chain = "expired-chain.pem", .domain = "example.com",
+                     .mx = {"mx1.example.com"}, .revocation = MXTLS_REVOCATION_REVOKED),
+                  MXTLS_LEVEL_VERIFY, "expired", 0);
+    mxtls_result_free(r);
+}
+
+static void test_revocation_unavailable(void **state)
+{
+    (void)state;
+    /* soft (default): a warning */
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1,
+                              .revocation = MXTLS_REVOCATION_UNAVAILABLE,
+                              .rev_detail = "no OCSP responder"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    int i = has_reason(r, "revocation-unavailable");
+    assert_true(i > 0);
+    reason_at(r, (size_t)i, "warning", "revocation-unavailable", NULL);
+    mxtls_result_free(r);
+
+    /* hard: no answer, no verdict */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .revocation = MXTLS_REVOCATION_UNKNOWN, .rev_mode = MXTLS_REVOCATION_HARD + 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "revocation-unavailable", "4.7.5");
+    message_has(r, 0, "is unknown (no details), and revocation checking is hard");
+    mxtls_result_free(r);
+
+    /* a good answer: nothing to say */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .revocation = MXTLS_REVOCATION_GOOD,
+                .rev_mode = MXTLS_REVOCATION_HARD + 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* ---- STARTTLS offered, TLS failed ----------------------------------------- */
+
+static void tls_failed_case(mxtls_level level, int after_220, mxtls_verdict v,
+                            mxtls_security sec, const char *status)
+{
+    mxtls_result *r = eval(EV(.domain = "example.com", .mx = {"mx1.example.com"},
+                              .tls_failed = "handshake failure", .after_220 = after_220),
+                           level);
+    expect(r, v, sec, "tls-failed", status);
+    message_has(r, 0, "TLS failed (handshake failure)");
+    advice_has(r, "STARTTLS is offered but a TLS session cannot be established (handshake "
+                  "failure)");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+static void test_tls_failed(void **state)
+{
+    (void)state;
+    for (int after = 0; after <= 1; after++) {
+        tls_failed_case(MXTLS_LEVEL_MAY, after, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT,
+                        NULL);
+        tls_failed_case(MXTLS_LEVEL_ENCRYPT, after, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE,
+                        "4.7.5");
+        tls_failed_case(MXTLS_LEVEL_VERIFY, after, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE,
+                        "4.7.5");
+        tls_failed_case(MXTLS_LEVEL_ESA_REQUIRED, after, MXTLS_VERDICT_FAIL,
+                        MXTLS_SECURITY_NONE, NULL);
+    }
+    /* Cisco Preferred modes fall back only when STARTTLS itself was refused */
+    tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED, 0, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT,
+                    NULL);
+    tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED, 1, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE,
+                    NULL);
+    tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED_VERIFY, 0, MXTLS_VERDICT_PASS,
+                    MXTLS_SECURITY_PLAINTEXT, NULL);
+    tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED_VERIFY, 1, MXTLS_VERDICT_FAIL,
+                    MXTLS_SECURITY_NONE, NULL);
+    /* level none never tries */
+    mxtls_result *r = eval(EV(.domain = "example.com", .tls_failed = "handshake failure"),
+                           MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    mxtls_result_free(r);
+}
+
+/* ---- warnings ------------------------------------------------------------- */
+
+static void test_expires_soon(void **state)
+{
+    (void)state;
+    /* 12 days before notAfter (2035-01-01) */
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1,
+                              .at = "2034-12-20T00:00:00Z"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    reason_at(r, 1, "warning", "expires-soon", NULL);
+    assert_string_equal(r->reasons[1].message,
+                        "the certificate expires on 2035-01-01T00:00:00Z, within 21 days");
+    advice_has(r, "Renew the certificate before 2035-01-01T00:00:00Z.");
+    mxtls_result_free(r);
+
+    /* exactly 21 days before: still warned */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .at = "2034-12-11T00:00:00Z"),
+             MXTLS_LEVEL_MAY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+    reason_at(r, 1, "warning", "expires-soon", NULL);
+    mxtls_result_free(r);
+
+    /* one second more than 21 days: no warning */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .at = "2034-12-10T23:59:59Z"),
+             MXTLS_LEVEL_MAY);
+    assert_int_equal(has_reason(r, "expires-soon"), -1);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
+    /* at the default time (2026) no warning */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com"), MXTLS_LEVEL_MAY);
+    assert_int_equal(has_reason(r, "expires-soon"), -1);
+    mxtls_result_free(r);
+}
+
+static void test_mx_insecure_only_for_verify(void **state)
+{
+    (void)state;
+    static const mxtls_level others[] = {
+        MXTLS_LEVEL_MAY, MXTLS_LEVEL_SECURE, MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
+        MXTLS_LEVEL_ESA_PREFERRED_VERIFY, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                                  .mx = {"mx1.example.com"}),
+                               others[i]);
+        assert_int_equal(has_reason(r, "mx-insecure"), -1);
+        mxtls_result_free(r);
+    }
+}
+
+/* ---- evaluation errors ---------------------------------------------------- */
+
+static void test_evaluate_errors(void **state)
+{
+    (void)state;
+    mxtls_ctx *ctx;
+    mxtls_evidence *ev;
+    build(EV(.chain = "mx1-chain.pem"), &ctx, &ev);
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_MAY));
+    assert_string_equal(mxtls_ctx_error_where(ctx), "evidence");
+    assert_string_equal(mxtls_ctx_error(ctx), "no recipient domain given");
+    assert_int_equal(mxtls_ctx_error_code(ctx), MXTLS_ERR_INVALID);
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+
+    build(EV(.domain = "example.com"), &ctx, &ev);
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_MAY));
+    assert_string_equal(mxtls_ctx_error(ctx),
+                        "no certificate chain given, and TLS is not marked as unavailable");
+    /* level none needs no chain either way? It does: evidence is checked first */
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_NONE));
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_DANE));
+    assert_string_equal(mxtls_ctx_error_where(ctx), "level");
+    assert_string_equal(mxtls_ctx_error(ctx),
+                        "level dane needs TLSA evidence, which this version cannot take");
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_DANE_ONLY));
+    assert_null(mxtls_evaluate(ctx, ev, (mxtls_level)99));
+    assert_string_equal(mxtls_ctx_error(ctx), "unknown level 99");
+    assert_null(mxtls_evaluate(ctx, ev, MXTLS_LEVEL_INVALID));
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+}
+
+static void test_evidence_setters(void **state)
+{
+    (void)state;
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_evidence *ev = mxtls_evidence_new();
+    assert_int_equal(mxtls_evidence_set_domain(ctx, ev, "bad..example"), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error_where(ctx), "domain");
+    assert_int_equal(mxtls_evidence_add_mx(ctx, ev, "-mx.example.com"), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error_where(ctx), "MX host");
+    assert_int_equal(mxtls_evidence_set_ip(ctx, ev, "192.0.2.300"), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error(ctx), "\"192.0.2.300\" is not an IPv4 or IPv6 address");
+    assert_int_equal(mxtls_evidence_add_ptr(ctx, ev, "a b", 1), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error_where(ctx), "PTR name");
+    assert_int_equal(mxtls_evidence_add_route(ctx, ev, "[mx.example.com"), MXTLS_ERR_INVALID);
+    assert_int_equal(mxtls_evidence_add_route(ctx, ev, "[mx.example.com]:25"),
+                     MXTLS_ERR_INVALID);
+    assert_int_equal(mxtls_evidence_add_route(ctx, ev, "[]"), MXTLS_ERR_INVALID);
+    assert_int_equal(mxtls_evidence_set_match(ctx, ev, " : ,|"), MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error(ctx), "empty match list");
+    assert_int_equal(mxtls_evidence_set_fingerprint_digest(ctx, ev, "sha512"),
+                     MXTLS_ERR_INVALID);
+    assert_string_equal(mxtls_ctx_error(ctx), "unknown digest \"sha512\" (use sha256, sha1 or md5)");
+    /* IPv6 is canonicalised */
+    assert_int_equal(mxtls_evidence_set_ip(ctx, ev, "2001:DB8:0::10"), MXTLS_OK);
+    assert_int_equal(mxtls_evidence_set_domain(ctx, ev, "example.com"), MXTLS_OK);
+    /* a PTR given twice is one PTR; confirmed if either said so */
+    assert_int_equal(mxtls_evidence_add_ptr(ctx, ev, "mx1.example.com", 0), MXTLS_OK);
+    assert_int_equal(mxtls_evidence_add_ptr(ctx, ev, "MX1.example.com.", 1), MXTLS_OK);
+    mxtls_evidence_set_no_tls(ev, 1);
+    mxtls_result *r = mxtls_evaluate(ctx, ev, MXTLS_LEVEL_MAY);
+    assert_non_null(r);
+    assert_string_equal(r->ip, "2001:db8::10");
+    assert_int_equal(r->ptr.n, 1);
+    assert_int_equal(r->ptr_confirmed[0], 1);
+    mxtls_result_free(r);
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+    mxtls_evidence_free(NULL);
+    mxtls_ctx_free(NULL);
+    mxtls_result_free(NULL);
+}
+
+static void test_level_names(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const mxtls_level *lv = mxtls_levels(&n);
+    static const char *const want[] = {
+        "none", "may", "encrypt", "fingerprint", "verify", "secure", "esa-preferred",
+        "esa-required", "esa-preferred-verify", "esa-required-verify",
+        "esa-required-verify-hosted"};
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(mxtls_level_name(lv[i]), want[i]);
+        assert_int_equal(mxtls_level_from_name(want[i]), lv[i]);
+    }
+    assert_int_equal(mxtls_level_from_name("dane_only"), MXTLS_LEVEL_DANE_ONLY);
+    assert_int_equal(mxtls_level_from_name("verfy"), MXTLS_LEVEL_INVALID);
+    assert_int_equal(mxtls_level_from_name("VERIFY"), MXTLS_LEVEL_INVALID);
+    assert_null(mxtls_level_name((mxtls_level)42));
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+#define JS(path, want)                                                                         \
+    do {                                                                                       \
+        const char *got_ = tj_str(json, path);                                                 \
+        if (!got_ || strcmp(got_, want) != 0)                                                  \
+            fail_msg("%s: got \"%s\", expected \"%s\" in\n%s", path, got_ ? got_ : "(absent)", \
+                     want, json);                                                              \
+    } while (0)
+#define JR(path, want)                                                                         \
+    do {                                                                                       \
+        const char *got_ = tj_raw(json, path);                                                 \
+        if (!got_ || strcmp(got_, want) != 0)                                                  \
+            fail_msg("%s: got %s, expected %s in\n%s", path, got_ ? got_ : "(absent)", want,   \
+                     json);                                                                    \
+    } while (0)
+
+static void test_json_verify_pass(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .ip = "192.0.2.25",
+                              .ptr = {"mx1.example.com"}, .ptr_confirmed = {1}),
+                           MXTLS_LEVEL_VERIFY);
+    char *json = mxtls_result_json(r);
+    assert_non_null(json);
+    assert_true(tj_valid(json));
+    JR("schema_version", "1");
+    JS("level", "verify");
+    JS("verdict", "pass");
+    JS("security", "verified");
+    assert_int_equal(tj_len(json, "reasons"), 2);
+    JS("reasons[0].code", "verified");
+    JS("reasons[0].kind", "decisive");
+    JS("reasons[0].message", r->reasons[0].message);
+    JR("reasons[0].status", "null");
+    JS("reasons[1].code", "mx-insecure");
+    JS("reasons[1].kind", "warning");
+    JS("domain", "example.com");
+    JS("mx[0]", "mx1.example.com");
+    JR("mx_secure", "false");
+    JS("ip", "192.0.2.25");
+    JS("ptr[0].name", "mx1.example.com");
+    JR("ptr[0].confirmed", "true");
+    JR("routes", "[]");
+    JR("tls", "true");
+    JR("presented.dns", "[\"mx1.example.com\"]");
+    JR("presented.ip", "[\"192.0.2.25\",\"2001:db8::25\"]");
+    JR("presented.cn", "[\"mx1.example.com\"]");
+    assert_int_equal(tj_len(json, "reference"), 1);
+    JS("reference[0].name", "mx1.example.com");
+    JS("reference[0].against", "dns-or-cn");
+    JS("reference[0].source", "hostname");
+    JS("matched.reference", "mx1.example.com");
+    JS("matched.presented", "mx1.example.com");
+    assert_int_equal(tj_len(json, "chain"), 2);
+    JS("chain[0].subject", "O=mxtls test,CN=mx1.example.com");
+    JS("chain[0].issuer", "O=mxtls test,CN=mxtls Test Intermediate CA");
+    JS("chain[0].not_before", "2025-01-01T00:00:00Z");
+    JS("chain[0].not_after", "2035-01-01T00:00:00Z");
+    char *fp = fingerprint("ipsan.crt", "sha256", 0);
+    JS("chain[0].sha256", fp);
+    free(fp);
+    JS("chain[1].subject", "O=mxtls test,CN=mxtls Test Intermediate CA");
+    JS("chain[1].issuer", "O=mxtls test,CN=mxtls Test Root CA");
+    JR("pkix.valid", "true");
+    JR("pkix.error", "null");
+    JR("pkix.depth", "null");
+    JS("pkix.message", "the chain is valid");
+    JS("fingerprint.digest", "sha256");
+    JS("fingerprint.cert", r->fp_cert);
+    JS("fingerprint.pubkey", r->fp_pubkey);
+    JR("advice", "[]");
+    free(json);
+    mxtls_result_free(r);
+}
+
+static void test_json_verify_fail(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "expired-chain.pem", .domain = "example.com",
+                              .mx = {"mx9.example.com"}, .mx_secure = 1),
+                           MXTLS_LEVEL_VERIFY);
+    char *json = mxtls_result_json(r);
+    assert_true(tj_valid(json));
+    JS("verdict", "fail");
+    JS("security", "none");
+    JS("reasons[0].code", "expired");
+    JS("reasons[0].status", "4.7.5");
+    JS("reasons[1].code", "name-mismatch");
+    JS("reasons[1].kind", "decisive");
+    JS("reasons[1].status", "4.7.5");
+    JR("matched", "null");
+    JR("mx_secure", "true");
+    JR("pkix.valid", "false");
+    JS("pkix.error", "expired");
+    JR("pkix.depth", "0");
+    assert_int_equal(tj_len(json, "advice"), (long)mxtls_result_advice_count(r));
+    JS("advice[0]", mxtls_result_advice(r, 0));
+    free(json);
+    mxtls_result_free(r);
+}
+
+static void test_json_no_tls(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.no_tls = 1, .domain = "example.com", .route = {"relay.test"}),
+                           MXTLS_LEVEL_ENCRYPT);
+    char *json = mxtls_result_json(r);
+    assert_true(tj_valid(json));
+    JS("level", "encrypt");
+    JS("verdict", "fail");
+    JS("security", "none");
+    JS("reasons[0].code", "no-starttls");
+    JS("reasons[0].status", "4.7.4");
+    JR("tls", "false");
+    JR("presented", "null");
+    JR("reference", "[]");
+    JR("matched", "null");
+    JR("chain", "[]");
+    JR("pkix", "null");
+    JR("fingerprint", "null");
+    JR("ip", "null");
+    JR("mx", "[]");
+    JR("routes", "[\"relay.test\"]");
+    JR("tls_failed", "null");
+    JS("revocation.status", "not-checked");
+    free(json);
+    mxtls_result_free(r);
+}
+
+static void test_json_fingerprint(void **state)
+{
+    (void)state;
+    char *fp = fingerprint("mx1.crt", "sha1", 1);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = fp,
+                              .digest = "sha1"),
+                           MXTLS_LEVEL_FINGERPRINT);
+    char *json = mxtls_result_json(r);
+    assert_true(tj_valid(json));
+    JS("reasons[0].code", "fingerprint-match");
+    JS("matched.reference", fp);
+    JS("matched.presented", fp);
+    JS("fingerprint.digest", "sha1");
+    JS("fingerprint.pubkey", fp);
+    JR("pkix", "null");
+    free(json);
+    mxtls_result_free(r);
+    free(fp);
+}
+
+/* Hostile bytes in presented names stay valid JSON and are shown escaped. */
+static void test_json_hostile_names(void **state)
+{
+    (void)state;
+    const tu_id ids[] = {{'D', "x\0y\"z", 5}, {'C', "a\"b\\c\x01\x7f\xc3\xa9", 0}};
+    X509 *x = tu_cert_make(ids, 2);
+    char *pem = tu_pem(x);
+    mxtls_result *r = eval(EV(.pem = pem, .domain = "example.com"),
+                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "not-verified", NULL);
+    char *json = mxtls_result_json(r);
+    assert_true(tj_valid(json));
+    JS("presented.dns[0]", "x\\x00y\"z");
+    JS("presented.cn[0]", "a\"b\\x5cc\\x01\\x7f\\xc3\\xa9");
+    JS("reasons[1].code", "self-signed");
+    JS("reasons[2].code", "name-mismatch");
+    free(json);
+    char *text = mxtls_result_text(r, 0);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "cert dns    x\\x00y\"z\n"));
+    free(text);
+    mxtls_result_free(r);
+    free(pem);
+    X509_free(x);
+}
+
+static void test_json_all_levels(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const mxtls_level *lv = mxtls_levels(&n);
+    mxtls_result *rs[16];
+    assert_true(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        rs[i] = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                        .mx = {"mx1.example.com"}),
+                     lv[i]);
+    char *json = mxtls_results_json(rs, n);
+    assert_non_null(json);
+    assert_true(tj_valid(json));
+    assert_int_equal(tj_len(json, "levels"), (long)n);
+    JR("schema_version", "1");
+    /* inside "levels" the objects carry no schema_version of their own */
+    assert_null(tj_find(json, "levels[0].schema_version"));
+    static const char *const verdicts[] = {"pass", "pass", "pass", "tempfail", "pass", "pass",
+                                           "pass", "pass", "pass", "fail", "pass"};
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "levels[%zu].level", i);
+        JS(path, mxtls_level_name(lv[i]));
+        snprintf(path, sizeof path, "levels[%zu].verdict", i);
+        JS(path, verdicts[i]);
+    }
+    char *table = mxtls_results_table_text(rs, n, 0);
+    assert_non_null(table);
+    assert_non_null(strstr(table, "esa-required-verify          fail      none       "
+                                  "name-mismatch\n"));
+    assert_non_null(strstr(table, "fingerprint                  tempfail  none       "
+                                  "no-fingerprints\n"));
+    free(table);
+    free(json);
+    for (size_t i = 0; i < n; i++)
+        mxtls_result_free(rs[i]);
+}
+
+static void test_text_report(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "helo-chain.pem", .domain = "example.com",
+                              .mx = {"mx.example.com"}),
+                           MXTLS_LEVEL_VERIFY);
+    char *text = mxtls_result_text(r, 0);
+    assert_non_null(text);
+    assert_true(strncmp(text, "verify: FAIL (security: none)\n", 30) == 0);
+    assert_non_null(strstr(text, "  * name-mismatch [4.7.5]: no certificate name matches"));
+    assert_non_null(strstr(text, "  ! mx-insecure: "));
+    assert_non_null(strstr(text, "  matched: none\n"));
+    assert_null(strstr(text, "\033["));
+    free(text);
+    text = mxtls_result_text(r, 1);
+    assert_non_null(strstr(text, "\033[31mFAIL\033[0m"));
+    free(text);
+    mxtls_result_free(r);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    tu_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_none_with_tls),
+        cmocka_unit_test(test_none_ignores_certificate),
+        cmocka_unit_test(test_none_without_tls),
+        cmocka_unit_test(test_no_tls_may),
+        cmocka_unit_test(test_no_tls_esa_preferred),
+        cmocka_unit_test(test_no_tls_esa_preferred_verify),
+        cmocka_unit_test(test_no_tls_encrypt),
+        cmocka_unit_test(test_no_tls_fingerprint),
+        cmocka_unit_test(test_no_tls_fingerprint_no_items),
+        cmocka_unit_test(test_no_tls_verify),
+        cmocka_unit_test(test_no_tls_secure),
+        cmocka_unit_test(test_no_tls_esa_required),
+        cmocka_unit_test(test_no_tls_esa_required_verify),
+        cmocka_unit_test(test_no_tls_esa_required_verify_hosted),
+        cmocka_unit_test(test_may_encrypted),
+        cmocka_unit_test(test_encrypt_encrypted),
+        cmocka_unit_test(test_esa_preferred_encrypted),
+        cmocka_unit_test(test_esa_required_encrypted),
+        cmocka_unit_test(test_fingerprint_cert_match),
+        cmocka_unit_test(test_fingerprint_pubkey_match),
+        cmocka_unit_test(test_fingerprint_forms),
+        cmocka_unit_test(test_fingerprint_other_digests),
+        cmocka_unit_test(test_fingerprint_mismatch),
+        cmocka_unit_test(test_fingerprint_no_items),
+        cmocka_unit_test(test_fingerprint_ignores_pkix),
+        cmocka_unit_test(test_verify_pass),
+        cmocka_unit_test(test_verify_mx_secure),
+        cmocka_unit_test(test_verify_implicit_mx),
+        cmocka_unit_test(test_helo_name_is_not_mx),
+        cmocka_unit_test(test_verify_name_mismatch_disagree),
+        cmocka_unit_test(test_verify_cn_only),
+        cmocka_unit_test(test_verify_wildcard),
+        cmocka_unit_test(test_verify_idn),
+        cmocka_unit_test(test_verify_expired),
+        cmocka_unit_test(test_verify_not_yet_valid),
+        cmocka_unit_test(test_verify_self_signed),
+        cmocka_unit_test(test_verify_missing_intermediate),
+        cmocka_unit_test(test_verify_unknown_issuer),
+        cmocka_unit_test(test_verify_untrusted_root),
+        cmocka_unit_test(test_verify_wrong_purpose),
+        cmocka_unit_test(test_verify_bad_signature),
+        cmocka_unit_test(test_verify_invalid_ca),
+        cmocka_unit_test(test_verify_pkix_error),
+        cmocka_unit_test(test_verify_pkix_then_names),
+        cmocka_unit_test(test_verify_match_nexthop),
+        cmocka_unit_test(test_verify_match_dot_nexthop),
+        cmocka_unit_test(test_verify_match_literals),
+        cmocka_unit_test(test_verify_match_list_mismatch),
+        cmocka_unit_test(test_verify_match_bad_item),
+        cmocka_unit_test(test_verify_match_nexthop_route),
+        cmocka_unit_test(test_secure_dot_nexthop),
+        cmocka_unit_test(test_secure_nexthop),
+        cmocka_unit_test(test_secure_mismatch),
+        cmocka_unit_test(test_secure_route),
+        cmocka_unit_test(test_secure_pkix),
+        cmocka_unit_test(test_secure_match_hostname),
+        cmocka_unit_test(test_esa_required_verify_dns_domain),
+        cmocka_unit_test(test_esa_required_verify_cn_domain),
+        cmocka_unit_test(test_esa_required_verify_ptr_confirmed),
+        cmocka_unit_test(test_esa_required_verify_ptr_unconfirmed),
+        cmocka_unit_test(test_esa_required_verify_ptr_vs_dns),
+        cmocka_unit_test(test_esa_required_verify_mx_ignored),
+        cmocka_unit_test(test_esa_required_verify_pkix),
+        cmocka_unit_test(test_esa_preferred_verify_pass),
+        cmocka_unit_test(test_esa_preferred_verify_names),
+        cmocka_unit_test(test_esa_preferred_verify_pkix),
+        cmocka_unit_test(test_esa_hosted_mx),
+        cmocka_unit_test(test_esa_hosted_domain_and_routes),
+        cmocka_unit_test(test_esa_hosted_first_mx_only),
+        cmocka_unit_test(test_esa_hosted_cn_rules),
+        cmocka_unit_test(test_esa_hosted_pkix),
+        cmocka_unit_test(test_cisco_worked_example),
+        cmocka_unit_test(test_verify_wildcard_advice_only_deeper),
+        cmocka_unit_test(test_verify_revoked),
+        cmocka_unit_test(test_revocation_unavailable),
+        cmocka_unit_test(test_tls_failed),
+        cmocka_unit_test(test_expires_soon),
+        cmocka_unit_test(test_mx_insecure_only_for_verify),
+        cmocka_unit_test(test_evaluate_errors),
+        cmocka_unit_test(test_evidence_setters),
+        cmocka_unit_test(test_level_names),
+        cmocka_unit_test(test_json_verify_pass),
+        cmocka_unit_test(test_json_verify_fail),
+        cmocka_unit_test(test_json_no_tls),
+        cmocka_unit_test(test_json_fingerprint),
+        cmocka_unit_test(test_json_hostile_names),
+        cmocka_unit_test(test_json_all_levels),
+        cmocka_unit_test(test_text_report),
+    };
+    return cmocka_run_group_tests(tests, NULL, group_teardown);
+}
