@@ -51,22 +51,51 @@ static const char *const policy_attrs[] = {
     "enable_rpk",
 };
 
-/* policy_json_string - a JSON string literal; control and non-ASCII bytes are escaped
- * byte by byte as \u00XX so that any input yields valid JSON */
+/* policy_utf8_len - length of the well-formed UTF-8 sequence at p, 0 if none
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) */
+static size_t policy_utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* policy_json_string - a JSON string literal (docs/json.md: UTF-8 passes,
+ * bytes that are not valid UTF-8 become U+FFFD, control characters escaped) */
 static void policy_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p == '"' || *p == '\\') {
+            fprintf(f, "\\%c", *p++);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(f, "\\u%04x", *p++);
+        } else if (*p < 0x80) {
+            fputc(*p++, f);
+        } else {
+            size_t n = policy_utf8_len(p);
+            if (n) {
+                fwrite(p, 1, n, f);
+                p += n;
+            } else {
+                fputs("\\ufffd", f);
+                p++;
+            }
+        }
     }
     fputc('"', f);
 }
@@ -114,7 +143,7 @@ static void policy_print_text(const char *file, const char *dest, const mxtls_po
 /* policy_print_json - the lookup result as one JSON object */
 static void policy_print_json(const char *file, const char *dest, const mxtls_policy_entry *e)
 {
-    printf("{\"destination\":");
+    printf("{\"schema_version\":1,\"destination\":");
     policy_json_string(stdout, dest);
     if (!e) {
         printf(",\"found\":false}\n");
@@ -217,7 +246,7 @@ static int policy_check(int argc, char **argv)
     mxtls_policymap *map = policy_load(ctx, cmd, file, json);
     size_t n = mxtls_policymap_count(map);
     if (json) {
-        printf("{\"file\":");
+        printf("{\"schema_version\":1,\"file\":");
         policy_json_string(stdout, file);
         if (map) {
             printf(",\"valid\":true,\"entries\":%zu}\n", n);

@@ -66,7 +66,7 @@ run 0 "$M" policy check --map one.map
 same out "one.map: 1 entry"
 
 run 0 "$M" policy check --map policy.map --json
-same out '{"file":"policy.map","valid":true,"entries":4}'
+same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4}'
 
 printf 'example.com none\n\nexample.org verfy\n' >bad.map
 run 2 "$M" policy check --map bad.map
@@ -74,7 +74,7 @@ same out
 same err 'mxtls policy check: bad.map:3:13: unknown level "verfy"'
 
 run 2 "$M" policy check --map bad.map --json
-same out '{"file":"bad.map","valid":false,"error":{"where":"bad.map:3:13","message":"unknown level \"verfy\""}}'
+same out '{"schema_version":1,"file":"bad.map","valid":false,"error":{"where":"bad.map:3:13","message":"unknown level \"verfy\""}}'
 same err
 
 printf 'example.com verify\n# moved\nexample.net may\nExample.COM. secure\n' >dup.map
@@ -92,6 +92,10 @@ same out "crlf.map: 1 entry"
 run 2 "$M" policy check --map missing.map
 same out
 same err 'mxtls policy check: missing.map: cannot open: No such file or directory'
+
+run 2 "$M" policy check --map missing.map --json
+same out '{"schema_version":1,"file":"missing.map","valid":false,"error":{"where":"missing.map","message":"cannot open: No such file or directory"}}'
+same err
 
 run 0 "$M" policy check --map - <policy.map
 same out "-: 4 entries"
@@ -136,10 +140,10 @@ same out \
     "level        may"
 
 run 0 "$M" policy lookup --map policy.map example.net --json
-same out '{"destination":"example.net","found":true,"entry":{"key":"*","file":"policy.map","line":8,"matched_by":"default","level":"may","attributes":{}}}'
+same out '{"schema_version":1,"destination":"example.net","found":true,"entry":{"key":"*","file":"policy.map","line":8,"matched_by":"default","level":"may","attributes":{}}}'
 
 run 0 "$M" policy lookup --json --map policy.map a.example.net
-same out '{"destination":"a.example.net","found":true,"entry":{"key":".example.net","file":"policy.map","line":3,"matched_by":"subdomain","level":"secure","attributes":{"match":".example.net:example.net"}}}'
+same out '{"schema_version":1,"destination":"a.example.net","found":true,"entry":{"key":".example.net","file":"policy.map","line":3,"matched_by":"subdomain","level":"secure","attributes":{"match":".example.net:example.net"}}}'
 
 # Without a default entry, nothing may apply: exit 1.
 grep -v '^\*' policy.map >nodefault.map
@@ -147,7 +151,7 @@ run 1 "$M" policy lookup --map nodefault.map example.org
 same out "no entry applies to example.org"
 same err
 run 1 "$M" policy lookup --map nodefault.map example.org --json
-same out '{"destination":"example.org","found":false}'
+same out '{"schema_version":1,"destination":"example.org","found":false}'
 
 # U-labels and A-labels are the same destination.
 printf 'b\303\274cher.example secure\n' >idn.map
@@ -155,6 +159,11 @@ run 0 "$M" policy lookup --map idn.map xn--bcher-kva.example
 first_line out "destination  xn--bcher-kva.example"
 sed -n 2p out >line2
 same line2 "$(printf 'entry        b\303\274cher.example')"
+
+# JSON: UTF-8 passes through, bytes that are not UTF-8 become U+FFFD.
+printf 'b\303\274cher.example may protocols=\377x\n' >utf8.map
+run 0 "$M" policy lookup --map utf8.map xn--bcher-kva.example --json
+same out "$(printf '{"schema_version":1,"destination":"xn--bcher-kva.example","found":true,"entry":{"key":"b\303\274cher.example","file":"utf8.map","line":1,"matched_by":"exact","level":"may","attributes":{"protocols":"\\ufffdx"}}}')"
 
 run 0 "$M" policy lookup --map - example.com <policy.map
 sed -n 3p out >line3
