@@ -24,6 +24,10 @@ typedef struct https_request {
     int timeout_ms;             /* 0: HTTPS_DEFAULT_TIMEOUT_MS */
     const char *ca_file;        /* trust for https:// (NULL: system store) */
     int follow_redirects;       /* 0 by default */
+    /* Optional: called with arg instead of the callback when
+     * https_client_free() drops this fetch in flight, so that whoever owns
+     * arg can release it. Never called otherwise. */
+    void (*cancelled)(void *arg);
 } https_request;
 
 typedef struct https_response {
@@ -35,12 +39,16 @@ typedef struct https_response {
     char *error;                /* why the transfer failed: "timed out", TLS error, "body larger than N bytes" */
 } https_response;
 
+/* https_response_free - free r and everything it holds (NULL is fine) */
 void https_response_free(https_response *r);
 
 typedef struct https_client https_client;
 typedef void (*https_cb)(void *arg, https_response *r); /* callee owns r */
 
 https_client *https_client_new(struct event_base *base, err_rec *e);
+/* https_client_base - the loop the client runs on (borrowed), so that users
+ * can defer their own callbacks to it */
+struct event_base *https_client_base(https_client *c);
 /* https_client_free - cancels transfers in flight (no callbacks) */
 void https_client_free(https_client *c);
 /* https_fetch - start a transfer; 0, or -1 with the error in e (no callback) */
