@@ -300,17 +300,30 @@ static void policy_pkix_advice(mxtls_result *r, const char *code)
 {
     if (!code)
         return;
+    /* The certificate at fault is the one at pkix_depth, which need not be
+     * the leaf; beyond the presented chain it comes from the trust store. */
+    const chain_cert *bad = r->pkix_depth >= 0 && (size_t)r->pkix_depth < r->nchain
+                                ? &r->chain[r->pkix_depth]
+                                : NULL;
+    int time_code = !strcmp(code, "expired") || !strcmp(code, "not-yet-valid");
     if (!strcmp(code, "missing-intermediate"))
         result_advice(r, "Configure the server to send its intermediate certificate(s) after "
                          "its own certificate (Postfix: the full chain in smtpd_tls_chain_files "
                          "or smtpd_tls_cert_file).");
+    else if (time_code && !bad)
+        result_advice(r, "The chain leads to a CA certificate that is %s at the validation "
+                         "time: check the chain and the clocks involved.",
+                      code[0] == 'e' ? "no longer valid" : "not yet valid");
+    else if (time_code && r->pkix_depth > 0)
+        result_advice(r, "The chain certificate %s is valid from %s to %s: send its current "
+                         "version.",
+                      bad->subject, bad->not_before, bad->not_after);
     else if (!strcmp(code, "expired"))
-        result_advice(r, "Renew the certificate: it expired on %s.",
-                      r->nchain ? r->chain[0].not_after : "?");
+        result_advice(r, "Renew the certificate: it expired on %s.", bad->not_after);
     else if (!strcmp(code, "not-yet-valid"))
         result_advice(r, "The certificate is valid only from %s: check the issuing process "
                          "and the clocks involved.",
-                      r->nchain ? r->chain[0].not_before : "?");
+                      bad->not_before);
     else if (!strcmp(code, "self-signed"))
         result_advice(r, "Use a certificate from a CA that senders trust, or publish DANE "
                          "TLSA records (e.g. \"3 1 1\") in a DNSSEC-signed zone so that DANE "

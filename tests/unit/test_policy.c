@@ -222,16 +222,17 @@ static void message_has(const mxtls_result *r, size_t i, const char *frag)
 
 /* make_cert - a certificate for `cn` (and SAN dNSName `dns` if given) issued by
  * `issuer` (NULL: self-issued) with `ikey`; ca: basicConstraints CA:TRUE;
- * crit_unknown: an unknown critical extension. Validity 2025..2035. */
-static X509 *make_cert(const char *cn, const char *dns, X509 *issuer, EVP_PKEY *ikey, int ca,
-                       int crit_unknown)
+ * crit_unknown: an unknown critical extension. Validity nb..na (NULL:
+ * 2025..2035). */
+static X509 *make_cert_v(const char *cn, const char *dns, X509 *issuer, EVP_PKEY *ikey, int ca,
+                         int crit_unknown, const char *nb, const char *na)
 {
     X509 *x = X509_new();
     assert_non_null(x);
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(random() & 0x7fffffff));
-    assert_int_equal(ASN1_TIME_set_string(X509_getm_notBefore(x), "20250101000000Z"), 1);
-    assert_int_equal(ASN1_TIME_set_string(X509_getm_notAfter(x), "20350101000000Z"), 1);
+    assert_int_equal(ASN1_TIME_set_string(X509_getm_notBefore(x), nb ? nb : "20250101000000Z"), 1);
+    assert_int_equal(ASN1_TIME_set_string(X509_getm_notAfter(x), na ? na : "20350101000000Z"), 1);
     X509_NAME *n = X509_NAME_new();
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509_set_subject_name(x, n);
@@ -274,6 +275,12 @@ static X509 *make_cert(const char *cn, const char *dns, X509 *issuer, EVP_PKEY *
     }
     assert_true(X509_sign(x, ikey ? ikey : tu_key(), EVP_sha256()) > 0);
     return x;
+}
+
+static X509 *make_cert(const char *cn, const char *dns, X509 *issuer, EVP_PKEY *ikey, int ca,
+                       int crit_unknown)
+{
+    return make_cert_v(cn, dns, issuer, ikey, ca, crit_unknown, NULL, NULL);
 }
 
 /* chain_pem - PEM of several certificates, leaf first; caller frees */
@@ -766,6 +773,52 @@ static void test_verify_expired(void **state)
     advice_has(r, "Renew the certificate: it expired on 2021-01-01T00:00:00Z.");
     /* no expires-soon for a certificate that has expired */
     assert_int_equal(has_reason(r, "expires-soon"), -1);
+    mxtls_result_free(r);
+}
+
+/* An expired intermediate: the advice names it and its dates, not the leaf's. */
+static void test_verify_expired_intermediate(void **state)
+{
+    (void)state;
+    X509 *root = tu_load_x509("root.crt");
+    EVP_PKEY *rkey = tu_load_key("root.key");
+    X509 *old = make_cert_v("Old Intermediate", NULL, root, rkey, 1, 0, "20200101000000Z",
+                            "20210101000000Z");
+    X509 *leaf = make_cert("mx1.example.com", "mx1.example.com", old, NULL, 0, 0);
+    char *pem = chain_pem(leaf, old, NULL);
+    mxtls_result *r = pkix_fail(EV(.pem = pem, .domain = "example.com",
+                                   .mx = {"mx1.example.com"}),
+                                MXTLS_LEVEL_VERIFY, "expired", 1);
+    assert_string_equal(r->reasons[0].message,
+                        "a certificate in the chain \"CN=Old Intermediate\" has expired");
+    advice_has(r, "The chain certificate CN=Old Intermediate is valid from "
+                  "2020-01-01T00:00:00Z to 2021-01-01T00:00:00Z: send its current version.");
+    for (size_t i = 0; i < mxtls_result_advice_count(r); i++)
+        assert_null(strstr(mxtls_result_advice(r, i), "2035-01-01"));
+    mxtls_result_free(r);
+    free(pem);
+    X509_free(leaf);
+    X509_free(old);
+    EVP_PKEY_free(rkey);
+    X509_free(root);
+}
+
+/* In 2020 the test root (valid from 2025) is not yet valid: the certificate
+ * at fault is in the trust store, and the advice must not quote the leaf's
+ * dates as if the leaf were at fault. */
+static void test_verify_root_not_yet_valid(void **state)
+{
+    (void)state;
+    mxtls_result *r = pkix_fail(EV(.chain = "expired-chain.pem", .domain = "example.com",
+                                   .mx = {"mx1.example.com"}, .at = "2020-06-01T00:00:00Z"),
+                                MXTLS_LEVEL_VERIFY, "not-yet-valid", 2);
+    assert_string_equal(r->reasons[0].message, "a certificate in the chain "
+                                               "\"O=mxtls test,CN=mxtls Test Root CA\" is not "
+                                               "yet valid");
+    advice_has(r, "The chain leads to a CA certificate that is not yet valid at the "
+                  "validation time");
+    for (size_t i = 0; i < mxtls_result_advice_count(r); i++)
+        assert_null(strstr(mxtls_result_advice(r, i), "2020-01-01"));
     mxtls_result_free(r);
 }
 
@@ -1978,6 +2031,8 @@ int main(void)
         cmocka_unit_test(test_verify_idn),
         cmocka_unit_test(test_verify_expired),
         cmocka_unit_test(test_verify_not_yet_valid),
+        cmocka_unit_test(test_verify_expired_intermediate),
+        cmocka_unit_test(test_verify_root_not_yet_valid),
         cmocka_unit_test(test_verify_self_signed),
         cmocka_unit_test(test_verify_missing_intermediate),
         cmocka_unit_test(test_verify_unknown_issuer),
