@@ -36,6 +36,7 @@ struct mxtls_policymap {
 
 /* A failed check: offset into the checked text and a finished sentence. */
 typedef struct pm_fail {
+    mxtls_status code; /* MXTLS_ERR_PARSE, or MXTLS_ERR_NOMEM */
     size_t off;
     char msg[MXTLS_ERR_MESSAGE_MAX];
 } pm_fail;
@@ -146,10 +147,20 @@ static int pm_failf(pm_fail *f, size_t off, const char *fmt, ...)
 static int pm_failf(pm_fail *f, size_t off, const char *fmt, ...)
 {
     va_list ap;
+    f->code = MXTLS_ERR_PARSE;
     f->off = off;
     va_start(ap, fmt);
     vsnprintf(f->msg, sizeof f->msg, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+/* pm_oom - fill a pm_fail for an allocation failure and return -1 */
+static int pm_oom(pm_fail *f)
+{
+    f->code = MXTLS_ERR_NOMEM;
+    f->off = 0;
+    snprintf(f->msg, sizeof f->msg, "out of memory");
     return -1;
 }
 
@@ -221,7 +232,7 @@ static int pm_host_norm(const char *s, size_t n, size_t base, int allow_idn, con
         for (size_t i = 0; i < n; i++) {
             char c = pm_lower(s[i]);
             if (sb_append(out, &c, 1) != MXTLS_OK)
-                return pm_failf(f, base, "out of memory");
+                return pm_oom(f);
         }
         return 0;
     }
@@ -229,7 +240,7 @@ static int pm_host_norm(const char *s, size_t n, size_t base, int allow_idn, con
         return pm_failf(f, base, "non-ASCII host name \"%s\"", shown);
     char *tmp = xstrndup(s, n);
     if (!tmp)
-        return pm_failf(f, base, "out of memory");
+        return pm_oom(f);
     char *a = NULL;
     int rc = idn2_to_ascii_8z(tmp, &a, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK)
@@ -244,7 +255,7 @@ static int pm_host_norm(const char *s, size_t n, size_t base, int allow_idn, con
         for (size_t i = 0; i < an && bad == 0; i++) {
             char c = pm_lower(a[i]);
             if (sb_append(out, &c, 1) != MXTLS_OK)
-                bad = pm_failf(f, 0, "out of memory");
+                bad = pm_oom(f);
         }
     idn2_free(a);
     if (bad) {
@@ -285,11 +296,11 @@ static int pm_port_norm(const char *s, size_t n, size_t base, const char *shown,
         return pm_failf(f, base, "invalid port \"%s\" in destination \"%s\"",
                         pm_show(pshow, sizeof pshow, s, n), shown);
     if (sb_append(out, ":", 1) != MXTLS_OK)
-        return pm_failf(f, base, "out of memory");
+        return pm_oom(f);
     for (size_t i = 0; i < n; i++) {
         char c = pm_lower(s[i]);
         if (sb_append(out, &c, 1) != MXTLS_OK)
-            return pm_failf(f, base, "out of memory");
+            return pm_oom(f);
     }
     return 0;
 }
@@ -323,7 +334,7 @@ static int pm_literal_norm(const char *s, size_t n, const char *shown, strbuf *o
     for (size_t i = 0; i < n; i++) {
         char c = pm_lower(in[i]);
         if (sb_append(out, &c, 1) != MXTLS_OK)
-            return pm_failf(f, 0, "out of memory");
+            return pm_oom(f);
     }
     return 0;
 }
@@ -344,7 +355,7 @@ static int pm_dest_parse(const char *s, size_t n, policymap_dest_kind *kind, cha
     if (n == 1 && s[0] == '*') {
         /* mxtls extension: Postfix has no wildcard key in this table. */
         *kind = POLICYMAP_DEST_DEFAULT;
-        rc = sb_append(&out, "*", 1) == MXTLS_OK ? 0 : pm_failf(f, 0, "out of memory");
+        rc = sb_append(&out, "*", 1) == MXTLS_OK ? 0 : pm_oom(f);
     } else if (n > 0 && s[0] == '[') {
         const char *close = memchr(s, ']', n);
         if (!close) {
@@ -352,11 +363,11 @@ static int pm_dest_parse(const char *s, size_t n, policymap_dest_kind *kind, cha
         } else {
             size_t c = (size_t)(close - s);
             *kind = POLICYMAP_DEST_NEXTHOP;
-            rc = sb_append(&out, "[", 1) == MXTLS_OK ? 0 : pm_failf(f, 0, "out of memory");
+            rc = sb_append(&out, "[", 1) == MXTLS_OK ? 0 : pm_oom(f);
             if (rc == 0)
                 rc = pm_literal_norm(s, c - 1, shown, &out, f);
             if (rc == 0)
-                rc = sb_append(&out, "]", 1) == MXTLS_OK ? 0 : pm_failf(f, 0, "out of memory");
+                rc = sb_append(&out, "]", 1) == MXTLS_OK ? 0 : pm_oom(f);
             if (rc == 0 && c + 1 < n) {
                 if (s[c + 1] != ':')
                     rc = pm_failf(f, c + 1, "unexpected text after \"]\" in destination \"%s\"",
@@ -367,7 +378,7 @@ static int pm_dest_parse(const char *s, size_t n, policymap_dest_kind *kind, cha
         }
     } else if (n > 0 && s[0] == '.') {
         *kind = POLICYMAP_DEST_SUBDOMAINS;
-        rc = sb_append(&out, ".", 1) == MXTLS_OK ? 0 : pm_failf(f, 0, "out of memory");
+        rc = sb_append(&out, ".", 1) == MXTLS_OK ? 0 : pm_oom(f);
         if (rc == 0)
             rc = pm_host_norm(s + 1, n - 1, 1, 1, shown, &out, f);
     } else {
@@ -383,7 +394,7 @@ static int pm_dest_parse(const char *s, size_t n, policymap_dest_kind *kind, cha
         return -1;
     }
     *norm = sb_take(&out);
-    return *norm ? 0 : pm_failf(f, 0, "out of memory");
+    return *norm ? 0 : pm_oom(f);
 }
 
 /* ---- the map: entries and a hash index on the lookup form ------------- */
@@ -786,6 +797,8 @@ static mxtls_status pm_attribute(pm_parser *p, mxtls_policy_entry *e, size_t a, 
         sb_init(&tmp, PM_NORM_MAX);
         int bad = pm_host_norm(val, vn, 0, 0, "", &tmp, &f);
         sb_free(&tmp);
+        if (bad && f.code == MXTLS_ERR_NOMEM)
+            return pm_nomem(p);
         if (bad || val[vn - 1] == '.')
             return pm_error(p, vs, "attribute \"servername\" is not a valid host name: \"%s\"",
                             pm_show(shown, sizeof shown, val, vn));
@@ -854,7 +867,7 @@ static mxtls_status pm_entry(pm_parser *p)
     while (kend < len && !pm_space(s[kend]))
         kend++;
     if (pm_dest_parse(s, kend, &e.kind, &e.norm, &f) != 0)
-        return pm_error(p, f.off, "%s", f.msg);
+        return f.code == MXTLS_ERR_NOMEM ? pm_nomem(p) : pm_error(p, f.off, "%s", f.msg);
     const mxtls_policy_entry *first = pm_find(m, e.norm);
     if (first) {
         free(e.norm);

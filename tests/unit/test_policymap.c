@@ -280,6 +280,15 @@ static void test_idn(void **state)
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
 
+    /* A ZWJ outside a CONTEXTJ context fails IDNA2008; the UTS#46
+     * transitional fallback drops it. */
+    ctx = mxtls_ctx_new();
+    map = parse_s(ctx, "a\xe2\x80\x8d" "b.example verify\n");
+    assert_string_equal(policymap_entry_at(map, 0)->norm, "ab.example");
+    assert_string_equal(lookup_key(map, "AB.example"), "a\xe2\x80\x8d" "b.example");
+    mxtls_policymap_free(map);
+    mxtls_ctx_free(ctx);
+
     expect_error("b\xc3\xbc" "cher.example verify\nxn--bcher-kva.example may\n", "policy.map:2:1",
                  "duplicate destination \"xn--bcher-kva.example\" (first defined at line 1)");
     expect_error("caf\xff.example none\n", "policy.map:1:1",
