@@ -934,6 +934,148 @@ static void test_ehlo_syntax_finding(void **state)
     smtp_free(s);
 }
 
+/* ---- out of memory ------------------------------------------------------ */
+
+/* A failing allocator (fail the Nth allocation, as nghttp2's tests do). glibc
+ * lets a program replace malloc; the replacement forwards to __libc_*. Not
+ * under AddressSanitizer, which owns malloc itself. The countdown is the
+ * test's only mutable global; it is armed only around calls into smtp. */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+#define TEST_FAILING_MALLOC 1
+#elif defined(__GLIBC__) && defined(__has_feature)
+#if !__has_feature(address_sanitizer)
+#define TEST_FAILING_MALLOC 1
+#endif
+#endif
+
+#ifdef TEST_FAILING_MALLOC
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t m);
+extern void *__libc_realloc(void *p, size_t n);
+extern void __libc_free(void *p);
+
+static long alloc_countdown = -1; /* -1: never fail; 0: fail every allocation from now */
+static long alloc_live;           /* allocations not yet freed, to find leaks on error paths */
+
+/* alloc_ok - consume one allocation from the countdown */
+static int alloc_ok(void)
+{
+    if (alloc_countdown < 0)
+        return 1;
+    if (alloc_countdown == 0)
+        return 0;
+    alloc_countdown--;
+    return 1;
+}
+
+void *malloc(size_t n)
+{
+    void *p = alloc_ok() ? __libc_malloc(n) : NULL;
+    alloc_live += p != NULL;
+    return p;
+}
+
+void *calloc(size_t n, size_t m)
+{
+    void *p = alloc_ok() ? __libc_calloc(n, m) : NULL;
+    alloc_live += p != NULL;
+    return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+    void *q = alloc_ok() ? __libc_realloc(p, n) : NULL;
+    alloc_live += p == NULL && q != NULL;
+    return q;
+}
+
+void free(void *p)
+{
+    alloc_live -= p != NULL;
+    __libc_free(p);
+}
+
+/* nomem_dialogue - the Postfix STARTTLS dialogue with the Nth allocation failing */
+static int nomem_dialogue(long n)
+{
+    static const char *const server[] = {BANNER_POSTFIX, EHLO_POSTFIX,
+                                         "220 2.0.0 Ready to start TLS\r\n", EHLO_POSTFIX_TLS,
+                                         "221 2.0.0 Bye\r\n"};
+    long live = alloc_live;
+    alloc_countdown = n;
+    smtp_session *s = smtp_new(&default_cfg);
+    if (!s) {
+        alloc_countdown = -1;
+        assert_int_equal(alloc_live, live);
+        return 0;
+    }
+    int nomem = 0;
+    for (size_t i = 0; i < sizeof server / sizeof server[0] && !nomem; i++) {
+        const char *p;
+        size_t len = strlen(server[i]), off = 0;
+        while (off < len && smtp_want(s) != SMTP_WANT_DONE) {
+            if (smtp_want(s) == SMTP_WANT_WRITE)
+                smtp_output_consumed(s, smtp_output(s, &p));
+            ssize_t r = smtp_feed(s, server[i] + off, len - off);
+            if (r == SMTP_ERR_NOMEM) {
+                nomem = 1;
+                break;
+            }
+            assert_true(r >= 0);
+            off += (size_t)r;
+        }
+        if (smtp_want(s) == SMTP_WANT_WRITE)
+            smtp_output_consumed(s, smtp_output(s, &p));
+        if (smtp_want(s) == SMTP_WANT_START_TLS)
+            assert_int_equal(smtp_tls_done(s, 1), 0);
+    }
+    alloc_countdown = -1;
+    const smtp_obs *o = smtp_obs_get(s);
+    assert_int_equal(smtp_want(s), SMTP_WANT_DONE);
+    if (nomem) {
+        assert_int_equal(o->outcome, SMTP_OUTCOME_INTERNAL_ERROR);
+        assert_string_equal(o->reason, "out of memory");
+        assert_int_equal(smtp_feed(s, "x", 1), SMTP_ERR_NOMEM);
+    } else {
+        assert_int_equal(o->outcome, SMTP_OUTCOME_OK_TLS);
+    }
+    smtp_free(s);
+    assert_int_equal(alloc_live, live); /* nothing leaked on any error path */
+    return nomem ? 1 : 2;
+}
+
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    int saw_nomem = 0;
+    long n;
+    void *volatile probe;
+    alloc_countdown = 0;
+    probe = malloc(1);
+    alloc_countdown = -1;
+    if (probe) {
+        free(probe);
+        skip(); /* malloc is not ours (valgrind replaced it) */
+    }
+    for (n = 0; n < 10000; n++) {
+        int r = nomem_dialogue(n);
+        if (r == 1)
+            saw_nomem = 1;
+        if (r == 2)
+            break; /* enough allocations allowed to finish */
+    }
+    assert_true(saw_nomem);
+    assert_true(n < 10000);
+    print_message("out-of-memory: failed each of the first %ld allocations in turn\n", n);
+}
+#else
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    skip(); /* the sanitizer owns malloc */
+}
+#endif
+
 /* ---- API contract ------------------------------------------------------- */
 
 static void test_api_contract(void **state)
@@ -1053,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_implicit_tls),
         cmocka_unit_test(test_post_tls_helo_and_starttls_again),
         cmocka_unit_test(test_ehlo_syntax_finding),
+        cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_api_contract),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_dump_shape),
