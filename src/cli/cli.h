@@ -29,5 +29,8 @@ int cli_exit_for_verdict(mxtls_verdict v);
 int cmd_verify(int argc, char **argv);
 int cmd_fingerprint(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 
 #endif

@@ -9,6 +9,9 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"check", cmd_check, "can senders deliver to DOMAIN over TLS? (MX, probes, verdicts)"},
+    {"probe", cmd_probe, "the same for one server HOST[:PORT], without the MX lookup"},
+    {"dns", cmd_dns, "what mxtls resolves for a domain, and how it is secured"},
     {"verify", cmd_verify, "verdicts for a certificate chain given as files (offline)"},
     {"fingerprint", cmd_fingerprint, "certificate or public-key fingerprint, Postfix format"},
     {"policy", cmd_policy, "look up or check a Postfix TLS policy map"},

@@ -91,8 +91,8 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
 static void check_revocation_done(void *arg, revocation_result *r)
 {
     check_op *op = arg;
-    op->addr->rev = *r;
-    free(r);
+    op->addr->rev = *r; /* take the detail; r itself is the adapter's */
+    r->detail = NULL;
     check_step_done(op->rs);
 }
 

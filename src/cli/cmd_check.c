@@ -1,0 +1,275 @@
+/* cmd_check.c - mxtls check DOMAIN and mxtls probe HOST: live checks
+ *
+ * Both run the same engine (src/engine/check.c): `probe` is a check whose
+ * next hop is given instead of looked up. Exit code: the verdict at the
+ * requested level, or at the auto level. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/ctx.h"
+#include "engine/check.h"
+#include "report/check_report.h"
+
+static const char check_help[] =
+    "usage: mxtls check DOMAIN [options]\n"
+    "       mxtls probe HOST[:PORT] [--ip ADDR] [--domain DOMAIN] [options]\n"
+    "\n"
+    "check: resolve DOMAIN's MX hosts (DNSSEC-validated), probe every address once\n"
+    "over SMTP with STARTTLS, and say what a sender at every level would do.\n"
+    "probe: the same for one server, without the MX lookup.\n"
+    "\n"
+    "policy:\n"
+    "  --level LEVEL          the level whose verdict sets the exit code (default: auto =\n"
+    "                         the --policy-map entry's level, else may)\n"
+    "  --policy-map FILE      Postfix smtp_tls_policy_maps file (docs/policymap.md)\n"
+    "  --route HOST           next hop instead of the MX lookup (check; repeatable)\n"
+    "  --revocation MODE      off, soft (default) or hard (docs/revocation.md)\n"
+    "connection:\n"
+    "  -4, -6                 IPv4 or IPv6 addresses only\n"
+    "  --port N               SMTP port (default 25; 465 with --tls-on-connect)\n"
+    "  --tls-on-connect       implicit TLS (port 465)\n"
+    "  --sni auto|none|NAME   server name sent in the handshake (auto: the MX hostname)\n"
+    "  --sni-compare          also connect with the other SNI choice and compare\n"
+    "  --ehlo NAME            name to announce (default: this host's FQDN)\n"
+    "  --timeout SECONDS      deadline for the whole check (default 120)\n"
+    "  --ip ADDR              (probe) connect to ADDR instead of resolving HOST\n"
+    "  --domain DOMAIN        (probe) recipient domain (default: HOST)\n"
+    "trust:\n"
+    "  --ca-file FILE, --ca-path DIR, --at TIME   as for mxtls verify\n"
+    "dns:\n"
+    "  --resolver ADDR[@PORT] forward queries to ADDR (still validated locally)\n"
+    "  --trust-anchor FILE    DNSSEC trust anchor (default /usr/share/dns/root.key)\n"
+    "  --root-hints FILE      root servers (private roots, as in the test world)\n"
+    "output:\n"
+    "  --json                 JSON (docs/json.md)\n"
+    "\n"
+    "exit: 0 pass, 1 the sender would not deliver, 2 usage or input error,\n"
+    "3 temporary failure (the sender would defer).\n";
+
+enum {
+    OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_PORT, OPT_TLS_ON_CONNECT,
+    OPT_SNI, OPT_SNI_COMPARE, OPT_EHLO, OPT_TIMEOUT, OPT_IP, OPT_DOMAIN, OPT_CA_FILE,
+    OPT_CA_PATH, OPT_AT, OPT_RESOLVER, OPT_TRUST_ANCHOR, OPT_ROOT_HINTS, OPT_JSON, OPT_HELP
+};
+
+static const struct option check_options_long[] = {
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"policy-map", required_argument, NULL, OPT_POLICY_MAP},
+    {"route", required_argument, NULL, OPT_ROUTE},
+    {"revocation", required_argument, NULL, OPT_REVOCATION},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"tls-on-connect", no_argument, NULL, OPT_TLS_ON_CONNECT},
+    {"sni", required_argument, NULL, OPT_SNI},
+    {"sni-compare", no_argument, NULL, OPT_SNI_COMPARE},
+    {"ehlo", required_argument, NULL, OPT_EHLO},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"ca-path", required_argument, NULL, OPT_CA_PATH},
+    {"at", required_argument, NULL, OPT_AT},
+    {"resolver", required_argument, NULL, OPT_RESOLVER},
+    {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
+    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* check_parse_uint - a decimal in [lo, hi]; -1 if not */
+static long check_parse_uint(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+/* check_split_hostport - "host", "host:25", "[v6]:25" */
+static int check_split_hostport(const char *arg, char *host, size_t hostlen, long *port)
+{
+    const char *colon;
+    *port = 0;
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+        if (!close || (size_t)(close - arg - 1) >= hostlen || close == arg + 1)
+            return -1;
+        memcpy(host, arg + 1, (size_t)(close - arg - 1));
+        host[close - arg - 1] = '\0';
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if (close[1] && !colon)
+            return -1;
+    } else {
+        colon = strchr(arg, ':');
+        size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+        if (n == 0 || n >= hostlen || (colon && strchr(colon + 1, ':')))
+            return -1;
+        memcpy(host, arg, n);
+        host[n] = '\0';
+    }
+    if (colon && (*port = check_parse_uint(colon + 1, 1, 65535)) < 0)
+        return -1;
+    return 0;
+}
+
+static int check_main(const char *cmd, int argc, char **argv)
+{
+    check_options opt = {0};
+    const char *level_name = NULL, *map_file = NULL, *revocation = NULL, *ca_file = NULL,
+               *ca_path = NULL, *at = NULL, *domain = NULL, *sni = NULL;
+    int json = 0, c;
+    long v;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "46", check_options_long, NULL)) != -1) {
+        switch (c) {
+        case '4': opt.family = 4; break;
+        case '6': opt.family = 6; break;
+        case OPT_LEVEL: level_name = optarg; break;
+        case OPT_POLICY_MAP: map_file = optarg; break;
+        case OPT_ROUTE:
+            if (opt.nroutes >= CHECK_MAX_ROUTES)
+                return cli_usage_error(cmd, "at most %d --route options", CHECK_MAX_ROUTES);
+            opt.routes[opt.nroutes++] = optarg;
+            break;
+        case OPT_REVOCATION: revocation = optarg; break;
+        case OPT_PORT:
+            if ((v = check_parse_uint(optarg, 1, 65535)) < 0)
+                return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", optarg);
+            opt.port = (uint16_t)v;
+            break;
+        case OPT_TLS_ON_CONNECT: opt.implicit_tls = 1; break;
+        case OPT_SNI: sni = optarg; break;
+        case OPT_SNI_COMPARE: opt.sni_compare = 1; break;
+        case OPT_EHLO: opt.ehlo_name = optarg; break;
+        case OPT_TIMEOUT:
+            if ((v = check_parse_uint(optarg, 1, 3600)) < 0)
+                return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
+                                       optarg);
+            opt.total_timeout_ms = (int)v * 1000;
+            break;
+        case OPT_IP: opt.ip_override = optarg; break;
+        case OPT_DOMAIN: domain = optarg; break;
+        case OPT_CA_FILE: ca_file = optarg; break;
+        case OPT_CA_PATH: ca_path = optarg; break;
+        case OPT_AT: at = optarg; break;
+        case OPT_RESOLVER: opt.dns.resolver = optarg; break;
+        case OPT_TRUST_ANCHOR: opt.dns.trust_anchor = optarg; break;
+        case OPT_ROOT_HINTS: opt.dns.root_hints = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_HELP: fputs(check_help, stdout); return EXIT_PASS;
+        case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error(cmd, optind == argc ? "%s is required" : "exactly one %s expected",
+                               strcmp(cmd, "probe") ? "DOMAIN" : "HOST");
+    int is_probe = strcmp(cmd, "probe") == 0;
+    char host[MXTLS_MAX_NAME + 2];
+    if (is_probe) {
+        long port = 0;
+        if (check_split_hostport(argv[optind], host, sizeof host, &port) != 0)
+            return cli_usage_error(cmd, "'%s' is not HOST, HOST:PORT or [ADDR]:PORT",
+                                   argv[optind]);
+        if (port)
+            opt.port = (uint16_t)port;
+        if (opt.nroutes)
+            return cli_usage_error(cmd, "--route is for check; probe takes the HOST itself");
+        opt.routes[opt.nroutes++] = host;
+        opt.domain = domain ? domain : host;
+    } else {
+        if (opt.ip_override || domain)
+            return cli_usage_error(cmd, "--ip and --domain are for probe");
+        opt.domain = argv[optind];
+    }
+    mxtls_level level = MXTLS_LEVEL_INVALID;
+    if (level_name && strcmp(level_name, "auto") != 0) {
+        level = mxtls_level_from_name(level_name);
+        if (level == MXTLS_LEVEL_INVALID)
+            return cli_usage_error(cmd, "unknown level '%s'", level_name);
+        if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY)
+            return cli_usage_error(cmd, "level '%s' is not evaluated by this version", level_name);
+    }
+    if (sni) {
+        if (!strcmp(sni, "auto"))
+            opt.sni = CHECK_SNI_AUTO;
+        else if (!strcmp(sni, "none"))
+            opt.sni = CHECK_SNI_NONE;
+        else {
+            opt.sni = CHECK_SNI_NAME;
+            opt.sni_name = sni;
+        }
+    }
+    if (ca_file && ca_path)
+        return cli_usage_error(cmd, "give --ca-file or --ca-path, not both");
+    if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
+        return cli_usage_error(cmd, "--revocation must be off, soft or hard");
+    time_t when = 0;
+    if (at && cli_parse_time(at, &when) != 0)
+        return cli_usage_error(cmd, "--at '%s' is not a UTC time like 2026-06-01T00:00:00Z", at);
+
+    int rc = EXIT_USAGE;
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_policymap *map = NULL;
+    check_report *rep = NULL;
+    if (!ctx)
+        return EXIT_TEMP;
+    if ((ca_file && mxtls_ctx_set_ca_file(ctx, ca_file)) ||
+        (ca_path && mxtls_ctx_set_ca_path(ctx, ca_path))) {
+        rc = cli_ctx_error(cmd, ctx);
+        goto out;
+    }
+    if (when)
+        mxtls_ctx_set_time(ctx, when);
+    if (revocation)
+        mxtls_ctx_set_revocation(ctx, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(revocation));
+    if (map_file) {
+        size_t len = 0;
+        char *text = mxtls_read_file(ctx, map_file, MXTLS_MAX_INPUT_FILE, &len);
+        map = text ? mxtls_policymap_parse(ctx, text, len, map_file) : NULL;
+        free(text);
+        if (!map) {
+            rc = cli_ctx_error(cmd, ctx);
+            goto out;
+        }
+        opt.policy_map = map;
+    }
+    rep = check_run(ctx, &opt);
+    if (!rep) {
+        rc = cli_ctx_error(cmd, ctx);
+        goto out;
+    }
+    char *doc = json ? check_report_json(rep, level) : check_report_text(rep, level, cli_use_color(stdout));
+    if (!doc) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        rc = EXIT_TEMP;
+        goto out;
+    }
+    fputs(doc, stdout);
+    if (json)
+        fputc('\n', stdout);
+    free(doc);
+    rc = cli_exit_for_verdict(check_report_selected(rep, level)->verdict);
+out:
+    check_report_free(rep);
+    mxtls_policymap_free(map);
+    mxtls_ctx_free(ctx);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    return check_main("check", argc, argv);
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    return check_main("probe", argc, argv);
+}
