@@ -43,6 +43,7 @@
 
 typedef struct https_sock https_sock;
 typedef struct https_xfer https_xfer;
+typedef struct https_soon https_soon;
 
 struct https_client {
     struct event_base *base;
@@ -50,6 +51,7 @@ struct https_client {
     struct event *timer;
     https_xfer *xfers;  /* transfers in flight */
     https_sock *socks;  /* sockets libcurl asked us to watch */
+    https_soon *soons;  /* https_call_soon() calls not yet run */
     int busy;           /* depth of https_run(): callbacks may be running */
     int dying;          /* https_client_free() was called while busy */
 };
@@ -75,6 +77,16 @@ struct https_xfer {
     long timeout_ms;
     char errbuf[CURL_ERROR_SIZE];
     https_xfer *next, *prev;
+};
+
+/* A call deferred to the next turn of the loop. */
+struct https_soon {
+    https_client *c;
+    struct event *ev;
+    void (*fn)(void *);
+    void (*cancelled)(void *);
+    void *arg;
+    https_soon *next, *prev;
 };
 
 static pthread_once_t https_once = PTHREAD_ONCE_INIT;
@@ -224,6 +236,7 @@ static void https_drain(https_client *c)
 }
 
 static void https_destroy(https_client *c);
+static void https_soon_free(https_soon *s);
 
 /* https_run - let libcurl act on a socket (or on its timeout), then deliver */
 static void https_run(https_client *c, curl_socket_t fd, int flags)
@@ -372,13 +385,9 @@ https_client *https_client_new(struct event_base *base, err_rec *e)
     return c;
 }
 
-struct event_base *https_client_base(https_client *c)
-{
-    return c ? c->base : NULL;
-}
-
-/* https_cancel_all - drop every transfer in flight without callbacks
- * (only the optional `cancelled` hook, so owners can free their state) */
+/* https_cancel_all - drop every transfer in flight and every deferred call
+ * without callbacks (only the optional `cancelled` hooks, so owners can free
+ * their state) */
 static void https_cancel_all(https_client *c)
 {
     while (c->xfers) {
@@ -391,6 +400,61 @@ static void https_cancel_all(https_client *c)
         if (cancelled)
             cancelled(arg);
     }
+    while (c->soons) {
+        https_soon *s = c->soons;
+        void (*cancelled)(void *) = s->cancelled;
+        void *arg = s->arg;
+        https_soon_free(s);
+        if (cancelled)
+            cancelled(arg);
+    }
+}
+
+/* https_soon_free - take a deferred call off the list and free it */
+static void https_soon_free(https_soon *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->c->soons = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    event_free(s->ev);
+    free(s);
+}
+
+/* https_on_soon - run a deferred call (it may free the client) */
+static void https_on_soon(evutil_socket_t fd, short what, void *arg)
+{
+    https_soon *s = arg;
+    void (*fn)(void *) = s->fn;
+    void *fn_arg = s->arg;
+    https_soon_free(s);
+    fn(fn_arg);
+}
+
+int https_call_soon(https_client *c, void (*fn)(void *arg), void (*cancelled)(void *arg),
+                    void *arg, err_rec *e)
+{
+    if (!c || c->dying || !fn)
+        return err_set(e, MXTLS_ERR_INVALID, "https", "invalid deferred call"), -1;
+    https_soon *s = calloc(1, sizeof *s);
+    if (s)
+        s->ev = event_new(c->base, -1, 0, https_on_soon, s);
+    if (!s || !s->ev) {
+        free(s);
+        return err_set(e, MXTLS_ERR_NOMEM, "https", "out of memory"), -1;
+    }
+    s->c = c;
+    s->fn = fn;
+    s->cancelled = cancelled;
+    s->arg = arg;
+    s->next = c->soons;
+    if (c->soons)
+        c->soons->prev = s;
+    c->soons = s;
+    event_active(s->ev, EV_TIMEOUT, 1);
+    return 0;
 }
 
 /* https_destroy - free the client; nothing of it may be running */

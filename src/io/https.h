@@ -46,9 +46,12 @@ typedef struct https_client https_client;
 typedef void (*https_cb)(void *arg, https_response *r); /* callee owns r */
 
 https_client *https_client_new(struct event_base *base, err_rec *e);
-/* https_client_base - the loop the client runs on (borrowed), so that users
- * can defer their own callbacks to it */
-struct event_base *https_client_base(https_client *c);
+/* https_call_soon - run fn(arg) on the next turn of the loop, unless the
+ * client is freed first (then cancelled(arg) if given, as for fetches).
+ * Lets users of the client keep "callbacks only from the loop" for results
+ * they know at once. 0, or -1 with the error in e. */
+int https_call_soon(https_client *c, void (*fn)(void *arg), void (*cancelled)(void *arg),
+                    void *arg, err_rec *e);
 /* https_client_free - cancels transfers in flight (no callbacks) */
 void https_client_free(https_client *c);
 /* https_fetch - start a transfer; 0, or -1 with the error in e (no callback) */

@@ -39,6 +39,8 @@ typedef struct revocation_result {
 
 const char *revocation_status_name(revocation_status s); /* "good", "revoked", ... */
 const char *revocation_source_name(revocation_source s); /* "staple", "ocsp", "crl", "none" */
+/* revocation_result_free - free what r holds (detail) and reset it; the
+ * struct itself is the caller's storage */
 void revocation_result_free(revocation_result *r);
 
 /* revocation_check_staple - pure: verify a stapled OCSP response for the leaf
@@ -46,10 +48,17 @@ void revocation_result_free(revocation_result *r);
 void revocation_check_staple(const unsigned char *der, size_t len, STACK_OF(X509) *chain,
                              X509_STORE *store, time_t at, revocation_result *out);
 
-typedef void (*revocation_cb)(void *arg, revocation_result *r); /* callee owns r */
+/* r is valid during the call only. The callee owns its contents: it may
+ * take r->detail (and set it to NULL) or call revocation_result_free(r);
+ * whatever is left is freed when the callback returns. */
+typedef void (*revocation_cb)(void *arg, revocation_result *r);
 
 /* revocation_check - full check (staple first, then OCSP, then CRL) on the
- * loop via https. Returns 0 or -1 with the error in e (no callback). */
+ * loop via https. Returns 0 or -1 with the error in e (no callback).
+ * Otherwise cb runs exactly once, always from the loop (never inside this
+ * call), unless https_client_free() cancels the fetch in flight first.
+ * timeout_ms bounds the whole check (0: HTTPS_DEFAULT_TIMEOUT_MS). The chain
+ * and store are referenced, not copied: the caller may free its own. */
 int revocation_check(https_client *https, STACK_OF(X509) *chain, X509_STORE *store,
                      const unsigned char *staple, size_t staple_len, time_t at,
                      int timeout_ms, revocation_cb cb, void *arg, err_rec *e);

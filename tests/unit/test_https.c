@@ -569,6 +569,34 @@ static void test_free_inside_callback(void **state)
     https_response_free(g1.r);
 }
 
+static void on_soon(void *arg)
+{
+    got *g = arg;
+    assert_false(g->in_fetch);
+    g->calls++;
+}
+
+static void test_call_soon(void **state)
+{
+    fx *f = *state;
+    got g = {0}, g2 = {0};
+    err_rec e;
+    g.in_fetch = 1;
+    assert_int_equal(https_call_soon(f->c, on_soon, on_cancelled, &g, &e), 0);
+    g.in_fetch = 0;
+    assert_int_equal(g.calls, 0); /* never inside the call */
+    run_until(f, &g.calls, 1, 1000);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.cancelled, 0);
+    /* Pending when the client is freed: cancelled, not run. */
+    assert_int_equal(https_call_soon(f->c, on_soon, on_cancelled, &g2, &e), 0);
+    https_client_free(f->c);
+    f->c = NULL;
+    run_until(f, NULL, 0, 100);
+    assert_int_equal(g2.calls, 0);
+    assert_int_equal(g2.cancelled, 1);
+}
+
 static void test_invalid_requests(void **state)
 {
     fx *f = *state;
@@ -610,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_by_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_soon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
