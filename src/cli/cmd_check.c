@@ -3,6 +3,7 @@
  * Both run the same engine (src/engine/check.c): `probe` is a check whose
  * next hop is given instead of looked up. Exit code: the verdict at the
  * requested level, or at the auto level. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,11 @@ static int check_main(const char *cmd, int argc, char **argv)
         if (opt.ip_override || domain)
             return cli_usage_error(cmd, "--ip and --domain are for probe");
         opt.domain = argv[optind];
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, opt.domain, bin) == 1 || inet_pton(AF_INET6, opt.domain, bin) == 1)
+            return cli_usage_error(cmd, "'%s' is an IP address, not a mail domain; to check one "
+                                        "server use: mxtls probe HOST --ip %s",
+                                   opt.domain, opt.domain);
     }
     mxtls_level level = MXTLS_LEVEL_INVALID;
     if (level_name && strcmp(level_name, "auto") != 0) {

@@ -589,6 +589,18 @@ static void check_advice(check_report *rep)
                          h->name, a->ip, p->tls.version);
                 strlist_add_unique(&rep->advice, buf);
             }
+            /* RFC 7525 / RFC 9325: no NULL, export, RC4, 3DES or anonymous suites. */
+            static const char *const weak[] = {"NULL", "EXP", "RC4", "DES-CBC3", "3DES",
+                                               "ADH", "AECDH", "anon"};
+            for (size_t w = 0; p->tls_ok && p->tls.cipher && w < sizeof weak / sizeof weak[0]; w++)
+                if (strstr(p->tls.cipher, weak[w])) {
+                    snprintf(buf, sizeof buf,
+                             "%s [%s] negotiated the weak cipher %s: remove it from the "
+                             "server's cipher list (RFC 9325).",
+                             h->name, a->ip, p->tls.cipher);
+                    strlist_add_unique(&rep->advice, buf);
+                    break;
+                }
             const probe_report *q = a->probe_alt;
             if (p->tls_ok && q && q->tls_ok && p->tls.chain && q->tls.chain) {
                 X509 *x = sk_X509_value(p->tls.chain, 0), *y = sk_X509_value(q->tls.chain, 0);
