@@ -361,8 +361,8 @@ static void smtp_after_hello(smtp_session *s, smtp_ehlo_obs *side)
     smtp_obs *o = &s->obs;
     if (s->tls) {
         const char *how = side->esmtp ? "EHLO" : "HELO";
-        smtp_finish(s, SMTP_OUTCOME_OK_TLS, 1, "%s accepted over %s TLS", how,
-                    s->implicit_tls ? "implicit" : "STARTTLS");
+        smtp_finish(s, SMTP_OUTCOME_OK_TLS, 1, "%s accepted over %s", how,
+                    s->implicit_tls ? "implicit TLS" : "TLS after STARTTLS");
         return;
     }
     if (!side->esmtp) {

@@ -176,7 +176,7 @@ static void test_postfix_starttls(void **state)
         {END, NULL, 0},
     };
     smtp_session *s = run(NULL, steps);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->outcome_phase, SMTP_PHASE_POST_TLS_EHLO);
     assert_int_equal(o->banner.code, 220);
     assert_string_equal(o->greeting_host, "mx.example.com");
@@ -427,7 +427,7 @@ static void test_injection_same_segment(void **state)
         {END, NULL, 0},
     };
     smtp_session *s = run(NULL, steps);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->injected_bytes, 34);
     assert_int_equal(o->injected_head_len, 34);
     assert_memory_equal(o->injected_head, "250-evil.example\r\n250 AUTH PLAIN\r\n", 34);
@@ -465,7 +465,7 @@ static void test_injection_later_read(void **state)
         {END, NULL, 0},
     };
     smtp_session *s = run(NULL, steps);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->injected_bytes, 214);
     assert_int_equal(o->injected_head_len, SMTP_INJECT_HEAD);
     assert_string_equal(o->findings[0].code, "starttls-injection");
@@ -745,7 +745,7 @@ static void test_eof_each_phase(void **state)
     }
     /* EOF while waiting for the reply to QUIT is a normal end. */
     smtp_session *s = run_then(to_quit, END_EOF, SMTP_PHASE_QUIT);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->quit_status, SMTP_QUIT_CLOSED);
     smtp_eof(s); /* idempotent */
     smtp_timeout(s);
@@ -775,7 +775,7 @@ static void test_timeout_each_phase(void **state)
         smtp_free(s);
     }
     smtp_session *s = run_then(to_quit, END_TIMEOUT, SMTP_PHASE_QUIT);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->quit_status, SMTP_QUIT_TIMEOUT);
     smtp_free(s);
 }
@@ -881,7 +881,7 @@ static void test_post_tls_helo_and_starttls_again(void **state)
         {END, NULL, 0},
     };
     smtp_session *s = run(NULL, steps);
-    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "HELO accepted over STARTTLS TLS");
+    const smtp_obs *o = expect_done(s, SMTP_OUTCOME_OK_TLS, "HELO accepted over TLS after STARTTLS");
     assert_true(o->post_tls.helo_fallback);
     assert_false(o->pre_tls.helo_fallback);
     assert_int_equal(o->rejections[0].phase, SMTP_PHASE_POST_TLS_EHLO);
@@ -893,7 +893,7 @@ static void test_post_tls_helo_and_starttls_again(void **state)
         CLI("QUIT\r\n"),      SRV("221 Bye\r\n"), {END, NULL, 0},
     };
     s = run(NULL, again);
-    o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over STARTTLS TLS");
+    o = expect_done(s, SMTP_OUTCOME_OK_TLS, "EHLO accepted over TLS after STARTTLS");
     assert_int_equal(o->nfindings, 1);
     assert_string_equal(o->findings[0].code, "starttls-after-tls");
     assert_int_equal(o->findings[0].phase, SMTP_PHASE_POST_TLS_EHLO);
