@@ -10,7 +10,7 @@
 #include "core/fingerprint.h"
 
 #define PR_TEXT_MAX (4u * 1024u * 1024u) /* a report is a few KiB; peer text is bounded by reply.h */
-#define PR_LABEL "  %-14s"
+#define PR_LABEL "  %-15s"
 
 /* ---- shared ------------------------------------------------------------ */
 
@@ -99,7 +99,7 @@ static void pr_text_side(strbuf *b, const char *label, const smtp_ehlo_obs *e)
     if (!e->ehlo_sent)
         return;
     if (e->ehlo.code == 0) {
-        sb_printf(b, PR_LABEL "no reply\n", label);
+        sb_printf(b, PR_LABEL "no complete reply\n", label);
     } else {
         sb_printf(b, PR_LABEL "%03d", label, e->ehlo.code);
         if (e->ehlo.lines.n > 0 && e->ehlo.lines.v[0][0]) {
@@ -121,7 +121,7 @@ static void pr_text_side(strbuf *b, const char *label, const smtp_ehlo_obs *e)
         if (e->helo.code)
             pr_text_reply(b, "helo", &e->helo);
         else
-            sb_printf(b, PR_LABEL "no reply\n", "helo");
+            sb_printf(b, PR_LABEL "no complete reply\n", "helo");
     }
 }
 

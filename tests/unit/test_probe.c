@@ -468,7 +468,7 @@ static void test_injection(void **state)
 
     char *text = probe_report_text(r, 0);
     assert_non_null(text);
-    assert_non_null(strstr(text, "  injection     14 bytes before the handshake, discarded: "
+    assert_non_null(strstr(text, "  injection      14 bytes before the handshake, discarded: "
                                  "\"250 injected\\r\\n\"\n"));
     assert_non_null(strstr(text, "starttls-injection (tls-handshake)"));
     free(text);
@@ -521,8 +521,8 @@ static void test_connection_refused(void **state)
     assert_string_equal(probe_report_phase(r), "connect");
     assert_int_equal(r->bytes_in + r->bytes_out, 0);
     char *text = probe_report_text(r, 0);
-    assert_non_null(strstr(text, "  connect       failed: connection refused\n"));
-    assert_non_null(strstr(text, "  outcome       connect-failed in connect\n"));
+    assert_non_null(strstr(text, "  connect        failed: connection refused\n"));
+    assert_non_null(strstr(text, "  outcome        connect-failed in connect\n"));
     free(text);
     probe_report_free(r);
 }
@@ -589,7 +589,7 @@ static void test_implicit_tls(void **state)
     char *text = probe_report_text(r, 0);
     assert_non_null(strstr(text, "port "));
     assert_non_null(strstr(text, "(implicit TLS)"));
-    assert_non_null(strstr(text, "  tls           TLSv1.3, TLS_AES_256_GCM_SHA384, group X25519\n"));
+    assert_non_null(strstr(text, "  tls            TLSv1.3, TLS_AES_256_GCM_SHA384, group X25519\n"));
     free(text);
     probe_report_free(r);
 }
