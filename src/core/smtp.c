@@ -401,7 +401,8 @@ static void smtp_on_ehlo(smtp_session *s, reply_rec *r)
         side->esmtp = 1;
         const ehlo_caps *c = &side->caps;
         if (c->problems_total > 0)
-            smtp_add_finding(s, "ehlo-syntax", "%zu problem%s in the EHLO reply; first: line %zu, column %zu: %s",
+            smtp_add_finding(s, "ehlo-syntax",
+                             "%zu problem%s in the EHLO reply; first: line %zu, column %zu: %s",
                              c->problems_total, c->problems_total == 1 ? "" : "s",
                              c->problems[0].line, c->problems[0].column, c->problems[0].message);
         /* RFC 3207 §4.2: a server MUST NOT offer STARTTLS again once TLS is up. */

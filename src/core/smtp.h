@@ -113,7 +113,7 @@ typedef enum smtp_outcome {
     SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS = 2,  /* dialogue fine, STARTTLS not offered */
     SMTP_OUTCOME_OK_PLAINTEXT_STARTTLS_SKIPPED = 3, /* offered, config says no_starttls */
     SMTP_OUTCOME_BANNER_REJECTED = 4,           /* 4xx/5xx greeting */
-    SMTP_OUTCOME_EHLO_REJECTED = 5,             /* EHLO refused, no HELO fallback (4xx, 421, 554...) */
+    SMTP_OUTCOME_EHLO_REJECTED = 5,             /* EHLO refused, no HELO fallback (4xx, 554) */
     SMTP_OUTCOME_EHLO_AND_HELO_REJECTED = 6,    /* EHLO refused 5xx, then HELO refused too */
     SMTP_OUTCOME_STARTTLS_REJECTED = 7,         /* STARTTLS answered 4xx/5xx */
     SMTP_OUTCOME_TLS_FAILED = 8,                /* the adapter reported a failed handshake */
