@@ -185,7 +185,10 @@ static int dnsmsg_fill_txt(const ldns_rr *rr, dns_record *out)
     return out->text ? 0 : -1;
 }
 
-/* dnsmsg_fill_generic - other types: the rdata fields in presentation form */
+/* dnsmsg_fill_generic - other types: the rdata fields in presentation form.
+ * Returns 1, 0 when ldns cannot write a field (the record is skipped: ldns
+ * reads some fields it then refuses to print, e.g. an NSEC3 salt whose length
+ * byte disagrees), -1 out of memory. */
 static int dnsmsg_fill_generic(const ldns_rr *rr, dns_record *out)
 {
     strbuf b;
@@ -194,7 +197,11 @@ static int dnsmsg_fill_generic(const ldns_rr *rr, dns_record *out)
         return -1;
     for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
         char *s = ldns_rdf2str(ldns_rr_rdf(rr, i));
-        mxtls_status st = s ? sb_printf(&b, "%s%s", i ? " " : "", s) : MXTLS_ERR_NOMEM;
+        if (!s) {
+            sb_free(&b);
+            return 0;
+        }
+        mxtls_status st = sb_printf(&b, "%s%s", i ? " " : "", s);
         free(s);
         if (st != MXTLS_OK) {
             sb_free(&b);
@@ -202,7 +209,7 @@ static int dnsmsg_fill_generic(const ldns_rr *rr, dns_record *out)
         }
     }
     out->text = sb_take(&b);
-    return out->text ? 0 : -1;
+    return out->text ? 1 : -1;
 }
 
 /* dnsmsg_fill - one record of the answer. Returns 1 filled, 0 skipped (rdata
@@ -274,7 +281,7 @@ static int dnsmsg_fill(const ldns_rr *rr, dns_record *out)
         break;
     }
     default:
-        return dnsmsg_fill_generic(rr, out) ? -1 : 1;
+        return dnsmsg_fill_generic(rr, out);
     }
     return out->text ? 1 : -1;
 }

@@ -231,7 +231,7 @@ static mxtls_status dns_check_forwarder(const char *spec, err_rec *e)
     return MXTLS_OK;
 bad:
     return err_set(e, MXTLS_ERR_INVALID, "resolver",
-                   "resolver \"%s\" is not ADDR or ADDR@PORT (an IPv4 or IPv6 address)", spec);
+                   "\"%s\" is not ADDR or ADDR@PORT (ADDR an IPv4 or IPv6 address)", spec);
 }
 
 /* dns_write_conf - the unbound config file for this resolver

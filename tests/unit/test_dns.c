@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -423,6 +424,16 @@ static void test_txt_a_aaaa_ptr(void **state)
     a = answer_of("odd.test", DNS_T_PTR, 0, odd, NULL, 0, NULL);
     assert_int_equal(a->n, 1);
     assert_string_equal(a->rr[0].text, "a\\.b.test");
+    dns_answer_free(a);
+
+    /* other types: the rdata in presentation form */
+    static const char *const ns[] = {"test. 300 IN NS A.Nic.Test.", NULL};
+    a = answer_of("test", 2, 0, ns, NULL, 2, NULL);
+    assert_int_equal(a->outcome, DNS_DATA);
+    assert_int_equal(a->n, 1);
+    assert_int_equal(a->rr[0].type, 2);
+    /* as ldns writes it: case from the packet (compression may mix it), absolute */
+    assert_true(strcasecmp(a->rr[0].text, "a.nic.test.") == 0);
     dns_answer_free(a);
 
     /* records of another class are not ours */

@@ -1,0 +1,513 @@
+/* cmd_dns.c - mxtls dns: what mxtls resolves for a mail domain, and how it was secured
+ *
+ * Runs the DNS adapter (src/io/dns.h) on a libevent loop: the domain's MX
+ * RRset (null MX, RFC 7505; no MX: implicit MX, RFC 5321 §5.1), then for
+ * every mail host its A, AAAA and TLSA (_25._tcp.HOST, RFC 7672 §2.2.3)
+ * lookups, all at once. Every lookup is reported with its outcome and DNSSEC
+ * status. The DNS adapter is not part of the public API yet, so this command
+ * uses the internal header; docs/dns.md describes both. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "cli/cli.h"
+#include "core/names.h"
+#include "io/dns.h"
+
+static const char dns_help[] =
+    "usage: mxtls dns DOMAIN [--type mx|a|aaaa|ptr|tlsa|txt|all]\n"
+    "                 [--resolver ADDR[@PORT]] [--trust-anchor FILE] [--root-hints FILE]\n"
+    "                 [--timeout SECONDS] [--json]\n"
+    "\n"
+    "Show what mxtls resolves for a mail domain and how each answer was secured\n"
+    "(DNSSEC: secure, insecure, bogus, indeterminate).\n"
+    "\n"
+    "  --type all        (default) the MX RRset of DOMAIN (null MX, or the domain\n"
+    "                    itself when it has none), then A, AAAA and TLSA\n"
+    "                    (_25._tcp.HOST) of every mail host\n"
+    "  --type mx|a|aaaa|txt  that one lookup of DOMAIN\n"
+    "  --type ptr        the PTR of DOMAIN, an IPv4 or IPv6 address (or a\n"
+    "                    reverse name)\n"
+    "  --type tlsa       the TLSA RRset of the SMTP service of host DOMAIN\n"
+    "                    (_25._tcp.DOMAIN; a DOMAIN starting with '_' is used as is)\n"
+    "  --resolver ADDR[@PORT]  forward to this resolver (answers are still\n"
+    "                    validated here); default: embedded recursive resolver\n"
+    "  --trust-anchor FILE  DS/DNSKEY records of the root (default\n"
+    "                    " DNS_DEFAULT_TRUST_ANCHOR ")\n"
+    "  --root-hints FILE  a private root (tests); also lets special-use names\n"
+    "                    such as test. and servers on 127.0.0.0/8 be used\n"
+    "  --timeout SECONDS  per lookup (default 10)\n"
+    "  --json            one JSON object on standard output\n"
+    "\n"
+    "exit: 0 every lookup was answered (data, no data or NXDOMAIN), 2 usage or\n"
+    "input error, 3 some lookup failed (SERVFAIL, bogus, timeout).\n";
+
+#define DNS_CLI_MAX_HOSTS 32 /* mail hosts followed up (an MX RRset can be larger) */
+
+typedef struct lookup {
+    char *name;
+    uint16_t type;
+    dns_answer *a;
+} lookup;
+
+typedef struct dns_run {
+    const char *cmd;
+    dns_resolver *res;
+    lookup **v;       /* in report order */
+    size_t n, cap;
+    int pending;
+    int all;          /* --type all */
+    const char *mail; /* all: "mx", "null-mx", "implicit-mx", "none", "unknown" */
+    int failed;       /* a lookup could not be started (out of memory) */
+} dns_run;
+
+/* dns_cli_started - a lookup slot appended in report order, or NULL */
+static lookup *dns_cli_add(dns_run *run, const char *name, uint16_t type)
+{
+    if (run->n == run->cap) {
+        size_t cap = run->cap ? run->cap * 2 : 16;
+        lookup **v = realloc(run->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        run->v = v;
+        run->cap = cap;
+    }
+    lookup *l = calloc(1, sizeof *l);
+    if (!l || !(l->name = strdup(name))) {
+        free(l);
+        return NULL;
+    }
+    l->type = type;
+    run->v[run->n++] = l;
+    return l;
+}
+
+static void dns_cli_host_done(void *arg, dns_answer *a);
+static void dns_cli_mx_done(void *arg, dns_answer *a);
+
+typedef struct cb_arg {
+    dns_run *run;
+    lookup *l;
+} cb_arg;
+
+/* dns_cli_start - add a lookup and start it */
+static void dns_cli_start(dns_run *run, const char *name, uint16_t type, dns_cb cb)
+{
+    lookup *l = dns_cli_add(run, name, type);
+    cb_arg *ca = l ? malloc(sizeof *ca) : NULL;
+    if (!ca) {
+        run->failed = 1;
+        return;
+    }
+    ca->run = run;
+    ca->l = l;
+    err_rec e;
+    if (dns_resolve(run->res, name, type, cb, ca, &e) != 0) {
+        /* The name came from DNS or was checked already: only a local failure
+         * gets here; report it as that lookup's error. */
+        l->a = dnsmsg_answer_new(name, type, DNS_ERROR, e.message);
+        free(ca);
+        if (!l->a)
+            run->failed = 1;
+        return;
+    }
+    run->pending++;
+}
+
+/* dns_cli_host_done - an A, AAAA or TLSA answer */
+static void dns_cli_host_done(void *arg, dns_answer *a)
+{
+    cb_arg *ca = arg;
+    ca->l->a = a;
+    ca->run->pending--;
+    free(ca);
+}
+
+/* dns_cli_pref_cmp - MX records by preference, then name (qsort) */
+static int dns_cli_pref_cmp(const void *x, const void *y)
+{
+    const dns_record *a = x, *b = y;
+    if (a->pref != b->pref)
+        return a->pref < b->pref ? -1 : 1;
+    return strcmp(a->text, b->text);
+}
+
+/* dns_cli_follow_host - A, AAAA and TLSA lookups of one mail host */
+static void dns_cli_follow_host(dns_run *run, const char *host)
+{
+    char tlsa[MXTLS_MAX_NAME + 16];
+    dns_cli_start(run, host, DNS_T_A, dns_cli_host_done);
+    dns_cli_start(run, host, DNS_T_AAAA, dns_cli_host_done);
+    /* RFC 7672 §2.2.3: the TLSA base domain is the MX host name. */
+    snprintf(tlsa, sizeof tlsa, "_25._tcp.%s", host);
+    dns_cli_start(run, tlsa, DNS_T_TLSA, dns_cli_host_done);
+}
+
+/* dns_cli_mx_done - the MX answer decides which hosts are looked up next */
+static void dns_cli_mx_done(void *arg, dns_answer *a)
+{
+    cb_arg *ca = arg;
+    dns_run *run = ca->run;
+    ca->l->a = a;
+    run->pending--;
+    free(ca);
+    if (a->qtype == DNS_T_MX && a->n > 1) /* report and follow in preference order */
+        qsort(a->rr, a->n, sizeof *a->rr, dns_cli_pref_cmp);
+    if (!run->all)
+        return;
+    switch (a->outcome) {
+    case DNS_DATA:
+        break;
+    case DNS_NODATA:
+        /* RFC 5321 §5.1: no MX records, the domain itself is the mail host. */
+        run->mail = "implicit-mx";
+        dns_cli_follow_host(run, a->qname);
+        return;
+    case DNS_NXDOMAIN:
+        run->mail = "none";
+        return;
+    default:
+        run->mail = "unknown";
+        return;
+    }
+    if (a->n == 1 && strcmp(a->rr[0].text, ".") == 0) {
+        run->mail = "null-mx"; /* RFC 7505: the domain accepts no mail */
+        return;
+    }
+    run->mail = "mx";
+    const dns_record *sorted = a->rr;
+    size_t followed = 0;
+    for (size_t i = 0; i < a->n && followed < DNS_CLI_MAX_HOSTS; i++) {
+        int seen = strcmp(sorted[i].text, ".") == 0; /* "." is no host (RFC 7505 §3) */
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(sorted[k].text, sorted[i].text) == 0;
+        if (seen)
+            continue;
+        dns_cli_follow_host(run, sorted[i].text);
+        followed++;
+    }
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+/* dns_cli_json_string - a JSON string; control and non-ASCII bytes as \u00XX */
+static void dns_cli_json_string(FILE *f, const char *s)
+{
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* dns_cli_display - untrusted text (TXT, names) made safe for a terminal */
+static char *dns_cli_display(const char *s)
+{
+    return names_escape((const unsigned char *)s, strlen(s));
+}
+
+static const char *dns_cli_color(int color, const dns_answer *a, int security)
+{
+    if (!color)
+        return "";
+    if (security) {
+        switch (a->security) {
+        case DNS_SEC_SECURE: return "\033[32m";
+        case DNS_SEC_INSECURE: return "\033[33m";
+        default: return "\033[31m";
+        }
+    }
+    return a->outcome >= DNS_SERVFAIL ? "\033[31m" : "";
+}
+
+/* dns_cli_print_text - one header line per lookup, then its records */
+static void dns_cli_print_text(FILE *f, const dns_run *run, const dns_config *cfg, int color)
+{
+    const char *off = color ? "\033[0m" : "";
+    if (cfg->resolver)
+        fprintf(f, "resolver: forward to %s, validating with %s\n", cfg->resolver,
+                cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
+    else
+        fprintf(f, "resolver: recursive%s%s, validating with %s\n",
+                cfg->root_hints ? " from root hints " : "",
+                cfg->root_hints ? cfg->root_hints : "",
+                cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
+    for (size_t i = 0; i < run->n; i++) {
+        const lookup *l = run->v[i];
+        const dns_answer *a = l->a;
+        char tb[16];
+        if (!a)
+            continue;
+        fprintf(f, "%s %s: %s%s%s, %s%s%s", a->qname, dns_type_name(a->qtype, tb, sizeof tb),
+                dns_cli_color(color, a, 0), dns_outcome_name(a->outcome), color ? off : "",
+                dns_cli_color(color, a, 1), dns_security_name(a->security), off);
+        if (a->why) {
+            char *w = dns_cli_display(a->why);
+            fprintf(f, " (%s)", w ? w : "");
+            free(w);
+        }
+        fputc('\n', f);
+        if (a->canonname)
+            fprintf(f, "  canonical name %s\n", a->canonname);
+        for (size_t k = 0; k < a->n; k++) {
+            const dns_record *r = &a->rr[k];
+            char *t = dns_cli_display(r->text);
+            if (r->type == DNS_T_MX)
+                fprintf(f, "  %u %s\n", r->pref, t ? t : "");
+            else if (r->type == DNS_T_TXT)
+                fprintf(f, "  \"%s\"\n", t ? t : "");
+            else
+                fprintf(f, "  %s\n", t ? t : "");
+            free(t);
+        }
+        if (a->truncated)
+            fprintf(f, "  (more than %d records: the rest are not kept)\n", DNS_MAX_RECORDS);
+        if (i == 0 && run->all && run->mail) {
+            if (!strcmp(run->mail, "null-mx"))
+                fprintf(f, "  null MX (RFC 7505): %s accepts no mail\n", a->qname);
+            else if (!strcmp(run->mail, "implicit-mx"))
+                fprintf(f, "  no MX records: %s itself is the mail host (RFC 5321 §5.1)\n",
+                        a->qname);
+            else if (!strcmp(run->mail, "none"))
+                fprintf(f, "  %s does not exist: no mail host\n", a->qname);
+        }
+    }
+}
+
+/* dns_cli_print_record_json - one record's fields by type */
+static void dns_cli_print_record_json(FILE *f, const dns_record *r)
+{
+    fprintf(f, "{\"ttl\":%u,", (unsigned)r->ttl);
+    switch (r->type) {
+    case DNS_T_MX:
+        fprintf(f, "\"preference\":%u,\"exchange\":", r->pref);
+        break;
+    case DNS_T_A:
+    case DNS_T_AAAA: fputs("\"address\":", f); break;
+    case DNS_T_PTR:
+    case DNS_T_CNAME: fputs("\"target\":", f); break;
+    case DNS_T_TXT: fputs("\"text\":", f); break;
+    case DNS_T_TLSA: {
+        fprintf(f, "\"usage\":%u,\"selector\":%u,\"mtype\":%u,\"data\":\"", r->usage,
+                r->selector, r->mtype);
+        for (size_t i = 0; i < r->data_len; i++)
+            fprintf(f, "%02x", r->data[i]);
+        fputs("\"}", f);
+        return;
+    }
+    default: fputs("\"rdata\":", f); break;
+    }
+    dns_cli_json_string(f, r->text);
+    fputc('}', f);
+}
+
+/* dns_cli_print_json - the whole run as one object (docs/dns.md) */
+static void dns_cli_print_json(FILE *f, const dns_run *run, const char *domain,
+                               const dns_config *cfg)
+{
+    fputs("{\"domain\":", f);
+    dns_cli_json_string(f, domain);
+    fprintf(f, ",\"resolver\":{\"mode\":\"%s\",\"forwarder\":",
+            cfg->resolver ? "forward" : "recursive");
+    dns_cli_json_string(f, cfg->resolver);
+    fputs(",\"trust_anchor\":", f);
+    dns_cli_json_string(f, cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
+    fputs(",\"root_hints\":", f);
+    dns_cli_json_string(f, cfg->root_hints);
+    fputs("},\"mail\":", f);
+    dns_cli_json_string(f, run->all ? run->mail : NULL);
+    fputs(",\"lookups\":[", f);
+    int first = 1;
+    for (size_t i = 0; i < run->n; i++) {
+        const dns_answer *a = run->v[i]->a;
+        char tb[16];
+        if (!a)
+            continue;
+        fputs(first ? "" : ",", f);
+        first = 0;
+        fputs("{\"name\":", f);
+        dns_cli_json_string(f, a->qname);
+        fprintf(f, ",\"type\":\"%s\",\"outcome\":\"%s\",\"security\":\"%s\",\"rcode\":%d,",
+                dns_type_name(a->qtype, tb, sizeof tb), dns_outcome_name(a->outcome),
+                dns_security_name(a->security), a->rcode);
+        fputs("\"why\":", f);
+        dns_cli_json_string(f, a->why);
+        fputs(",\"canonname\":", f);
+        dns_cli_json_string(f, a->canonname);
+        fprintf(f, ",\"truncated\":%s,\"records\":[", a->truncated ? "true" : "false");
+        for (size_t k = 0; k < a->n; k++) {
+            if (k)
+                fputc(',', f);
+            dns_cli_print_record_json(f, &a->rr[k]);
+        }
+        fputs("]}", f);
+    }
+    fputs("]}\n", f);
+}
+
+/* ---- command ------------------------------------------------------------------ */
+
+/* dns_cli_type - --type argument: a DNS type, 0 for all, -1 unknown */
+static int dns_cli_type(const char *s)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } types[] = {{"all", 0},          {"mx", DNS_T_MX},     {"a", DNS_T_A},
+                 {"aaaa", DNS_T_AAAA}, {"ptr", DNS_T_PTR},   {"tlsa", DNS_T_TLSA},
+                 {"txt", DNS_T_TXT}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(s, types[i].name) == 0)
+            return types[i].type;
+    return -1;
+}
+
+/* dns_cli_free - everything a run holds */
+static void dns_cli_free(dns_run *run)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        dns_answer_free(run->v[i]->a);
+        free(run->v[i]->name);
+        free(run->v[i]);
+    }
+    free(run->v);
+}
+
+/* cmd_dns - the command; its prototype belongs in cli.h with the others */
+int cmd_dns(int argc, char **argv);
+int cmd_dns(int argc, char **argv)
+{
+    static const char *cmd = "dns";
+    static const struct option opts[] = {
+        {"type", required_argument, NULL, 't'},
+        {"resolver", required_argument, NULL, 'r'},
+        {"trust-anchor", required_argument, NULL, 'T'},
+        {"root-hints", required_argument, NULL, 'R'},
+        {"timeout", required_argument, NULL, 'w'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    dns_config cfg = {0};
+    int type = 0, json = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            type = dns_cli_type(optarg);
+            if (type < 0)
+                return cli_usage_error(cmd, "unknown --type '%s' (mx, a, aaaa, ptr, tlsa, txt "
+                                            "or all)", optarg);
+            break;
+        case 'r': cfg.resolver = optarg; break;
+        case 'T': cfg.trust_anchor = optarg; break;
+        case 'R': cfg.root_hints = optarg; break;
+        case 'w': {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (end == optarg || *end || !(s > 0) || s > 600)
+                return cli_usage_error(cmd, "--timeout wants seconds between 0 and 600, not "
+                                            "'%s'", optarg);
+            cfg.timeout_ms = (int)(s * 1000 + 0.5);
+            if (cfg.timeout_ms < 1)
+                cfg.timeout_ms = 1;
+            break;
+        }
+        case 'j': json = 1; break;
+        case 'h': fputs(dns_help, stdout); return EXIT_PASS;
+        case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage_error(cmd, optind == argc ? "a DOMAIN is required"
+                                                   : "exactly one DOMAIN is expected");
+    const char *arg = argv[optind];
+
+    /* The name to ask for. */
+    char qname[MXTLS_MAX_NAME + 32];
+    char *domain = NULL;
+    if (type == DNS_T_PTR && dns_ptr_name(arg, qname, sizeof qname) == 0) {
+        domain = strdup(arg);
+    } else {
+        err_rec e;
+        err_clear(&e);
+        /* Reverse and service names ("_25._tcp.host") are not host names;
+         * names_normalize allows '_' and converts U-labels (IDNA2008). */
+        domain = names_normalize(arg, 0, &e);
+        if (!domain)
+            return cli_usage_error(cmd, "'%s' is not a domain name: %s", arg, e.message);
+        if (type == DNS_T_TLSA && domain[0] != '_')
+            snprintf(qname, sizeof qname, "_25._tcp.%s", domain);
+        else
+            snprintf(qname, sizeof qname, "%s", domain);
+        char norm[MXTLS_MAX_NAME + 2];
+        if (dnsmsg_name_normalize(qname, norm, sizeof norm) != 0) {
+            free(domain);
+            return cli_usage_error(cmd, "'%s' is too long for a DNS name", qname);
+        }
+    }
+    if (!domain) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        return EXIT_TEMP;
+    }
+
+    struct event_base *base = event_base_new();
+    if (!base) {
+        free(domain);
+        fprintf(stderr, "mxtls %s: cannot create an event loop\n", cmd);
+        return EXIT_TEMP;
+    }
+    err_rec e;
+    err_clear(&e);
+    dns_run run = {.cmd = cmd, .all = type == 0};
+    run.res = dns_resolver_new(base, &cfg, &e);
+    if (!run.res) {
+        if (*e.where)
+            fprintf(stderr, "mxtls %s: %s: %s\n", cmd, e.where, e.message);
+        else
+            fprintf(stderr, "mxtls %s: %s\n", cmd, e.message);
+        event_base_free(base);
+        free(domain);
+        return e.code == MXTLS_ERR_NOMEM ? EXIT_TEMP : EXIT_USAGE;
+    }
+    dns_cli_start(&run, qname, type == 0 ? DNS_T_MX : (uint16_t)type, dns_cli_mx_done);
+    /* Run until our lookups are answered: libunbound may keep timers of its
+     * own on the loop (outstanding probes), which need not delay the report. */
+    while (run.pending > 0)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+
+    int rc = run.failed ? EXIT_TEMP : EXIT_PASS;
+    for (size_t i = 0; i < run.n; i++) {
+        const dns_answer *a = run.v[i]->a;
+        if (!a || a->outcome == DNS_SERVFAIL || a->outcome == DNS_TIMEOUT ||
+            a->outcome == DNS_ERROR)
+            rc = EXIT_TEMP;
+    }
+    if (json)
+        dns_cli_print_json(stdout, &run, domain, &cfg);
+    else
+        dns_cli_print_text(stdout, &run, &cfg, cli_use_color(stdout));
+    if (run.failed)
+        fprintf(stderr, "mxtls %s: out of memory: some lookups were not made\n", cmd);
+    dns_resolver_free(run.res);
+    dns_cli_free(&run);
+    event_base_free(base);
+    free(domain);
+    return rc;
+}
