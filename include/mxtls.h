@@ -183,6 +183,33 @@ mxtls_status mxtls_evidence_set_revocation(mxtls_ctx *ctx, mxtls_evidence *ev,
 mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, const char *pem,
                                           size_t len, const char *name);
 
+/* DANE (RFC 7672). What the TLSA lookup at _PORT._tcp.HOST found:
+ * NOT_LOOKED_UP: no lookup (the host's address records are not DNSSEC-secure,
+ * or nothing was given offline); NONE: securely denied (no TLSA); SECURE:
+ * records, DNSSEC-validated; INSECURE: records in an unsigned zone; BOGUS:
+ * validation failed; ERROR: SERVFAIL or timeout. */
+typedef enum mxtls_tlsa_state {
+    MXTLS_TLSA_NOT_LOOKED_UP = 0,
+    MXTLS_TLSA_NONE = 1,
+    MXTLS_TLSA_SECURE = 2,
+    MXTLS_TLSA_INSECURE = 3,
+    MXTLS_TLSA_BOGUS = 4,
+    MXTLS_TLSA_ERROR = 5
+} mxtls_tlsa_state;
+const char *mxtls_tlsa_state_name(mxtls_tlsa_state s); /* "not-looked-up", "none", ... */
+/* base: the TLSA base domain (the MX host, or its secure CNAME target), NULL
+ * for the MX host; why: a note for reports (may be NULL). Both copied. */
+mxtls_status mxtls_evidence_set_tlsa_state(mxtls_ctx *ctx, mxtls_evidence *ev,
+                                           mxtls_tlsa_state state, const char *base,
+                                           const char *why);
+/* A TLSA record in presentation form, "3 1 1 0a1b…". Records that SMTP cannot
+ * use (usages 0/1, unknown parameters, wrong digest length) are kept and
+ * reported as unusable; malformed text is an error. At most 64 records. */
+mxtls_status mxtls_evidence_add_tlsa(mxtls_ctx *ctx, mxtls_evidence *ev, const char *text);
+mxtls_status mxtls_evidence_add_tlsa_rdata(mxtls_ctx *ctx, mxtls_evidence *ev, unsigned usage,
+                                           unsigned selector, unsigned mtype,
+                                           const unsigned char *data, size_t len);
+
 /* ---- evaluation ------------------------------------------------------- */
 
 typedef struct mxtls_result mxtls_result;

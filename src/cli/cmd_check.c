@@ -200,8 +200,6 @@ static int check_main(const char *cmd, int argc, char **argv)
         level = mxtls_level_from_name(level_name);
         if (level == MXTLS_LEVEL_INVALID)
             return cli_usage_error(cmd, "unknown level '%s'", level_name);
-        if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY)
-            return cli_usage_error(cmd, "level '%s' is not evaluated by this version", level_name);
     }
     if (sni) {
         if (!strcmp(sni, "auto"))

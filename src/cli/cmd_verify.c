@@ -25,8 +25,15 @@ static const char verify_help[] =
     "  --ptr NAME             a PTR name of ADDR; follow with --ptr-confirmed when\n"
     "                         NAME's A/AAAA records contain ADDR\n"
     "  --route HOST           explicitly configured next hop (transport table, ESA route)\n"
+    "  --tlsa \"U S M HEX\"     a TLSA record of the host (repeatable); with one of:\n"
+    "  --tlsa-secure          the TLSA RRset was DNSSEC-validated (without --tlsa:\n"
+    "                         securely denied, no records)\n"
+    "  --tlsa-insecure        the TLSA RRset came from an unsigned zone\n"
+    "  --tlsa-bogus           the TLSA lookup failed DNSSEC validation\n"
+    "  --tlsa-base NAME       TLSA base domain when it is not the MX host (CNAME)\n"
     "policy:\n"
-    "  --level LEVEL          none may encrypt fingerprint verify secure esa-preferred\n"
+    "  --level LEVEL          none may encrypt fingerprint verify secure dane dane-only\n"
+    "                         esa-preferred\n"
     "                         esa-required esa-preferred-verify esa-required-verify\n"
     "                         esa-required-verify-hosted (default: all, as a table)\n"
     "  --match LIST           Postfix match= list: for verify/secure names or\n"
@@ -50,7 +57,8 @@ static const char verify_help[] =
 enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
     OPT_PTR_CONFIRMED, OPT_ROUTE, OPT_LEVEL, OPT_MATCH, OPT_FPDIGEST, OPT_CA_FILE,
-    OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP, OPT_REVOCATION, OPT_REVSTATUS
+    OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP, OPT_REVOCATION, OPT_REVSTATUS, OPT_TLSA,
+    OPT_TLSA_SECURE, OPT_TLSA_INSECURE, OPT_TLSA_BOGUS, OPT_TLSA_BASE
 };
 
 static const struct option verify_options[] = {
@@ -72,13 +80,20 @@ static const struct option verify_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"revocation", required_argument, NULL, OPT_REVOCATION},
     {"revocation-status", required_argument, NULL, OPT_REVSTATUS},
+    {"tlsa", required_argument, NULL, OPT_TLSA},
+    {"tlsa-secure", no_argument, NULL, OPT_TLSA_SECURE},
+    {"tlsa-insecure", no_argument, NULL, OPT_TLSA_INSECURE},
+    {"tlsa-bogus", no_argument, NULL, OPT_TLSA_BOGUS},
+    {"tlsa-base", required_argument, NULL, OPT_TLSA_BASE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 struct verify_args {
     const char *chain, *domain, *ip, *level, *match, *fpdigest, *ca_file, *ca_path, *at;
-    const char *revocation, *revstatus;
+    const char *revocation, *revstatus, *tlsa_base;
+    const char *tlsa[VERIFY_MAX_REPEAT];
+    int ntlsa, tlsa_state; /* tlsa_state: 0 none given, else mxtls_tlsa_state */
     const char *mx[VERIFY_MAX_REPEAT], *ptr[VERIFY_MAX_REPEAT], *route[VERIFY_MAX_REPEAT];
     int ptr_confirmed[VERIFY_MAX_REPEAT];
     int nmx, nptr, nroute, mx_secure, no_starttls, json;
@@ -106,6 +121,24 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         case OPT_JSON: a->json = 1; break;
         case OPT_REVOCATION: a->revocation = optarg; break;
         case OPT_REVSTATUS: a->revstatus = optarg; break;
+        case OPT_TLSA_BASE: a->tlsa_base = optarg; break;
+        case OPT_TLSA:
+            if (a->ntlsa >= VERIFY_MAX_REPEAT)
+                return cli_usage_error("verify", "at most %d --tlsa options", VERIFY_MAX_REPEAT),
+                       -1;
+            a->tlsa[a->ntlsa++] = optarg;
+            break;
+        case OPT_TLSA_SECURE:
+        case OPT_TLSA_INSECURE:
+        case OPT_TLSA_BOGUS:
+            if (a->tlsa_state)
+                return cli_usage_error("verify", "give one of --tlsa-secure, --tlsa-insecure, "
+                                                 "--tlsa-bogus"),
+                       -1;
+            a->tlsa_state = c == OPT_TLSA_SECURE ? MXTLS_TLSA_SECURE
+                            : c == OPT_TLSA_INSECURE ? MXTLS_TLSA_INSECURE
+                                                     : MXTLS_TLSA_BOGUS;
+            break;
         case OPT_HELP: *help = 1; return 0;
         case OPT_MX:
         case OPT_PTR:
@@ -141,6 +174,12 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         return cli_usage_error("verify", "--chain and --no-starttls exclude each other"), -1;
     if (a->ca_file && a->ca_path)
         return cli_usage_error("verify", "give --ca-file or --ca-path, not both"), -1;
+    if (a->ntlsa && !a->tlsa_state)
+        return cli_usage_error("verify", "say how the TLSA records were obtained: "
+                                         "--tlsa-secure, --tlsa-insecure or --tlsa-bogus"), -1;
+    if (a->tlsa_base && !a->tlsa_state)
+        return cli_usage_error("verify", "--tlsa-base needs --tlsa-secure, --tlsa-insecure "
+                                         "or --tlsa-bogus"), -1;
     if (a->revocation && mxtls_revocation_mode_from_name(a->revocation) < 0)
         return cli_usage_error("verify", "--revocation must be off, soft or hard"), -1;
     if (a->revstatus && mxtls_revocation_status_from_name(a->revstatus) < 0)
@@ -175,6 +214,16 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
     if (a->fpdigest && mxtls_evidence_set_fingerprint_digest(ctx, ev, a->fpdigest))
         return -1;
     mxtls_evidence_set_no_tls(ev, a->no_starttls);
+    for (int i = 0; i < a->ntlsa; i++)
+        if (mxtls_evidence_add_tlsa(ctx, ev, a->tlsa[i]))
+            return -1;
+    if (a->tlsa_state) {
+        mxtls_tlsa_state st = (mxtls_tlsa_state)a->tlsa_state;
+        if (st == MXTLS_TLSA_SECURE && a->ntlsa == 0)
+            st = MXTLS_TLSA_NONE;
+        if (mxtls_evidence_set_tlsa_state(ctx, ev, st, a->tlsa_base, "given on the command line"))
+            return -1;
+    }
     if (a->revocation)
         mxtls_ctx_set_revocation(ctx, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(a->revocation));
     if (a->revstatus &&
@@ -225,9 +274,6 @@ int cmd_verify(int argc, char **argv)
         level = mxtls_level_from_name(a.level);
         if (level == MXTLS_LEVEL_INVALID)
             return cli_usage_error("verify", "unknown level '%s'", a.level);
-        if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY)
-            return cli_usage_error("verify", "level '%s' needs TLSA records, which verify "
-                                             "does not take yet", a.level);
         if (level == MXTLS_LEVEL_FINGERPRINT && !a.match)
             return cli_usage_error("verify", "level fingerprint needs --match with the "
                                              "expected fingerprint(s)");

@@ -31,6 +31,10 @@ void mxtls_evidence_free(mxtls_evidence *ev)
     free(ev->chain_name);
     free(ev->tls_failed);
     free(ev->revocation_detail);
+    free(ev->tlsa_base);
+    free(ev->tlsa_why);
+    for (size_t i = 0; i < ev->ntlsa; i++)
+        dane_rr_clear(&ev->tlsa[i]);
     free(ev);
 }
 
@@ -259,5 +263,65 @@ mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain)
     }
     chain_free(ev->chain);
     ev->chain = copy;
+    return MXTLS_OK;
+}
+
+static const char *const tlsa_state_names[] = {"not-looked-up", "none", "secure",
+                                               "insecure", "bogus", "error"};
+
+const char *mxtls_tlsa_state_name(mxtls_tlsa_state s)
+{
+    return (unsigned)s <= MXTLS_TLSA_ERROR ? tlsa_state_names[s] : "unknown";
+}
+
+mxtls_status mxtls_evidence_set_tlsa_state(mxtls_ctx *ctx, mxtls_evidence *ev,
+                                           mxtls_tlsa_state state, const char *base,
+                                           const char *why)
+{
+    if ((unsigned)state > MXTLS_TLSA_ERROR)
+        return err_set(&ctx->err, MXTLS_ERR_INVALID, "TLSA", "unknown TLSA state %d",
+                       (int)state);
+    char *b = NULL, *w = NULL;
+    if (base && !(b = names_normalize(base, 0, &ctx->err)))
+        return ctx->err.code;
+    if (why && !(w = strdup(why))) {
+        free(b);
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "TLSA", "out of memory");
+    }
+    free(ev->tlsa_base);
+    free(ev->tlsa_why);
+    ev->tlsa_state = state;
+    ev->tlsa_base = b;
+    ev->tlsa_why = w;
+    return MXTLS_OK;
+}
+
+mxtls_status mxtls_evidence_add_tlsa(mxtls_ctx *ctx, mxtls_evidence *ev, const char *text)
+{
+    if (ev->ntlsa >= DANE_MAX_RECORDS)
+        return err_set(&ctx->err, MXTLS_ERR_LIMIT, "TLSA", "more than %d TLSA records",
+                       DANE_MAX_RECORDS);
+    if (dane_rr_parse(text ? text : "", &ev->tlsa[ev->ntlsa], &ctx->err) != 0)
+        return ctx->err.code;
+    ev->ntlsa++;
+    return MXTLS_OK;
+}
+
+mxtls_status mxtls_evidence_add_tlsa_rdata(mxtls_ctx *ctx, mxtls_evidence *ev, unsigned usage,
+                                           unsigned selector, unsigned mtype,
+                                           const unsigned char *data, size_t len)
+{
+    if (ev->ntlsa >= DANE_MAX_RECORDS)
+        return err_set(&ctx->err, MXTLS_ERR_LIMIT, "TLSA", "more than %d TLSA records",
+                       DANE_MAX_RECORDS);
+    if (usage > 255 || selector > 255 || mtype > 255)
+        return err_set(&ctx->err, MXTLS_ERR_INVALID, "TLSA", "TLSA fields are 0..255");
+    if (len > DANE_MAX_DATA)
+        return err_set(&ctx->err, MXTLS_ERR_LIMIT, "TLSA",
+                       "association data longer than %d bytes", DANE_MAX_DATA);
+    if (dane_rr_set(&ev->tlsa[ev->ntlsa], (uint8_t)usage, (uint8_t)selector, (uint8_t)mtype,
+                    data, len) != 0)
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "TLSA", "out of memory");
+    ev->ntlsa++;
     return MXTLS_OK;
 }

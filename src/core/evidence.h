@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include "core/base.h"
+#include "core/dane.h"
 
 struct mxtls_evidence {
     char *domain;          /* recipient domain, normalised (A-labels, lower case) */
@@ -21,6 +22,11 @@ struct mxtls_evidence {
     int tls_failed_after_220; /* the handshake failed (vs STARTTLS refused) */
     mxtls_revocation_status revocation;
     char *revocation_detail;
+    mxtls_tlsa_state tlsa_state;
+    char *tlsa_base;       /* TLSA base domain; NULL: the MX host */
+    char *tlsa_why;
+    dane_rr tlsa[DANE_MAX_RECORDS];
+    size_t ntlsa;
     STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
     char *chain_name;      /* label for messages (file name) */
 };

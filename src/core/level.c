@@ -26,8 +26,7 @@ static const struct {
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "esa-required-verify-hosted"},
 };
 
-/* The levels `mxtls verify` evaluates without --level. DANE levels join this
- * list when TLSA evidence can be given offline. */
+/* The levels reports evaluate, in report order. */
 static const mxtls_level offline_levels[] = {
     MXTLS_LEVEL_NONE,
     MXTLS_LEVEL_MAY,
@@ -35,6 +34,8 @@ static const mxtls_level offline_levels[] = {
     MXTLS_LEVEL_FINGERPRINT,
     MXTLS_LEVEL_VERIFY,
     MXTLS_LEVEL_SECURE,
+    MXTLS_LEVEL_DANE,
+    MXTLS_LEVEL_DANE_ONLY,
     MXTLS_LEVEL_ESA_PREFERRED,
     MXTLS_LEVEL_ESA_REQUIRED,
     MXTLS_LEVEL_ESA_PREFERRED_VERIFY,

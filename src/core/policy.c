@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "core/ctx.h"
+#include "core/dane.h"
 #include "core/evidence.h"
 #include "core/fingerprint.h"
 #include "core/names.h"
@@ -72,6 +73,18 @@ static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, t
     r->revocation = ev->revocation;
     if (ev->revocation_detail && !(r->revocation_detail = strdup(ev->revocation_detail)))
         return MXTLS_ERR_NOMEM;
+    r->tlsa_state = ev->tlsa_state;
+    if (ev->tlsa_state != MXTLS_TLSA_NOT_LOOKED_UP &&
+        !(r->tlsa_base = strdup(ev->tlsa_base ? ev->tlsa_base : evidence_host(ev))))
+        return MXTLS_ERR_NOMEM;
+    for (size_t i = 0; i < ev->ntlsa; i++) {
+        char *t = dane_rr_text(&ev->tlsa[i]);
+        const char *why = dane_rr_unusable_why(&ev->tlsa[i]);
+        mxtls_status st = t ? strlist_add(&r->tlsa, t) : MXTLS_ERR_NOMEM;
+        free(t);
+        if (st != MXTLS_OK || strlist_add(&r->tlsa_unusable, why ? why : "") != MXTLS_OK)
+            return MXTLS_ERR_NOMEM;
+    }
     if (ev->ip && !(r->ip = strdup(ev->ip)))
         return MXTLS_ERR_NOMEM;
     if (ev->ptr.n) {
@@ -415,17 +428,161 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     return pk.valid | (matched << 1);
 }
 
+/* policy_unauthenticated - the may (mandatory 0) or encrypt (mandatory 1)
+ * outcome, for DANE levels that fall back to them */
+static void policy_unauthenticated(mxtls_result *r, const mxtls_evidence *ev, int mandatory,
+                                   const char *lname)
+{
+    if (ev->no_tls || ev->tls_failed) {
+        const char *code = ev->no_tls ? "no-starttls" : "tls-failed";
+        if (mandatory) {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", code, ev->no_tls ? STATUS_TLS_NOT_OFFERED : STATUS_CERT_FAIL,
+                          "level %s requires TLS here (secure TLSA records exist), but %s", lname,
+                          ev->no_tls ? "the server does not offer STARTTLS"
+                                     : ev->tls_failed);
+        } else {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_PLAINTEXT;
+            result_reason(r, "decisive", code, NULL, "%s; level %s delivers in plaintext",
+                          ev->no_tls ? "the server does not offer STARTTLS" : ev->tls_failed,
+                          lname);
+        }
+        return;
+    }
+    r->verdict = MXTLS_VERDICT_PASS;
+    r->security = MXTLS_SECURITY_ENCRYPTED;
+    result_reason(r, "decisive", "encrypted", NULL,
+                  "TLS is established without authentication (level %s as %s)", lname,
+                  mandatory ? "encrypt" : "may");
+}
+
+/* policy_dane - levels dane and dane-only (RFC 7672; Postfix dane_init):
+ * DANE applies to a host only when the MX RRset is DNSSEC-secure and a
+ * DNSSEC-secure TLSA RRset exists; then authentication is mandatory. A failed
+ * TLSA lookup defers (never a downgrade). Where DANE does not apply, "dane"
+ * is opportunistic TLS and "dane-only" refuses. */
+static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev,
+                       const char *lname)
+{
+    int only = r->level == MXTLS_LEVEL_DANE_ONLY;
+    const char *host = evidence_host(ev);
+    const char *base = ev->tlsa_base ? ev->tlsa_base : host;
+    const char *na_code = NULL;
+    char na[768];
+    if (ev->mx.n && !ev->mx_secure) {
+        na_code = "mx-insecure";
+        snprintf(na, sizeof na,
+                 "the MX RRset is not DNSSEC-validated, so DANE does not apply "
+                 "(RFC 7672 §2.2.1)");
+    } else {
+        switch (ev->tlsa_state) {
+        case MXTLS_TLSA_BOGUS:
+        case MXTLS_TLSA_ERROR:
+            r->verdict = MXTLS_VERDICT_TEMPFAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "tlsa-lookup-error", STATUS_CERT_FAIL,
+                          "the TLSA lookup for %s %s%s%s: the sender defers rather than "
+                          "deliver without DANE (RFC 7672 §2.2)",
+                          base, ev->tlsa_state == MXTLS_TLSA_BOGUS ? "is bogus" : "failed",
+                          ev->tlsa_why ? ": " : "", ev->tlsa_why ? ev->tlsa_why : "");
+            return 0;
+        case MXTLS_TLSA_NOT_LOOKED_UP:
+            na_code = "dane-not-applicable";
+            snprintf(na, sizeof na, "no TLSA lookup for %s%s%s", base, ev->tlsa_why ? ": " : "",
+                     ev->tlsa_why ? ev->tlsa_why : "");
+            break;
+        case MXTLS_TLSA_NONE:
+            na_code = "no-tlsa";
+            snprintf(na, sizeof na, "%s has no TLSA records (securely denied)", base);
+            break;
+        case MXTLS_TLSA_INSECURE:
+            na_code = "tlsa-insecure";
+            snprintf(na, sizeof na,
+                     "the TLSA records of %s are not DNSSEC-secure and are ignored", base);
+            break;
+        case MXTLS_TLSA_SECURE:
+            break;
+        }
+    }
+    if (na_code) {
+        if (only) {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", na_code, STATUS_CERT_FAIL,
+                          "%s; level dane-only does not deliver without DANE", na);
+        } else {
+            policy_unauthenticated(r, ev, 0, lname);
+            result_reason(r, "info", na_code, NULL, "%s; level dane falls back to may", na);
+        }
+        return 0;
+    }
+
+    dane_result dr;
+    const char *names[2] = {host, NULL};
+    size_t nnames = 0;
+    if (strcasecmp(host, base) != 0)
+        nnames = 1; /* RFC 7672 §3.2.3: the original MX name too, when CNAME-expanded */
+    if (!ev->no_tls && !ev->tls_failed && ev->chain) {
+        if (dane_verify(ev->chain, ev->tlsa, ev->ntlsa, base, names, nnames, ctx->at, &dr,
+                        &ctx->err) != 0)
+            return -1;
+    } else {
+        memset(&dr, 0, sizeof dr);
+        for (size_t i = 0; i < ev->ntlsa; i++)
+            dr.usable += !dane_rr_unusable_why(&ev->tlsa[i]);
+    }
+    if (dr.usable == 0) {
+        /* RFC 7672 §2.2: secure but unusable TLSA records: TLS is mandatory
+         * but cannot be authenticated (Postfix: "encrypt"). */
+        if (only) {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "tlsa-unusable", STATUS_CERT_FAIL,
+                          "%s publishes secure TLSA records, none usable for SMTP; level "
+                          "dane-only cannot authenticate the server",
+                          base);
+        } else {
+            policy_unauthenticated(r, ev, 1, lname);
+            result_reason(r, "info", "tlsa-unusable", NULL,
+                          "%s publishes secure TLSA records, none usable for SMTP: TLS is "
+                          "mandatory but unauthenticated (RFC 7672 §2.2)",
+                          base);
+        }
+        result_advice(r, "Publish TLSA records SMTP senders can use: \"3 1 1\" (DANE-EE, "
+                         "SHA-256 of the public key) or \"2 1 1\" (DANE-TA); usages 0 and 1 "
+                         "are ignored by SMTP senders (RFC 7672 §3.1.3).");
+        return 0;
+    }
+    if (ev->no_tls || ev->tls_failed) {
+        policy_unauthenticated(r, ev, 1, lname);
+        return 0;
+    }
+    r->dane_match_index = dr.match_index;
+    r->dane_match_depth = dr.match_depth;
+    if (dr.authenticated) {
+        r->verdict = MXTLS_VERDICT_PASS;
+        r->security = MXTLS_SECURITY_DANE;
+        result_reason(r, "decisive", "dane-verified", NULL, "%s", dr.message);
+    } else {
+        r->verdict = MXTLS_VERDICT_FAIL;
+        r->security = MXTLS_SECURITY_NONE;
+        result_reason(r, "decisive", dr.code, STATUS_CERT_FAIL, "%s", dr.message);
+        result_advice(r, "Make the TLSA records of %s match the certificate the server "
+                         "presents (mxtls tlsa gen prints them), and publish the next key's "
+                         "record before each certificate change.",
+                      base);
+    }
+    return 0;
+}
+
 mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level)
 {
     err_clear(&ctx->err);
     const char *lname = mxtls_level_name(level);
     if (!lname) {
         err_set(&ctx->err, MXTLS_ERR_INVALID, "level", "unknown level %d", (int)level);
-        return NULL;
-    }
-    if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY) {
-        err_set(&ctx->err, MXTLS_ERR_INVALID, "level",
-                "level %s needs TLSA evidence, which this version cannot take", lname);
         return NULL;
     }
     if (!ev->domain) {
@@ -441,6 +598,15 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);
         return NULL;
+    }
+
+    /* DANE levels have their own preconditions (RFC 7672, Postfix dane_init). */
+    if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY) {
+        if (policy_dane(ctx, r, ev, lname) != 0) {
+            mxtls_result_free(r);
+            return NULL;
+        }
+        return r;
     }
 
     /* 1. The level that never uses TLS. */

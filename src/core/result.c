@@ -11,6 +11,7 @@ mxtls_result *result_new(mxtls_level level)
     if (r) {
         r->level = level;
         r->pkix_depth = -1;
+        r->dane_match_index = r->dane_match_depth = -1;
     }
     return r;
 }
@@ -48,6 +49,9 @@ void mxtls_result_free(mxtls_result *r)
     free(r->chain);
     free(r->tls_failed);
     free(r->revocation_detail);
+    free(r->tlsa_base);
+    strlist_free(&r->tlsa);
+    strlist_free(&r->tlsa_unusable);
     free(r->pkix_code);
     free(r->pkix_message);
     free(r->fp_digest);

@@ -50,6 +50,11 @@ struct mxtls_result {
     char *tls_failed;      /* why TLS failed, or NULL */
     mxtls_revocation_status revocation;
     char *revocation_detail;
+    mxtls_tlsa_state tlsa_state;
+    char *tlsa_base;
+    strlist tlsa;          /* records, presentation form */
+    strlist tlsa_unusable; /* parallel: why a record is unusable, "" when usable */
+    int dane_match_index, dane_match_depth; /* -1 when nothing matched */
     presented_ids presented;
     chain_cert *chain;
     size_t nchain;

@@ -52,6 +52,28 @@ static void result_json_write(jsonw *w, const mxtls_result *r, int top)
     jw_kstr(w, "detail", r->revocation_detail);
     jw_end_obj(w);
 
+    jw_key(w, "dane");
+    jw_obj(w);
+    jw_kstr(w, "tlsa_state", mxtls_tlsa_state_name(r->tlsa_state));
+    jw_kstr(w, "base", r->tlsa_base);
+    jw_key(w, "records");
+    jw_arr(w);
+    for (size_t i = 0; i < r->tlsa.n; i++) {
+        jw_obj(w);
+        jw_kstr(w, "record", r->tlsa.v[i]);
+        jw_kbool(w, "usable", r->tlsa_unusable.v[i][0] == '\0');
+        jw_kstr(w, "unusable_why", r->tlsa_unusable.v[i][0] ? r->tlsa_unusable.v[i] : NULL);
+        jw_kbool(w, "matched", (int)i == r->dane_match_index);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_key(w, "match_depth");
+    if (r->dane_match_depth >= 0)
+        jw_int(w, r->dane_match_depth);
+    else
+        jw_null(w);
+    jw_end_obj(w);
+
     jw_key(w, "presented");
     if (r->no_tls) {
         jw_null(w);

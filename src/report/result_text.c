@@ -56,6 +56,16 @@ static void text_evidence(strbuf *b, const mxtls_result *r)
                   r->tls_failed ? r->tls_failed : "not established (no STARTTLS)");
         return;
     }
+    if (r->tlsa_state != MXTLS_TLSA_NOT_LOOKED_UP) {
+        sb_printf(b, "  %-12s%s at %s\n", "tlsa", mxtls_tlsa_state_name(r->tlsa_state),
+                  r->tlsa_base ? r->tlsa_base : "?");
+        for (size_t i = 0; i < r->tlsa.n; i++)
+            sb_printf(b, "  %-12s%.60s%s%s%s\n", "", r->tlsa.v[i],
+                      r->tlsa_unusable.v[i][0] ? " (unusable: " : "",
+                      r->tlsa_unusable.v[i][0] ? r->tlsa_unusable.v[i] : "",
+                      r->tlsa_unusable.v[i][0] ? ")"
+                      : (int)i == r->dane_match_index ? " <- matched" : "");
+    }
     if (r->revocation != MXTLS_REVOCATION_NOT_CHECKED)
         sb_printf(b, "  %-12s%s%s%s\n", "revocation", mxtls_revocation_status_name(r->revocation),
                   r->revocation_detail ? ": " : "", r->revocation_detail ? r->revocation_detail : "");
