@@ -57,6 +57,24 @@ void ehlo_caps_free(ehlo_caps *c)
     ehlo_caps_init(c);
 }
 
+/* ehlo_caps_copy - fixed fields by assignment, owned strings duplicated */
+mxtls_status ehlo_caps_copy(ehlo_caps *dst, const ehlo_caps *src)
+{
+    *dst = *src;
+    dst->domain = NULL;
+    memset(&dst->auth, 0, sizeof dst->auth);
+    memset(&dst->keywords, 0, sizeof dst->keywords);
+    memset(&dst->unknown, 0, sizeof dst->unknown);
+    if ((src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
+        strlist_copy(&dst->auth, &src->auth) != MXTLS_OK ||
+        strlist_copy(&dst->keywords, &src->keywords) != MXTLS_OK ||
+        strlist_copy(&dst->unknown, &src->unknown) != MXTLS_OK) {
+        ehlo_caps_free(dst);
+        return MXTLS_ERR_NOMEM;
+    }
+    return MXTLS_OK;
+}
+
 /* ehlo_add_problem - keep the first EHLO_MAX_PROBLEMS deviations, count all */
 __attribute__((format(printf, 4, 5))) static void
 ehlo_add_problem(ehlo_caps *c, size_t line, size_t column, const char *fmt, ...)

@@ -63,6 +63,9 @@ typedef struct ehlo_caps {
 
 void ehlo_caps_init(ehlo_caps *c);
 void ehlo_caps_free(ehlo_caps *c);
+/* ehlo_caps_copy - deep copy into an uninitialised dst; MXTLS_OK or
+ * MXTLS_ERR_NOMEM (dst then empty) */
+mxtls_status ehlo_caps_copy(ehlo_caps *dst, const ehlo_caps *src);
 
 /* ehlo_parse - interpret the lines of a successful EHLO reply
  *

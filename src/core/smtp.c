@@ -638,17 +638,64 @@ static void smtp_ehlo_obs_free(smtp_ehlo_obs *e)
     ehlo_caps_free(&e->caps);
 }
 
+/* smtp_obs_free - release the owned parts of observations; fixed fields stay */
+void smtp_obs_free(smtp_obs *o)
+{
+    if (!o)
+        return;
+    reply_free(&o->banner);
+    free(o->greeting_host);
+    o->greeting_host = NULL;
+    smtp_ehlo_obs_free(&o->pre_tls);
+    smtp_ehlo_obs_free(&o->post_tls);
+    reply_free(&o->starttls);
+}
+
+/* smtp_ehlo_obs_copy - deep copy of one side; dst starts as a shallow copy */
+static mxtls_status smtp_ehlo_obs_copy(smtp_ehlo_obs *dst, const smtp_ehlo_obs *src)
+{
+    mxtls_status st = reply_copy(&dst->ehlo, &src->ehlo);
+    if (st == MXTLS_OK)
+        st = reply_copy(&dst->helo, &src->helo);
+    else
+        reply_init(&dst->helo);
+    if (st == MXTLS_OK)
+        st = ehlo_caps_copy(&dst->caps, &src->caps);
+    else
+        ehlo_caps_init(&dst->caps);
+    return st;
+}
+
+/* smtp_obs_copy - fixed fields by assignment, every owned pointer duplicated */
+mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src)
+{
+    *dst = *src;
+    dst->greeting_host = NULL;
+    mxtls_status st = reply_copy(&dst->banner, &src->banner);
+    if (st == MXTLS_OK)
+        st = reply_copy(&dst->starttls, &src->starttls);
+    else
+        reply_init(&dst->starttls);
+    /* Each copy below leaves its destination valid (empty) on failure. */
+    mxtls_status st2 = smtp_ehlo_obs_copy(&dst->pre_tls, &src->pre_tls);
+    mxtls_status st3 = smtp_ehlo_obs_copy(&dst->post_tls, &src->post_tls);
+    if (st == MXTLS_OK && st2 == MXTLS_OK && st3 == MXTLS_OK && src->greeting_host &&
+        !(dst->greeting_host = xstrndup(src->greeting_host, strlen(src->greeting_host))))
+        st = MXTLS_ERR_NOMEM;
+    if (st != MXTLS_OK || st2 != MXTLS_OK || st3 != MXTLS_OK) {
+        smtp_obs_free(dst);
+        return MXTLS_ERR_NOMEM;
+    }
+    return MXTLS_OK;
+}
+
 /* smtp_free - release everything; NULL is fine */
 void smtp_free(smtp_session *s)
 {
     if (!s)
         return;
     reply_parser_free(&s->rp);
-    reply_free(&s->obs.banner);
-    free(s->obs.greeting_host);
-    smtp_ehlo_obs_free(&s->obs.pre_tls);
-    smtp_ehlo_obs_free(&s->obs.post_tls);
-    reply_free(&s->obs.starttls);
+    smtp_obs_free(&s->obs);
     free(s);
 }
 

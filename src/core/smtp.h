@@ -242,6 +242,14 @@ void smtp_timeout(smtp_session *s);
 /* smtp_obs_get - the observations so far (complete once want() is DONE) */
 const smtp_obs *smtp_obs_get(const smtp_session *s);
 
+/* smtp_obs_copy - deep copy, to keep the observations after smtp_free.
+ * dst need not be initialised. MXTLS_OK, or MXTLS_ERR_NOMEM with dst holding
+ * only the fixed-size fields (outcome, reason, codes, findings...). Release
+ * with smtp_obs_free. */
+mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src);
+/* smtp_obs_free - release what a copy owns; the fixed-size fields stay */
+void smtp_obs_free(smtp_obs *o);
+
 /* smtp_dump - the observations as "key=value" lines in a fixed order (peer
  * text escaped), for replay tests, fuzzing and debugging. Appends to out;
  * MXTLS_OK or the strbuf's error. */

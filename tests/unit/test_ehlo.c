@@ -234,6 +234,26 @@ static void test_reparse_frees(void **state)
     ehlo_caps_free(NULL);
 }
 
+static void test_copy(void **state)
+{
+    (void)state;
+    static const char *const a[] = {"mx.example.com", "STARTTLS", "AUTH PLAIN", "SIZE 10",
+                                    "VRFY", "X_BAD"};
+    ehlo_caps c, d;
+    parse(&c, a, N(a));
+    assert_int_equal(ehlo_caps_copy(&d, &c), MXTLS_OK);
+    ehlo_caps_free(&c);
+    assert_string_equal(d.domain, "mx.example.com");
+    assert_int_equal(d.ext, EHLO_STARTTLS | EHLO_AUTH | EHLO_SIZE);
+    assert_int_equal(d.size, 10);
+    assert_string_equal(d.auth.v[0], "PLAIN");
+    assert_int_equal(d.keywords.n, 5);
+    assert_int_equal(d.unknown.n, 2);
+    assert_int_equal(d.problems_total, 1);
+    assert_string_equal(d.problems[0].message, "invalid character in keyword");
+    ehlo_caps_free(&d);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -250,7 +270,7 @@ int main(void)
         cmocka_unit_test(test_auth_forms),    cmocka_unit_test(test_size_values),
         cmocka_unit_test(test_problems),      cmocka_unit_test(test_first_line),
         cmocka_unit_test(test_problem_cap),   cmocka_unit_test(test_reparse_frees),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_copy),          cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

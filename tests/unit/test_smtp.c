@@ -934,6 +934,67 @@ static void test_ehlo_syntax_finding(void **state)
     smtp_free(s);
 }
 
+/* ---- copying observations -------------------------------------------- */
+
+/* postfix_session - a finished Postfix STARTTLS dialogue with one finding */
+static smtp_session *postfix_session(void)
+{
+    const struct step steps[] = {
+        SRV(BANNER_POSTFIX),
+        CLI(EHLO_CMD),
+        SRV(EHLO_POSTFIX),
+        CLI("STARTTLS\r\n"),
+        SRV("220 2.0.0 Ready to start TLS\r\nX"),
+        {TLS_OK, NULL, 0},
+        CLI(EHLO_CMD),
+        SRV(EHLO_POSTFIX_TLS),
+        CLI("QUIT\r\n"),
+        SRV("221 2.0.0 Bye\r\n"),
+        {END, NULL, 0},
+    };
+    return run(NULL, steps);
+}
+
+/* expect_same_obs - a copy holds the same observations as the original */
+static void expect_same_obs(const smtp_obs *a, const smtp_obs *b)
+{
+    assert_int_equal(a->outcome, b->outcome);
+    assert_string_equal(a->reason, b->reason);
+    assert_string_equal(a->greeting_host, b->greeting_host);
+    assert_ptr_not_equal(a->greeting_host, b->greeting_host);
+    assert_int_equal(a->banner.lines.n, b->banner.lines.n);
+    assert_string_equal(a->banner.lines.v[0], b->banner.lines.v[0]);
+    assert_ptr_not_equal(a->banner.lines.v, b->banner.lines.v);
+    assert_int_equal(a->pre_tls.ehlo.lines.n, b->pre_tls.ehlo.lines.n);
+    assert_string_equal(a->pre_tls.caps.domain, b->pre_tls.caps.domain);
+    assert_int_equal(a->pre_tls.caps.ext, b->pre_tls.caps.ext);
+    assert_int_equal(a->pre_tls.caps.unknown.n, b->pre_tls.caps.unknown.n);
+    assert_int_equal(a->post_tls.caps.auth.n, b->post_tls.caps.auth.n);
+    assert_string_equal(a->post_tls.caps.auth.v[1], b->post_tls.caps.auth.v[1]);
+    assert_int_equal(a->starttls.code, b->starttls.code);
+    assert_string_equal(a->starttls.lines.v[0], b->starttls.lines.v[0]);
+    assert_int_equal(a->nfindings, b->nfindings);
+    assert_string_equal(a->findings[0].detail, b->findings[0].detail);
+    assert_int_equal(a->injected_bytes, b->injected_bytes);
+}
+
+static void test_obs_copy(void **state)
+{
+    (void)state;
+    smtp_session *s = postfix_session();
+    smtp_obs copy;
+    assert_int_equal(smtp_obs_copy(&copy, smtp_obs_get(s)), MXTLS_OK);
+    expect_same_obs(smtp_obs_get(s), &copy);
+    smtp_free(s); /* the copy outlives the session */
+    assert_string_equal(copy.post_tls.caps.auth.v[0], "PLAIN");
+    assert_string_equal(copy.findings[0].code, "starttls-injection");
+    smtp_obs_free(&copy);
+    assert_null(copy.greeting_host);
+    assert_int_equal(copy.outcome, SMTP_OUTCOME_OK_TLS); /* fixed fields stay */
+    smtp_obs_free(&copy);                                /* twice is harmless */
+    smtp_obs_free(NULL);
+}
+
 /* ---- out of memory ------------------------------------------------------ */
 
 /* A failing allocator (fail the Nth allocation, as nghttp2's tests do). glibc
@@ -1068,7 +1129,49 @@ static void test_out_of_memory(void **state)
     assert_true(n < 10000);
     print_message("out-of-memory: failed each of the first %ld allocations in turn\n", n);
 }
+static void test_obs_copy_out_of_memory(void **state)
+{
+    (void)state;
+    void *volatile probe;
+    alloc_countdown = 0;
+    probe = malloc(1);
+    alloc_countdown = -1;
+    if (probe) {
+        free(probe);
+        skip();
+    }
+    smtp_session *s = postfix_session();
+    long n;
+    int failed = 0;
+    for (n = 0; n < 10000; n++) {
+        smtp_obs copy;
+        long live = alloc_live;
+        alloc_countdown = n;
+        mxtls_status st = smtp_obs_copy(&copy, smtp_obs_get(s));
+        alloc_countdown = -1;
+        if (st == MXTLS_OK)
+            expect_same_obs(smtp_obs_get(s), &copy);
+        else {
+            assert_int_equal(st, MXTLS_ERR_NOMEM);
+            assert_int_equal(copy.outcome, SMTP_OUTCOME_OK_TLS);
+            failed = 1;
+        }
+        smtp_obs_free(&copy);
+        assert_int_equal(alloc_live, live);
+        if (st == MXTLS_OK)
+            break;
+    }
+    assert_true(failed);
+    assert_true(n < 10000);
+    smtp_free(s);
+}
 #else
+static void test_obs_copy_out_of_memory(void **state)
+{
+    (void)state;
+    skip(); /* the sanitizer owns malloc */
+}
+
 static void test_out_of_memory(void **state)
 {
     (void)state;
@@ -1195,7 +1298,9 @@ int main(void)
         cmocka_unit_test(test_implicit_tls),
         cmocka_unit_test(test_post_tls_helo_and_starttls_again),
         cmocka_unit_test(test_ehlo_syntax_finding),
+        cmocka_unit_test(test_obs_copy),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_obs_copy_out_of_memory),
         cmocka_unit_test(test_api_contract),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_dump_shape),
