@@ -33,6 +33,7 @@ typedef struct check_op {
     check_address *addr;
     int alt;         /* the --sni-compare probe */
     int ptr_index;   /* forward confirmation of addr->ptr.v[ptr_index] */
+    int tlsa_at_target; /* TLSA lookup at the host's CNAME target */
     int family;      /* 4 or 6 for address lookups */
     probe *running;  /* probe in flight, for cancellation */
     struct check_op *next;
@@ -210,6 +211,56 @@ static void check_ptr_done(void *arg, dns_answer *ans)
     check_step_done(rs);
 }
 
+static void check_start_tlsa(check_run_state *rs, check_host *h, const char *base, int is_cname);
+
+/* check_tlsa_done - RFC 7672 §2.2.2: with a secure CNAME, TLSA records at the
+ * target win; when it has none, the original name is asked */
+static void check_tlsa_done(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    check_run_state *rs = op->rs;
+    check_host *h = op->host;
+    int retry_original = 0;
+    free(h->tlsa_base);
+    h->tlsa_base = strdup(op->tlsa_at_target ? h->canonname : h->name);
+    free(h->tlsa_why);
+    h->tlsa_why = NULL;
+    if (ans->outcome == DNS_DATA) {
+        h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_SECURE : MXTLS_TLSA_INSECURE;
+        for (size_t i = 0; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
+            if (dane_rr_set(&h->tlsa[h->ntlsa], ans->rr[i].usage, ans->rr[i].selector,
+                            ans->rr[i].mtype, ans->rr[i].data, ans->rr[i].data_len) == 0)
+                h->ntlsa++;
+    } else if (ans->outcome == DNS_NODATA || ans->outcome == DNS_NXDOMAIN) {
+        h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_NONE : MXTLS_TLSA_INSECURE;
+        retry_original = op->tlsa_at_target && ans->security == DNS_SEC_SECURE;
+    } else {
+        h->tlsa_state = ans->security == DNS_SEC_BOGUS ? MXTLS_TLSA_BOGUS : MXTLS_TLSA_ERROR;
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s%s%s", dns_outcome_name(ans->outcome), ans->why ? ": " : "",
+                 ans->why ? ans->why : "");
+        h->tlsa_why = strdup(buf);
+    }
+    dns_answer_free(ans);
+    if (retry_original)
+        check_start_tlsa(rs, h, h->name, 0);
+    check_step_done(rs);
+}
+
+static void check_start_tlsa(check_run_state *rs, check_host *h, const char *base, int is_cname)
+{
+    char qname[MXTLS_MAX_NAME + 32];
+    snprintf(qname, sizeof qname, "_%u._tcp.%s", rs->rep->port, base);
+    check_op *op = check_op_new(rs, h, NULL);
+    if (!op)
+        return;
+    op->tlsa_at_target = is_cname;
+    if (check_lookup(rs, qname, DNS_T_TLSA, check_tlsa_done, op) != 0) {
+        h->tlsa_state = MXTLS_TLSA_ERROR;
+        h->tlsa_why = strdup("the TLSA lookup could not start");
+    }
+}
+
 static void check_add_address(check_run_state *rs, check_host *h, const char *ip, int family,
                               dns_security sec)
 {
@@ -242,9 +293,18 @@ static void check_addr_done(void *arg, dns_answer *ans)
         h->aaaa_outcome = ans->outcome;
         h->aaaa_security = ans->security;
     }
-    if (ans->outcome == DNS_DATA)
+    if (ans->outcome == DNS_DATA) {
+        if (ans->security == DNS_SEC_SECURE && ans->canonname && !h->canonname &&
+            strcasecmp(ans->canonname, h->name) != 0)
+            h->canonname = strdup(ans->canonname);
         for (size_t i = 0; i < ans->n && i < CHECK_MAX_ADDRS; i++)
             check_add_address(op->rs, h, ans->rr[i].text, op->family, ans->security);
+        if (ans->security == DNS_SEC_SECURE && !h->tlsa_started) {
+            h->tlsa_started = 1;
+            check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
+                             h->canonname != NULL);
+        }
+    }
     dns_answer_free(ans);
     check_step_done(op->rs);
 }
@@ -400,6 +460,18 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
         bad |= mxtls_evidence_add_ptr(ctx, ev, a->ptr.v[i], a->ptr_confirmed[i]) != MXTLS_OK;
     if (match)
         bad |= mxtls_evidence_set_match(ctx, ev, match) != MXTLS_OK;
+    if (h->tlsa_started) {
+        for (size_t i = 0; i < h->ntlsa; i++)
+            bad |= mxtls_evidence_add_tlsa_rdata(ctx, ev, h->tlsa[i].usage, h->tlsa[i].selector,
+                                                  h->tlsa[i].mtype, h->tlsa[i].data,
+                                                  h->tlsa[i].len) != MXTLS_OK;
+        bad |= mxtls_evidence_set_tlsa_state(ctx, ev, h->tlsa_state, h->tlsa_base,
+                                             h->tlsa_why) != MXTLS_OK;
+    } else {
+        bad |= mxtls_evidence_set_tlsa_state(ctx, ev, MXTLS_TLSA_NOT_LOOKED_UP, NULL,
+                                             "the host's address records are not DNSSEC-secure")
+               != MXTLS_OK;
+    }
     if (p && p->tls_ok && p->tls.chain) {
         bad |= evidence_set_chain(ev, p->tls.chain) != MXTLS_OK;
         static const mxtls_revocation_status map[] = {
@@ -636,6 +708,25 @@ static void check_finish(check_run_state *rs)
             h->problem = strdup(buf);
         }
     }
+    /* Auto: DANE first, as a DANE-enabled MTA does (Postfix
+     * smtp_tls_security_level = dane): usable, DNSSEC-secure TLSA records of a
+     * host reached through a secure MX RRset (or a configured route). */
+    for (size_t i = 0; i < rep->nhosts && rep->auto_level != MXTLS_LEVEL_DANE; i++) {
+        const check_host *h = rep->hosts[i];
+        size_t usable = 0;
+        for (size_t k = 0; k < h->ntlsa; k++)
+            usable += !dane_rr_unusable_why(&h->tlsa[k]);
+        int mx_ok = rep->routed || rep->implicit_mx || rep->mx_security == DNS_SEC_SECURE;
+        if (h->tlsa_state == MXTLS_TLSA_SECURE && usable && mx_ok &&
+            !(rep->policy_entry && rep->policy_entry->level == MXTLS_LEVEL_DANE_ONLY)) {
+            rep->auto_level = MXTLS_LEVEL_DANE;
+            char buf[512];
+            snprintf(buf, sizeof buf, "DNSSEC-secure, usable TLSA records at %s: dane",
+                     h->tlsa_base ? h->tlsa_base : h->name);
+            free(rep->auto_reason);
+            rep->auto_reason = strdup(buf);
+        }
+    }
     for (size_t li = 0; li < rep->nlevels; li++)
         check_aggregate(rep, li);
     check_advice(rep);
@@ -667,12 +758,6 @@ static int check_auto_level(mxtls_ctx *ctx, check_report *rep, const check_optio
     rep->policy_entry = pe;
     char buf[512];
     if (pe) {
-        if (pe->level == MXTLS_LEVEL_DANE || pe->level == MXTLS_LEVEL_DANE_ONLY) {
-            err_set(&ctx->err, MXTLS_ERR_INVALID, "policy map",
-                    "line %zu: level %s needs TLSA evaluation, which this version does not do",
-                    pe->line, mxtls_level_name(pe->level));
-            return -1;
-        }
         rep->auto_level = pe->level;
         snprintf(buf, sizeof buf, "policy map entry \"%s\" (line %zu): %s", pe->key, pe->line,
                  mxtls_level_name(pe->level));
@@ -827,6 +912,11 @@ void check_report_free(check_report *r)
             check_address_free(h->addrs[j]);
         free(h->name);
         free(h->problem);
+        free(h->tlsa_base);
+        free(h->tlsa_why);
+        free(h->canonname);
+        for (size_t k = 0; k < h->ntlsa; k++)
+            dane_rr_clear(&h->tlsa[k]);
         free(h);
     }
     for (size_t i = 0; i < r->nlevels; i++) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/base.h"
+#include "core/dane.h"
 #include "core/policymap.h"
 #include "io/dns.h"
 #include "io/probe.h"
@@ -63,6 +64,15 @@ typedef struct check_host {
     dns_outcome a_outcome, aaaa_outcome;
     dns_security a_security, aaaa_security;
     char *problem;               /* why the host has no usable address, or NULL */
+    /* TLSA at _PORT._tcp.NAME (RFC 7672 §2.2), looked up only when an address
+     * answer is DNSSEC-secure; for a secure CNAME, at the target first. */
+    int tlsa_started;
+    mxtls_tlsa_state tlsa_state;
+    char *tlsa_base;
+    char *tlsa_why;
+    char *canonname;             /* secure CNAME target of the host, or NULL */
+    dane_rr tlsa[DANE_MAX_RECORDS];
+    size_t ntlsa;
     check_address *addrs[2 * CHECK_MAX_ADDRS];
     size_t naddrs;
 } check_host;

@@ -89,6 +89,21 @@ char *check_report_json(const check_report *rep, mxtls_level level)
         jw_kstr(&w, "aaaa", dns_outcome_name(h->aaaa_outcome));
         jw_kstr(&w, "aaaa_security", dns_security_name(h->aaaa_security));
         jw_kstr(&w, "problem", h->problem);
+        jw_key(&w, "tlsa");
+        jw_obj(&w);
+        jw_kstr(&w, "state", mxtls_tlsa_state_name(h->tlsa_started ? h->tlsa_state
+                                                                  : MXTLS_TLSA_NOT_LOOKED_UP));
+        jw_kstr(&w, "base", h->tlsa_base);
+        jw_kstr(&w, "why", h->tlsa_why);
+        jw_key(&w, "records");
+        jw_arr(&w);
+        for (size_t k = 0; k < h->ntlsa; k++) {
+            char *t = dane_rr_text(&h->tlsa[k]);
+            jw_str(&w, t);
+            free(t);
+        }
+        jw_end_arr(&w);
+        jw_end_obj(&w);
         jw_end_obj(&w);
     }
     jw_end_arr(&w);
@@ -267,6 +282,18 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
             sb_printf(&b, "      %s\n", h->name);
         if (h->problem)
             sb_printf(&b, "    %s\n", h->problem);
+        if (h->tlsa_started) {
+            sb_printf(&b, "    tlsa %s at _%u._tcp.%s%s%s\n", mxtls_tlsa_state_name(h->tlsa_state),
+                      rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "",
+                      h->tlsa_why ? h->tlsa_why : "");
+            for (size_t t_i = 0; t_i < h->ntlsa; t_i++) {
+                char *t = dane_rr_text(&h->tlsa[t_i]);
+                const char *why = dane_rr_unusable_why(&h->tlsa[t_i]);
+                sb_printf(&b, "      %.72s%s%s%s\n", t ? t : "?", why ? " (unusable: " : "",
+                          why ? why : "", why ? ")" : "");
+                free(t);
+            }
+        }
         for (size_t j = 0; j < h->naddrs; j++)
             cr_text_address(&b, rep, h, h->addrs[j], sel_i);
     }
