@@ -5,8 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-30}
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMXTLS_FUZZ=ON -DMXTLS_TESTS=OFF \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DMXTLS_FUZZ=ON -DMXTLS_SANITIZE=ON \
+      -DMXTLS_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 mkdir -p fuzz/artifacts
 status=0
