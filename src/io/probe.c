@@ -55,6 +55,10 @@
 #define PROBE_PHASE_CONNECT (-1) /* timed_phase while connecting */
 #define PROBE_PHASE_NONE (-2)    /* no phase timer armed yet */
 #define PROBE_CIPHERS "ALL:!aNULL:!eNULL:!PSK:!SRP:@SECLEVEL=0"
+/* A fixed BIO type: BIO_get_new_index() draws from a process-wide counter that
+ * one call per probe would exhaust (OpenSSL 3.0 does not even bound it and lets
+ * it run into the flag bits). DESCRIPTOR makes SSL_get_fd() work (BIO_C_GET_FD). */
+#define PROBE_BIO_TYPE ((BIO_TYPE_START + 77) | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR)
 
 /* What one step of the loop achieved. */
 enum probe_io {
@@ -229,8 +233,7 @@ static int probe_bio_create(BIO *b)
 static BIO *probe_bio_new(probe *p)
 {
     if (!p->bio_method) {
-        p->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                     "mxtls probe socket");
+        p->bio_method = BIO_meth_new(PROBE_BIO_TYPE, "mxtls probe socket");
         if (!p->bio_method || !BIO_meth_set_write(p->bio_method, probe_bio_write) ||
             !BIO_meth_set_read(p->bio_method, probe_bio_read) ||
             !BIO_meth_set_ctrl(p->bio_method, probe_bio_ctrl) ||
@@ -604,6 +607,10 @@ static enum probe_io probe_do_read(probe *p)
         }
         int saved = errno;
         int e = SSL_get_error(p->ssl, r);
+        /* Without AUTO_RETRY, a record that is not application data (a TLS 1.3
+         * NewSessionTicket) yields WANT_READ only when OpenSSL holds no further
+         * record; without read-ahead the next record is still in the socket,
+         * so waiting for the fd cannot miss it. */
         if (e == SSL_ERROR_WANT_READ)
             return probe_wait(p, EV_READ);
         if (e == SSL_ERROR_WANT_WRITE) /* e.g. a key update to answer */
@@ -971,7 +978,8 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
     struct timeval total = probe_tv(p->total_ms);
     evtimer_add(p->ev_total, &total);
 
-    if (connect(p->fd, (struct sockaddr *)&p->sa, p->salen) == 0 || errno == EINPROGRESS) {
+    if (connect(p->fd, (struct sockaddr *)&p->sa, p->salen) == 0 || errno == EINPROGRESS ||
+        errno == EINTR) { /* EINTR: the connect goes on asynchronously */
         /* Writable means connected or failed (SO_ERROR tells): probe_io_cb. */
         struct timeval ct = probe_tv(p->connect_ms);
         p->timed_phase = PROBE_PHASE_CONNECT;

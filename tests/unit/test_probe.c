@@ -706,7 +706,7 @@ static void test_invalid_config(void **state)
 }
 
 /* many probes share one loop and one SSL_CTX */
-#define CONCURRENT 24
+#define CONCURRENT 64
 
 static void test_concurrent(void **state)
 {
