@@ -564,8 +564,9 @@ revparse_status revparse_crl(const unsigned char *buf, size_t len, X509 *leaf, X
         goto done;
     }
     char what[64];
+    int listed = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)); /* -1: no list at all */
     snprintf(what, sizeof what, "not listed among %d revoked certificates",
-             sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+             listed > 0 ? listed : 0);
     revparse_good(out, what);
 done:
     ERR_clear_error();
