@@ -282,7 +282,7 @@ const char *mxtls_policy_entry_key(const mxtls_policy_entry *e);   /* as written
 size_t mxtls_policy_entry_line(const mxtls_policy_entry *e);       /* 1-based */
 mxtls_level mxtls_policy_entry_level(const mxtls_policy_entry *e);
 /* Attribute value as written, or NULL when absent: "match", "protocols",
- * "ciphers", "exclude", "tafile", "servername", "connection_reuse". */
+ * "ciphers", "exclude", "tafile", "servername", "connection_reuse", "enable_rpk". */
 const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *attr);
 
 /* ---- files ------------------------------------------------------------ */
