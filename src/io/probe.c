@@ -153,10 +153,26 @@ static const char *probe_errno_text(int err)
     }
 }
 
+/* probe_quickack - acknowledge the server's next segments at once. A server
+ * that writes a reply in pieces (or TLS 1.3 tickets, then its greeting) with
+ * Nagle on waits for our ACK before its next small segment; Linux delays that
+ * ACK by 40 ms or more. Quick-ack mode is not sticky (tcp(7)), so it is set
+ * again before every wait for data. */
+static void probe_quickack(probe *p)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)p;
+#endif
+}
+
 /* probe_wait - arm the fd event for one direction; the other is not needed */
 static enum probe_io probe_wait(probe *p, short what)
 {
     if (what == EV_READ) {
+        probe_quickack(p);
         event_del(p->ev_write);
         event_add(p->ev_read, NULL);
     } else {
