@@ -137,6 +137,7 @@ static void fuzz_check(const revparse_result *r, const char *what)
         fprintf(stderr, "%s: %d %s\n", what, (int)r->status, r->detail);
 }
 
+/* LLVMFuzzerTestOneInput - one input, judged three ways */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const fuzz_pki *p = fuzz_pki_get();

@@ -45,6 +45,7 @@ static void revparse_init(revparse_result *out)
     out->reason = -1;
 }
 
+/* revparse_time_text - "2026-01-02 03:04:05 UTC" */
 void revparse_time_text(time_t t, char *buf, size_t n)
 {
     struct tm tm;
@@ -62,6 +63,7 @@ static int revparse_asn1_time(const ASN1_TIME *a, time_t *out)
     return 1;
 }
 
+/* revparse_reason_name - CRLReason code to its RFC 5280 name */
 const char *revparse_reason_name(int reason)
 {
     if (reason < 0)
@@ -106,6 +108,7 @@ static char *revparse_serial_text(X509 *x)
     return s;
 }
 
+/* revparse_find_issuer - the certificate that issued chain[0] (new reference) */
 X509 *revparse_find_issuer(STACK_OF(X509) *chain, X509_STORE *store)
 {
     X509 *leaf = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
@@ -329,6 +332,8 @@ static int revparse_common(X509 *leaf, X509 *issuer, revparse_result *out)
     return 1;
 }
 
+/* revparse_ocsp - judge an OCSP response: parse, status, nonce, signature,
+ * issuer trust, the leaf's entry, freshness, in that order */
 revparse_status revparse_ocsp(const unsigned char *der, size_t len, X509 *leaf, X509 *issuer,
                               STACK_OF(X509) *untrusted, X509_STORE *store, time_t at,
                               OCSP_REQUEST *req, revparse_result *out)
@@ -499,6 +504,8 @@ static X509_CRL *revparse_crl_load(const unsigned char *buf, size_t len, revpars
     return crl;
 }
 
+/* revparse_crl - judge a CRL: parse, issuer name, key usage, signature,
+ * issuer trust, scope, freshness, then look the leaf up */
 revparse_status revparse_crl(const unsigned char *buf, size_t len, X509 *leaf, X509 *issuer,
                              STACK_OF(X509) *untrusted, X509_STORE *store, time_t at,
                              revparse_result *out)
@@ -574,6 +581,7 @@ done:
     return out->status;
 }
 
+/* revparse_ocsp_request - SHA-1 CertID for (leaf, issuer), optional nonce */
 OCSP_REQUEST *revparse_ocsp_request(X509 *leaf, X509 *issuer, int nonce)
 {
     OCSP_REQUEST *req = OCSP_REQUEST_new();

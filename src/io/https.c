@@ -98,6 +98,7 @@ static void https_global_init(void)
     https_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* https_response_free - free a response and everything it holds (NULL is fine) */
 void https_response_free(https_response *r)
 {
     if (!r)
@@ -213,8 +214,9 @@ static void https_drain(https_client *c)
             continue;
         CURL *easy = msg->easy_handle;
         CURLcode rc = msg->data.result; /* msg is invalid after remove_handle */
-        https_xfer *x = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        https_xfer *x = (https_xfer *)(void *)priv;
         curl_multi_remove_handle(c->multi, easy);
         if (!x)
             continue;
@@ -354,6 +356,7 @@ static size_t https_write_cb(char *ptr, size_t size, size_t nmemb, void *userdat
     return n;
 }
 
+/* https_client_new - a multi handle wired to base's sockets and timers */
 https_client *https_client_new(struct event_base *base, err_rec *e)
 {
     if (!base) {
@@ -433,6 +436,7 @@ static void https_on_soon(evutil_socket_t fd, short what, void *arg)
     fn(fn_arg);
 }
 
+/* https_call_soon - fn(arg) on the next loop turn, cancelled with the client */
 int https_call_soon(https_client *c, void (*fn)(void *arg), void (*cancelled)(void *arg),
                     void *arg, err_rec *e)
 {
@@ -474,6 +478,8 @@ static void https_destroy(https_client *c)
     free(c);
 }
 
+/* https_client_free - cancel everything (no callbacks) and free, now or when
+ * the running callback returns */
 void https_client_free(https_client *c)
 {
     if (!c)
@@ -495,6 +501,7 @@ static int https_has_crlf(const char *s)
     return strpbrk(s, "\r\n") != NULL;
 }
 
+/* https_fetch - set up one easy handle with the module's rules and add it */
 int https_fetch(https_client *c, const https_request *req, https_cb cb, void *arg, err_rec *e)
 {
     if (!c || c->dying || !req || !req->url || !cb)

@@ -42,6 +42,7 @@ _Static_assert((int)REVPARSE_GOOD == (int)REVOCATION_GOOD &&
                    (int)REVPARSE_UNUSABLE == (int)REVOCATION_UNAVAILABLE,
                "revparse and revocation statuses agree");
 
+/* revocation_status_name - the names of docs/json.md (as mxtls_revocation_status_name) */
 const char *revocation_status_name(revocation_status s)
 {
     static const char *const names[] = {"not-checked", "good", "revoked", "unknown",
@@ -49,12 +50,14 @@ const char *revocation_status_name(revocation_status s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
+/* revocation_source_name - "none", "staple", "ocsp", "crl" */
 const char *revocation_source_name(revocation_source s)
 {
     static const char *const names[] = {"none", "staple", "ocsp", "crl"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "none";
 }
 
+/* revocation_result_free - free the detail and reset; r is the caller's storage */
 void revocation_result_free(revocation_result *r)
 {
     if (!r)
@@ -81,6 +84,7 @@ static void rev_fill(revocation_result *out, revocation_status st, revocation_so
     out->revoked_at = st == REVOCATION_REVOKED ? revoked_at : 0;
 }
 
+/* revocation_check_staple - judge a staple for chain[0], no I/O */
 void revocation_check_staple(const unsigned char *der, size_t len, STACK_OF(X509) *chain,
                              X509_STORE *store, time_t at, revocation_result *out)
 {
@@ -441,6 +445,7 @@ static void rev_collect_urls(rev_job *j)
     ERR_clear_error();
 }
 
+/* revocation_check - set up a job and take the first step; see the header */
 int revocation_check(https_client *https, STACK_OF(X509) *chain, X509_STORE *store,
                      const unsigned char *staple, size_t staple_len, time_t at,
                      int timeout_ms, revocation_cb cb, void *arg, err_rec *e)
