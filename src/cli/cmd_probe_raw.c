@@ -187,6 +187,7 @@ static const char *probe_raw_ehlo_default(char *buf, size_t n)
     return "mxtls.invalid";
 }
 
+/* cmd_probe_raw - parse, probe once on a private loop, print; exit code from the outcome */
 int cmd_probe_raw(int argc, char **argv)
 {
     struct probe_raw_args a = {0};

@@ -54,6 +54,7 @@ static char *pr_escape_dup(const char *s, size_t n)
 
 /* ---- text --------------------------------------------------------------- */
 
+/* pr_color, pr_reset - an ANSI colour and its reset, or nothing without colour */
 static const char *pr_color(int color, const char *code) { return color ? code : ""; }
 static const char *pr_reset(int color) { return color ? "\033[0m" : ""; }
 

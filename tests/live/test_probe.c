@@ -15,7 +15,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +118,7 @@ static int tsv_rows(const char *path, void (*fn)(char **cols, int n))
     return 0;
 }
 
+/* host_row_add - keep one hosts.tsv row */
 static void host_row_add(char **c, int n)
 {
     if (n < 5 || nhosts >= MAX_ROWS)
@@ -131,6 +131,7 @@ static void host_row_add(char **c, int n)
     snprintf(h->cert, sizeof h->cert, "%s", c[4]);
 }
 
+/* cert_row_add - keep one certs.tsv row */
 static void cert_row_add(char **c, int n)
 {
     if (n < 4 || ncerts >= MAX_ROWS)
@@ -141,6 +142,7 @@ static void cert_row_add(char **c, int n)
     snprintf(r->cn, sizeof r->cn, "%s", c[3]);
 }
 
+/* cert_named - the certs.tsv row called name (fails the test if absent) */
 static const struct cert_row *cert_named(const char *name)
 {
     for (size_t i = 0; i < ncerts; i++)
@@ -169,6 +171,7 @@ struct slot {
     int calls;
 };
 
+/* slot_done - the probe callback: keep the report */
 static void slot_done(void *arg, probe_report *r)
 {
     struct slot *s = arg;
@@ -432,6 +435,7 @@ static void test_all_at_once(void **state)
     event_base_free(base);
 }
 
+/* main - skip (77) without a world, else run the tests */
 int main(void)
 {
     if (world_load_env() != 0)

@@ -77,6 +77,7 @@ static void srv_write(struct sconn *c, const char *s, size_t n)
     }
 }
 
+/* srv_puts - a C string */
 static void srv_puts(struct sconn *c, const char *s)
 {
     srv_write(c, s, strlen(s));
@@ -298,6 +299,7 @@ struct done {
     probe_report *r;
 };
 
+/* on_done - the probe callback: count and keep the report */
 static void on_done(void *arg, probe_report *r)
 {
     struct done *d = arg;
@@ -634,12 +636,14 @@ struct cancel_ctx {
     struct event_base *base;
 };
 
+/* cancel_cb - timer: cancel the probe in flight */
 static void cancel_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct cancel_ctx *c = arg;
     probe_cancel(c->p);
 }
 
+/* cancel_after - probe a server running fn and cancel after ms: no callback */
 static void cancel_after(srv_fn fn, int ms)
 {
     struct srv s;
@@ -660,6 +664,7 @@ static void cancel_after(srv_fn fn, int ms)
     srv_stop(&s);
 }
 
+/* test_cancel - cancel at once, while waiting for the banner, mid-handshake */
 static void test_cancel(void **state)
 {
     /* at once: nothing ran, nothing is reported, nothing leaks */
@@ -708,6 +713,7 @@ static void test_invalid_config(void **state)
 /* many probes share one loop and one SSL_CTX */
 #define CONCURRENT 64
 
+/* test_concurrent - CONCURRENT TLS probes on one loop and one SSL_CTX all report */
 static void test_concurrent(void **state)
 {
     struct srv s;
@@ -784,6 +790,7 @@ static int srv_status_cb(SSL *s, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* group_setup - server certificate and contexts, client context */
 static int group_setup(void **state)
 {
     tu_id ids[] = {{'C', SRV_NAME, 0}, {'D', SRV_NAME, 0}};
@@ -799,6 +806,7 @@ static int group_setup(void **state)
     return 0;
 }
 
+/* group_teardown - release the contexts and the test key */
 static int group_teardown(void **state)
 {
     SSL_CTX_free(cli_ctx);
@@ -808,6 +816,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* main - the tests, in one group */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
