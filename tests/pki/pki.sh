@@ -141,3 +141,29 @@ pki_chain() {
     out=$1; shift
     cat "$@" > "$out"
 }
+
+# pki_revoke NAME ISSUER [REASON] - mark NAME.crt revoked in ISSUER's database
+# (REASON as for `openssl ca -crl_reason`, default keyCompromise); the CRL from
+# pki_crl and an `openssl ocsp -index` responder on that database then say so.
+pki_revoke() {
+    db=$(pki_cadb "$2")
+    conf="$PKI_DIR/.$1.revoke.cnf"
+    pki_conf "$conf" "$db"
+    openssl ca -batch -config "$conf" -keyfile "$PKI_DIR/$2.key" -cert "$PKI_DIR/$2.crt" \
+        -revoke "$PKI_DIR/$1.crt" -crl_reason "${3:-keyCompromise}" 2>"$PKI_DIR/.$1.revoke.err" \
+        || { cat "$PKI_DIR/.$1.revoke.err" >&2; echo "pki: revoking $1 failed" >&2; return 1; }
+}
+
+# pki_crl ISSUER OUT [DAYS] - PEM CRL of ISSUER's revocations, issued now, next
+# update in DAYS (default 30), with a CRL number
+pki_crl() {
+    db=$(pki_cadb "$1")
+    conf="$PKI_DIR/.$1.crl.cnf"
+    pki_conf "$conf.in" "$db"
+    [ -f "$db/crlnumber" ] || echo 1000 > "$db/crlnumber"
+    awk -v n="$db/crlnumber" '{ print } /^\[ test_ca \]$/ { print "crlnumber = " n }' \
+        "$conf.in" > "$conf"
+    openssl ca -batch -gencrl -config "$conf" -keyfile "$PKI_DIR/$1.key" -cert "$PKI_DIR/$1.crt" \
+        -crldays "${3:-30}" -out "$2" 2>"$PKI_DIR/.$1.crl.err" \
+        || { cat "$PKI_DIR/.$1.crl.err" >&2; echo "pki: CRL of $1 failed" >&2; return 1; }
+}
