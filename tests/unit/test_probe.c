@@ -130,17 +130,38 @@ static void srv_tls(struct sconn *c)
         _exit(0);
 }
 
-/* srv_start - listen on 127.0.0.1:0 and serve every connection with fn */
-static void srv_start(struct srv *s, srv_fn fn)
+/* srv_listen - a listening socket on the loopback address of family, ephemeral
+ * port; -1 when the family is not available here */
+static int srv_listen(int family, uint16_t *port)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
-    assert_int_equal(listen(lfd, 128), 0);
-    socklen_t len = sizeof sin;
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    s->port = ntohs(sin.sin_port);
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_loopback;
+        len = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *s4;
+    }
+    int lfd = socket(family, SOCK_STREAM, 0);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, len) != 0 || listen(lfd, 128) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&ss, &len) != 0) {
+        if (lfd >= 0)
+            close(lfd);
+        return -1;
+    }
+    *port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
+    return lfd;
+}
+
+/* srv_start_on - serve every connection of the listening socket lfd with fn */
+static void srv_start_on(struct srv *s, int lfd, srv_fn fn)
+{
     fflush(NULL);
     s->pid = fork();
     assert_true(s->pid >= 0);
@@ -170,6 +191,14 @@ static void srv_start(struct srv *s, srv_fn fn)
         }
     }
     close(lfd);
+}
+
+/* srv_start - listen on 127.0.0.1:0 and serve every connection with fn */
+static void srv_start(struct srv *s, srv_fn fn)
+{
+    int lfd = srv_listen(AF_INET, &s->port);
+    assert_true(lfd >= 0);
+    srv_start_on(s, lfd, fn);
 }
 
 /* srv_stop - stop the listener (connection children end on their own) */
@@ -630,6 +659,26 @@ static void test_hostile(void **state)
     probe_report_free(r);
 }
 
+/* test_ipv6 - the same dialogue over [::1] when this host has IPv6 loopback */
+static void test_ipv6(void **state)
+{
+    struct srv s;
+    int lfd = srv_listen(AF_INET6, &s.port);
+    if (lfd < 0)
+        skip();
+    srv_start_on(&s, lfd, script_plain);
+    probe_config cfg = {.ip = "::1", .port = s.port, .ehlo_name = "probe.test"};
+    probe_report *r = run_probe(&cfg);
+    srv_stop(&s);
+    assert_true(r->connected);
+    assert_string_equal(r->ip, "::1");
+    assert_int_equal(r->smtp.outcome, SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS);
+    char *text = probe_report_text(r, 0);
+    assert_non_null(strstr(text, "probe [::1] port "));
+    free(text);
+    probe_report_free(r);
+}
+
 /* cancel before the loop runs, while waiting for the greeting, and mid-handshake */
 struct cancel_ctx {
     probe *p;
@@ -821,6 +870,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_tls12_no_sni),
         cmocka_unit_test(test_injection),
