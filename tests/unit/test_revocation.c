@@ -802,6 +802,17 @@ static void test_ocsp_malformed(void **state)
                      REVPARSE_UNUSABLE);
     free(more);
     free(der);
+    /* The size limit, at its edge: one byte more is refused unparsed. */
+    unsigned char *huge = calloc(1, REVPARSE_MAX_OCSP + 1);
+    assert_int_equal(revparse_ocsp(huge, REVPARSE_MAX_OCSP + 1, f->p.leaf, f->p.inter, NULL,
+                                   f->p.store, 0, NULL, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: OCSP response larger than 65536 bytes");
+    assert_int_equal(revparse_ocsp(huge, REVPARSE_MAX_OCSP, f->p.leaf, f->p.inter, NULL,
+                                   f->p.store, 0, NULL, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: not a DER OCSP response");
+    free(huge);
 }
 
 static void test_ocsp_nonce(void **state)
@@ -1031,6 +1042,16 @@ static void test_crl_malformed(void **state)
         free(cut);
     }
     free(der);
+    unsigned char *huge = calloc(1, REVPARSE_MAX_CRL + 1);
+    assert_int_equal(revparse_crl(huge, REVPARSE_MAX_CRL + 1, f->p.leaf, f->p.inter, NULL,
+                                  f->p.store, 0, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: CRL larger than 1048576 bytes");
+    assert_int_equal(revparse_crl(huge, REVPARSE_MAX_CRL, f->p.leaf, f->p.inter, NULL,
+                                  f->p.store, 0, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: not a DER or PEM CRL");
+    free(huge);
 }
 
 /* ---- the asynchronous check --------------------------------------------- */
