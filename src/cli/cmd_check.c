@@ -13,6 +13,7 @@
 #include "core/ctx.h"
 #include "engine/check.h"
 #include "report/check_report.h"
+#include "report/probe_report.h"
 
 static const char check_help[] =
     "usage: mxtls check DOMAIN [options]\n"
@@ -260,6 +261,20 @@ static int check_main(const char *cmd, int argc, char **argv)
     if (json)
         fputc('\n', stdout);
     free(doc);
+    if (is_probe && !json) {
+        /* One server: show the whole dialogue too (banner, capabilities
+         * before and after TLS, STARTTLS reply, findings, TLS details). */
+        for (size_t i = 0; i < rep->nhosts; i++)
+            for (size_t j = 0; j < rep->hosts[i]->naddrs; j++) {
+                const check_address *a = rep->hosts[i]->addrs[j];
+                if (!a->probe)
+                    continue;
+                char *t = probe_report_text(a->probe, cli_use_color(stdout));
+                if (t)
+                    printf("dialogue with %s\n%s", a->ip, t);
+                free(t);
+            }
+    }
     rc = cli_exit_for_verdict(check_report_selected(rep, level)->verdict);
 out:
     check_report_free(rep);
