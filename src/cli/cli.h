@@ -32,5 +32,6 @@ int cmd_policy(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
+int cmd_tlsa(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct command {
     {"verify", cmd_verify, "verdicts for a certificate chain given as files (offline)"},
     {"fingerprint", cmd_fingerprint, "certificate or public-key fingerprint, Postfix format"},
     {"policy", cmd_policy, "look up or check a Postfix TLS policy map"},
+    {"tlsa", cmd_tlsa, "generate TLSA records and check them before a certificate change"},
 };
 
 static void main_usage(FILE *f)
