@@ -422,6 +422,14 @@ static char *tlsa_short(const dane_rr *rr)
     return t;
 }
 
+/* mx_unfinished - the deadline stopped the MX lookup: check_report keeps the
+ * zeroed outcome ("data, secure") then, which must not be shown */
+static int mx_unfinished(const check_report *rep)
+{
+    return !rep->routed && rep->timed_out && rep->nhosts == 0 && !rep->null_mx &&
+           rep->mx_outcome == DNS_DATA;
+}
+
 static char *tlsa_check_text(const tlsa_check_result *r, const char *name)
 {
     const check_report *rep = r->rep;
@@ -430,6 +438,8 @@ static char *tlsa_check_text(const tlsa_check_result *r, const char *name)
     sb_printf(&b, "tlsa check %s port %u\n", name, rep->port);
     if (rep->routed)
         sb_printf(&b, "MX: not looked up\n");
+    else if (mx_unfinished(rep))
+        sb_printf(&b, "MX: no answer before the deadline\n");
     else if (rep->null_mx)
         sb_printf(&b, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
     else if (rep->implicit_mx)
@@ -549,8 +559,10 @@ static char *tlsa_check_json(const tlsa_check_result *r, const char *name)
     jw_kint(&w, "port", rep->port);
     jw_key(&w, "mx");
     jw_obj(&w);
-    jw_kstr(&w, "outcome", dns_outcome_name(rep->mx_outcome));
-    jw_kstr(&w, "security", dns_security_name(rep->mx_security));
+    int unfinished = mx_unfinished(rep);
+    jw_kstr(&w, "outcome", unfinished ? "timeout" : dns_outcome_name(rep->mx_outcome));
+    jw_kstr(&w, "security", dns_security_name(unfinished ? DNS_SEC_INDETERMINATE
+                                                         : rep->mx_security));
     jw_kstr(&w, "why", rep->mx_why);
     jw_kbool(&w, "null_mx", rep->null_mx);
     jw_kbool(&w, "implicit_mx", rep->implicit_mx);

@@ -468,8 +468,9 @@ static int tlsa_analyze_host(tlsa_check_result *r, size_t hi, const tlsa_check_c
                            "so senders do not use DANE for it (RFC 7672 §2.2.2)",
                            h->name))
             goto nomem;
-    } else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR) {
-        (*dnsfail)++;
+    } else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR ||
+               h->tlsa_state == MXTLS_TLSA_NOT_LOOKED_UP) {
+        (*dnsfail)++; /* NOT_LOOKED_UP after the start: the deadline cut it short */
     } else if (h->tlsa_state == MXTLS_TLSA_INSECURE && h->ntlsa > 0) {
         if (tlsa_warn(r, "tlsa-insecure", h->name,
                       "the TLSA records at %s are not DNSSEC-signed: senders ignore them "
@@ -586,7 +587,8 @@ static int tlsa_analyze_host(tlsa_check_result *r, size_t hi, const tlsa_check_c
         if (!hr->published) {
             pr->verdict = "not-applicable";
             if (h->tlsa_started && (h->tlsa_state == MXTLS_TLSA_BOGUS ||
-                                    h->tlsa_state == MXTLS_TLSA_ERROR))
+                                    h->tlsa_state == MXTLS_TLSA_ERROR ||
+                                    h->tlsa_state == MXTLS_TLSA_NOT_LOOKED_UP))
                 snprintf(pr->note, sizeof pr->note,
                          "the TLSA lookup at %s failed: no judgement possible", owner);
             else
@@ -663,11 +665,16 @@ tlsa_check_result *tlsa_check_analyze(const check_report *rep, const tlsa_check_
                  rep->null_mx ? "the domain publishes a null MX (RFC 7505): no mail server to "
                                 "check"
                               : "the name does not exist (NXDOMAIN)");
+    } else if (rep->nhosts == 0 && rep->timed_out) {
+        r->status = TLSA_STATUS_DNS_FAILURE;
+        snprintf(r->summary, sizeof r->summary,
+                 "the MX lookup did not finish before the deadline");
     } else if (dnsfail || (rep->nhosts == 0 && (rep->mx_outcome >= DNS_SERVFAIL ||
                                                 rep->mx_security == DNS_SEC_BOGUS))) {
         r->status = TLSA_STATUS_DNS_FAILURE;
         snprintf(r->summary, sizeof r->summary,
-                 "a DNS lookup failed or was bogus: senders using DANE defer (RFC 7672 §2.2)");
+                 "a DNS lookup failed, was bogus or did not finish: senders using DANE defer "
+                 "(RFC 7672 §2.2)");
     } else if (unchecked) {
         r->status = TLSA_STATUS_UNCHECKED;
         snprintf(r->summary, sizeof r->summary,

@@ -1242,6 +1242,16 @@ static void test_analyze_dns_states(void **state)
     tlsa_check_result_free(r);
     check_report_free(rep);
 
+    /* A TLSA lookup the deadline cut short. */
+    rep = mk_report("example.com", DNS_SEC_SECURE);
+    h = mk_host(rep, "mx1.example.com", 1, MXTLS_TLSA_NOT_LOOKED_UP);
+    host_addr(h, "192.0.2.1", A_CHAIN, "mx1-chain.pem");
+    r = analyze(rep, &plan, 1, TLSA_TTL_UNKNOWN);
+    assert_int_equal(r->status, TLSA_STATUS_DNS_FAILURE);
+    assert_string_equal(r->hosts[0].plans[0].verdict, "not-applicable");
+    tlsa_check_result_free(r);
+    check_report_free(rep);
+
     /* Insecure MX, insecure TLSA records: warnings, nothing applies. */
     rep = mk_report("example.com", DNS_SEC_INSECURE);
     h = mk_host(rep, "mx1.example.com", 1, MXTLS_TLSA_INSECURE);
@@ -1316,6 +1326,12 @@ static void test_analyze_dns_states(void **state)
     assert_int_equal(r->status, TLSA_STATUS_NO_SERVER);
     tlsa_check_result_free(r);
     rep->null_mx = 0;
+    rep->timed_out = 1; /* the deadline: outcome never set */
+    r = analyze(rep, NULL, 0, TLSA_TTL_UNKNOWN);
+    assert_int_equal(r->status, TLSA_STATUS_DNS_FAILURE);
+    assert_string_equal(r->summary, "the MX lookup did not finish before the deadline");
+    tlsa_check_result_free(r);
+    rep->timed_out = 0;
     rep->mx_outcome = DNS_SERVFAIL;
     rep->mx_security = DNS_SEC_BOGUS;
     r = analyze(rep, NULL, 0, TLSA_TTL_UNKNOWN);
