@@ -139,8 +139,8 @@ expect "127.0.2.17 refuses connections" refused \
     "$(wx bash -c 'exec 3<>/dev/tcp/127.0.2.17/25' 2>/dev/null && echo open || echo refused)"
 
 expect "implicit TLS on 127.0.2.1:465: greeting inside TLS" "220 mx.good.test ESMTP" \
-    "$(wx openssl s_client -connect 127.0.2.1:465 -servername mx.good.test -CAfile "$CA" -quiet \
-        -verify_return_error </dev/null 2>/dev/null | head -n1 | tr -d '\r')"
+    "$(printf 'QUIT\r\n' | wx openssl s_client -connect 127.0.2.1:465 -servername mx.good.test -CAfile "$CA" \
+        -quiet -verify_return_error 2>/dev/null | head -n1 | tr -d '\r')"
 cr() { # ADDR - does the server send a CertificateRequest?
     if wx openssl s_client -starttls smtp -connect "$1:25" </dev/null 2>/dev/null |
         grep -q '^Requested Signature Algorithms'; then echo requested; else echo none; fi

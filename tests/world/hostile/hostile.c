@@ -87,6 +87,7 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
     va_list ap;
