@@ -135,6 +135,13 @@ expect_match "127.0.2.1 offers STARTTLS" '(^| )STARTTLS( |$)' "$(ehlo 127.0.2.1)
 got=$(ehlo 127.0.2.8)
 expect_match "127.0.2.8 answers EHLO" 'PIPELINING' "$got"
 if printf '%s' "$got" | grep -q STARTTLS; then bad "127.0.2.8 offers no STARTTLS"; else ok "127.0.2.8 offers no STARTTLS"; fi
+expect_match "Postfix accepts a message (and discards it)" '^250 2\.0\.0 Ok: queued as [0-9A-F]+$' \
+    "$(wx bash -c 'exec 3<>/dev/tcp/127.0.2.8/25 || exit 1
+        r() { while IFS= read -r l <&3; do [ "${l:3:1}" = " " ] && break; done; printf "%s\n" "${l%$'"'\r'"'}"; }
+        r >/dev/null
+        for c in "EHLO probe.test" "MAIL FROM:<probe@probe.test>" "RCPT TO:<postmaster@plain.test>" "DATA"; do
+            printf "%s\r\n" "$c" >&3; r >/dev/null; done
+        printf "Subject: world smoke test\r\n\r\nhello\r\n.\r\n" >&3; r; printf "QUIT\r\n" >&3')"
 expect "127.0.2.17 refuses connections" refused \
     "$(wx bash -c 'exec 3<>/dev/tcp/127.0.2.17/25' 2>/dev/null && echo open || echo refused)"
 
