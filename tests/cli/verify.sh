@@ -106,6 +106,8 @@ row encrypt pass encrypted encrypted
 row fingerprint tempfail none no-fingerprints
 row verify pass verified verified
 row secure pass verified verified
+row dane pass encrypted encrypted
+row dane-only fail none mx-insecure
 row esa-preferred pass encrypted encrypted
 row esa-required pass encrypted encrypted
 row esa-preferred-verify pass encrypted not-verified
@@ -118,7 +120,7 @@ line "$T/out" "  cert dns    mx1.example.com"
 line "$T/out" "  cert cn     mx1.example.com"
 line "$T/out" "  pkix        valid"
 checks=$((checks + 1))
-[ "$(grep -c '^[a-z-]* *\(pass\|fail\|tempfail\) ' "$T/out")" = 11 ] || fail "not 11 level rows"
+[ "$(grep -c '^[a-z-]* *\(pass\|fail\|tempfail\) ' "$T/out")" = 13 ] || fail "not 13 level rows"
 empty "$T/err"
 # no colour when stdout is not a terminal
 checks=$((checks + 1))
@@ -144,6 +146,8 @@ row encrypt fail none no-starttls
 row fingerprint fail none no-starttls
 row verify fail none no-starttls
 row secure fail none no-starttls
+row dane pass plaintext no-starttls
+row dane-only fail none dane-not-applicable
 row esa-preferred pass plaintext no-starttls
 row esa-required fail none no-starttls
 row esa-preferred-verify pass plaintext no-starttls
@@ -274,7 +278,7 @@ js 'd["matched"]' null '"matched":null'
 run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --mx mx1.example.com --json
 js 'd["schema_version"]' 1 '{"schema_version":1,"levels":['
 js '[l["level"] + "=" + l["verdict"] for l in d["levels"]]' \
-    '["none=pass", "may=pass", "encrypt=pass", "fingerprint=tempfail", "verify=pass", "secure=pass", "esa-preferred=pass", "esa-required=pass", "esa-preferred-verify=pass", "esa-required-verify=fail", "esa-required-verify-hosted=pass"]' \
+    '["none=pass", "may=pass", "encrypt=pass", "fingerprint=tempfail", "verify=pass", "secure=pass", "dane=pass", "dane-only=fail", "esa-preferred=pass", "esa-required=pass", "esa-preferred-verify=pass", "esa-required-verify=fail", "esa-required-verify-hosted=pass"]' \
     '{"level":"esa-required-verify","verdict":"fail"'
 
 run 1 $V --no-starttls --domain example.com --level verify --json
@@ -319,7 +323,6 @@ usage "--chain FILE is required (or --no-starttls)" verify --domain example.com
 usage "--chain and --no-starttls exclude each other" verify --chain "$C/mx1-chain.pem" --no-starttls --domain example.com
 usage "unknown level 'verfy'" $V --chain "$C/mx1-chain.pem" --domain example.com --level verfy
 usage "unknown level 'VERIFY'" $V --chain "$C/mx1-chain.pem" --domain example.com --level VERIFY
-usage "level 'dane' needs TLSA records, which verify does not take yet" $V --chain "$C/mx1-chain.pem" --domain example.com --level dane
 usage "level fingerprint needs --match with the expected fingerprint(s)" $V --chain "$C/mx1-chain.pem" --domain example.com --level fingerprint
 usage "--at 'yesterday' is not a UTC time like 2026-06-01T00:00:00Z" verify --chain "$C/mx1-chain.pem" --domain example.com --at yesterday
 usage "--at '2026-02-31T00:00:00Z' is not a UTC time like 2026-06-01T00:00:00Z" verify --chain "$C/mx1-chain.pem" --domain example.com --at 2026-02-31T00:00:00Z
@@ -354,7 +357,7 @@ checks=$((checks + 1))
 grep -qx 'mxtls [0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*' "$T/out" || fail "--version output"
 run 0 verify --help
 first "$T/out" "usage: mxtls verify --chain FILE --domain DOMAIN [options]"
-frag "$T/out" "  --level LEVEL          none may encrypt fingerprint verify secure esa-preferred"
+frag "$T/out" "  --level LEVEL          none may encrypt fingerprint verify secure"
 empty "$T/err"
 run 2 frobnicate
 line "$T/err" "mxtls: unknown command 'frobnicate'"
