@@ -139,6 +139,30 @@ const char *dane_rr_unusable_why(const dane_rr *rr)
         return "a SHA-512 digest (matching type 2) must be 64 bytes";
     if (rr->mtype == 0 && rr->len == 0)
         return "empty association data";
+    if (rr->mtype == 0 && rr->len <= (size_t)INT32_MAX) {
+        /* Full data is decoded by OpenSSL (SSL_dane_tlsa_add): a record whose
+         * data is not exactly one DER certificate / SubjectPublicKeyInfo is
+         * refused there and can never match, so it is unusable; an RRset of
+         * such records means unauthenticated TLS, not a failure (RFC 7672
+         * §2.2, as Postfix treats it). */
+        const unsigned char *p = rr->data;
+        int ok;
+        if (rr->selector == 0) {
+            X509 *x = d2i_X509(NULL, &p, (long)rr->len);
+            ok = x && (size_t)(p - rr->data) == rr->len && X509_get0_pubkey(x) != NULL;
+            X509_free(x);
+        } else {
+            EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)rr->len);
+            ok = k && (size_t)(p - rr->data) == rr->len;
+            EVP_PKEY_free(k);
+        }
+        ERR_clear_error();
+        if (!ok)
+            return rr->selector == 0 ? "full certificate data (matching type 0) that is not one "
+                                       "DER certificate"
+                                     : "full public key data (matching type 0) that is not one "
+                                       "DER SubjectPublicKeyInfo";
+    }
     return NULL;
 }
 
@@ -257,16 +281,31 @@ int dane_verify(STACK_OF(X509) *chain, const dane_rr *rrs, size_t n, const char 
     for (size_t i = 0; i < nnames && i < DANE_MAX_NAMES; i++)
         if (names[i] && strcasecmp(names[i], base) != 0)
             SSL_add1_host(ssl, names[i]);
+    size_t accepted = 0;
     for (size_t i = 0; i < n && i < DANE_MAX_RECORDS; i++) {
         if (dane_rr_unusable_why(&rrs[i]))
             continue;
         /* 0: unusable for OpenSSL too (skipped); -1: internal error */
-        if (SSL_dane_tlsa_add(ssl, rrs[i].usage, rrs[i].selector, rrs[i].mtype, rrs[i].data,
-                              rrs[i].len) < 0) {
+        int added = SSL_dane_tlsa_add(ssl, rrs[i].usage, rrs[i].selector, rrs[i].mtype,
+                                      rrs[i].data, rrs[i].len);
+        if (added < 0) {
             err_set(e, MXTLS_ERR_CRYPTO, "dane", "OpenSSL rejected a TLSA record");
             goto out;
         }
+        accepted += added > 0;
     }
+    ERR_clear_error();
+    if (accepted == 0) {
+        /* Without records OpenSSL would fall back to PKIX with an empty store
+         * and report "unable to get local issuer certificate". */
+        out->usable = 0;
+        out->code = "tlsa-unusable";
+        snprintf(out->message, sizeof out->message,
+                 "none of the %zu TLSA record(s) of %s is usable for SMTP", n, base);
+        rc = 0;
+        goto out;
+    }
+    out->usable = accepted;
     for (int i = 1; i < sk_X509_num(chain); i++)
         sk_X509_push(untrusted, sk_X509_value(chain, i));
     if (!X509_STORE_CTX_init(vctx, store, sk_X509_value(chain, 0), untrusted)) {

@@ -222,7 +222,8 @@ static void test_parse_too_long(void **state)
     err_clear(&e);
     assert_int_equal(dane_rr_parse(text, &rr, &e), 0);
     assert_int_equal(rr.len, DANE_MAX_DATA);
-    assert_null(dane_rr_unusable_why(&rr));
+    assert_string_equal(dane_rr_unusable_why(&rr), "full certificate data (matching type 0) "
+                                                   "that is not one DER certificate");
     dane_rr_clear(&rr);
     text[6 + 2 * DANE_MAX_DATA] = 'a';
     text[n] = '\0';
@@ -281,8 +282,28 @@ static void test_unusable_why(void **state)
     why_is(3, 1, 2, 32, sha512);
     why_is(3, 1, 2, 64, NULL);
     why_is(3, 0, 0, 0, "empty association data");
-    why_is(3, 0, 0, 1, NULL);
-    why_is(2, 1, 0, 91, NULL);
+    /* Full data (matching type 0) must be one DER certificate or key:
+     * OpenSSL refuses anything else (SSL_dane_tlsa_add). */
+    const char *badcert = "full certificate data (matching type 0) that is not one DER "
+                          "certificate";
+    const char *badkey = "full public key data (matching type 0) that is not one DER "
+                         "SubjectPublicKeyInfo";
+    why_is(2, 1, 0, 91, badkey);
+    why_is(3, 0, 0, 1, badcert);
+    dane_rr full = rr_of("mx1.crt", 3, 0, 0);
+    assert_null(dane_rr_unusable_why(&full));
+    full.len--; /* truncated */
+    assert_string_equal(dane_rr_unusable_why(&full), badcert);
+    dane_rr_clear(&full);
+    full = rr_of("mx1.crt", 2, 1, 0);
+    assert_null(dane_rr_unusable_why(&full));
+    unsigned char longer[512];
+    memcpy(longer, full.data, full.len);
+    longer[full.len] = 0; /* trailing garbage */
+    size_t flen = full.len;
+    assert_int_equal(dane_rr_set(&full, 2, 1, 0, longer, flen + 1), 0);
+    assert_string_equal(dane_rr_unusable_why(&full), badkey);
+    dane_rr_clear(&full);
 
     assert_string_equal(dane_usage_name(0), "PKIX-TA");
     assert_string_equal(dane_usage_name(1), "PKIX-EE");
@@ -512,6 +533,13 @@ static void test_verify_mismatch_unusable_mix(void **state)
     r = verify("wild-chain.pem", rr, 3, "mx1.example.com", NULL, 0);
     expect_dane(&r, 1, "dane-ta", 1, 1, 3);
     rrs_clear(rr, 3);
+
+    /* Malformed full data only: unusable, not a verification error. */
+    rr[0] = rr_bytes(2, 0, 0, 5);
+    rr[1] = rr_bytes(3, 1, 0, 91);
+    r = verify("mx1-chain.pem", rr, 2, "mx1.example.com", NULL, 0);
+    expect_dane(&r, 0, "tlsa-unusable", -1, -1, 0);
+    rrs_clear(rr, 2);
 
     /* No chain at all. */
     rr[0] = rr_of("mx1.crt", 3, 1, 1);
