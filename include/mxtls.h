@@ -244,7 +244,8 @@ const char *mxtls_result_matched_presented(const mxtls_result *r);
 /* mxtls_result_json - the result as one JSON object (docs/json.md); caller frees */
 char *mxtls_result_json(const mxtls_result *r);
 /* mxtls_results_json - several results for the same evidence, as the object
- * {"evidence":…, "levels":[…]} used by `mxtls verify` without --level; caller frees */
+ * {"schema_version":1, "levels":[…]} used by `mxtls verify` without --level;
+ * caller frees */
 char *mxtls_results_json(mxtls_result *const *rs, size_t n);
 /* mxtls_result_text - a human report; color adds ANSI colours; caller frees */
 char *mxtls_result_text(const mxtls_result *r, int color);

@@ -129,7 +129,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     long v;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "46", check_options_long, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":46", check_options_long, NULL)) != -1) {
         switch (c) {
         case '4': opt.family = 4; break;
         case '6': opt.family = 6; break;

@@ -28,7 +28,7 @@ int cmd_fingerprint(int argc, char **argv)
     int pubkey = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': digest = optarg; break;
         case 'p': pubkey = 1; break;

@@ -105,7 +105,7 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", verify_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
         switch (c) {
         case OPT_CHAIN: a->chain = optarg; break;
         case OPT_NO_STARTTLS: a->no_starttls = 1; break;
@@ -174,6 +174,9 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         return cli_usage_error("verify", "--chain and --no-starttls exclude each other"), -1;
     if (a->ca_file && a->ca_path)
         return cli_usage_error("verify", "give --ca-file or --ca-path, not both"), -1;
+    if (a->match && !a->level)
+        return cli_usage_error("verify", "--match belongs to one level (names for verify and "
+                                         "secure, digests for fingerprint): give --level"), -1;
     if (a->ntlsa && !a->tlsa_state)
         return cli_usage_error("verify", "say how the TLSA records were obtained: "
                                          "--tlsa-secure, --tlsa-insecure or --tlsa-bogus"), -1;

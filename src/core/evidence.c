@@ -133,14 +133,20 @@ mxtls_status mxtls_evidence_add_ptr(mxtls_ctx *ctx, mxtls_evidence *ev, const ch
 
 mxtls_status mxtls_evidence_add_route(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host)
 {
-    /* Accept the transport-table form "[host]" as well as a bare host. */
+    /* Accept the transport-table forms "[host]" and "[host]:port" as well as
+     * a bare host; the port does not take part in name checks. */
     char buf[MXTLS_MAX_NAME + 8];
     if (host && host[0] == '[') {
         const char *close = strchr(host, ']');
         size_t n = close ? (size_t)(close - host - 1) : 0;
-        if (!close || n == 0 || n >= sizeof buf || close[1] != '\0')
+        int port_ok = close && (close[1] == '\0' ||
+                                (close[1] == ':' && close[2] && strspn(close + 2, "0123456789") ==
+                                                                    strlen(close + 2) &&
+                                 strlen(close + 2) <= 5 && atoi(close + 2) > 0 &&
+                                 atoi(close + 2) < 65536));
+        if (!close || n == 0 || n >= sizeof buf || !port_ok)
             return err_set(&ctx->err, MXTLS_ERR_INVALID, "route",
-                           "\"%.64s\" is not a host or [host]", host);
+                           "\"%.64s\" is not a host, [host] or [host]:port", host);
         memcpy(buf, host + 1, n);
         buf[n] = '\0';
         host = buf;

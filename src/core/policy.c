@@ -268,7 +268,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                           "subjectAltName (it carries: %s). The HELO/EHLO name does not "
                           "matter for verification.",
                           host, have);
-        policy_wildcard_advice(r, host);
+        if (!ev->match_raw)
+            policy_wildcard_advice(r, host);
         break;
     case MXTLS_LEVEL_SECURE:
         if (!ev->match_raw)
@@ -277,7 +278,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                           "name under it (for example %s) as a DNS subjectAltName (it "
                           "carries: %s).",
                           policy_nexthop(ev), host, have);
-        policy_wildcard_advice(r, host);
+        if (!ev->match_raw)
+            policy_wildcard_advice(r, host);
         break;
     case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
     case MXTLS_LEVEL_ESA_REQUIRED_VERIFY:
@@ -777,9 +779,14 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                 char have[1024], want[1024];
                 size_t o = 0;
                 want[0] = '\0';
-                for (size_t i = 0; i < r->nrefs && o < sizeof want; i++)
-                    o += (size_t)snprintf(want + o, sizeof want - o, "%s%s", o ? ", " : "",
-                                          r->refs[i].name);
+                for (size_t i = 0; i < r->nrefs && o < sizeof want; i++) {
+                    int seen = 0; /* ESA lists a name once per kind of comparison */
+                    for (size_t j = 0; j < i; j++)
+                        seen |= strcmp(r->refs[j].name, r->refs[i].name) == 0;
+                    if (!seen)
+                        o += (size_t)snprintf(want + o, sizeof want - o, "%s%s", o ? ", " : "",
+                                              r->refs[i].name);
+                }
                 policy_list_presented(r, have, sizeof have);
                 result_reason(r, kind, "name-mismatch", st,
                               "no certificate name matches the reference identities (%s); "
@@ -789,7 +796,11 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
             }
         }
         /* A warning, so after the decisive reason (the first reason decides). */
-        if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_SOFT)
+        /* Preferred-Verify delivers anyway, so under hard checking too the
+         * missing answer is only a warning there. */
+        if (verified && rev_missing &&
+            (ctx->revocation == MXTLS_REVOCATION_SOFT ||
+             (ctx->revocation == MXTLS_REVOCATION_HARD && !enforcing)))
             result_reason(r, "warning", "revocation-unavailable", NULL,
                           "the revocation status of the certificate is %s (%s)",
                           mxtls_revocation_status_name(ev->revocation),
