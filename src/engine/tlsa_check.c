@@ -424,10 +424,13 @@ static int tlsa_record_warnings(tlsa_check_result *r, const tlsa_host_result *hr
             /* RFC 7671 §5.1 recommends "3 1 1": a certificate hash changes with
              * every reissue, a key hash only when the key changes. */
             rc = tlsa_warn(r, "full-certificate", h->name,
-                           "record [%zu] \"%u 0 %u\" at %s matches the whole certificate: it "
-                           "breaks on every renewal, even one that keeps the key; prefer \"%u 1 "
+                           "record [%zu] \"%u 0 %u\" at %s matches the whole %scertificate: it "
+                           "breaks on every %s, even one that keeps the key; prefer \"%u 1 "
                            "1\" (RFC 7671 §5.1)",
-                           k + 1, rr->usage, rr->mtype, hr->owner, rr->usage);
+                           k + 1, rr->usage, rr->mtype, hr->owner,
+                           rr->usage == 2 ? "CA " : "",
+                           rr->usage == 2 ? "reissue of the CA certificate" : "renewal",
+                           rr->usage);
         if (rc)
             return -1;
     }
@@ -602,6 +605,10 @@ static int tlsa_analyze_host(tlsa_check_result *r, size_t hi, const tlsa_check_c
         if (pr->r.authenticated) {
             pr->verdict = "safe";
         } else {
+            if (!strcmp(pr->r.code, "tlsa-mismatch"))
+                snprintf(pr->r.message, sizeof pr->r.message,
+                         "no usable TLSA record of %s matches the chain in %s", tlsa_base_of(h),
+                         pr->plan->file);
             pr->verdict = "will-break";
             (*breaks)++;
             if (tlsa_suggest(h, pr->plan, &pr->publish))

@@ -1179,6 +1179,8 @@ static void test_analyze_planned(void **state)
     assert_int_equal(hr->plans[0].publish.n, 0);
     assert_string_equal(hr->plans[1].verdict, "will-break");
     expect_dane(&hr->plans[1].r, 0, "tlsa-mismatch", -1, -1, 2);
+    assert_string_equal(hr->plans[1].r.message, "no usable TLSA record of mx1.example.com "
+                                                "matches the chain in othermx1-chain.pem");
     assert_int_equal(hr->plans[1].publish.n, 1);
     assert_string_equal(hr->plans[1].publish.v[0], rr_text_of("othermx1.crt", 3, 1, 1));
     assert_string_equal(hr->plans[2].verdict, "safe");
@@ -1231,6 +1233,10 @@ static void test_analyze_record_warnings(void **state)
                         "record [2] \"3 0 1\" at _25._tcp.mx1.example.com matches the whole "
                         "certificate: it breaks on every renewal, even one that keeps the key; "
                         "prefer \"3 1 1\" (RFC 7671 §5.1)");
+    assert_string_equal(r->warnings[2].message,
+                        "record [3] \"2 0 1\" at _25._tcp.mx1.example.com matches the whole CA "
+                        "certificate: it breaks on every reissue of the CA certificate, even one "
+                        "that keeps the key; prefer \"2 1 1\" (RFC 7671 §5.1)");
     assert_string_equal(r->warnings[3].message,
                         "record [4] \"3 1 1\" at _25._tcp.mx1.example.com is unusable: a SHA-256 "
                         "digest (matching type 1) must be 32 bytes");
