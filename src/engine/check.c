@@ -109,19 +109,26 @@ static void check_probe_done(void *arg, probe_report *r)
         if (rs->ctx->revocation != MXTLS_REVOCATION_OFF && r->tls_ok && r->tls.chain &&
             sk_X509_num(r->tls.chain) > 0) {
             X509_STORE *store = pkix_store(rs->ctx);
+            err_rec he;
+            err_clear(&he);
+            /* Created on first use: libcurl's start-up is not free, and a
+             * check without revocation never needs it. */
+            if (!rs->https)
+                rs->https = https_client_new(rs->base, &he);
             check_op *rop = check_op_new(rs, op->host, op->addr);
             err_rec e;
             err_clear(&e);
             int timeout = rs->opt->phase_timeout_ms ? rs->opt->phase_timeout_ms : 10000;
-            if (store && rop &&
+            if (store && rop && rs->https &&
                 revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
                                  r->tls.ocsp_staple_len, rs->ctx->at, timeout,
                                  check_revocation_done, rop, &e) == 0) {
                 rs->pending++;
             } else {
                 op->addr->rev.status = REVOCATION_UNAVAILABLE;
-                op->addr->rev.detail = strdup(e.message[0] ? e.message
-                                                           : "revocation check could not start");
+                op->addr->rev.detail = strdup(e.message[0]    ? e.message
+                                              : he.message[0] ? he.message
+                                                              : "revocation check could not start");
             }
         }
     }
@@ -801,8 +808,6 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     if (rs.base)
         rs.dns = dns_resolver_new(rs.base, &opt->dns, &e);
     if (rs.dns)
-        rs.https = https_client_new(rs.base, &e);
-    if (rs.https)
         rs.ssl = probe_ssl_ctx_new(&e);
     if (!rs.ssl || !pkix_store(ctx)) {
         if (e.code || !rs.base)
