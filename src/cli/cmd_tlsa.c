@@ -412,12 +412,15 @@ static void cell_text(strbuf *b, const dane_result *d, int raw_depth, int unusab
     }
 }
 
-/* tlsa_short - "3 1 1 0a1b2c…" for display: digests in full, full data cut */
+/* tlsa_short - "3 1 1 0a1b2c..." for display: digests (up to SHA-512) in
+ * full, longer full data cut after 32 bytes (JSON has it all) */
 static char *tlsa_short(const dane_rr *rr)
 {
     char *t = dane_rr_text(rr);
-    if (t && strlen(t) > 6 + 128) {
-        snprintf(t + 6 + 64, 40, "... (%zu bytes)", rr->len);
+    if (t && rr->len > 64) {
+        /* the text is "U S M " + 2 * len hex digits: room for the note */
+        char *hex = t + strlen(t) - 2 * rr->len;
+        snprintf(hex + 64, 2 * rr->len - 64 + 1, "... (%zu bytes)", rr->len);
     }
     return t;
 }
