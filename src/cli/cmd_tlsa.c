@@ -828,10 +828,8 @@ static int tlsa_check(int argc, char **argv)
         goto out;
     }
     err_rec e;
-    err_clear(&e);
-    if (tlsa_lookup_ttls(rep, &opt.dns, ttl, &e) != 0)
-        for (size_t i = 0; i < rep->nhosts; i++)
-            ttl[i] = TLSA_TTL_UNKNOWN;
+    for (size_t i = 0; i < rep->nhosts; i++)
+        ttl[i] = rep->hosts[i]->tlsa_ttl >= 0 ? rep->hosts[i]->tlsa_ttl : TLSA_TTL_UNKNOWN;
     tlsa_check_config cfg = {.planned = planned, .nplanned = nplanned, .ttl = ttl,
                              .window = window, .at = when};
     err_clear(&e);

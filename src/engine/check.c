@@ -234,6 +234,9 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
     h->tlsa_why = NULL;
     if (ans->outcome == DNS_DATA) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_SECURE : MXTLS_TLSA_INSECURE;
+        for (size_t i = 0; i < ans->n; i++)
+            if (h->tlsa_ttl < 0 || (long)ans->rr[i].ttl < h->tlsa_ttl)
+                h->tlsa_ttl = (long)ans->rr[i].ttl;
         for (size_t i = 0; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
             if (dane_rr_set(&h->tlsa[h->ntlsa], ans->rr[i].usage, ans->rr[i].selector,
                             ans->rr[i].mtype, ans->rr[i].data, ans->rr[i].data_len) == 0)
@@ -331,6 +334,7 @@ static check_host *check_add_host(check_run_state *rs, const char *name, int pre
         return NULL;
     }
     h->pref = pref;
+    h->tlsa_ttl = -1;
     h->a_outcome = h->aaaa_outcome = DNS_ERROR;
     h->a_security = h->aaaa_security = DNS_SEC_INDETERMINATE;
     rep->hosts[rep->nhosts++] = h;
@@ -833,8 +837,10 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
             if (h)
                 check_resolve_host(&rs, h);
         }
-    } else if (check_lookup(&rs, rep->domain, DNS_T_MX, check_mx_done,
-                            check_op_new(&rs, NULL, NULL)) != 0) {
+    } else if ((rep->mx_outcome = DNS_TIMEOUT, /* until an answer says otherwise */
+                rep->mx_security = DNS_SEC_INDETERMINATE,
+                check_lookup(&rs, rep->domain, DNS_T_MX, check_mx_done,
+                             check_op_new(&rs, NULL, NULL)) != 0)) {
         err_set(&ctx->err, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
         goto fail;
     }

@@ -73,6 +73,7 @@ typedef struct check_host {
     char *canonname;             /* secure CNAME target of the host, or NULL */
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
+    long tlsa_ttl;               /* smallest TTL of the TLSA RRset, -1 if none */
     check_address *addrs[2 * CHECK_MAX_ADDRS];
     size_t naddrs;
 } check_host;

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -733,67 +732,3 @@ void tlsa_check_result_free(tlsa_check_result *r)
     free(r);
 }
 
-/* ---- TTL lookup (stopgap until check_host keeps the TTL) --------------- */
-
-typedef struct tlsa_ttl_op {
-    long *slot;
-    int *pending;
-    struct event_base *base;
-} tlsa_ttl_op;
-
-/* tlsa_ttl_done - the smallest TTL of the RRset (RFC 2181 §5.2: all equal) */
-static void tlsa_ttl_done(void *arg, dns_answer *a)
-{
-    tlsa_ttl_op *op = arg;
-    if (a->outcome == DNS_DATA && a->n > 0) {
-        long min = (long)a->rr[0].ttl;
-        for (size_t i = 1; i < a->n; i++)
-            if ((long)a->rr[i].ttl < min)
-                min = (long)a->rr[i].ttl;
-        *op->slot = min;
-    }
-    dns_answer_free(a);
-    if (--*op->pending == 0)
-        event_base_loopbreak(op->base);
-}
-
-int tlsa_lookup_ttls(const check_report *rep, const dns_config *dns, long *ttl, err_rec *e)
-{
-    size_t want = 0;
-    for (size_t i = 0; i < rep->nhosts; i++) {
-        ttl[i] = TLSA_TTL_UNKNOWN;
-        want += rep->hosts[i]->ntlsa > 0;
-    }
-    if (want == 0)
-        return 0;
-    int rc = -1, pending = 0;
-    struct event_base *base = event_base_new();
-    dns_resolver *res = base ? dns_resolver_new(base, dns, e) : NULL;
-    tlsa_ttl_op *ops = calloc(rep->nhosts, sizeof *ops);
-    if (!base || !res || !ops) {
-        if (!e->code)
-            err_set(e, MXTLS_ERR_NOMEM, "dns", "cannot set up the TTL lookups");
-        goto out;
-    }
-    for (size_t i = 0; i < rep->nhosts; i++) {
-        const check_host *h = rep->hosts[i];
-        if (h->ntlsa == 0)
-            continue;
-        char qname[MXTLS_MAX_NAME + 32];
-        snprintf(qname, sizeof qname, "_%u._tcp.%s", rep->port, tlsa_base_of(h));
-        ops[i] = (tlsa_ttl_op){.slot = &ttl[i], .pending = &pending, .base = base};
-        err_rec qe;
-        err_clear(&qe);
-        if (dns_resolve(res, qname, DNS_T_TLSA, tlsa_ttl_done, &ops[i], &qe) == 0)
-            pending++;
-    }
-    if (pending > 0)
-        event_base_dispatch(base);
-    rc = 0;
-out:
-    dns_resolver_free(res);
-    if (base)
-        event_base_free(base);
-    free(ops);
-    return rc;
-}

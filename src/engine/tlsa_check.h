@@ -6,9 +6,8 @@
  * well: it takes a check_report (engine/check.h: MX hosts, TLSA RRsets with
  * their DNSSEC state, the chain every address presented) and the chains the
  * operator plans to deploy, and judges everything with OpenSSL's DANE
- * verifier through dane_verify() - the same code the dane levels use. The one
- * piece of I/O, tlsa_lookup_ttls(), fetches the TTLs check_report does not
- * keep (yet).
+ * verifier through dane_verify() - the same code the dane levels use. The
+ * TTLs come from the check report (check_host.tlsa_ttl).
  *
  *     tlsa_check_config cfg = {.planned = plans, .nplanned = n, .window = 86400};
  *     tlsa_check_result *r = tlsa_check_analyze(report, &cfg, &err);
@@ -168,12 +167,5 @@ const char *tlsa_status_name(tlsa_status s);
 tlsa_check_result *tlsa_check_analyze(const check_report *rep, const tlsa_check_config *cfg,
                                       err_rec *e);
 void tlsa_check_result_free(tlsa_check_result *r);
-
-/* tlsa_lookup_ttls - the TTL of the TLSA RRset at _PORT._tcp.BASE for every
- * host of rep that has TLSA records (others: TLSA_TTL_UNKNOWN), with one
- * query each on a private event loop. A stopgap: check_host does not keep
- * the TTL the resolver reported. A caching forwarder (--resolver) may report
- * less than the published TTL. 0, or -1 with e set (resolver setup). */
-int tlsa_lookup_ttls(const check_report *rep, const dns_config *dns, long *ttl, err_rec *e);
 
 #endif
