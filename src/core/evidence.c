@@ -20,6 +20,7 @@ void mxtls_evidence_free(mxtls_evidence *ev)
     if (!ev)
         return;
     free(ev->domain);
+    free(ev->host);
     strlist_free(&ev->mx);
     free(ev->ip);
     strlist_free(&ev->ptr);
@@ -40,7 +41,17 @@ void mxtls_evidence_free(mxtls_evidence *ev)
 
 const char *evidence_host(const mxtls_evidence *ev)
 {
-    return ev->mx.n ? ev->mx.v[0] : ev->domain;
+    return ev->host ? ev->host : ev->mx.n ? ev->mx.v[0] : ev->domain;
+}
+
+mxtls_status evidence_set_host(mxtls_evidence *ev, const char *host, err_rec *e)
+{
+    char *n = names_normalize(host, 0, e);
+    if (!n)
+        return e ? e->code : MXTLS_ERR_INVALID;
+    free(ev->host);
+    ev->host = n;
+    return MXTLS_OK;
 }
 
 /* evidence_name - normalise a name, prefixing errors with what it is */

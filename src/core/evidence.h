@@ -10,6 +10,8 @@
 struct mxtls_evidence {
     char *domain;          /* recipient domain, normalised (A-labels, lower case) */
     strlist mx;            /* MX hostnames, normalised; mx.v[0] presented the chain */
+    char *host;            /* the host that presented the chain when it is not an MX
+                              host (a configured route, a probed server); NULL */
     int mx_secure;         /* MX RRset DNSSEC-validated */
     char *ip;              /* connected address, canonical text; NULL if unknown */
     strlist ptr;           /* PTR names of ip, normalised */
@@ -31,8 +33,11 @@ struct mxtls_evidence {
     char *chain_name;      /* label for messages (file name) */
 };
 
-/* evidence_host - the MX host that presented the chain (implicit MX: the domain) */
+/* evidence_host - the host that presented the chain: the route/probed host,
+ * else the first MX host, else (implicit MX) the domain */
 const char *evidence_host(const mxtls_evidence *ev);
+/* evidence_set_host - see `host` above; MXTLS_OK or an error in e */
+mxtls_status evidence_set_host(mxtls_evidence *ev, const char *host, err_rec *e);
 /* evidence_set_chain - the chain as captured by a probe (certificates are
  * up-referenced, the stack copied); MXTLS_OK or MXTLS_ERR_NOMEM */
 mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain);

@@ -61,7 +61,7 @@ static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
 /* policy_snapshot - copy the evidence into the result so reports stand alone */
 static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, time_t at)
 {
-    if (!(r->domain = strdup(ev->domain)))
+    if (!(r->domain = strdup(ev->domain)) || !(r->host = strdup(evidence_host(ev))))
         return MXTLS_ERR_NOMEM;
     if (strlist_copy(&r->mx, &ev->mx) || strlist_copy(&r->ptr, &ev->ptr) ||
         strlist_copy(&r->routes, &ev->routes))

@@ -33,6 +33,7 @@ void mxtls_result_free(mxtls_result *r)
     free(r->matched_ref);
     free(r->matched_pres);
     free(r->domain);
+    free(r->host);
     strlist_free(&r->mx);
     free(r->ip);
     strlist_free(&r->ptr);

@@ -40,6 +40,7 @@ struct mxtls_result {
 
     /* evidence snapshot, so a result is self-contained for reports */
     char *domain;
+    char *host;            /* the host that presented the chain */
     strlist mx;
     int mx_secure;
     char *ip;

@@ -466,6 +466,8 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     }
     for (size_t i = 0; i < rs->opt->nroutes; i++)
         bad |= mxtls_evidence_add_route(ctx, ev, rs->opt->routes[i]) != MXTLS_OK;
+    if (rep->routed) /* the next hop itself presented the chain (Postfix "hostname") */
+        bad |= evidence_set_host(ev, h->name, &ctx->err) != MXTLS_OK;
     bad |= mxtls_evidence_set_ip(ctx, ev, a->ip) != MXTLS_OK;
     for (size_t i = 0; i < a->ptr.n; i++)
         bad |= mxtls_evidence_add_ptr(ctx, ev, a->ptr.v[i], a->ptr_confirmed[i]) != MXTLS_OK;

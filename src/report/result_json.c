@@ -31,6 +31,7 @@ static void result_json_write(jsonw *w, const mxtls_result *r, int top)
     jw_kstrlist(w, "advice", &r->advice);
 
     jw_kstr(w, "domain", r->domain);
+    jw_kstr(w, "host", r->host);
     jw_kstrlist(w, "mx", &r->mx);
     jw_kbool(w, "mx_secure", r->mx_secure);
     jw_kstr(w, "ip", r->ip);

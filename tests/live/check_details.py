@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""check_details.py - mxtls check/probe features the case table does not show.
+
+SNI comparison, STARTTLS injection, probe of one server (port 25 and implicit
+TLS on 465), policy-map driven auto level, revocation modes, bad input and
+bounded time against hostile servers. Runs the mxtls binary inside the world's
+namespace; every assertion is on an exact value.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+FAILS = []
+COUNT = [0]
+
+
+def world_env():
+    out = subprocess.run([os.environ["MXTLS_WORLD"], "env"], capture_output=True, text=True,
+                         check=True).stdout
+    env = {}
+    for line in out.splitlines():
+        if line.startswith("export "):
+            k, _, v = line[len("export "):].partition("=")
+            env[k] = v.strip("'")
+    return env
+
+
+W = world_env()
+BASE = ["--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor",
+        W["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", W["MXTLS_WORLD_CA"]]
+
+
+def mxtls(*args, dns=True):
+    cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], *args]
+    if dns:
+        cmd += BASE
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+
+
+def check(cond, what):
+    COUNT[0] += 1
+    if not cond:
+        FAILS.append(what)
+
+
+def js(*args):
+    rc, out, err, secs = mxtls(*args, "--json")
+    try:
+        return rc, json.loads(out), secs
+    except json.JSONDecodeError:
+        FAILS.append(f"{args}: no JSON (exit {rc}): {err.strip()[:300]}")
+        return rc, None, secs
+
+
+# SNI comparison: with SNI the server shows mx.sni.test, without no-sni.invalid.
+rc, d, _ = js("check", "sni.test", "--sni-compare", "--level", "verify")
+if d:
+    a = d["addresses"][0]
+    check(rc == 0, f"sni.test --sni-compare: exit {rc}")
+    check(a["probe"]["tls"]["sni"] == "mx.sni.test", f"sni sent {a['probe']['tls']['sni']}")
+    alt = a["sni_compare"]
+    check(alt is not None and alt["probe"]["tls"]["sni"] is None, "alt probe sent SNI")
+    check(alt and alt["levels"]["verify"]["verdict"] == "fail" and
+          alt["levels"]["verify"]["reasons"][0]["code"] == "name-mismatch",
+          f"without SNI verify should fail name-mismatch: {alt and alt['levels']['verify']['reasons'][0]}")
+    check(alt and "no-sni.invalid" in alt["levels"]["verify"]["presented"]["dns"],
+          "default certificate names no-sni.invalid")
+    check(any("different certificate when the client sends no SNI" in x for x in d["advice"]),
+          f"SNI advice missing: {d['advice']}")
+rc, d, _ = js("check", "sni.test", "--sni", "none", "--level", "verify")
+if d:
+    check(rc == 1 and d["reason"]["code"] == "name-mismatch",
+          f"sni.test --sni none: exit {rc} {d['reason']}")
+
+# STARTTLS injection: found, reported, advice given; the session still passes.
+rc, d, _ = js("check", "inject.test", "--level", "verify")
+if d:
+    f = [x["code"] for x in d["addresses"][0]["probe"]["findings"]]
+    check("starttls-injection" in f, f"inject.test findings {f}")
+    check(rc == 0 and d["verdict"] == "pass", f"inject.test verify: {rc} {d['verdict']}")
+    check(any("CVE-2011-0411" in x for x in d["advice"]), f"inject advice {d['advice']}")
+
+# probe: one server, no MX lookup; implicit TLS on 465.
+rc, out, err, _ = mxtls("probe", "mx.good.test", "--domain", "good.test", "--level", "verify")
+check(rc == 0, f"probe mx.good.test: exit {rc}: {err}")
+check("good.test: PASS at level verify" in out, "probe headline")
+check("dialogue with 127.0.2.1" in out, "probe shows the dialogue")
+rc, d, _ = js("probe", "mx.good.test:465", "--tls-on-connect", "--domain", "good.test", "--level",
+              "verify")
+if d:
+    check(rc == 0 and d["port"] == 465 and d["verdict"] == "pass", f"465: {rc} {d['port']} {d['verdict']}")
+    check(d["addresses"][0]["probe"]["outcome"] == "ok-tls", "465 outcome")
+rc, d, _ = js("probe", "mx.good.test", "--ip", "127.0.2.2", "--domain", "good.test", "--level",
+              "verify")
+if d:
+    check(rc == 1 and d["reason"]["code"] == "name-mismatch",
+          f"probe --ip to the helo listener must fail name-mismatch: {rc} {d['reason']}")
+
+# policy map: the entry's level is the auto level, its match= applies.
+with tempfile.NamedTemporaryFile("w", suffix=".map", delete=False, dir="/tmp") as m:
+    m.write("good.test secure\nhelo.test verify\nwild2.test verify match=.wild2.test\n")
+    mapfile = m.name
+try:
+    rc, d, _ = js("check", "good.test", "--policy-map", mapfile)
+    check(d and d["effective_level"] == "secure" and rc == 0, f"map good.test: {rc} {d and d['effective_level']}")
+    rc, d, _ = js("check", "helo.test", "--policy-map", mapfile)
+    check(d and d["effective_level"] == "verify" and rc == 1 and d["reason"]["code"] == "name-mismatch",
+          f"map helo.test: {rc}")
+    rc, d, _ = js("check", "wild2.test", "--policy-map", mapfile)
+    check(d and rc == 0 and d["matrix"]["verify"]["verdict"] == "pass",
+          f"match=.wild2.test must let verify pass: {rc} {d and d['matrix']['verify']}")
+finally:
+    os.unlink(mapfile)
+
+# revocation: soft fails the revoked leaf; off ignores it; the good leaf is good.
+rc, d, _ = js("check", "revoked.test", "--level", "verify")
+check(d and rc == 1 and d["reason"]["code"] == "revoked", f"revoked.test soft: {rc} {d and d['reason']}")
+check(d and d["addresses"][0]["revocation"]["status"] == "revoked", "revocation status revoked")
+rc, d, _ = js("check", "revoked.test", "--level", "verify", "--revocation", "off")
+check(d and rc == 0, f"revoked.test --revocation off: {rc}")
+rc, d, _ = js("check", "good.test", "--level", "verify", "--revocation", "hard")
+check(d and rc == 0 and d["addresses"][0]["revocation"]["status"] == "good",
+      f"good.test hard: {rc} {d and d['addresses'][0]['revocation']}")
+
+# bad input: exit 2 with a message; NXDOMAIN is a verdict (fail, exit 1).
+for args, frag in [(("check", "bad..name"), "empty label"),
+                   (("check", "good.test", "--port", "70000"), "not a port number"),
+                   (("check", "127.0.0.1"), "is an IP address"),
+                   (("probe", "[::1"), "is not HOST"),
+                   (("check", "good.test", "--level", "verfy"), "unknown level")]:
+    rc, out, err, _ = mxtls(*args)
+    check(rc == 2 and frag in err, f"{args}: exit {rc}, stderr {err.strip()}")
+rc, d, _ = js("check", "no-such-domain.test")
+check(d and rc == 1 and d["reason"]["code"] == "nxdomain", f"nxdomain: {rc} {d and d['reason']}")
+
+# hostile servers end within the deadline with a defined verdict.
+rc, d, secs = js("check", "trickle.test", "--timeout", "3")
+check(d and rc == 3 and d["reason"]["code"] == "timeout" and secs < 6,
+      f"trickle: exit {rc} in {secs:.1f}s {d and d['reason']}")
+rc, d, secs = js("check", "endless.test")
+check(d and rc == 3 and d["reason"]["code"] == "smtp-limit-exceeded" and secs < 30,
+      f"endless: exit {rc} in {secs:.1f}s {d and d['reason']}")
+
+for f in FAILS:
+    print("FAIL", f)
+print(f"{COUNT[0] - len(FAILS)} passed, {len(FAILS)} failed")
+sys.exit(1 if FAILS else 0)
