@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "io/dns.h"
+#include "liveworld.h"
 
 #define SKIP 77
 
@@ -34,40 +35,6 @@ static dns_resolver *res;       /* embedded recursion with the world's root */
 static const char *root_hints, *trust_anchor, *world_resolver, *cases_file, *records_file;
 
 /* ---- the world's environment ---------------------------------------------- */
-
-/* world_load_env - setenv() every `export K='V'` line of "$MXTLS_WORLD" env */
-static int world_load_env(void)
-{
-    const char *world = getenv("MXTLS_WORLD");
-    if (!world || !*world) {
-        fprintf(stderr, "test_dns: MXTLS_WORLD is not set (run through ctest)\n");
-        return -1;
-    }
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' env", world);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        char *k = line;
-        if (strncmp(k, "export ", 7) == 0)
-            k += 7;
-        char *eq = strchr(k, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *v = eq + 1;
-        v[strcspn(v, "\n")] = '\0';
-        size_t n = strlen(v);
-        if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
-            v[n - 1] = '\0';
-            v++;
-        }
-        setenv(k, v, 1);
-    }
-    return pclose(p) == 0 ? 0 : -1;
-}
 
 /* world_ready - the files the tests need exist (the world is up) */
 static int world_ready(void)
@@ -678,7 +645,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    if (world_load_env() != 0 || world_ready() != 0)
+    if (world_load_env("test_dns") != 0 || world_ready() != 0)
         return SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signed_mx),

@@ -28,6 +28,7 @@
 
 #include "io/probe.h"
 #include "report/probe_report.h"
+#include "liveworld.h"
 
 #define SKIP 77
 #define MAX_ROWS 128
@@ -50,40 +51,6 @@ static struct host_row hosts[MAX_ROWS];
 static size_t nhosts;
 static struct cert_row certs[MAX_ROWS];
 static size_t ncerts;
-
-/* world_load_env - setenv() every `export K='V'` line of "$MXTLS_WORLD" env */
-static int world_load_env(void)
-{
-    const char *world = getenv("MXTLS_WORLD");
-    if (!world || !*world) {
-        fprintf(stderr, "test_probe: MXTLS_WORLD is not set (run through ctest)\n");
-        return -1;
-    }
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' env", world);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        char *k = line;
-        if (strncmp(k, "export ", 7) == 0)
-            k += 7;
-        char *eq = strchr(k, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *v = eq + 1;
-        v[strcspn(v, "\n")] = '\0';
-        size_t n = strlen(v);
-        if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
-            v[n - 1] = '\0';
-            v++;
-        }
-        setenv(k, v, 1);
-    }
-    return pclose(p) == 0 ? 0 : -1;
-}
 
 /* tsv_rows - data rows of a world table: no comments, no blank lines, no header;
  * calls fn with the tab-separated columns */
@@ -438,7 +405,7 @@ static void test_all_at_once(void **state)
 /* main - skip (77) without a world, else run the tests */
 int main(void)
 {
-    if (world_load_env() != 0)
+    if (world_load_env("test_probe") != 0)
         return SKIP;
     const char *hosts_tsv = getenv("MXTLS_WORLD_HOSTS");
     const char *src = getenv("MXTLS_SOURCE_DIR");

@@ -32,6 +32,7 @@
 #include "core/revparse.h"
 #include "io/https.h"
 #include "io/revocation.h"
+#include "liveworld.h"
 
 #define SKIP 77
 #define BUDGET_MS 3000
@@ -46,40 +47,6 @@ static EVP_PKEY *inter_key;
 static const char *pki_dir, *ocsp_url;
 
 /* ---- the world's environment -------------------------------------------- */
-
-/* world_load_env - setenv() every `export K='V'` line of "$MXTLS_WORLD" env */
-static int world_load_env(void)
-{
-    const char *world = getenv("MXTLS_WORLD");
-    if (!world || !*world) {
-        fprintf(stderr, "test_revocation: MXTLS_WORLD is not set (run through ctest)\n");
-        return -1;
-    }
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' env", world);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char line[4096];
-    while (fgets(line, sizeof line, p)) {
-        char *k = line;
-        if (strncmp(k, "export ", 7) == 0)
-            k += 7;
-        char *eq = strchr(k, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *v = eq + 1;
-        v[strcspn(v, "\n")] = '\0';
-        size_t n = strlen(v);
-        if (n >= 2 && v[0] == '\'' && v[n - 1] == '\'') {
-            v[n - 1] = '\0';
-            v++;
-        }
-        setenv(k, v, 1);
-    }
-    return pclose(p) == 0 ? 0 : -1;
-}
 
 /* world_path - "$MXTLS_WORLD_PKI/name" in a static buffer */
 static const char *world_path(const char *name)
@@ -448,7 +415,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    if (world_load_env() != 0 || !world_ready()) {
+    if (world_load_env("test_revocation") != 0 || !world_ready()) {
         fprintf(stderr, "test_revocation: no test world: skipped\n");
         return SKIP;
     }
