@@ -36,6 +36,8 @@ static const char check_help[] =
     "  --sni auto|none|NAME   server name sent in the handshake (auto: the MX hostname)\n"
     "  --sni-compare          also connect with the other SNI choice and compare\n"
     "  --ehlo NAME            name to announce (default: this host's FQDN)\n"
+    "  --client-cert FILE     client certificate chain (PEM) for servers that ask\n"
+    "  --client-key FILE      its private key (default: in --client-cert)\n"
     "  --timeout SECONDS      deadline for the whole check (default 120)\n"
     "  --ip ADDR              (probe) connect to ADDR instead of resolving HOST\n"
     "  --domain DOMAIN        (probe) recipient domain (default: HOST)\n"
@@ -54,7 +56,8 @@ static const char check_help[] =
 enum {
     OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_PORT, OPT_TLS_ON_CONNECT,
     OPT_SNI, OPT_SNI_COMPARE, OPT_EHLO, OPT_TIMEOUT, OPT_IP, OPT_DOMAIN, OPT_CA_FILE,
-    OPT_CA_PATH, OPT_AT, OPT_RESOLVER, OPT_TRUST_ANCHOR, OPT_ROOT_HINTS, OPT_JSON, OPT_HELP
+    OPT_CA_PATH, OPT_AT, OPT_RESOLVER, OPT_TRUST_ANCHOR, OPT_ROOT_HINTS, OPT_JSON, OPT_HELP,
+    OPT_CLIENT_CERT, OPT_CLIENT_KEY
 };
 
 static const struct option check_options_long[] = {
@@ -77,6 +80,8 @@ static const struct option check_options_long[] = {
     {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
     {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
     {"json", no_argument, NULL, OPT_JSON},
+    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -165,6 +170,8 @@ static int check_main(const char *cmd, int argc, char **argv)
         case OPT_TRUST_ANCHOR: opt.dns.trust_anchor = optarg; break;
         case OPT_ROOT_HINTS: opt.dns.root_hints = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_CLIENT_CERT: opt.client_cert = optarg; break;
+        case OPT_CLIENT_KEY: opt.client_key = optarg; break;
         case OPT_HELP: fputs(check_help, stdout); return EXIT_PASS;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -214,6 +221,8 @@ static int check_main(const char *cmd, int argc, char **argv)
     }
     if (ca_file && ca_path)
         return cli_usage_error(cmd, "give --ca-file or --ca-path, not both");
+    if (opt.client_key && !opt.client_cert)
+        return cli_usage_error(cmd, "--client-key needs --client-cert");
     if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
         return cli_usage_error(cmd, "--revocation must be off, soft or hard");
     time_t when = 0;

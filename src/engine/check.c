@@ -815,6 +815,11 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
         rs.dns = dns_resolver_new(rs.base, &opt->dns, &e);
     if (rs.dns)
         rs.ssl = probe_ssl_ctx_new(&e);
+    if (rs.ssl && opt->client_cert &&
+        probe_ssl_ctx_client_cert(rs.ssl, opt->client_cert, opt->client_key, &e) != 0) {
+        SSL_CTX_free(rs.ssl);
+        rs.ssl = NULL;
+    }
     if (!rs.ssl || !pkix_store(ctx)) {
         if (e.code || !rs.base)
             err_set(&ctx->err, e.code ? e.code : MXTLS_ERR_NOMEM, e.where, "%s",

@@ -41,6 +41,8 @@ typedef struct check_options {
     int connect_timeout_ms, phase_timeout_ms, total_timeout_ms;
     const mxtls_policymap *policy_map; /* for the auto level and match= (may be NULL) */
     const char *ip_override;     /* probe this address instead of resolving (probe --ip) */
+    const char *client_cert;     /* PEM chain to present when a server asks (or NULL) */
+    const char *client_key;      /* its key (NULL: in client_cert) */
 } check_options;
 
 typedef struct check_address {

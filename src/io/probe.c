@@ -450,6 +450,28 @@ static char *probe_ssl_error_text(probe *p, int sslerr, int saved_errno)
     return s;
 }
 
+/* probe_msg_seen - OpenSSL's message callback: notes a CertificateRequest
+ * from the server (TLS 1.2 and 1.3 alike: the callback sees handshake
+ * messages after decryption) and whether we answered with a certificate */
+static void probe_msg_seen(int write_p, int version, int content_type, const void *buf,
+                           size_t len, SSL *ssl, void *arg)
+{
+    probe *p = arg;
+    if (content_type != SSL3_RT_HANDSHAKE || len < 4)
+        return;
+    const unsigned char *m = buf;
+    if (!write_p && m[0] == SSL3_MT_CERTIFICATE_REQUEST)
+        p->rep->tls.client_cert_requested = 1;
+    /* Our Certificate message: 3-byte body length, then (TLS 1.3) a context
+     * length byte and the 3-byte list length; an empty list sends no cert. */
+    if (write_p && m[0] == SSL3_MT_CERTIFICATE && p->rep->tls.client_cert_requested) {
+        size_t off = SSL_version(ssl) >= TLS1_3_VERSION ? 5 : 4;
+        if (len >= off + 3 && (m[off] | m[off + 1] | m[off + 2]) != 0)
+            p->rep->tls.client_cert_sent = 1;
+    }
+    (void)version;
+}
+
 /* probe_tls_new - the SSL object: caller's context, our socket BIO, SNI, OCSP request */
 static int probe_tls_new(probe *p)
 {
@@ -461,6 +483,8 @@ static int probe_tls_new(probe *p)
         return -1;
     SSL_set_bio(p->ssl, b, b); /* the SSL owns the BIO (one reference for both directions) */
     SSL_set_connect_state(p->ssl);
+    SSL_set_msg_callback(p->ssl, probe_msg_seen);
+    SSL_set_msg_callback_arg(p->ssl, p);
     /* The machine's output buffer is stable, but SSL_write retries must not
      * depend on that. */
     SSL_set_mode(p->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -1054,4 +1078,28 @@ SSL_CTX *probe_ssl_ctx_new(err_rec *e)
     /* Non-blocking driving: WANT_READ must come back to the loop. */
     SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
     return c;
+}
+
+int probe_ssl_ctx_client_cert(SSL_CTX *c, const char *chain_file, const char *key_file,
+                              err_rec *e)
+{
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(c, chain_file) != 1) {
+        err_set(e, MXTLS_ERR_INVALID, chain_file,
+                "cannot use it as a client certificate chain (PEM, leaf first)");
+        ERR_clear_error();
+        return -1;
+    }
+    const char *kf = key_file ? key_file : chain_file;
+    if (SSL_CTX_use_PrivateKey_file(c, kf, SSL_FILETYPE_PEM) != 1) {
+        err_set(e, MXTLS_ERR_INVALID, kf, "cannot read the client certificate's private key");
+        ERR_clear_error();
+        return -1;
+    }
+    if (SSL_CTX_check_private_key(c) != 1) {
+        err_set(e, MXTLS_ERR_INVALID, kf, "the key does not belong to the client certificate");
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
 }

@@ -45,6 +45,8 @@ typedef struct probe_tls {
     unsigned char *ocsp_staple;/* DER OCSP response, if stapled */
     size_t ocsp_staple_len;
     char *error;               /* handshake failure in plain words (OpenSSL's reason) */
+    int client_cert_requested; /* the server sent a CertificateRequest */
+    int client_cert_sent;      /* ... and we answered with a certificate */
 } probe_tls;
 
 typedef struct probe_report {
@@ -80,5 +82,10 @@ void probe_cancel(probe *p);
  * what the server offers), no verification during the handshake, session
  * tickets off. NULL with the error in e. */
 SSL_CTX *probe_ssl_ctx_new(err_rec *e);
+/* probe_ssl_ctx_client_cert - present this certificate chain (PEM, leaf
+ * first) and key (PEM; NULL: in the chain file) when a server asks for a
+ * client certificate. 0, or -1 with what is wrong in e. */
+int probe_ssl_ctx_client_cert(SSL_CTX *c, const char *chain_file, const char *key_file,
+                              err_rec *e);
 
 #endif

@@ -149,6 +149,9 @@ static void pr_text_tls(strbuf *b, const probe_report *r, int color)
     }
     if (r->tls_ok && n == 0)
         sb_printf(b, PR_LABEL "%s\n", "chain", "(no certificate)");
+    if (t->client_cert_requested)
+        sb_printf(b, PR_LABEL "requested by the server; %s\n", "client cert",
+                  t->client_cert_sent ? "sent" : "none sent");
     if (t->ocsp_staple)
         sb_printf(b, PR_LABEL "%zu bytes\n", "ocsp staple", t->ocsp_staple_len);
 }
@@ -337,6 +340,11 @@ static void pr_json_tls(jsonw *w, const probe_report *r)
     for (int i = 0; t->chain && i < sk_X509_num(t->chain); i++)
         pr_json_cert(w, sk_X509_value(t->chain, i));
     jw_end_arr(w);
+    jw_key(w, "client_cert");
+    jw_obj(w);
+    jw_kbool(w, "requested", t->client_cert_requested);
+    jw_kbool(w, "sent", t->client_cert_sent);
+    jw_end_obj(w);
     jw_key(w, "ocsp_staple");
     if (t->ocsp_staple) {
         jw_obj(w);

@@ -101,6 +101,25 @@ if d:
     check(rc == 1 and d["reason"]["code"] == "name-mismatch",
           f"probe --ip to the helo listener must fail name-mismatch: {rc} {d['reason']}")
 
+# client certificates: the ccert listener asks; we present one only when given.
+PKI = W["MXTLS_WORLD_PKI"]
+rc, d, _ = js("probe", "mx.ccert.test", "--domain", "ccert.test")
+check(d and d["addresses"][0]["probe"]["tls"]["client_cert"] == {"requested": True, "sent": False},
+      f"ccert without a client cert: {d and d['addresses'][0]['probe']['tls']['client_cert']}")
+rc, d, _ = js("probe", "mx.ccert.test", "--domain", "ccert.test", "--client-cert",
+              PKI + "/good-chain.pem", "--client-key", PKI + "/good.key")
+check(d and rc == 0 and
+      d["addresses"][0]["probe"]["tls"]["client_cert"] == {"requested": True, "sent": True},
+      f"ccert with a client cert: {rc} {d and d['addresses'][0]['probe']['tls']['client_cert']}")
+rc, d, _ = js("probe", "mx.good.test", "--client-cert", PKI + "/good-chain.pem", "--client-key",
+              PKI + "/good.key")
+check(d and d["addresses"][0]["probe"]["tls"]["client_cert"] == {"requested": False, "sent": False},
+      "good.test asks for no client certificate")
+rc, out, err, _ = mxtls("probe", "mx.good.test", "--client-cert", PKI + "/good-chain.pem",
+                        "--client-key", PKI + "/helo.key")
+check(rc == 2 and "the key does not belong to the client certificate" in err,
+      f"mismatched client key: exit {rc}: {err.strip()}")
+
 # policy map: the entry's level is the auto level, its match= applies.
 with tempfile.NamedTemporaryFile("w", suffix=".map", delete=False, dir="/tmp") as m:
     m.write("good.test secure\nhelo.test verify\nwild2.test verify match=.wild2.test\n")
