@@ -1092,7 +1092,12 @@ int probe_ssl_ctx_client_cert(SSL_CTX *c, const char *chain_file, const char *ke
     }
     const char *kf = key_file ? key_file : chain_file;
     if (SSL_CTX_use_PrivateKey_file(c, kf, SSL_FILETYPE_PEM) != 1) {
-        err_set(e, MXTLS_ERR_INVALID, kf, "cannot read the client certificate's private key");
+        /* OpenSSL compares key and certificate here already. */
+        int reason = ERR_GET_REASON(ERR_peek_last_error());
+        int mismatch = reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH;
+        err_set(e, MXTLS_ERR_INVALID, kf, "%s",
+                mismatch ? "the key does not belong to the client certificate"
+                         : "cannot read the client certificate's private key");
         ERR_clear_error();
         return -1;
     }
