@@ -3,32 +3,8 @@
 #
 # Environment (set by CTest): MXTLS_BIN, MXTLS_TEST_CERTS.
 set -eu
-BIN=${MXTLS_BIN:?MXTLS_BIN is not set}
+. "$(dirname "$0")/lib/assert.sh"
 C=${MXTLS_TEST_CERTS:?MXTLS_TEST_CERTS is not set}
-T=$(mktemp -d "${TMPDIR:-/tmp}/mxtls-fingerprint.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-checks=0
-
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-    if [ -f "$T/out" ]; then sed 's/^/  stdout| /' "$T/out" | head -10 >&2; fi
-    if [ -f "$T/err" ]; then sed 's/^/  stderr| /' "$T/err" | head -10 >&2; fi
-}
-
-run() { # RC ARGS...
-    run_rc=$1
-    shift
-    checks=$((checks + 1))
-    last="mxtls $*"
-    set +e
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    [ "$rc" = "$run_rc" ] || fail "exit $rc, expected $run_rc: $last"
-}
 
 # out TEXT - stdout is exactly one line TEXT
 out() {
@@ -111,8 +87,7 @@ checks=$((checks + 1))
 for opt in "" --pubkey; do
     fp=$("$BIN" fingerprint $opt "$C/self.crt")
     run 0 verify --chain "$C/self-chain.pem" --domain example.com --level fingerprint --match "$fp"
-    checks=$((checks + 1))
-    head -n 1 "$T/out" | grep -qxF "fingerprint: PASS (security: verified)" || fail "fingerprint level did not pass with $fp"
+    first "$T/out" "fingerprint: PASS (security: verified)"
 done
 
 # ---- errors: exit 2 ---------------------------------------------------------
@@ -147,9 +122,6 @@ run 2 fingerprint "$C/mx1.key"
 err "mxtls fingerprint: $C/mx1.key: no PEM certificate found (expected \"-----BEGIN CERTIFICATE-----\")"
 
 run 0 fingerprint --help
-checks=$((checks + 1))
-head -n 1 "$T/out" | grep -qxF "usage: mxtls fingerprint FILE [--digest sha256|sha1|md5] [--pubkey]" ||
-    fail "fingerprint --help"
+first "$T/out" "usage: mxtls fingerprint FILE [--digest sha256|sha1|md5] [--pubkey]"
 
-echo "fingerprint.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -7,76 +7,10 @@
 # Environment (set by CTest): MXTLS_BIN, MXTLS_TEST_CERTS. Every failed check
 # is reported; the script exits 1 if any failed.
 set -eu
-BIN=${MXTLS_BIN:?MXTLS_BIN is not set}
+. "$(dirname "$0")/lib/assert.sh"
 C=${MXTLS_TEST_CERTS:?MXTLS_TEST_CERTS is not set}
-T=$(mktemp -d "${TMPDIR:-/tmp}/mxtls-tlsa.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
 NO_COLOR=1
 export NO_COLOR
-fails=0
-checks=0
-
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-    if [ -f "$T/out" ]; then sed 's/^/  stdout| /' "$T/out" | head -40 >&2; fi
-    if [ -f "$T/err" ]; then sed 's/^/  stderr| /' "$T/err" | head -10 >&2; fi
-}
-
-# run RC ARGS... - run mxtls; stdout in $T/out, stderr in $T/err; exit code must be RC
-run() {
-    run_rc=$1
-    shift
-    checks=$((checks + 1))
-    last="mxtls $*"
-    set +e
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    [ "$rc" = "$run_rc" ] || fail "exit $rc, expected $run_rc: $last"
-}
-
-# line FILE TEXT - FILE has a line exactly TEXT
-line() {
-    checks=$((checks + 1))
-    grep -qxF -- "$2" "$1" || fail "no line \"$2\" in $(basename "$1") of: $last"
-}
-
-# frag FILE TEXT - some line of FILE contains TEXT
-frag() {
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$1" || fail "no \"$2\" in $(basename "$1") of: $last"
-}
-
-# nofrag FILE TEXT - no line of FILE contains TEXT
-nofrag() {
-    checks=$((checks + 1))
-    if grep -qF -- "$2" "$1"; then fail "unexpected \"$2\" in $(basename "$1") of: $last"; fi
-}
-
-# empty FILE
-empty() {
-    checks=$((checks + 1))
-    [ ! -s "$1" ] || fail "$(basename "$1") is not empty: $last"
-}
-
-# exactly FILE - FILE is exactly the text on stdin
-exactly() {
-    checks=$((checks + 1))
-    cat > "$T/want"
-    cmp -s "$T/want" "$1" || {
-        fail "output differs from the expected text: $last"
-        diff "$T/want" "$1" | sed 's/^/  diff| /' >&2 || true
-    }
-}
-
-# count FILE PATTERN N - N lines of FILE match the grep pattern
-count() {
-    checks=$((checks + 1))
-    got=$(grep -c -- "$2" "$1" || true)
-    [ "$got" = "$3" ] || fail "$got lines match \"$2\", expected $3: $last"
-}
 
 # same WHAT GOT WANT
 same() {
@@ -373,5 +307,4 @@ frag "$T/out" "result: dns-failure: "
 run 3 tlsa check example.com --resolver 127.0.0.1@9 --timeout 1 --json
 frag "$T/out" '"result":{"status":"dns-failure",'
 
-echo "tlsa.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish

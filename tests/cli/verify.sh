@@ -5,72 +5,16 @@
 # Environment (set by CTest): MXTLS_BIN, MXTLS_TEST_CERTS. Every failed check
 # is reported; the script exits 1 if any failed.
 set -eu
-BIN=${MXTLS_BIN:?MXTLS_BIN is not set}
+. "$(dirname "$0")/lib/assert.sh"
 C=${MXTLS_TEST_CERTS:?MXTLS_TEST_CERTS is not set}
 AT=2026-06-01T00:00:00Z
-T=$(mktemp -d "${TMPDIR:-/tmp}/mxtls-verify.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
 NO_COLOR=1
 export NO_COLOR
-fails=0
-checks=0
 HAVE_PY=0
 if [ -z "${MXTLS_TEST_NO_PYTHON:-}" ] && command -v python3 >/dev/null 2>&1 &&
     python3 -c 'import json' >/dev/null 2>&1; then
     HAVE_PY=1
 fi
-
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-    if [ -f "$T/out" ]; then sed 's/^/  stdout| /' "$T/out" | head -40 >&2; fi
-    if [ -f "$T/err" ]; then sed 's/^/  stderr| /' "$T/err" | head -10 >&2; fi
-}
-
-# run RC ARGS... - run mxtls; stdout in $T/out, stderr in $T/err; exit code must be RC
-run() {
-    run_rc=$1
-    shift
-    checks=$((checks + 1))
-    last="mxtls $*"
-    set +e
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    [ "$rc" = "$run_rc" ] || fail "exit $rc, expected $run_rc: $last"
-}
-
-# line FILE TEXT - FILE has a line exactly TEXT
-line() {
-    checks=$((checks + 1))
-    grep -qxF -- "$2" "$1" || fail "no line \"$2\" in $(basename "$1") of: $last"
-}
-
-# noline FILE TEXT - no line of FILE contains TEXT
-nofrag() {
-    checks=$((checks + 1))
-    if grep -qF -- "$2" "$1"; then fail "unexpected \"$2\" in $(basename "$1") of: $last"; fi
-}
-
-# frag FILE TEXT - some line of FILE contains TEXT
-frag() {
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$1" || fail "no \"$2\" in $(basename "$1") of: $last"
-}
-
-# first FILE TEXT - the first line of FILE is TEXT
-first() {
-    checks=$((checks + 1))
-    got=$(head -n 1 "$1")
-    [ "$got" = "$2" ] || fail "first line \"$got\", expected \"$2\" of: $last"
-}
-
-# empty FILE
-empty() {
-    checks=$((checks + 1))
-    [ ! -s "$1" ] || fail "$(basename "$1") is not empty: $last"
-}
 
 # js EXPR WANT FRAGMENT - the Python expression over the document `d` (stdout)
 # prints WANT; without python3, the compact JSON contains FRAGMENT instead
@@ -368,5 +312,4 @@ run 2
 first "$T/err" "usage: mxtls COMMAND [OPTIONS] ..."
 empty "$T/out"
 
-echo "verify.sh: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+finish
