@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "engine/check.h"
@@ -54,10 +55,8 @@ static const char check_help[] =
     "3 temporary failure (the sender would defer).\n";
 
 enum {
-    OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_PORT, OPT_TLS_ON_CONNECT,
-    OPT_SNI, OPT_SNI_COMPARE, OPT_EHLO, OPT_TIMEOUT, OPT_IP, OPT_DOMAIN, OPT_CA_FILE,
-    OPT_CA_PATH, OPT_AT, OPT_RESOLVER, OPT_TRUST_ANCHOR, OPT_ROOT_HINTS, OPT_JSON, OPT_HELP,
-    OPT_CLIENT_CERT, OPT_CLIENT_KEY
+    OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,
+    OPT_SNI_COMPARE, OPT_IP, OPT_DOMAIN, OPT_JSON, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY
 };
 
 static const struct option check_options_long[] = {
@@ -65,38 +64,18 @@ static const struct option check_options_long[] = {
     {"policy-map", required_argument, NULL, OPT_POLICY_MAP},
     {"route", required_argument, NULL, OPT_ROUTE},
     {"revocation", required_argument, NULL, OPT_REVOCATION},
-    {"port", required_argument, NULL, OPT_PORT},
     {"tls-on-connect", no_argument, NULL, OPT_TLS_ON_CONNECT},
     {"sni", required_argument, NULL, OPT_SNI},
     {"sni-compare", no_argument, NULL, OPT_SNI_COMPARE},
-    {"ehlo", required_argument, NULL, OPT_EHLO},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"ip", required_argument, NULL, OPT_IP},
     {"domain", required_argument, NULL, OPT_DOMAIN},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"ca-path", required_argument, NULL, OPT_CA_PATH},
-    {"at", required_argument, NULL, OPT_AT},
-    {"resolver", required_argument, NULL, OPT_RESOLVER},
-    {"trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR},
-    {"root-hints", required_argument, NULL, OPT_ROOT_HINTS},
     {"json", no_argument, NULL, OPT_JSON},
+    CLI_CHECK_LONG_OPTIONS,
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
     {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
-
-/* check_parse_uint - a decimal in [lo, hi]; -1 if not */
-static long check_parse_uint(const char *s, long lo, long hi)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return -1;
-    return v;
-}
 
 /* check_split_hostport - "host", "host:25", "[v6]:25" */
 static int check_split_hostport(const char *arg, char *host, size_t hostlen, long *port)
@@ -120,7 +99,7 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
         memcpy(host, arg, n);
         host[n] = '\0';
     }
-    if (colon && (*port = check_parse_uint(colon + 1, 1, 65535)) < 0)
+    if (colon && (*port = cli_check_number(colon + 1, 1, 65535)) < 0)
         return -1;
     return 0;
 }
@@ -128,16 +107,20 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
 static int check_main(const char *cmd, int argc, char **argv)
 {
     check_options opt = {0};
-    const char *level_name = NULL, *map_file = NULL, *revocation = NULL, *ca_file = NULL,
-               *ca_path = NULL, *at = NULL, *domain = NULL, *sni = NULL;
-    int json = 0, c;
-    long v;
+    cli_trust trust = {0};
+    const char *level_name = NULL, *map_file = NULL, *revocation = NULL, *domain = NULL,
+               *sni = NULL;
+    int json = 0, c, r;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":46", check_options_long, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":" CLI_CHECK_SHORT_OPTIONS, check_options_long,
+                            NULL)) != -1) {
+        if ((r = cli_check_option(cmd, c, optarg, &opt, &trust)) != CLI_CHECK_OPT_OTHER) {
+            if (r != EXIT_PASS)
+                return r;
+            continue;
+        }
         switch (c) {
-        case '4': opt.family = 4; break;
-        case '6': opt.family = 6; break;
         case OPT_LEVEL: level_name = optarg; break;
         case OPT_POLICY_MAP: map_file = optarg; break;
         case OPT_ROUTE:
@@ -146,29 +129,11 @@ static int check_main(const char *cmd, int argc, char **argv)
             opt.routes[opt.nroutes++] = optarg;
             break;
         case OPT_REVOCATION: revocation = optarg; break;
-        case OPT_PORT:
-            if ((v = check_parse_uint(optarg, 1, 65535)) < 0)
-                return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", optarg);
-            opt.port = (uint16_t)v;
-            break;
         case OPT_TLS_ON_CONNECT: opt.implicit_tls = 1; break;
         case OPT_SNI: sni = optarg; break;
         case OPT_SNI_COMPARE: opt.sni_compare = 1; break;
-        case OPT_EHLO: opt.ehlo_name = optarg; break;
-        case OPT_TIMEOUT:
-            if ((v = check_parse_uint(optarg, 1, 3600)) < 0)
-                return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
-                                       optarg);
-            opt.total_timeout_ms = (int)v * 1000;
-            break;
         case OPT_IP: opt.ip_override = optarg; break;
         case OPT_DOMAIN: domain = optarg; break;
-        case OPT_CA_FILE: ca_file = optarg; break;
-        case OPT_CA_PATH: ca_path = optarg; break;
-        case OPT_AT: at = optarg; break;
-        case OPT_RESOLVER: opt.dns.resolver = optarg; break;
-        case OPT_TRUST_ANCHOR: opt.dns.trust_anchor = optarg; break;
-        case OPT_ROOT_HINTS: opt.dns.root_hints = optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_CLIENT_CERT: opt.client_cert = optarg; break;
         case OPT_CLIENT_KEY: opt.client_key = optarg; break;
@@ -219,15 +184,12 @@ static int check_main(const char *cmd, int argc, char **argv)
             opt.sni_name = sni;
         }
     }
-    if (ca_file && ca_path)
-        return cli_usage_error(cmd, "give --ca-file or --ca-path, not both");
+    if ((r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
+        return r;
     if (opt.client_key && !opt.client_cert)
         return cli_usage_error(cmd, "--client-key needs --client-cert");
     if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
         return cli_usage_error(cmd, "--revocation must be off, soft or hard");
-    time_t when = 0;
-    if (at && cli_parse_time(at, &when) != 0)
-        return cli_usage_error(cmd, "--at '%s' is not a UTC time like 2026-06-01T00:00:00Z", at);
 
     int rc = EXIT_USAGE;
     mxtls_ctx *ctx = mxtls_ctx_new();
@@ -235,13 +197,10 @@ static int check_main(const char *cmd, int argc, char **argv)
     check_report *rep = NULL;
     if (!ctx)
         return EXIT_TEMP;
-    if ((ca_file && mxtls_ctx_set_ca_file(ctx, ca_file)) ||
-        (ca_path && mxtls_ctx_set_ca_path(ctx, ca_path))) {
-        rc = cli_ctx_error(cmd, ctx);
+    if ((r = cli_trust_apply(cmd, ctx, &trust)) != EXIT_PASS) {
+        rc = r;
         goto out;
     }
-    if (when)
-        mxtls_ctx_set_time(ctx, when);
     if (revocation)
         mxtls_ctx_set_revocation(ctx, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(revocation));
     if (map_file) {

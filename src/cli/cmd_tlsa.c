@@ -13,6 +13,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/chain.h"
 #include "core/ctx.h"
@@ -701,37 +702,31 @@ static int tlsa_exit(tlsa_status s)
 static int tlsa_check(int argc, char **argv)
 {
     static const char cmd[] = "tlsa check";
-    enum { O_CERT = 256, O_NEXT, O_PORT, O_WINDOW, O_AT, O_EHLO, O_TIMEOUT, O_CA_FILE,
-           O_CA_PATH, O_RESOLVER, O_TRUST_ANCHOR, O_ROOT_HINTS, O_JSON, O_HELP };
+    enum { O_CERT = 256, O_NEXT, O_WINDOW, O_JSON, O_HELP };
     static const struct option opts[] = {
         {"cert", required_argument, NULL, O_CERT},
         {"next", required_argument, NULL, O_NEXT},
-        {"port", required_argument, NULL, O_PORT},
         {"window", required_argument, NULL, O_WINDOW},
-        {"at", required_argument, NULL, O_AT},
-        {"ehlo", required_argument, NULL, O_EHLO},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"ca-file", required_argument, NULL, O_CA_FILE},
-        {"ca-path", required_argument, NULL, O_CA_PATH},
-        {"resolver", required_argument, NULL, O_RESOLVER},
-        {"trust-anchor", required_argument, NULL, O_TRUST_ANCHOR},
-        {"root-hints", required_argument, NULL, O_ROOT_HINTS},
         {"json", no_argument, NULL, O_JSON},
         {"help", no_argument, NULL, O_HELP},
+        CLI_CHECK_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     check_options opt = {0};
+    cli_trust trust = {0};
     tlsa_planned planned[TLSA_MAX_PLANNED];
     size_t nplanned = 0;
-    const char *ca_file = NULL, *ca_path = NULL, *at = NULL;
-    long window = TLSA_DEFAULT_WINDOW, v;
-    int json = 0, c;
+    long window = TLSA_DEFAULT_WINDOW;
+    int json = 0, c, r;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":46", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":" CLI_CHECK_SHORT_OPTIONS, opts, NULL)) != -1) {
+        if ((r = cli_check_option(cmd, c, optarg, &opt, &trust)) != CLI_CHECK_OPT_OTHER) {
+            if (r != EXIT_PASS)
+                return r;
+            continue;
+        }
         switch (c) {
-        case '4': opt.family = 4; break;
-        case '6': opt.family = 6; break;
         case O_CERT:
         case O_NEXT:
             if (nplanned >= TLSA_MAX_PLANNED)
@@ -739,28 +734,10 @@ static int tlsa_check(int argc, char **argv)
             planned[nplanned++] = (tlsa_planned){
                 .option = c == O_CERT ? "cert" : "next", .file = optarg, .chain = NULL};
             break;
-        case O_PORT:
-            if ((v = tlsa_parse_num(optarg, 1, 65535)) < 0)
-                return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", optarg);
-            opt.port = (uint16_t)v;
-            break;
         case O_WINDOW:
             if ((window = tlsa_parse_num(optarg, 1, 2147483647L)) < 0)
                 return cli_usage_error(cmd, "--window '%s' is not a number of seconds", optarg);
             break;
-        case O_AT: at = optarg; break;
-        case O_EHLO: opt.ehlo_name = optarg; break;
-        case O_TIMEOUT:
-            if ((v = tlsa_parse_num(optarg, 1, 3600)) < 0)
-                return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
-                                       optarg);
-            opt.total_timeout_ms = (int)v * 1000;
-            break;
-        case O_CA_FILE: ca_file = optarg; break;
-        case O_CA_PATH: ca_path = optarg; break;
-        case O_RESOLVER: opt.dns.resolver = optarg; break;
-        case O_TRUST_ANCHOR: opt.dns.trust_anchor = optarg; break;
-        case O_ROOT_HINTS: opt.dns.root_hints = optarg; break;
         case O_JSON: json = 1; break;
         case O_HELP: fputs(check_help_text, stdout); return EXIT_PASS;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -776,11 +753,8 @@ static int tlsa_check(int argc, char **argv)
         return cli_usage_error(cmd, "'%s' is an IP address: TLSA records belong to host "
                                     "names (_25._tcp.HOST)",
                                name);
-    if (ca_file && ca_path)
-        return cli_usage_error(cmd, "give --ca-file or --ca-path, not both");
-    time_t when = 0;
-    if (at && cli_parse_time(at, &when) != 0)
-        return cli_usage_error(cmd, "--at '%s' is not a UTC time like 2026-06-01T00:00:00Z", at);
+    if ((r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
+        return r;
 
     int rc = EXIT_USAGE;
     mxtls_ctx *ctx = mxtls_ctx_new();
@@ -807,13 +781,10 @@ static int tlsa_check(int argc, char **argv)
             goto out;
         }
     }
-    if ((ca_file && mxtls_ctx_set_ca_file(ctx, ca_file)) ||
-        (ca_path && mxtls_ctx_set_ca_path(ctx, ca_path))) {
-        rc = cli_ctx_error(cmd, ctx);
+    if ((r = cli_trust_apply(cmd, ctx, &trust)) != EXIT_PASS) {
+        rc = r;
         goto out;
     }
-    if (when)
-        mxtls_ctx_set_time(ctx, when);
     /* DANE does not use revocation (RFC 7672 §3.1): no OCSP/CRL fetches. */
     mxtls_ctx_set_revocation(ctx, MXTLS_REVOCATION_OFF);
     opt.domain = name;
@@ -831,7 +802,7 @@ static int tlsa_check(int argc, char **argv)
     for (size_t i = 0; i < rep->nhosts; i++)
         ttl[i] = rep->hosts[i]->tlsa_ttl >= 0 ? rep->hosts[i]->tlsa_ttl : TLSA_TTL_UNKNOWN;
     tlsa_check_config cfg = {.planned = planned, .nplanned = nplanned, .ttl = ttl,
-                             .window = window, .at = when};
+                             .window = window, .at = trust.when};
     err_clear(&e);
     res = tlsa_check_analyze(rep, &cfg, &e);
     if (!res) {

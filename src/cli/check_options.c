@@ -1,0 +1,68 @@
+/* check_options.c - the connection, trust and DNS options of check, probe
+ * and tlsa check (check_options.h) */
+#include <stdlib.h>
+
+#include "cli/check_options.h"
+#include "cli/cli.h"
+
+long cli_check_number(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt,
+                     cli_trust *trust)
+{
+    long v;
+    switch (c) {
+    case '4': opt->family = 4; break;
+    case '6': opt->family = 6; break;
+    case CLI_CHECK_OPT_PORT:
+        if ((v = cli_check_number(arg, 1, 65535)) < 0)
+            return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", arg);
+        opt->port = (uint16_t)v;
+        break;
+    case CLI_CHECK_OPT_EHLO: opt->ehlo_name = arg; break;
+    case CLI_CHECK_OPT_TIMEOUT:
+        if ((v = cli_check_number(arg, 1, 3600)) < 0)
+            return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
+                                   arg);
+        opt->total_timeout_ms = (int)v * 1000;
+        break;
+    case CLI_CHECK_OPT_CA_FILE: trust->ca_file = arg; break;
+    case CLI_CHECK_OPT_CA_PATH: trust->ca_path = arg; break;
+    case CLI_CHECK_OPT_AT: trust->at = arg; break;
+    case CLI_CHECK_OPT_RESOLVER: opt->dns.resolver = arg; break;
+    case CLI_CHECK_OPT_TRUST_ANCHOR: opt->dns.trust_anchor = arg; break;
+    case CLI_CHECK_OPT_ROOT_HINTS: opt->dns.root_hints = arg; break;
+    default: return CLI_CHECK_OPT_OTHER;
+    }
+    return EXIT_PASS;
+}
+
+int cli_trust_check(const char *cmd, cli_trust *trust)
+{
+    if (trust->ca_file && trust->ca_path)
+        return cli_usage_error(cmd, "give --ca-file or --ca-path, not both");
+    trust->when = 0;
+    if (trust->at && cli_parse_time(trust->at, &trust->when) != 0)
+        return cli_usage_error(cmd, "--at '%s' is not a UTC time like 2026-06-01T00:00:00Z",
+                               trust->at);
+    return EXIT_PASS;
+}
+
+int cli_trust_apply(const char *cmd, mxtls_ctx *ctx, const cli_trust *trust)
+{
+    if ((trust->ca_file && mxtls_ctx_set_ca_file(ctx, trust->ca_file)) ||
+        (trust->ca_path && mxtls_ctx_set_ca_path(ctx, trust->ca_path)))
+        return cli_ctx_error(cmd, ctx);
+    if (trust->when)
+        mxtls_ctx_set_time(ctx, trust->when);
+    return EXIT_PASS;
+}
