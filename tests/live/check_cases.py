@@ -3,17 +3,23 @@
 
 Runs inside the world's network namespace (the world script's `exec`), with the
 world's root hints, trust anchor and CA, and compares the verdict matrix with
-tests/world/cases.tsv, then the decisive reason codes of EXPECTED_CODES.
-Exit 0 when everything matches, 1 with a list of differences.
+tests/world/cases.tsv (every level, dane and dane-only included), the auto
+level (dane where secure, usable TLSA records are published) and the exit code
+that follows it, then the decisive reason codes of EXPECTED_CODES, the info
+reasons, security and TLSA base of the DANE cases. Holds the world's swap lock
+shared while it checks, so that no test swaps dane-rollover.test's certificate
+meanwhile. Exit 0 when everything matches, 1 with a list of differences.
 """
 import concurrent.futures
+import fcntl
 import json
 import os
 import subprocess
 import sys
 
 LEVELS = ["none", "may", "encrypt", "verify", "secure", "esa-preferred", "esa-required",
-          "esa-preferred-verify", "esa-required-verify", "esa-required-verify-hosted"]
+          "esa-preferred-verify", "esa-required-verify", "esa-required-verify-hosted",
+          "dane", "dane-only"]
 
 # (domain, level) -> decisive reason code of the domain verdict
 EXPECTED_CODES = {
@@ -45,6 +51,72 @@ EXPECTED_CODES = {
     ("endless.test", "may"): "smtp-limit-exceeded",
     ("close-handshake.test", "encrypt"): "tls-failed",
     ("close-handshake.test", "may"): "tls-failed",
+    # DANE (docs/policies.md "DANE: dane and dane-only")
+    ("good.test", "dane"): "encrypted",
+    ("good.test", "dane-only"): "no-tlsa",
+    ("plain.test", "dane"): "no-starttls",
+    ("plain.test", "dane-only"): "no-tlsa",
+    ("implicit.test", "dane-only"): "no-tlsa",
+    ("insecure.test", "dane-only"): "mx-insecure",
+    ("bogus-expired.test", "dane"): "dns-bogus",
+    ("bogus-tampered.test", "dane-only"): "dns-bogus",
+    ("nullmx.test", "dane-only"): "null-mx",
+    ("backup.test", "dane-only"): "connect-failed",
+    ("trickle.test", "dane-only"): "timeout",
+    ("close-handshake.test", "dane"): "tls-failed",
+    ("close-handshake.test", "dane-only"): "no-tlsa",
+    ("dane-ee.test", "dane"): "dane-verified",
+    ("dane-ee.test", "dane-only"): "dane-verified",
+    ("dane-ee.test", "verify"): "self-signed",
+    ("dane-ee.test", "secure"): "self-signed",
+    ("dane-ta.test", "dane"): "dane-verified",
+    ("dane-ta.test", "dane-only"): "dane-verified",
+    ("dane-ta-badname.test", "dane"): "name-mismatch",
+    ("dane-ta-badname.test", "dane-only"): "name-mismatch",
+    ("dane-mismatch.test", "dane"): "tlsa-mismatch",
+    ("dane-mismatch.test", "dane-only"): "tlsa-mismatch",
+    ("dane-mismatch.test", "verify"): "verified",
+    # the MX RRset is insecure too, and it is looked at first
+    ("dane-insecure.test", "dane"): "encrypted",
+    ("dane-insecure.test", "dane-only"): "mx-insecure",
+    ("dane-bogus.test", "dane"): "tlsa-lookup-error",
+    ("dane-bogus.test", "dane-only"): "tlsa-lookup-error",
+    ("dane-unusable.test", "dane"): "encrypted",
+    ("dane-unusable.test", "dane-only"): "tlsa-unusable",
+    ("dane-cname.test", "dane"): "dane-verified",
+    ("dane-cname.test", "dane-only"): "dane-verified",
+    ("dane-cname.test", "verify"): "name-mismatch",
+    ("dane-rollover.test", "dane"): "dane-verified",
+    ("dane-rollover.test", "dane-only"): "dane-verified",
+}
+# (domain, level) -> a non-decisive ("info") reason of the address that
+# decided: why dane behaved as may or encrypt
+EXPECTED_INFO = {
+    ("good.test", "dane"): "no-tlsa",
+    ("insecure.test", "dane"): "mx-insecure",
+    ("dane-insecure.test", "dane"): "mx-insecure",
+    ("dane-unusable.test", "dane"): "tlsa-unusable",
+}
+# domain -> the security the dane level obtains
+EXPECTED_DANE_SECURITY = {
+    "dane-ee.test": "dane",
+    "dane-ta.test": "dane",
+    "dane-cname.test": "dane",
+    "dane-rollover.test": "dane",
+    "dane-unusable.test": "encrypted",
+    "dane-insecure.test": "encrypted",
+    "good.test": "encrypted",
+    "plain.test": "plaintext",
+}
+# The auto level (JSON effective_level): dane where secure, usable TLSA
+# records are published and the MX RRset is secure, else may (no policy map).
+AUTO_DANE = {"dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
+             "dane-cname.test", "dane-rollover.test"}
+# domain -> (TLSA base domain, records the dane level was judged on): the
+# CNAME target's TLSA RRset, not the decoy record at the original name
+EXPECTED_DANE_BASE = {
+    "dane-cname.test": ("smtp.dane-cname.test", ["2 0 1"]),
+    "dane-ee.test": ("mx.dane-ee.test", ["3 1 1"]),
 }
 # domain -> the MX address that decided the verify verdict ("via")
 EXPECTED_VIA = {
@@ -92,13 +164,26 @@ def run_check(w, domain):
         return p.returncode, None, p.stderr + p.stdout[:500]
 
 
+def deciding_address(doc, level):
+    """the address object named by the matrix entry's via ("host [ip]")"""
+    via = doc["matrix"][level]["via"]
+    for a in doc["addresses"]:
+        if via == f"{a['host']} [{a['ip']}]":
+            return a
+    return None
+
+
 def main():
     w = world_env()
     rows = read_cases(w["MXTLS_WORLD_CASES"])
     failures = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as ex:
-        results = dict(zip([r["domain"] for r in rows],
-                           ex.map(lambda r: run_check(w, r["domain"]), rows)))
+    # dane-rollover.test must present its own certificate while we look: a
+    # test that swaps it (tlsa_rollover.sh) holds this lock exclusively
+    with open(w["MXTLS_WORLD_SWAP_LOCK"], "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=6) as ex:
+            results = dict(zip([r["domain"] for r in rows],
+                               ex.map(lambda r: run_check(w, r["domain"]), rows)))
     checked = 0
     for row in rows:
         d = row["domain"]
@@ -113,15 +198,53 @@ def main():
             if got != want:
                 failures.append(f"{d} {lv}: expected {want}, got {got} "
                                 f"({doc['matrix'][lv]['code']}: {doc['matrix'][lv]['message']})")
-        # exit code follows the auto level (may without a policy map)
-        want_rc = {"pass": 0, "fail": 1, "tempfail": 3}[row["may"]]
+        # the auto level: dane with secure usable TLSA, else may (no policy
+        # map); the exit code follows it
+        auto = "dane" if d in AUTO_DANE else "may"
+        checked += 1
+        if doc["effective_level"] != auto:
+            failures.append(f"{d}: effective_level {doc['effective_level']}, expected {auto} "
+                            f"({doc.get('auto_reason')})")
+        want_rc = {"pass": 0, "fail": 1, "tempfail": 3}[row[auto]]
         if rc != want_rc:
-            failures.append(f"{d}: exit {rc}, expected {want_rc} (verdict at may: {row['may']})")
+            failures.append(f"{d}: exit {rc}, expected {want_rc} (verdict at {auto}: {row[auto]})")
     for (d, lv), code in EXPECTED_CODES.items():
         doc = results[d][1]
         checked += 1
         if doc and doc["matrix"][lv]["code"] != code:
             failures.append(f"{d} {lv}: reason {doc['matrix'][lv]['code']}, expected {code}")
+    for (d, lv), code in EXPECTED_INFO.items():
+        doc = results[d][1]
+        checked += 1
+        if not doc:
+            continue
+        addr = deciding_address(doc, lv)
+        infos = [r["code"] for r in addr["levels"][lv]["reasons"]] if addr else []
+        if code not in infos[1:]:
+            failures.append(f"{d} {lv}: reasons {infos}, expected info {code}")
+    for d, sec in EXPECTED_DANE_SECURITY.items():
+        doc = results[d][1]
+        checked += 1
+        if doc and doc["matrix"]["dane"]["security"] != sec:
+            failures.append(f"{d} dane: security {doc['matrix']['dane']['security']}, "
+                            f"expected {sec}")
+    for d, (base, recs) in EXPECTED_DANE_BASE.items():
+        doc = results[d][1]
+        checked += 1
+        addr = deciding_address(doc, "dane") if doc else None
+        got = addr["levels"]["dane"]["dane"] if addr else {}
+        got_recs = [r["record"].rsplit(" ", 1)[0] for r in got.get("records", [])]
+        if got.get("base") != base or got_recs != recs:
+            failures.append(f"{d} dane: TLSA base {got.get('base')} records {got_recs}, "
+                            f"expected {base} {recs}")
+    # DANE-EE: the key alone is authenticated; PKIX fails the same server
+    doc = results["dane-ee.test"][1]
+    checked += 1
+    if doc and not (doc["matrix"]["verify"]["verdict"] == "fail"
+                    and doc["matrix"]["dane"]["verdict"] == "pass"):
+        failures.append("dane-ee.test: expected verify fail and dane pass, got "
+                        f"{doc['matrix']['verify']['verdict']} and "
+                        f"{doc['matrix']['dane']['verdict']}")
     for d, via in EXPECTED_VIA.items():
         doc = results[d][1]
         checked += 1
