@@ -4,7 +4,8 @@
 # Runs against a world that is up (CTest fixture "world"). Asserts exact
 # values: DNSSEC through the validating resolver (AD for signed data, SERVFAIL
 # for the bogus zones, no AD for the insecure one), the DNS data of every row
-# of cases.tsv, two Postfix listeners with different certificates, SNI,
+# of cases.tsv, every TLSA RRset of records.txt (data recomputed with openssl
+# from the world's certificates; the tampered one bogus), two Postfix listeners with different certificates, SNI,
 # implicit TLS, client-certificate request, MTA-STS over HTTPS verified with the
 # world CA, revocation by OCSP and CRL, and each hostile server mode.
 # Exit 77 (skipped) when not root or when the world is not up.
@@ -85,6 +86,59 @@ while IFS=$'\t' read -r domain dnssec mx addrs _; do
     fi
 done < "$MXTLS_WORLD_CASES"
 
+# ---- DANE: TLSA records computed from this run's certificates
+
+# tlsa_want U S M pki:CERT[:ta] - the rdata, computed here with openssl
+# (independently of the world script), lower-case hex in one piece
+tlsa_want() {
+    local u=$1 s=$2 m=$3 ref=${4#pki:} f
+    case $4 in pki:*) ;; *) printf '%s %s %s %s\n' "$u" "$s" "$m" "${4,,}"; return ;; esac
+    f=$P/$ref.crt
+    if [ "${ref%:ta}" != "$ref" ]; then # the CA the server sends after its leaf
+        f=$(mktemp)
+        openssl crl2pkcs7 -nocrl -certfile "$P/${ref%:ta}-chain.pem" | openssl pkcs7 -print_certs |
+            awk '/-BEGIN/ { b = "" } { b = b $0 "\n" } /-END/ { last = b } END { printf "%s", last }' > "$f"
+    fi
+    printf '%s %s %s %s\n' "$u" "$s" "$m" "$(
+        if [ "$s" = 0 ]; then openssl x509 -in "$f" -outform DER
+        else openssl x509 -in "$f" -pubkey -noout | openssl pkey -pubin -outform DER; fi |
+            case $m in 0) od -An -v -tx1 | tr -d ' \n' ;; 1) sha256sum | cut -d' ' -f1 ;; 2) sha512sum | cut -d' ' -f1 ;; esac)"
+    [ "$f" = "$P/$ref.crt" ] || rm -f "$f"
+}
+# tlsa_got [DIG OPTIONS] OWNER - the TLSA RRset as dig shows it, normalised, sorted
+tlsa_got() {
+    wx dig +time=3 +tries=1 +short "$@" TLSA | awk '{ d = ""; for (i = 4; i <= NF; i++) d = d $i; print $1, $2, $3, tolower(d) }' | sort
+}
+
+RECORDS=$HERE/../world/records.txt
+tlsa_owners=$(awk '!/^#/ && $2 == "TLSA" { print tolower($1) }' "$RECORDS" | sort -u)
+[ -n "$tlsa_owners" ] || bad "records.txt has TLSA records"
+for owner in $tlsa_owners; do
+    want=$(awk -v o="$owner" '!/^#/ && tolower($1) == o && $2 == "TLSA" { print $3, $4, $5, $6 }' "$RECORDS" |
+        while read -r u s m data; do tlsa_want "$u" "$s" "$m" "$data"; done | sort)
+    name=${owner%.}
+    if grep -qiE "^tamper[[:space:]]+$owner[[:space:]]+TLSA" "$RECORDS"; then
+        expect "TLSA $name (tampered after signing): SERVFAIL" SERVFAIL "$(dig_status "$name" TLSA)"
+        got=$(tlsa_got +cd "$name")
+        if [ -n "$got" ] && [ "$got" != "$want" ] && [ "${got%?}" = "${want%?}" ]; then
+            ok "TLSA $name with +cd: the data with its last digit changed"
+        else
+            bad "TLSA $name with +cd: the data with its last digit changed"; printf '     want: %s (but for the last digit)\n     got:  %s\n' "$want" "$got"
+        fi
+        continue
+    fi
+    expect "TLSA $name = the openssl digests of the world's certificates" "$want" "$(tlsa_got "$name")"
+    case $name in
+    *.dane-insecure.test) expect "TLSA $name: no AD (unsigned zone)" no-ad "$(dig_ad "$name" TLSA)" ;;
+    *) expect "TLSA $name: AD" ad "$(dig_ad "$name" TLSA)" ;;
+    esac
+done
+expect "dane-bogus.test MX still validates" ad "$(dig_ad dane-bogus.test MX)"
+expect "mx.dane-bogus.test A still validates" ad "$(dig_ad mx.dane-bogus.test A)"
+expect "mx.dane-cname.test is a CNAME" "smtp.dane-cname.test." "$(dig_short mx.dane-cname.test CNAME)"
+expect "mx.dane-cname.test A through the CNAME: AD" ad "$(dig_ad mx.dane-cname.test A)"
+expect "no TLSA at mx.good.test: NXDOMAIN" NXDOMAIN "$(dig_status _25._tcp.mx.good.test TLSA)"
+
 # ---- SMTP: Postfix listeners, each with its own certificate
 
 # peer_cert ADDR SNI [s_client args] - subject + SANs of the certificate sent
@@ -124,6 +178,10 @@ expect "not-yet-valid leaf: verify error 9" 9 "$(verify_code 127.0.2.4)"
 expect "self-signed leaf: verify error 18" 18 "$(verify_code 127.0.2.5)"
 expect "no intermediate sent: verify error 21" 21 "$(verify_code 127.0.2.6)"
 expect "revoked leaf without revocation check: verify ok" 0 "$(verify_code 127.0.2.7)"
+expect "dane-ee.test: expired self-signed certificate: verify error 10" 10 "$(verify_code 127.0.2.29)"
+expect "dane-ee.test: issuer is the subject" "issuer=O=mxtls test,CN=mx.dane-ee.test subject=O=mxtls test,CN=mx.dane-ee.test" \
+    "$(wx openssl s_client -starttls smtp -connect 127.0.2.29:25 </dev/null 2>/dev/null |
+        openssl x509 -noout -issuer -subject -nameopt RFC2253 | tr '\n' ' ' | sed 's/ $//')"
 
 ehlo() { # ADDR - the EHLO keywords of a plaintext session
     wx bash -c 'exec 3<>"/dev/tcp/$1/25" || exit 1
