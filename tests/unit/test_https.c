@@ -1,6 +1,6 @@
 /* test_https.c - the libcurl multi client against a tiny HTTP server in the same loop
  *
- * The server is a libevent listener on 127.0.0.1 (ephemeral port) answering
+ * The server (httpserver.h) listens on 127.0.0.1 (ephemeral port) and answers
  * by path: /hello, /echo (POST: returns what it got), /big (announced
  * 100000 bytes), /big-close (100000 bytes, no length, close), /exact (1000
  * bytes), /missing (404), /redirect (302 to /hello), /never (reads the request
@@ -14,203 +14,46 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
+#include "httpserver.h"
 #include "io/https.h"
 
-/* ---- the tiny server ---------------------------------------------------- */
+/* ---- the tiny server (httpserver.h) answers by path ---------------------- */
 
-#define SRV_MAX_BODY 8192
-
-typedef struct srv_conn srv_conn;
-
-typedef struct srv {
-    struct event_base *base;
-    struct evconnlistener *lis;
-    int port;
-    int requests;
-    char method[16], path[256], ctype[256];
-    unsigned char body[SRV_MAX_BODY];
-    size_t body_len;
-    srv_conn *conns;
-} srv;
-
-struct srv_conn {
-    srv *s;
-    struct bufferevent *bev;
-    int closing;
-    srv_conn *next;
-};
-
-/* srv_conn_free - drop one connection */
-static void srv_conn_free(srv_conn *c)
+/* srv_answer - answer by path */
+static void srv_answer(httpsrv *s, httpsrv_conn *c, void *arg)
 {
-    srv_conn **pp = &c->s->conns;
-    while (*pp && *pp != c)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = c->next;
-    bufferevent_free(c->bev);
-    free(c);
-}
-
-/* srv_reply - queue a response and close once it is written */
-static void srv_reply(srv_conn *c, const char *status, const char *ctype, const char *extra,
-                      const void *body, size_t len, int with_length)
-{
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add_printf(out, "HTTP/1.1 %s\r\nConnection: close\r\n", status);
-    if (ctype)
-        evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
-    if (extra)
-        evbuffer_add_printf(out, "%s\r\n", extra);
-    if (with_length)
-        evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
-    evbuffer_add(out, "\r\n", 2);
-    evbuffer_add(out, body, len);
-    c->closing = 1;
-}
-
-/* srv_header - value of a header in the request head, or "" */
-static void srv_header(const char *head, const char *name, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn(v, "\r\n");
-            snprintf(out, n, "%.*s", (int)len, v);
-            return;
-        }
-    }
-}
-
-/* srv_on_read - collect one request, then answer by path */
-static void srv_on_read(struct bufferevent *bev, void *arg)
-{
-    srv_conn *c = arg;
-    srv *s = c->s;
-    if (c->closing)
-        return;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-    if (end.pos < 0)
-        return;
-    size_t head_len = (size_t)end.pos + 4;
-    char head[4096];
-    if (head_len >= sizeof head)
-        head_len = sizeof head - 1;
-    evbuffer_copyout(in, head, head_len);
-    head[head_len] = '\0';
-    char clen[32];
-    srv_header(head, "Content-Length", clen, sizeof clen);
-    size_t blen = (size_t)strtoul(clen, NULL, 10);
-    if (evbuffer_get_length(in) < head_len + blen)
-        return;
-    s->requests++;
-    sscanf(head, "%15s %255s", s->method, s->path);
-    srv_header(head, "Content-Type", s->ctype, sizeof s->ctype);
-    evbuffer_drain(in, head_len);
-    s->body_len = blen < SRV_MAX_BODY ? blen : SRV_MAX_BODY;
-    evbuffer_remove(in, s->body, s->body_len);
-
     static char big[100000];
     memset(big, 'x', sizeof big);
     if (strcmp(s->path, "/hello") == 0)
-        srv_reply(c, "200 OK", "text/plain", NULL, "hello world", 11, 1);
+        httpsrv_reply(c, "200 OK", "text/plain", NULL, "hello world", 11, 1);
     else if (strcmp(s->path, "/echo") == 0)
-        srv_reply(c, "200 OK", s->ctype, NULL, s->body, s->body_len, 1);
+        httpsrv_reply(c, "200 OK", s->ctype, NULL, s->body, s->body_len, 1);
     else if (strcmp(s->path, "/big") == 0)
-        srv_reply(c, "200 OK", "text/plain", NULL, big, sizeof big, 1);
+        httpsrv_reply(c, "200 OK", "text/plain", NULL, big, sizeof big, 1);
     else if (strcmp(s->path, "/big-close") == 0)
-        srv_reply(c, "200 OK", "text/plain", NULL, big, sizeof big, 0);
+        httpsrv_reply(c, "200 OK", "text/plain", NULL, big, sizeof big, 0);
     else if (strcmp(s->path, "/exact") == 0)
-        srv_reply(c, "200 OK", "text/plain", NULL, big, 1000, 0);
+        httpsrv_reply(c, "200 OK", "text/plain", NULL, big, 1000, 0);
     else if (strcmp(s->path, "/redirect") == 0)
-        srv_reply(c, "302 Found", "text/plain", "Location: /hello", "moved", 5, 1);
+        httpsrv_reply(c, "302 Found", "text/plain", "Location: /hello", "moved", 5, 1);
     else if (strcmp(s->path, "/never") == 0)
         ; /* hold the connection open and say nothing */
     else
-        srv_reply(c, "404 Not Found", "text/plain", NULL, "not here", 8, 1);
-}
-
-/* srv_on_write - close once a response is out */
-static void srv_on_write(struct bufferevent *bev, void *arg)
-{
-    srv_conn *c = arg;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        srv_conn_free(c);
-}
-
-/* srv_on_event - the client went away */
-static void srv_on_event(struct bufferevent *bev, short what, void *arg)
-{
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        srv_conn_free(arg);
-}
-
-/* srv_on_accept - a new client connection */
-static void srv_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                          int salen, void *arg)
-{
-    srv *s = arg;
-    srv_conn *c = calloc(1, sizeof *c);
-    assert_non_null(c);
-    c->s = s;
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    assert_non_null(c->bev);
-    c->next = s->conns;
-    s->conns = c;
-    bufferevent_setcb(c->bev, srv_on_read, srv_on_write, srv_on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-/* srv_start - listen on 127.0.0.1, ephemeral port */
-static void srv_start(srv *s, struct event_base *base)
-{
-    memset(s, 0, sizeof *s);
-    s->base = base;
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->lis = evconnlistener_new_bind(base, srv_on_accept, s,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                     (struct sockaddr *)&sin, sizeof sin);
-    assert_non_null(s->lis);
-    struct sockaddr_in got;
-    socklen_t len = sizeof got;
-    assert_int_equal(getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&got, &len),
-                     0);
-    s->port = ntohs(got.sin_port);
-}
-
-static void srv_stop(srv *s)
-{
-    while (s->conns)
-        srv_conn_free(s->conns);
-    evconnlistener_free(s->lis);
+        httpsrv_reply(c, "404 Not Found", "text/plain", NULL, "not here", 8, 1);
 }
 
 /* ---- fixture ----------------------------------------------------------- */
 
 typedef struct fx {
     struct event_base *base;
-    srv s;
+    httpsrv s;
     https_client *c;
 } fx;
 
@@ -223,20 +66,13 @@ typedef struct got {
     int free_client;     /* free the client from inside the callback */
 } got;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->base = event_base_new();
     assert_non_null(f->base);
-    srv_start(&f->s, f->base);
+    httpsrv_start(&f->s, f->base, srv_answer, NULL);
     err_rec e;
     err_clear(&e);
     f->c = https_client_new(f->base, &e);
@@ -249,7 +85,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     https_client_free(f->c);
-    srv_stop(&f->s);
+    httpsrv_stop(&f->s);
     event_base_free(f->base);
     free(f);
     return 0;
@@ -275,22 +111,6 @@ static void on_cancelled(void *arg)
     g->cancelled++;
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-}
-
-/* run_until - turn the loop until *flag >= want or ms pass */
-static void run_until(fx *f, const int *flag, int want, int ms)
-{
-    struct event *tick = event_new(f->base, -1, EV_PERSIST, on_tick, NULL);
-    struct timeval tv = {0, 20000};
-    event_add(tick, &tv);
-    double end = now_ms() + ms;
-    while ((!flag || *flag < want) && now_ms() < end)
-        event_base_loop(f->base, EVLOOP_ONCE);
-    event_free(tick);
-}
-
 /* fetch - start one request and wait for its callback */
 static void fetch(fx *f, got *g, https_request *req)
 {
@@ -301,7 +121,7 @@ static void fetch(fx *f, got *g, https_request *req)
     int rc = https_fetch(f->c, req, on_done, g, &e);
     g->in_fetch = 0;
     assert_int_equal(rc, 0);
-    run_until(f, &g->calls, 1, 10000);
+    loop_run_until(f->base, &g->calls, 1, 10000);
     assert_int_equal(g->calls, 1);
     assert_non_null(g->r);
 }
@@ -404,9 +224,9 @@ static void test_timeout(void **state)
     fx *f = *state;
     got g = {0};
     https_request req = {.url = url(f, "/never"), .timeout_ms = 300};
-    double t0 = now_ms();
+    double t0 = loop_now_ms();
     fetch(f, &g, &req);
-    double took = now_ms() - t0;
+    double took = loop_now_ms() - t0;
     assert_false(g.r->ok);
     assert_string_equal(g.r->error, "timed out after 300 ms");
     assert_true(took >= 250 && took < 3000);
@@ -514,9 +334,9 @@ static void test_many_at_once(void **state)
         g[i].f = f;
         assert_int_equal(https_fetch(f->c, &req, on_done, &g[i], &e), 0);
     }
-    double end = now_ms() + 10000;
-    while (total < 8 && now_ms() < end) {
-        run_until(f, NULL, 0, 50);
+    double end = loop_now_ms() + 10000;
+    while (total < 8 && loop_now_ms() < end) {
+        loop_run_until(f->base, NULL, 0, 50);
         total = 0;
         for (int i = 0; i < 8; i++)
             total += g[i].calls;
@@ -538,11 +358,11 @@ static void test_cancel_by_free(void **state)
                             .cancelled = on_cancelled};
     assert_int_equal(https_fetch(f->c, &slow, on_done, &g1, &e), 0);
     assert_int_equal(https_fetch(f->c, &hooked, on_done, &g2, &e), 0);
-    run_until(f, &f->s.requests, 2, 2000); /* both requests reached the server */
+    loop_run_until(f->base, &f->s.requests, 2, 2000); /* both requests reached the server */
     assert_int_equal(f->s.requests, 2);
     https_client_free(f->c);
     f->c = NULL;
-    run_until(f, NULL, 0, 300);
+    loop_run_until(f->base, NULL, 0, 300);
     assert_int_equal(g1.calls, 0);
     assert_int_equal(g2.calls, 0);
     assert_int_equal(g1.cancelled, 0); /* no hook, nothing */
@@ -561,10 +381,10 @@ static void test_free_inside_callback(void **state)
     assert_int_equal(https_fetch(f->c, &slow, on_done, &g2, &e), 0);
     https_request fast = {.url = url(f, "/hello")};
     assert_int_equal(https_fetch(f->c, &fast, on_done, &g1, &e), 0);
-    run_until(f, &g1.calls, 1, 5000);
+    loop_run_until(f->base, &g1.calls, 1, 5000);
     assert_int_equal(g1.calls, 1);
     assert_null(f->c);
-    run_until(f, NULL, 0, 200);
+    loop_run_until(f->base, NULL, 0, 200);
     assert_int_equal(g2.calls, 0);
     https_response_free(g1.r);
 }
@@ -585,14 +405,14 @@ static void test_call_soon(void **state)
     assert_int_equal(https_call_soon(f->c, on_soon, on_cancelled, &g, &e), 0);
     g.in_fetch = 0;
     assert_int_equal(g.calls, 0); /* never inside the call */
-    run_until(f, &g.calls, 1, 1000);
+    loop_run_until(f->base, &g.calls, 1, 1000);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.cancelled, 0);
     /* Pending when the client is freed: cancelled, not run. */
     assert_int_equal(https_call_soon(f->c, on_soon, on_cancelled, &g2, &e), 0);
     https_client_free(f->c);
     f->c = NULL;
-    run_until(f, NULL, 0, 100);
+    loop_run_until(f->base, NULL, 0, 100);
     assert_int_equal(g2.calls, 0);
     assert_int_equal(g2.cancelled, 1);
 }
@@ -612,7 +432,7 @@ static void test_invalid_requests(void **state)
     assert_non_null(strstr(e.message, "line break"));
     assert_int_equal(https_fetch(f->c, NULL, on_done, &g, &e), -1);
     assert_int_equal(https_fetch(NULL, &none, on_done, &g, &e), -1);
-    run_until(f, NULL, 0, 100);
+    loop_run_until(f->base, NULL, 0, 100);
     assert_int_equal(g.calls, 0);
     https_client_free(NULL);
     https_response_free(NULL);

@@ -15,19 +15,12 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -35,164 +28,11 @@
 #include <openssl/x509v3.h>
 
 #include "core/revparse.h"
+#include "httpserver.h"
 #include "io/revocation.h"
 
 #define HOUR 3600L
 #define DAY (24 * HOUR)
-
-/* ---- a tiny HTTP server on the test's loop ------------------------------ */
-
-typedef struct srv_conn srv_conn;
-
-typedef struct srv {
-    struct event_base *base;
-    struct evconnlistener *lis;
-    int port;
-    int requests;
-    char last_ctype[128], last_method[16];
-    /* What /ocsp and /crl answer (status 0: 200). */
-    unsigned char *ocsp;
-    size_t ocsp_len;
-    int ocsp_status;
-    unsigned char *crl;
-    size_t crl_len;
-    srv_conn *conns;
-} srv;
-
-struct srv_conn {
-    srv *s;
-    struct bufferevent *bev;
-    int closing;
-    srv_conn *next;
-};
-
-static void srv_conn_free(srv_conn *c)
-{
-    srv_conn **pp = &c->s->conns;
-    while (*pp && *pp != c)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = c->next;
-    bufferevent_free(c->bev);
-    free(c);
-}
-
-/* srv_reply - queue one response, close when written */
-static void srv_reply(srv_conn *c, int status, const char *ctype, const void *body, size_t len)
-{
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add_printf(out,
-                        "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Type: %s\r\n"
-                        "Content-Length: %zu\r\n\r\n",
-                        status, ctype, len);
-    evbuffer_add(out, body, len);
-    c->closing = 1;
-}
-
-/* srv_header - value of a header in the request head, or "" */
-static void srv_header(const char *head, const char *name, char *out, size_t n)
-{
-    out[0] = '\0';
-    size_t nl = strlen(name);
-    for (const char *p = strstr(head, "\r\n"); p && p[2]; p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
-            return;
-        }
-    }
-}
-
-static void srv_on_read(struct bufferevent *bev, void *arg)
-{
-    srv_conn *c = arg;
-    srv *s = c->s;
-    if (c->closing)
-        return;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-    if (end.pos < 0)
-        return;
-    size_t head_len = (size_t)end.pos + 4;
-    char head[4096];
-    if (head_len >= sizeof head)
-        head_len = sizeof head - 1;
-    evbuffer_copyout(in, head, head_len);
-    head[head_len] = '\0';
-    char clen[32];
-    srv_header(head, "Content-Length", clen, sizeof clen);
-    size_t blen = (size_t)strtoul(clen, NULL, 10);
-    if (evbuffer_get_length(in) < head_len + blen)
-        return;
-    evbuffer_drain(in, head_len + blen);
-    s->requests++;
-    char path[256] = "";
-    sscanf(head, "%15s %255s", s->last_method, path);
-    srv_header(head, "Content-Type", s->last_ctype, sizeof s->last_ctype);
-    if (strcmp(path, "/ocsp") == 0 && s->ocsp)
-        srv_reply(c, s->ocsp_status ? s->ocsp_status : 200, "application/ocsp-response",
-                  s->ocsp, s->ocsp_len);
-    else if (strcmp(path, "/crl") == 0 && s->crl)
-        srv_reply(c, 200, "application/pkix-crl", s->crl, s->crl_len);
-    else if (strcmp(path, "/never") == 0)
-        ; /* say nothing */
-    else
-        srv_reply(c, 404, "text/plain", "not here", 8);
-}
-
-static void srv_on_write(struct bufferevent *bev, void *arg)
-{
-    srv_conn *c = arg;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        srv_conn_free(c);
-}
-
-static void srv_on_event(struct bufferevent *bev, short what, void *arg)
-{
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        srv_conn_free(arg);
-}
-
-static void srv_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                          int salen, void *arg)
-{
-    srv *s = arg;
-    srv_conn *c = calloc(1, sizeof *c);
-    assert_non_null(c);
-    c->s = s;
-    c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    c->next = s->conns;
-    s->conns = c;
-    bufferevent_setcb(c->bev, srv_on_read, srv_on_write, srv_on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-static void srv_start(srv *s, struct event_base *base)
-{
-    memset(s, 0, sizeof *s);
-    s->base = base;
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->lis = evconnlistener_new_bind(base, srv_on_accept, s,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-                                     (struct sockaddr *)&sin, sizeof sin);
-    assert_non_null(s->lis);
-    socklen_t len = sizeof sin;
-    getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&sin, &len);
-    s->port = ntohs(sin.sin_port);
-}
-
-static void srv_stop(srv *s)
-{
-    while (s->conns)
-        srv_conn_free(s->conns);
-    evconnlistener_free(s->lis);
-    free(s->ocsp);
-    free(s->crl);
-}
 
 /* ---- the test PKI ------------------------------------------------------- */
 
@@ -212,11 +52,32 @@ typedef struct pki {
 
 typedef struct fx {
     struct event_base *base;
-    srv s;
+    httpsrv s;             /* answers /ocsp and /crl with what follows */
+    unsigned char *ocsp;   /* NULL: 404 */
+    size_t ocsp_len;
+    int ocsp_status;       /* 0: 200 */
+    unsigned char *crl;    /* NULL: 404 */
+    size_t crl_len;
     https_client *https;
     pki p;
     time_t now;
 } fx;
+
+/* srv_answer - the canned OCSP response and CRL of the test, by path */
+static void srv_answer(httpsrv *s, httpsrv_conn *c, void *arg)
+{
+    fx *f = arg;
+    char status[16];
+    if (strcmp(s->path, "/ocsp") == 0 && f->ocsp) {
+        snprintf(status, sizeof status, "%d X", f->ocsp_status ? f->ocsp_status : 200);
+        httpsrv_reply(c, status, "application/ocsp-response", NULL, f->ocsp, f->ocsp_len, 1);
+    } else if (strcmp(s->path, "/crl") == 0 && f->crl)
+        httpsrv_reply(c, "200 X", "application/pkix-crl", NULL, f->crl, f->crl_len, 1);
+    else if (strcmp(s->path, "/never") == 0)
+        ; /* say nothing */
+    else
+        httpsrv_reply(c, "404 X", "text/plain", NULL, "not here", 8, 1);
+}
 
 static EVP_PKEY *key_new(void)
 {
@@ -527,7 +388,7 @@ static int setup(void **state)
     assert_non_null(f);
     f->now = time(NULL);
     f->base = event_base_new();
-    srv_start(&f->s, f->base);
+    httpsrv_start(&f->s, f->base, srv_answer, f);
     err_rec e;
     f->https = https_client_new(f->base, &e);
     assert_non_null(f->https);
@@ -540,7 +401,9 @@ static int teardown(void **state)
 {
     fx *f = *state;
     https_client_free(f->https);
-    srv_stop(&f->s);
+    httpsrv_stop(&f->s);
+    free(f->ocsp);
+    free(f->crl);
     event_base_free(f->base);
     pki_free(&f->p);
     free(f);
@@ -1071,28 +934,6 @@ static void on_result(void *arg, revocation_result *r)
     r->detail = NULL; /* taken */
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static void run_until(fx *f, const int *flag, int ms)
-{
-    struct event *tick = event_new(f->base, -1, EV_PERSIST, on_tick, NULL);
-    struct timeval tv = {0, 20000};
-    event_add(tick, &tv);
-    double end = now_ms() + ms;
-    while ((!flag || *flag < 1) && now_ms() < end)
-        event_base_loop(f->base, EVLOOP_ONCE);
-    event_free(tick);
-}
-
 /* check - revocation_check of [leaf, inter] and wait for the result */
 static void check(fx *f, X509 *leaf, const unsigned char *staple, size_t staple_len,
                   int timeout_ms, got *g)
@@ -1108,21 +949,21 @@ static void check(fx *f, X509 *leaf, const unsigned char *staple, size_t staple_
     sk_X509_pop_free(chain, X509_free); /* the check keeps its own references */
     assert_int_equal(rc, 0);
     assert_int_equal(g->calls, 0);
-    run_until(f, &g->calls, 10000);
+    loop_run_until(f->base, &g->calls, 1, 10000);
     assert_int_equal(g->calls, 1);
     assert_non_null(g->r.detail);
 }
 
 static void serve_ocsp(fx *f, const ocsp_spec *sp)
 {
-    free(f->s.ocsp);
-    f->s.ocsp = ocsp_make(f, sp, &f->s.ocsp_len);
+    free(f->ocsp);
+    f->ocsp = ocsp_make(f, sp, &f->ocsp_len);
 }
 
 static void serve_crl(fx *f, const crl_spec *sp)
 {
-    free(f->s.crl);
-    f->s.crl = crl_make(f, sp, &f->s.crl_len);
+    free(f->crl);
+    f->crl = crl_make(f, sp, &f->crl_len);
 }
 
 #define assert_rdetail(g, frag)                                                                \
@@ -1144,8 +985,8 @@ static void test_check_ocsp_good(void **state)
     snprintf(want, sizeof want, "OCSP responder http://127.0.0.1:%d/ocsp: good: ", f->s.port);
     assert_rdetail(&g, want);
     assert_int_equal(f->s.requests, 1);
-    assert_string_equal(f->s.last_method, "POST");
-    assert_string_equal(f->s.last_ctype, "application/ocsp-request");
+    assert_string_equal(f->s.method, "POST");
+    assert_string_equal(f->s.ctype, "application/ocsp-request");
     revocation_result_free(&g.r);
 }
 
@@ -1210,7 +1051,7 @@ static void test_check_ocsp_unusable_then_crl(void **state)
     /* The responder fails (HTTP 500); the CRL lists the certificate. */
     ocsp_spec sp = ocsp_good(f, f->p.revoked);
     serve_ocsp(f, &sp);
-    f->s.ocsp_status = 500;
+    f->ocsp_status = 500;
     crl_spec cs = crl_default();
     cs.revoked = f->p.revoked;
     cs.reason = 1;
@@ -1267,7 +1108,7 @@ static void test_check_crl_only(void **state)
     check(f, f->p.crlonly, NULL, 0, 5000, &g);
     assert_int_equal(g.r.status, REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
-    assert_string_equal(f->s.last_method, "GET");
+    assert_string_equal(f->s.method, "GET");
     revocation_result_free(&g.r);
 }
 
@@ -1287,9 +1128,9 @@ static void test_check_responder_down(void **state)
 {
     fx *f = *state;
     got g;
-    double t0 = now_ms();
+    double t0 = loop_now_ms();
     check(f, f->p.down, NULL, 0, 2000, &g);
-    assert_true(now_ms() - t0 < 2000);
+    assert_true(loop_now_ms() - t0 < 2000);
     assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
     char want[200];
     snprintf(want, sizeof want, "no usable revocation answer: OCSP responder "
@@ -1308,9 +1149,9 @@ static void test_check_timeout_budget(void **state)
     crl_spec cs = crl_default();
     serve_crl(f, &cs);
     got g;
-    double t0 = now_ms();
+    double t0 = loop_now_ms();
     check(f, f->p.slow, NULL, 0, 300, &g);
-    double took = now_ms() - t0;
+    double took = loop_now_ms() - t0;
     assert_true(took >= 250 && took < 2000);
     assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
     assert_rdetail(&g, "/never: no answer (timed out after");
@@ -1328,7 +1169,7 @@ static void test_check_no_chain(void **state)
                                       &g, &e),
                      0);
     assert_int_equal(g.calls, 0);
-    run_until(f, &g.calls, 2000);
+    loop_run_until(f->base, &g.calls, 1, 2000);
     assert_int_equal(g.r.status, REVOCATION_NOT_CHECKED);
     revocation_result_free(&g.r);
     sk_X509_free(empty);
@@ -1347,10 +1188,10 @@ static void test_check_cancelled(void **state)
                                       &g, &e),
                      0);
     sk_X509_pop_free(chain, X509_free);
-    run_until(f, &f->s.requests, 500);
+    loop_run_until(f->base, &f->s.requests, 1, 500);
     https_client_free(f->https); /* the job is freed without a callback (ASan: no leak) */
     f->https = NULL;
-    run_until(f, NULL, 200);
+    loop_run_until(f->base, NULL, 1, 200);
     assert_int_equal(g.calls, 0);
 }
 
@@ -1370,7 +1211,7 @@ static void test_check_cancelled_before_delivery(void **state)
                      0);
     https_client_free(f->https);
     f->https = NULL;
-    run_until(f, NULL, 100);
+    loop_run_until(f->base, NULL, 1, 100);
     assert_int_equal(g.calls, 0);
     sk_X509_pop_free(chain, X509_free);
     free(der);
