@@ -496,13 +496,6 @@ static void test_public_api_errors(void **state)
     mxtls_ctx_free(ctx);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tu_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,5 +514,5 @@ int main(void)
         cmocka_unit_test(test_input_size_limit),
         cmocka_unit_test(test_public_api_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_group_teardown);
 }

@@ -1376,13 +1376,6 @@ static void test_analyze_dns_states(void **state)
     chain_free(plan.chain);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tu_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1413,5 +1406,5 @@ int main(void)
         cmocka_unit_test(test_analyze_record_warnings),
         cmocka_unit_test(test_analyze_dns_states),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_group_teardown);
 }

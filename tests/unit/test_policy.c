@@ -1992,13 +1992,6 @@ static void test_text_report(void **state)
     mxtls_result_free(r);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tu_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2093,5 +2086,5 @@ int main(void)
         cmocka_unit_test(test_json_all_levels),
         cmocka_unit_test(test_text_report),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_group_teardown);
 }

@@ -4,7 +4,8 @@
  *   tests/pki/gen-unit-certs.sh in $MXTLS_TEST_CERTS;
  * - tu_cert_make: X509 certificates with arbitrary dNSName/iPAddress SANs and
  *   subject CNs (any bytes, NUL included), self-signed with one key generated
- *   once per test program (call tu_cleanup in the group teardown);
+ *   once per test program (call tu_cleanup in the group teardown, or make
+ *   tu_group_teardown the group teardown);
  * - tj_*: a tiny JSON reader, enough to check the reports' structure: a
  *   strict well-formedness check and a lookup by path ("reasons[0].code").
  *
@@ -137,6 +138,14 @@ static inline void tu_cleanup(void)
 {
     EVP_PKEY_free(tu_key_);
     tu_key_ = NULL;
+}
+
+/* tu_group_teardown - a cmocka group teardown that only calls tu_cleanup */
+static inline int tu_group_teardown(void **state)
+{
+    (void)state;
+    tu_cleanup();
+    return 0;
 }
 
 /* tu_cert_make - a self-signed certificate presenting exactly these identities
