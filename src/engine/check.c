@@ -722,19 +722,25 @@ static void check_finish(check_run_state *rs)
         }
     }
     /* Auto: DANE first, as a DANE-enabled MTA does (Postfix
-     * smtp_tls_security_level = dane): usable, DNSSEC-secure TLSA records of a
-     * host reached through a secure MX RRset (or a configured route). */
+     * smtp_tls_security_level = dane), wherever DANE changes the outcome for
+     * a host reached through a secure MX RRset (or a configured route):
+     * DNSSEC-secure TLSA records (usable: authentication is mandatory;
+     * unusable: TLS is mandatory) and failed TLSA lookups (the sender defers
+     * rather than downgrade, RFC 7672 §2.2). */
     for (size_t i = 0; i < rep->nhosts && rep->auto_level != MXTLS_LEVEL_DANE; i++) {
         const check_host *h = rep->hosts[i];
-        size_t usable = 0;
-        for (size_t k = 0; k < h->ntlsa; k++)
-            usable += !dane_rr_unusable_why(&h->tlsa[k]);
         int mx_ok = rep->routed || rep->implicit_mx || rep->mx_security == DNS_SEC_SECURE;
-        if (h->tlsa_state == MXTLS_TLSA_SECURE && usable && mx_ok &&
-            !(rep->policy_entry && rep->policy_entry->level == MXTLS_LEVEL_DANE_ONLY)) {
+        const char *why = NULL;
+        if (!h->tlsa_started || !mx_ok)
+            continue;
+        if (h->tlsa_state == MXTLS_TLSA_SECURE && h->ntlsa)
+            why = "DNSSEC-secure TLSA records";
+        else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR)
+            why = "a failed TLSA lookup (a DANE sender defers)";
+        if (why && !(rep->policy_entry && rep->policy_entry->level == MXTLS_LEVEL_DANE_ONLY)) {
             rep->auto_level = MXTLS_LEVEL_DANE;
             char buf[512];
-            snprintf(buf, sizeof buf, "DNSSEC-secure, usable TLSA records at %s: dane",
+            snprintf(buf, sizeof buf, "%s at %s: dane", why,
                      h->tlsa_base ? h->tlsa_base : h->name);
             free(rep->auto_reason);
             rep->auto_reason = strdup(buf);

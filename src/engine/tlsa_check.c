@@ -654,7 +654,20 @@ tlsa_check_result *tlsa_check_analyze(const check_report *rep, const tlsa_check_
         published += r->hosts[i].published;
     }
 
-    if (fails) {
+    int only_unusable = fails > 0;
+    for (size_t i = 0; i < r->nhosts; i++)
+        if (r->hosts[i].published && r->hosts[i].usable > 0)
+            only_unusable = 0;
+    if (fails && only_unusable) {
+        /* RFC 7672 §2.2: secure but unusable records make TLS mandatory
+         * without authentication: dane senders deliver over unauthenticated
+         * TLS, dane-only senders do not deliver. */
+        r->status = TLSA_STATUS_FAILS;
+        snprintf(r->summary, sizeof r->summary,
+                 "none of the published TLSA records is usable for SMTP: senders at level "
+                 "dane require TLS but cannot authenticate the server, and dane-only senders "
+                 "cannot deliver");
+    } else if (fails) {
         r->status = TLSA_STATUS_FAILS;
         snprintf(r->summary, sizeof r->summary,
                  "the published TLSA records do not authenticate %d server%s: senders using "

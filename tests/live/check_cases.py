@@ -108,10 +108,11 @@ EXPECTED_DANE_SECURITY = {
     "good.test": "encrypted",
     "plain.test": "plaintext",
 }
-# The auto level (JSON effective_level): dane where secure, usable TLSA
-# records are published and the MX RRset is secure, else may (no policy map).
+# The auto level (JSON effective_level): dane where the MX RRset is secure
+# and DANE changes the outcome (secure TLSA records, usable or not, or a
+# failed TLSA lookup), else may (no policy map).
 AUTO_DANE = {"dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
-             "dane-cname.test", "dane-rollover.test"}
+             "dane-cname.test", "dane-rollover.test", "dane-unusable.test", "dane-bogus.test"}
 # domain -> (TLSA base domain, records the dane level was judged on): the
 # CNAME target's TLSA RRset, not the decoy record at the original name
 EXPECTED_DANE_BASE = {

@@ -1325,8 +1325,10 @@ static void test_analyze_dns_states(void **state)
     host_addr(h, "192.0.2.1", A_CHAIN, "mx1-chain.pem");
     r = analyze(rep, &plan, 1, TLSA_TTL_UNKNOWN);
     assert_int_equal(r->status, TLSA_STATUS_FAILS);
-    assert_string_equal(r->summary, "the published TLSA records do not authenticate 1 server: "
-                                    "senders using DANE cannot deliver there");
+    assert_string_equal(r->summary, "none of the published TLSA records is usable for SMTP: "
+                                    "senders at level dane require TLS but cannot "
+                                    "authenticate the server, and dane-only senders cannot "
+                                    "deliver");
     assert_string_equal(r->hosts[0].addrs[0].state, "fails");
     expect_dane(&r->hosts[0].addrs[0].all, 0, "tlsa-unusable", -1, -1, 0);
     assert_string_equal(r->hosts[0].plans[0].verdict, "will-break");
