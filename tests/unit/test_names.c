@@ -600,13 +600,6 @@ static void test_to_unicode(void **state)
     assert_null(names_to_unicode(NULL));
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    tu_cleanup();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,5 +613,5 @@ int main(void)
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_to_unicode),
     };
-    return cmocka_run_group_tests(tests, NULL, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_group_teardown);
 }

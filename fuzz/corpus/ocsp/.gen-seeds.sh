@@ -7,9 +7,9 @@
 # 0x1001 good and 0x1002 revoked, a rogue CA copying the intermediate's name),
 # real OCSP responses (`openssl ocsp`) and CRLs (`openssl ca -gencrl`) about
 # it, plus broken variants, into fuzz/corpus/ocsp/ and fuzz/corpus/crl/.
-# It prints the PEM certificates and the check time to paste into both fuzz
-# targets (FUZZ_*_PEM, FUZZ_AT): the seeds only reach the deep checks when the
-# targets know the same PKI. The file name starts with a dot so that the
+# It prints the PEM certificates and the check time to paste into
+# fuzz/fuzzpki.h (FUZZ_*_PEM, FUZZ_AT, shared by fuzz_crl and fuzz_ocsp): the
+# seeds only reach the deep checks when the targets know the same PKI. The file name starts with a dot so that the
 # corpus replay skips it (libFuzzer reads it as one more input: harmless).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
