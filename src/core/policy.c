@@ -339,6 +339,11 @@ static void policy_pkix_advice(mxtls_result *r, const char *code)
         result_advice(r, "The certificate is valid only from %s: check the issuing process "
                          "and the clocks involved.",
                       bad->not_before);
+    else if (!strcmp(code, "self-signed") && r->tlsa_state == MXTLS_TLSA_SECURE && r->tlsa.n)
+        result_advice(r, "The certificate is self-signed: DANE senders authenticate it through "
+                         "the published TLSA records, but senders that verify against CAs "
+                         "(verify, secure, the Cisco Verify modes) cannot; use a CA-issued "
+                         "certificate if they matter.");
     else if (!strcmp(code, "self-signed"))
         result_advice(r, "Use a certificate from a CA that senders trust, or publish DANE "
                          "TLSA records (e.g. \"3 1 1\") in a DNSSEC-signed zone so that DANE "
