@@ -54,6 +54,18 @@ struct check_run_state {
     struct timeval started;
 };
 
+/* check_ms_left - milliseconds until the check's deadline */
+static long check_ms_left(const check_run_state *rs)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    long used = (now.tv_sec - rs->started.tv_sec) * 1000L +
+                (now.tv_usec - rs->started.tv_usec) / 1000L;
+    int total = rs->opt->total_timeout_ms ? rs->opt->total_timeout_ms
+                                          : CHECK_DEFAULT_TOTAL_TIMEOUT_MS;
+    return total - used;
+}
+
 static void check_step_done(check_run_state *rs)
 {
     if (--rs->pending == 0)
@@ -92,6 +104,7 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
 static void check_revocation_done(void *arg, revocation_result *r)
 {
     check_op *op = arg;
+    free(op->addr->rev.detail);
     op->addr->rev = *r; /* take the detail; r itself is the adapter's */
     r->detail = NULL;
     check_step_done(op->rs);
@@ -119,6 +132,15 @@ static void check_probe_done(void *arg, probe_report *r)
             err_rec e;
             err_clear(&e);
             int timeout = rs->opt->phase_timeout_ms ? rs->opt->phase_timeout_ms : 10000;
+            long left = check_ms_left(rs);
+            if (left < timeout)
+                timeout = left > 1 ? (int)left : 1;
+            /* Until an answer comes: the deadline may stop the check first,
+             * and no answer is not "not checked" (hard mode defers on it). */
+            op->addr->rev.status = REVOCATION_UNAVAILABLE;
+            op->addr->rev.source = REVOCATION_SRC_NONE;
+            free(op->addr->rev.detail);
+            op->addr->rev.detail = strdup("no revocation answer before the check's deadline");
             if (store && rop && rs->https &&
                 revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
                                  r->tls.ocsp_staple_len, rs->ctx->at, timeout,
@@ -168,6 +190,8 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
     if (op->running)
         rs->pending++;
+    else if (!alt && !a->probe_error)
+        a->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
 }
 
 static void check_forward_done(void *arg, dns_answer *ans)
@@ -265,6 +289,13 @@ static void check_start_tlsa(check_run_state *rs, check_host *h, const char *bas
     if (!op)
         return;
     op->tlsa_at_target = is_cname;
+    /* Until an answer comes; the deadline may stop the check first, and a
+     * missing answer must defer DANE senders, never downgrade them. */
+    h->tlsa_state = MXTLS_TLSA_ERROR;
+    free(h->tlsa_why);
+    h->tlsa_why = strdup("no TLSA answer before the check's deadline");
+    free(h->tlsa_base);
+    h->tlsa_base = strdup(base);
     if (check_lookup(rs, qname, DNS_T_TLSA, check_tlsa_done, op) != 0) {
         h->tlsa_state = MXTLS_TLSA_ERROR;
         h->tlsa_why = strdup("the TLSA lookup could not start");
@@ -352,6 +383,8 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
         check_op *op = check_op_new(rs, h, NULL);
         if (op) {
             op->family = 4;
+            h->a_queried = 1;
+            h->a_outcome = DNS_TIMEOUT; /* until an answer says otherwise */
             check_lookup(rs, h->name, DNS_T_A, check_addr_done, op);
         }
     }
@@ -359,6 +392,8 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
         check_op *op = check_op_new(rs, h, NULL);
         if (op) {
             op->family = 6;
+            h->aaaa_queried = 1;
+            h->aaaa_outcome = DNS_TIMEOUT;
             check_lookup(rs, h->name, DNS_T_AAAA, check_addr_done, op);
         }
     }
@@ -383,11 +418,17 @@ static void check_mx_done(void *arg, dns_answer *ans)
         rep->mx_why = strdup(ans->why);
     if (ans->outcome == DNS_DATA) {
         qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
-        /* RFC 7505 §3: a single MX with an empty target ("0 .") says the
-         * domain accepts no mail. */
-        if (ans->n == 1 && strcmp(ans->rr[0].text, ".") == 0) {
+        /* RFC 7505 §3: an MX with an empty target (".") says the domain
+         * accepts no mail. Only null MX records: a null MX. Mixed with real
+         * ones (which §3 forbids), the real ones are tried and the mix is
+         * reported, since senders differ here. */
+        size_t dots = 0;
+        for (size_t i = 0; i < ans->n; i++)
+            dots += strcmp(ans->rr[i].text, ".") == 0;
+        if (ans->n > 0 && dots == ans->n) {
             rep->null_mx = 1;
         } else {
+            rep->null_mx_mixed = dots > 0;
             for (size_t i = 0; i < ans->n; i++) {
                 if (strcmp(ans->rr[i].text, ".") == 0)
                     continue;
@@ -397,8 +438,23 @@ static void check_mx_done(void *arg, dns_answer *ans)
                 if (dup)
                     continue;
                 check_host *h = check_add_host(rs, ans->rr[i].text, ans->rr[i].pref);
-                if (h)
-                    check_resolve_host(rs, h);
+                if (!h)
+                    continue;
+                char *valid = names_normalize(h->name, 0, NULL);
+                if (!valid) {
+                    /* A target that is no host name is skipped, as MTAs do,
+                     * and reported; the other MX hosts still count. */
+                    h->invalid = 1;
+                    char *shown = names_escape((const unsigned char *)h->name, strlen(h->name));
+                    char buf[600];
+                    snprintf(buf, sizeof buf, "the MX target \"%s\" is not a valid host name: "
+                             "senders skip it", shown ? shown : "?");
+                    free(shown);
+                    h->problem = strdup(buf);
+                    continue;
+                }
+                free(valid);
+                check_resolve_host(rs, h);
             }
         }
     } else if (ans->outcome == DNS_NODATA) {
@@ -422,8 +478,10 @@ static void check_deadline(evutil_socket_t fd, short what, void *arg)
 /* ---- verdicts --------------------------------------------------------- */
 
 /* check_unreachable_code - why an address gave no TLS decision, or NULL */
-static const char *check_unreachable_code(const probe_report *p)
+static const char *check_unreachable_code(const check_address *a, const probe_report *p)
 {
+    if (!p && a->probe_error)
+        return "probe-error";
     if (!p)
         return "timeout";
     if (!p->connected)
@@ -461,11 +519,13 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     if (!rep->routed && !rep->implicit_mx) {
         bad |= mxtls_evidence_add_mx(ctx, ev, h->name) != MXTLS_OK;
         for (size_t i = 0; i < rep->nhosts; i++)
-            bad |= mxtls_evidence_add_mx(ctx, ev, rep->hosts[i]->name) != MXTLS_OK;
+            if (!rep->hosts[i]->invalid)
+                bad |= mxtls_evidence_add_mx(ctx, ev, rep->hosts[i]->name) != MXTLS_OK;
         mxtls_evidence_set_mx_secure(ev, rep->mx_security == DNS_SEC_SECURE);
     }
     for (size_t i = 0; i < rs->opt->nroutes; i++)
         bad |= mxtls_evidence_add_route(ctx, ev, rs->opt->routes[i]) != MXTLS_OK;
+    ev->implicit_tls = rs->opt->implicit_tls;
     if (rep->routed) /* the next hop itself presented the chain (Postfix "hostname") */
         bad |= evidence_set_host(ev, h->name, &ctx->err) != MXTLS_OK;
     bad |= mxtls_evidence_set_ip(ctx, ev, a->ip) != MXTLS_OK;
@@ -494,7 +554,13 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
             [REVOCATION_UNKNOWN] = MXTLS_REVOCATION_UNKNOWN,
             [REVOCATION_UNAVAILABLE] = MXTLS_REVOCATION_UNAVAILABLE,
         };
-        if ((unsigned)a->rev.status <= REVOCATION_UNAVAILABLE)
+        /* The revocation answer is about the first probe's leaf; the
+         * --sni-compare probe may have been shown another certificate. */
+        int same_leaf = p == a->probe ||
+                        (a->probe && a->probe->tls.chain && sk_X509_num(a->probe->tls.chain) &&
+                         X509_cmp(sk_X509_value(a->probe->tls.chain, 0),
+                                  sk_X509_value(p->tls.chain, 0)) == 0);
+        if (same_leaf && (unsigned)a->rev.status <= REVOCATION_UNAVAILABLE)
             bad |= mxtls_evidence_set_revocation(ctx, ev, map[a->rev.status], a->rev.detail) !=
                    MXTLS_OK;
     } else if (p && p->smtp.outcome == SMTP_OUTCOME_STARTTLS_REJECTED) {
@@ -527,10 +593,12 @@ static void check_evaluate_probe(check_run_state *rs, const check_host *h,
     mxtls_evidence *ev_map = NULL;
     if (pe && pe->match_raw)
         ev_map = check_evidence(rs, h, a, p, pe->match_raw);
-    const char *code = check_unreachable_code(p);
+    const char *code = check_unreachable_code(a, p);
     char msg[1024];
     if (code) {
-        if (!p)
+        if (!p && a->probe_error)
+            snprintf(msg, sizeof msg, "cannot probe %s: %s", a->ip, a->probe_error);
+        else if (!p)
             snprintf(msg, sizeof msg, "the check's deadline passed before %s answered", a->ip);
         else if (!p->connected)
             snprintf(msg, sizeof msg, "cannot connect to %s port %u: %s", a->ip, p->port,
@@ -588,21 +656,30 @@ static void check_aggregate(check_report *rep, size_t li)
         return;
     }
     const mxtls_result *first_temp = NULL, *first_fail = NULL;
-    const check_host *temp_h = NULL, *fail_h = NULL;
+    const check_host *temp_h = NULL, *fail_h = NULL, *dns_h = NULL;
     const check_address *temp_a = NULL, *fail_a = NULL;
-    int any_addr = 0, dns_temp = 0;
+    int any_addr = 0, dns_timeout = 0, eval_failed = 0;
     char via[600];
     for (size_t i = 0; i < rep->nhosts; i++) {
         const check_host *h = rep->hosts[i];
-        if (h->naddrs == 0 &&
-            (h->a_outcome >= DNS_SERVFAIL || h->aaaa_outcome >= DNS_SERVFAIL))
-            dns_temp = 1;
+        /* A host whose address lookup failed temporarily (SERVFAIL, bogus,
+         * timeout) is one a sender would retry: it defers rather than give
+         * up, so this outranks policy failures elsewhere. */
+        int a_temp = h->a_queried && h->a_outcome >= DNS_SERVFAIL;
+        int aaaa_temp = h->aaaa_queried && h->aaaa_outcome >= DNS_SERVFAIL;
+        if (h->naddrs == 0 && !h->invalid && (a_temp || aaaa_temp) && !dns_h) {
+            dns_h = h;
+            dns_timeout = (a_temp && h->a_outcome == DNS_TIMEOUT) ||
+                          (aaaa_temp && h->aaaa_outcome == DNS_TIMEOUT);
+        }
         for (size_t j = 0; j < h->naddrs; j++) {
             const check_address *a = h->addrs[j];
             const mxtls_result *r = a->results[li];
             any_addr = 1;
-            if (!r)
+            if (!r) {
+                eval_failed = 1;
                 continue;
+            }
             if (r->verdict == MXTLS_VERDICT_PASS) {
                 snprintf(via, sizeof via, "%s [%s]", h->name, a->ip);
                 check_set_verdict(v, MXTLS_VERDICT_PASS, r->security, r->reasons[0].code,
@@ -625,16 +702,24 @@ static void check_aggregate(check_report *rep, size_t li)
         snprintf(via, sizeof via, "%s [%s]", temp_h->name, temp_a->ip);
         check_set_verdict(v, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE,
                           first_temp->reasons[0].code, first_temp->reasons[0].message, via);
+    } else if (dns_h) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the address lookup of %s %s", dns_h->name,
+                 dns_timeout ? "did not finish in time" : "failed (SERVFAIL or bogus)");
+        check_set_verdict(v, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE,
+                          dns_timeout ? "timeout" : "dns-error", msg, dns_h->name);
+    } else if (eval_failed) {
+        check_set_verdict(v, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "internal-error",
+                          "the evidence of an address could not be evaluated (out of memory?)",
+                          NULL);
     } else if (first_fail) {
         snprintf(via, sizeof via, "%s [%s]", fail_h->name, fail_a->ip);
         check_set_verdict(v, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE,
                           first_fail->reasons[0].code, first_fail->reasons[0].message, via);
-    } else if (!any_addr && dns_temp) {
-        check_set_verdict(v, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "dns-error",
-                          "the address lookups of the MX hosts failed", NULL);
     } else {
+        (void)any_addr;
         check_set_verdict(v, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "no-address",
-                          "no MX host has an address", NULL);
+                          "no MX host has a usable address", NULL);
     }
 }
 
@@ -642,6 +727,11 @@ static void check_aggregate(check_report *rep, size_t li)
  * advice, and findings that no level decides on */
 static void check_advice(check_report *rep)
 {
+    if (rep->null_mx_mixed)
+        strlist_add_unique(&rep->advice,
+                           "The MX RRset mixes a null MX (\".\") with other MX records, which "
+                           "RFC 7505 §3 forbids: senders differ in what they do with it; publish "
+                           "either the null MX alone or only real MX hosts.");
     for (size_t i = 0; i < rep->nhosts; i++) {
         const check_host *h = rep->hosts[i];
         for (size_t j = 0; j < h->naddrs; j++) {
@@ -714,10 +804,14 @@ static void check_finish(check_run_state *rs)
                 check_evaluate_probe(rs, h, a, a->probe_alt, a->results_alt);
         }
         if (h->naddrs == 0 && !h->problem) {
-            char buf[256];
-            snprintf(buf, sizeof buf, "no address: A %s (%s), AAAA %s (%s)",
-                     dns_outcome_name(h->a_outcome), dns_security_name(h->a_security),
-                     dns_outcome_name(h->aaaa_outcome), dns_security_name(h->aaaa_security));
+            char a[96] = "", aaaa[96] = "", buf[256];
+            if (h->a_queried)
+                snprintf(a, sizeof a, "A %s (%s)", dns_outcome_name(h->a_outcome),
+                         dns_security_name(h->a_security));
+            if (h->aaaa_queried)
+                snprintf(aaaa, sizeof aaaa, "AAAA %s (%s)", dns_outcome_name(h->aaaa_outcome),
+                         dns_security_name(h->aaaa_security));
+            snprintf(buf, sizeof buf, "no address: %s%s%s", a, *a && *aaaa ? ", " : "", aaaa);
             h->problem = strdup(buf);
         }
     }
@@ -737,7 +831,10 @@ static void check_finish(check_run_state *rs)
             why = "DNSSEC-secure TLSA records";
         else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR)
             why = "a failed TLSA lookup (a DANE sender defers)";
-        if (why && !(rep->policy_entry && rep->policy_entry->level == MXTLS_LEVEL_DANE_ONLY)) {
+        /* An explicit policy-map entry is the operator's choice and wins, as
+         * smtp_tls_policy_maps entries override smtp_tls_security_level = dane
+         * in Postfix. */
+        if (why && !rep->policy_entry) {
             rep->auto_level = MXTLS_LEVEL_DANE;
             char buf[512];
             snprintf(buf, sizeof buf, "%s at %s: dane", why,
@@ -912,6 +1009,7 @@ static void check_address_free(check_address *a)
     if (!a)
         return;
     free(a->ip);
+    free(a->probe_error);
     strlist_free(&a->ptr);
     free(a->ptr_problem);
     if (a->probe)

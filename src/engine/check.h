@@ -54,6 +54,7 @@ typedef struct check_address {
     char *ptr_problem;           /* PTR lookup outcome when it gave no names */
     probe_report *probe;         /* the connection every verdict comes from */
     probe_report *probe_alt;     /* --sni-compare: the other SNI choice */
+    char *probe_error;           /* the probe could not start (bad SNI, EHLO name, ...) */
     revocation_result rev;
     mxtls_result *results[CHECK_NLEVELS];     /* per level, same order as the run's levels */
     mxtls_result *results_alt[CHECK_NLEVELS]; /* from probe_alt */
@@ -66,6 +67,8 @@ typedef struct check_host {
     dns_outcome a_outcome, aaaa_outcome;
     dns_security a_security, aaaa_security;
     char *problem;               /* why the host has no usable address, or NULL */
+    int invalid;                 /* the MX target is not a valid host name: not probed */
+    int a_queried, aaaa_queried; /* which address families were asked for */
     /* TLSA at _PORT._tcp.NAME (RFC 7672 §2.2), looked up only when an address
      * answer is DNSSEC-secure; for a secure CNAME, at the target first. */
     int tlsa_started;
@@ -107,7 +110,7 @@ typedef struct check_report {
     char *auto_reason;
     const mxtls_policy_entry *policy_entry; /* borrowed from the options' map */
     strlist advice;
-    char *error;                 /* a domain-level problem (nxdomain, dns failure) */
+    int null_mx_mixed;           /* a null MX next to other MX records (RFC 7505 §3) */
     long elapsed_ms;
     int timed_out;
 } check_report;

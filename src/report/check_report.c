@@ -72,6 +72,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
     }
     jw_kbool(&w, "null_mx", rep->null_mx);
     jw_kbool(&w, "implicit_mx", rep->implicit_mx);
+    jw_kbool(&w, "null_mx_mixed", rep->null_mx_mixed);
     jw_kint(&w, "hosts_dropped", (long long)rep->hosts_dropped);
     jw_key(&w, "hosts");
     jw_arr(&w);
@@ -88,6 +89,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
         jw_kstr(&w, "a_security", dns_security_name(h->a_security));
         jw_kstr(&w, "aaaa", dns_outcome_name(h->aaaa_outcome));
         jw_kstr(&w, "aaaa_security", dns_security_name(h->aaaa_security));
+        jw_kbool(&w, "invalid", h->invalid);
         jw_kstr(&w, "problem", h->problem);
         jw_key(&w, "tlsa");
         jw_obj(&w);
@@ -129,6 +131,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
             }
             jw_end_arr(&w);
             jw_kstr(&w, "ptr_problem", a->ptr_problem);
+            jw_kstr(&w, "probe_error", a->probe_error);
             jw_key(&w, "probe");
             if (a->probe)
                 probe_report_json(&w, a->probe);
@@ -188,7 +191,7 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
     sb_puts(b, "\n");
     const probe_report *p = a->probe;
     if (!p) {
-        sb_puts(b, "      no answer before the deadline\n");
+        sb_printf(b, "      %s\n", a->probe_error ? a->probe_error : "no answer before the deadline");
         return;
     }
     if (!p->connected) {
