@@ -20,6 +20,7 @@ struct mxtls_evidence {
     char *match_raw;       /* Postfix match= list as given; NULL: level default */
     char *fp_digest;       /* "sha256" (default), "sha1", "md5" */
     int no_tls;            /* STARTTLS not offered */
+    int implicit_tls;      /* TLS on connect (port 465): no plaintext at all */
     char *tls_failed;      /* STARTTLS offered, TLS not established: why; else NULL */
     int tls_failed_after_220; /* the handshake failed (vs STARTTLS refused) */
     mxtls_revocation_status revocation;

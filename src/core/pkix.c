@@ -167,6 +167,20 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         if (out->error == X509_V_OK) /* failure without a verify error */
             out->error = X509_V_ERR_UNSPECIFIED;
         pkix_explain(out, bad, sk_X509_num(chain));
+        if (bad) {
+            char *t = fp_name_text(X509_get_subject_name(bad));
+            snprintf(out->bad_subject, sizeof out->bad_subject, "%s", t ? t : "?");
+            free(t);
+            t = fp_time_text(X509_get0_notBefore(bad));
+            snprintf(out->bad_not_before, sizeof out->bad_not_before, "%s", t ? t : "?");
+            free(t);
+            t = fp_time_text(X509_get0_notAfter(bad));
+            snprintf(out->bad_not_after, sizeof out->bad_not_after, "%s", t ? t : "?");
+            free(t);
+            for (int i = 0; i < sk_X509_num(chain); i++)
+                if (X509_cmp(sk_X509_value(chain, i), bad) == 0)
+                    out->bad_presented = 1;
+        }
     }
     ERR_clear_error();
     X509_STORE_CTX_free(sctx);

@@ -14,6 +14,12 @@ typedef struct pkix_result {
     int depth;          /* chain depth of the failing certificate; -1 if none */
     const char *code;   /* stable reason code: "expired", "unknown-issuer", ... */
     char message[512];  /* plain words, naming the certificate at fault */
+    /* The certificate at fault (depth counts in the chain OpenSSL built,
+     * which is not the chain as sent): its subject and validity, and whether
+     * the server sent it (else it came from the trust store). */
+    char bad_subject[256];
+    char bad_not_before[32], bad_not_after[32];
+    int bad_presented;
 } pkix_result;
 
 /* pkix_store - the context's trust store (loaded once, owned by ctx) */

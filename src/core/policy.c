@@ -310,16 +310,32 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
     }
 }
 
+/* policy_dane_authenticates - would a DANE sender authenticate this chain?
+ * (the preconditions of policy_dane and a matching usable record) */
+static int policy_dane_authenticates(const mxtls_evidence *ev, time_t at)
+{
+    if ((ev->mx.n && !ev->mx_secure) || ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
+        !ev->chain)
+        return 0;
+    const char *host = evidence_host(ev);
+    const char *base = ev->tlsa_base ? ev->tlsa_base : host;
+    const char *names[1] = {host};
+    dane_result dr;
+    err_rec e;
+    err_clear(&e);
+    return dane_verify(ev->chain, ev->tlsa, ev->ntlsa, base, names,
+                       strcasecmp(host, base) != 0, at, &dr, &e) == 0 &&
+           dr.authenticated;
+}
+
 /* policy_pkix_advice - what the operator should change for a PKIX failure */
-static void policy_pkix_advice(mxtls_result *r, const char *code)
+static void policy_pkix_advice(mxtls_result *r, const char *code, int dane_authenticates)
 {
     if (!code)
         return;
-    /* The certificate at fault is the one at pkix_depth, which need not be
-     * the leaf; beyond the presented chain it comes from the trust store. */
-    const chain_cert *bad = r->pkix_depth >= 0 && (size_t)r->pkix_depth < r->nchain
-                                ? &r->chain[r->pkix_depth]
-                                : NULL;
+    /* The certificate at fault need not be the leaf, and may come from the
+     * trust store rather than the chain the server sent. */
+    int bad = r->pkix_bad_subject && r->pkix_bad_presented;
     int time_code = !strcmp(code, "expired") || !strcmp(code, "not-yet-valid");
     if (!strcmp(code, "missing-intermediate"))
         result_advice(r, "Configure the server to send its intermediate certificate(s) after "
@@ -332,14 +348,14 @@ static void policy_pkix_advice(mxtls_result *r, const char *code)
     else if (time_code && r->pkix_depth > 0)
         result_advice(r, "The chain certificate %s is valid from %s to %s: send its current "
                          "version.",
-                      bad->subject, bad->not_before, bad->not_after);
+                      r->pkix_bad_subject, r->pkix_bad_not_before, r->pkix_bad_not_after);
     else if (!strcmp(code, "expired"))
-        result_advice(r, "Renew the certificate: it expired on %s.", bad->not_after);
+        result_advice(r, "Renew the certificate: it expired on %s.", r->pkix_bad_not_after);
     else if (!strcmp(code, "not-yet-valid"))
         result_advice(r, "The certificate is valid only from %s: check the issuing process "
                          "and the clocks involved.",
-                      bad->not_before);
-    else if (!strcmp(code, "self-signed") && r->tlsa_state == MXTLS_TLSA_SECURE && r->tlsa.n)
+                      r->pkix_bad_not_before);
+    else if (!strcmp(code, "self-signed") && dane_authenticates)
         result_advice(r, "The certificate is self-signed: DANE senders authenticate it through "
                          "the published TLSA records, but senders that verify against CAs "
                          "(verify, secure, the Cisco Verify modes) cannot; use a CA-issued "
@@ -396,6 +412,14 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     r->pkix_message = strdup(pk.message);
     if (!r->pkix_message || (pk.code && !(r->pkix_code = strdup(pk.code))))
         return -1;
+    if (!pk.valid && pk.bad_subject[0]) {
+        r->pkix_bad_subject = strdup(pk.bad_subject);
+        r->pkix_bad_not_before = strdup(pk.bad_not_before);
+        r->pkix_bad_not_after = strdup(pk.bad_not_after);
+        r->pkix_bad_presented = pk.bad_presented;
+        if (!r->pkix_bad_subject || !r->pkix_bad_not_before || !r->pkix_bad_not_after)
+            return -1;
+    }
 
     /* Revocation only matters for a chain that is otherwise valid (and is
      * reported, not decisive, when the chain fails anyway). */
@@ -617,6 +641,14 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     }
 
     /* 1. The level that never uses TLS. */
+    if (level == MXTLS_LEVEL_NONE && ev->implicit_tls) {
+        r->verdict = MXTLS_VERDICT_FAIL;
+        r->security = MXTLS_SECURITY_NONE;
+        result_reason(r, "decisive", "implicit-tls", NULL,
+                      "the server speaks only TLS (implicit TLS, RFC 8314), and a sender at "
+                      "level none does not use TLS");
+        return r;
+    }
     if (level == MXTLS_LEVEL_NONE) {
         r->verdict = MXTLS_VERDICT_PASS;
         r->security = MXTLS_SECURITY_PLAINTEXT;
@@ -631,7 +663,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         if (policy_requires_tls(level)) {
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
-            result_reason(r, "decisive", "no-starttls", STATUS_TLS_NOT_OFFERED,
+            result_reason(r, "decisive", "no-starttls",
+                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_TLS_NOT_OFFERED : NULL,
                           "TLS is required at level %s, but the server does not offer STARTTLS",
                           lname);
         } else {
@@ -654,7 +687,9 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
      *    SMTP transaction does not fall back to clear text"). */
     if (ev->tls_failed) {
         int esa_pref = level == MXTLS_LEVEL_ESA_PREFERRED || level == MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
-        int plaintext = level == MXTLS_LEVEL_MAY || (esa_pref && !ev->tls_failed_after_220);
+        /* With implicit TLS (port 465) there is no plaintext to fall back to. */
+        int plaintext = !ev->implicit_tls &&
+                        (level == MXTLS_LEVEL_MAY || (esa_pref && !ev->tls_failed_after_220));
         if (plaintext) {
             r->verdict = MXTLS_VERDICT_PASS;
             r->security = MXTLS_SECURITY_PLAINTEXT;
@@ -740,8 +775,11 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         }
         int pkix_ok = rc & 1, names_ok = (rc >> 1) & 1;
         int enforcing = level != MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        /* Under hard checking, no check at all is no answer too. */
         int rev_missing = ev->revocation == MXTLS_REVOCATION_UNAVAILABLE ||
-                          ev->revocation == MXTLS_REVOCATION_UNKNOWN;
+                          ev->revocation == MXTLS_REVOCATION_UNKNOWN ||
+                          (ctx->revocation == MXTLS_REVOCATION_HARD &&
+                           ev->revocation == MXTLS_REVOCATION_NOT_CHECKED);
         if (verified && rev_missing && ctx->revocation == MXTLS_REVOCATION_HARD && enforcing) {
             /* Hard revocation checking: no answer, no verdict. */
             r->verdict = MXTLS_VERDICT_TEMPFAIL;
@@ -778,7 +816,9 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
             const char *st = level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL;
             if (!pkix_ok) {
                 result_reason(r, kind, r->pkix_code, st, "%s", r->pkix_message);
-                policy_pkix_advice(r, r->pkix_code);
+                policy_pkix_advice(r, r->pkix_code,
+                                   !strcmp(r->pkix_code, "self-signed") &&
+                                       policy_dane_authenticates(ev, ctx->at));
             }
             if (!names_ok) {
                 char have[1024], want[1024];

@@ -54,6 +54,9 @@ void mxtls_result_free(mxtls_result *r)
     strlist_free(&r->tlsa);
     strlist_free(&r->tlsa_unusable);
     free(r->pkix_code);
+    free(r->pkix_bad_subject);
+    free(r->pkix_bad_not_before);
+    free(r->pkix_bad_not_after);
     free(r->pkix_message);
     free(r->fp_digest);
     free(r->fp_cert);

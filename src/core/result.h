@@ -62,7 +62,9 @@ struct mxtls_result {
     int pkix_checked;
     int pkix_valid;
     char *pkix_code, *pkix_message;
-    int pkix_depth;
+    int pkix_depth;        /* in the chain OpenSSL built */
+    char *pkix_bad_subject, *pkix_bad_not_before, *pkix_bad_not_after;
+    int pkix_bad_presented; /* the certificate at fault was sent by the server */
     char *fp_digest, *fp_cert, *fp_pubkey;
 };
 
