@@ -12,6 +12,7 @@
 #include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
+#include "core/names.h"
 #include "engine/check.h"
 #include "report/check_report.h"
 #include "report/probe_report.h"
@@ -156,7 +157,20 @@ static int check_main(const char *cmd, int argc, char **argv)
             opt.port = (uint16_t)port;
         if (opt.nroutes)
             return cli_usage_error(cmd, "--route is for check; probe takes the HOST itself");
-        opt.routes[opt.nroutes++] = host;
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
+            /* An address: connect to it; the name to verify must be given. */
+            if (!domain)
+                return cli_usage_error(cmd, "'%s' is an address: give --domain NAME, the name "
+                                            "the server's certificate is checked against",
+                                       host);
+            if (opt.ip_override && strcmp(opt.ip_override, host) != 0)
+                return cli_usage_error(cmd, "give the address once: as HOST or with --ip");
+            opt.ip_override = host;
+            opt.routes[opt.nroutes++] = domain;
+        } else {
+            opt.routes[opt.nroutes++] = host;
+        }
         opt.domain = domain ? domain : host;
     } else {
         if (opt.ip_override || domain)
@@ -180,6 +194,16 @@ static int check_main(const char *cmd, int argc, char **argv)
         else if (!strcmp(sni, "none"))
             opt.sni = CHECK_SNI_NONE;
         else {
+            /* RFC 6066 §3: a DNS host name, not an address. */
+            err_rec se;
+            err_clear(&se);
+            char *n = names_normalize(sni, 0, &se);
+            unsigned char sbin[16];
+            if (!n || inet_pton(AF_INET, sni, sbin) == 1) {
+                free(n);
+                return cli_usage_error(cmd, "--sni needs auto, none or a host name");
+            }
+            free(n);
             opt.sni = CHECK_SNI_NAME;
             opt.sni_name = sni;
         }
