@@ -33,8 +33,19 @@ char *names_escape(const unsigned char *s, size_t n)
     return out;
 }
 
-/* names_check_ldh - label syntax of an A-label name (no leading dot) */
+static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig);
+
+/* names_check_ldh - label syntax of an A-label name (no leading dot); the
+ * name in messages is escaped (it may hold any byte) */
 static int names_check_ldh(const char *s, err_rec *e, const char *orig)
+{
+    char *shown = names_escape((const unsigned char *)orig, strlen(orig));
+    int rc = names_check_ldh_shown(s, e, shown ? shown : "(name)");
+    free(shown);
+    return rc;
+}
+
+static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig)
 {
     size_t len = strlen(s);
     if (len == 0)
@@ -66,9 +77,14 @@ static int names_check_ldh(const char *s, err_rec *e, const char *orig)
         }
         unsigned char c = (unsigned char)*p;
         if (!(isalnum(c) || c == '-' || c == '_'))
-            return err_set(e, MXTLS_ERR_INVALID, "name",
-                           "name \"%s\" contains '%c', which is not allowed in a host name",
-                           orig, c),
+            return (isprint(c) ? err_set(e, MXTLS_ERR_INVALID, "name",
+                                         "name \"%s\" contains '%c', which is not allowed "
+                                         "in a host name",
+                                         orig, c)
+                               : err_set(e, MXTLS_ERR_INVALID, "name",
+                                         "name \"%s\" contains the byte 0x%02x, which is "
+                                         "not allowed in a host name",
+                                         orig, c)),
                    -1;
     }
     return 0;

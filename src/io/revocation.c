@@ -18,6 +18,8 @@
  * clients that check revocation usually do. */
 #include "io/revocation.h"
 
+#include "core/names.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,20 +392,28 @@ static void rev_step(rev_job *j)
     rev_exhausted(j);
 }
 
-/* rev_is_http - an http:// URL of sane length (the only kind fetched) */
+/* rev_is_http - an http:// URL of sane length and only the printable ASCII
+ * RFC 3986 allows (the only kind fetched; the URL also goes into reports) */
 static int rev_is_http(const char *s, size_t n)
 {
-    return n > 7 && n <= REV_MAX_URL_LEN && strncasecmp(s, "http://", 7) == 0 &&
-           memchr(s, '\0', n) == NULL;
+    if (n <= 7 || n > REV_MAX_URL_LEN || strncasecmp(s, "http://", 7) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
 }
 
 /* rev_add_url - keep an http URL (bounded count), note anything else */
 static void rev_add_url(rev_job *j, strlist *l, const char *what, const char *s, size_t n)
 {
     if (!rev_is_http(s, n)) {
-        char shown[80];
-        snprintf(shown, sizeof shown, "%.*s", (int)(n < 60 ? n : 60), s);
-        rev_note(j, "%s %s: skipped (only http URLs are fetched)", what, shown);
+        /* Certificate bytes are the issuer's: escaped before they reach a
+         * terminal or a JSON document. */
+        char *shown = names_escape((const unsigned char *)s, n < 60 ? n : 60);
+        rev_note(j, "%s %s: skipped (only http URLs are fetched)", what,
+                 shown ? shown : "(unprintable)");
+        free(shown);
         return;
     }
     if (l->n >= REV_MAX_URLS)

@@ -71,9 +71,27 @@ static void jw_escaped(jsonw *w, const char *s)
             jw_raw(w, (const char *)p, 1);
             p++;
         } else {
-            int n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-            int ok = n > 0;
-            for (int i = 1; ok && i < n; i++)
+            /* Strict UTF-8 (RFC 3629 §4): no overlong forms, no surrogates,
+             * nothing above U+10FFFF; anything else becomes U+FFFD. */
+            int n = 0;
+            unsigned char lo = 0x80, hi = 0xbf;
+            if (c >= 0xc2 && c <= 0xdf)
+                n = 2;
+            else if (c >= 0xe0 && c <= 0xef) {
+                n = 3;
+                if (c == 0xe0)
+                    lo = 0xa0;
+                if (c == 0xed)
+                    hi = 0x9f;
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 4;
+                if (c == 0xf0)
+                    lo = 0x90;
+                if (c == 0xf4)
+                    hi = 0x8f;
+            }
+            int ok = n > 0 && p[1] >= lo && p[1] <= hi;
+            for (int i = 2; ok && i < n; i++)
                 ok = (p[i] & 0xc0) == 0x80;
             if (ok) {
                 jw_raw(w, (const char *)p, (size_t)n);
