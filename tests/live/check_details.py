@@ -136,6 +136,30 @@ try:
 finally:
     os.unlink(mapfile)
 
+# an explicit policy-map entry is the operator's choice: it wins over DANE
+with tempfile.NamedTemporaryFile("w", suffix=".map", delete=False, dir="/tmp") as m:
+    m.write("dane-ee.test verify\n")
+    mapfile = m.name
+try:
+    rc, d, _ = js("check", "dane-ee.test", "--policy-map", mapfile)
+    check(d and d["effective_level"] == "verify" and rc == 1 and
+          d["reason"]["code"] == "self-signed",
+          f"map entry must beat DANE: {rc} {d and (d['effective_level'], d['reason'])}")
+finally:
+    os.unlink(mapfile)
+
+# a probe of an address: the name to verify comes from --domain
+rc, d, _ = js("probe", "127.0.2.1", "--domain", "mx.good.test", "--level", "verify")
+check(d and rc == 0 and d["addresses"][0]["ip"] == "127.0.2.1" and
+      d["addresses"][0]["probe"]["tls"]["sni"] == "mx.good.test",
+      f"probe of an address: {rc} {d and d['reason']}")
+# implicit TLS against a plaintext listener: nothing to fall back to
+rc, d, _ = js("probe", "mx.good.test:25", "--tls-on-connect", "--domain", "good.test",
+              "--level", "may")
+check(d and rc == 1 and d["reason"]["code"] == "tls-failed" and
+      d["matrix"]["none"]["code"] == "implicit-tls",
+      f"--tls-on-connect to port 25: {rc} {d and (d['reason'], d['matrix']['none'])}")
+
 # revocation: soft fails the revoked leaf; off ignores it; the good leaf is good.
 rc, d, _ = js("check", "revoked.test", "--level", "verify")
 check(d and rc == 1 and d["reason"]["code"] == "revoked", f"revoked.test soft: {rc} {d and d['reason']}")
@@ -151,7 +175,10 @@ for args, frag in [(("check", "bad..name"), "empty label"),
                    (("check", "good.test", "--port", "70000"), "not a port number"),
                    (("check", "127.0.0.1"), "is an IP address"),
                    (("probe", "[::1"), "is not HOST"),
-                   (("check", "good.test", "--level", "verfy"), "unknown level")]:
+                   (("check", "good.test", "--level", "verfy"), "unknown level"),
+                   (("check", "good.test", "--sni", "a b"), "--sni needs"),
+                   (("check", "good.test", "--ehlo", "a b"), "--ehlo needs"),
+                   (("probe", "127.0.2.1"), "give --domain NAME")]:
     rc, out, err, _ = mxtls(*args)
     check(rc == 2 and frag in err, f"{args}: exit {rc}, stderr {err.strip()}")
 rc, d, _ = js("check", "no-such-domain.test")
