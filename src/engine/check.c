@@ -244,8 +244,9 @@ static void check_ptr_done(void *arg, dns_answer *ans)
 
 static void check_start_tlsa(check_run_state *rs, check_host *h, const char *base, int is_cname);
 
-/* check_tlsa_done - RFC 7672 §2.2.2: with a secure CNAME, TLSA records at the
- * target win; when it has none, the original name is asked */
+/* check_tlsa_done - RFC 7672 §2.2.2: with a secure CNAME chain, secure TLSA
+ * records at the target win; when it has none (or none securely), the
+ * original name is asked; a failed lookup stops the search (defer) */
 static void check_tlsa_done(void *arg, dns_answer *ans)
 {
     check_op *op = arg;
@@ -256,7 +257,12 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
     h->tlsa_base = strdup(op->tlsa_at_target ? h->canonname : h->name);
     free(h->tlsa_why);
     h->tlsa_why = NULL;
-    if (ans->outcome == DNS_DATA) {
+    if (ans->outcome == DNS_DATA && ans->security != DNS_SEC_SECURE && op->tlsa_at_target) {
+        /* No secure TLSA records at the target: the original name is asked
+         * (only a failed lookup stops the search). */
+        h->tlsa_state = MXTLS_TLSA_INSECURE;
+        retry_original = 1;
+    } else if (ans->outcome == DNS_DATA) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_SECURE : MXTLS_TLSA_INSECURE;
         for (size_t i = 0; i < ans->n; i++)
             if (h->tlsa_ttl < 0 || (long)ans->rr[i].ttl < h->tlsa_ttl)
@@ -267,7 +273,7 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
                 h->ntlsa++;
     } else if (ans->outcome == DNS_NODATA || ans->outcome == DNS_NXDOMAIN) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_NONE : MXTLS_TLSA_INSECURE;
-        retry_original = op->tlsa_at_target && ans->security == DNS_SEC_SECURE;
+        retry_original = op->tlsa_at_target;
     } else {
         h->tlsa_state = ans->security == DNS_SEC_BOGUS ? MXTLS_TLSA_BOGUS : MXTLS_TLSA_ERROR;
         char buf[512];
