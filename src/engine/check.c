@@ -54,16 +54,25 @@ struct check_run_state {
     struct timeval started;
 };
 
-/* check_ms_left - milliseconds until the check's deadline */
-static long check_ms_left(const check_run_state *rs)
+/* check_total_ms - the check's whole budget */
+static int check_total_ms(const check_options *opt)
+{
+    return opt->total_timeout_ms ? opt->total_timeout_ms : CHECK_DEFAULT_TOTAL_TIMEOUT_MS;
+}
+
+/* check_elapsed_ms - milliseconds since the check started */
+static long check_elapsed_ms(const check_run_state *rs)
 {
     struct timeval now;
     gettimeofday(&now, NULL);
-    long used = (now.tv_sec - rs->started.tv_sec) * 1000L +
-                (now.tv_usec - rs->started.tv_usec) / 1000L;
-    int total = rs->opt->total_timeout_ms ? rs->opt->total_timeout_ms
-                                          : CHECK_DEFAULT_TOTAL_TIMEOUT_MS;
-    return total - used;
+    return (now.tv_sec - rs->started.tv_sec) * 1000L +
+           (now.tv_usec - rs->started.tv_usec) / 1000L;
+}
+
+/* check_ms_left - milliseconds until the check's deadline */
+static long check_ms_left(const check_run_state *rs)
+{
+    return check_total_ms(rs->opt) - check_elapsed_ms(rs);
 }
 
 static void check_step_done(check_run_state *rs)
@@ -147,7 +156,7 @@ static void check_probe_done(void *arg, probe_report *r)
                                  check_revocation_done, rop, &e) == 0) {
                 rs->pending++;
             } else {
-                op->addr->rev.status = REVOCATION_UNAVAILABLE;
+                free(op->addr->rev.detail);
                 op->addr->rev.detail = strdup(e.message[0]    ? e.message
                                               : he.message[0] ? he.message
                                                               : "revocation check could not start");
@@ -253,9 +262,7 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
     check_run_state *rs = op->rs;
     check_host *h = op->host;
     int retry_original = 0;
-    free(h->tlsa_base);
-    h->tlsa_base = strdup(op->tlsa_at_target ? h->canonname : h->name);
-    free(h->tlsa_why);
+    free(h->tlsa_why); /* tlsa_base was set when the lookup started */
     h->tlsa_why = NULL;
     if (ans->outcome == DNS_DATA && ans->security != DNS_SEC_SECURE && op->tlsa_at_target) {
         /* No secure TLSA records at the target: the original name is asked
@@ -303,7 +310,7 @@ static void check_start_tlsa(check_run_state *rs, check_host *h, const char *bas
     free(h->tlsa_base);
     h->tlsa_base = strdup(base);
     if (check_lookup(rs, qname, DNS_T_TLSA, check_tlsa_done, op) != 0) {
-        h->tlsa_state = MXTLS_TLSA_ERROR;
+        free(h->tlsa_why);
         h->tlsa_why = strdup("the TLSA lookup could not start");
     }
 }
@@ -936,7 +943,7 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
         goto fail;
     }
 
-    int total = opt->total_timeout_ms ? opt->total_timeout_ms : CHECK_DEFAULT_TOTAL_TIMEOUT_MS;
+    int total = check_total_ms(opt);
     struct timeval tv = {total / 1000, (total % 1000) * 1000};
     rs.deadline = evtimer_new(rs.base, check_deadline, &rs);
     if (!rs.deadline)
@@ -973,10 +980,7 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     rs.https = NULL;
 
     check_finish(&rs);
-    struct timeval end;
-    gettimeofday(&end, NULL);
-    rep->elapsed_ms = (end.tv_sec - rs.started.tv_sec) * 1000L +
-                      (end.tv_usec - rs.started.tv_usec) / 1000L;
+    rep->elapsed_ms = check_elapsed_ms(&rs);
     goto out;
 fail:
     for (check_op *op = rs.ops; op; op = op->next)
