@@ -111,17 +111,22 @@ mxtls_status mxtls_ctx_set_ca_path(mxtls_ctx *ctx, const char *dir);
 /* Validate at this time instead of now (reproducible verdicts). */
 void mxtls_ctx_set_time(mxtls_ctx *ctx, time_t when);
 
-/* Revocation policy of the sender (Postfix has none; careful senders and
- * auditors want one). soft (default): a revoked certificate fails every
- * PKIX-based level; no usable answer is a warning. hard: no usable answer is
- * a temporary failure. off: revocation is ignored. */
+/* Revocation, and which sender it models. Neither Postfix nor Cisco ESA (in
+ * its default configuration) checks CRLs or OCSP when it delivers, so by
+ * default revocation is checked and reported but decides nothing.
+ * report (default): a revoked certificate is a warning (`revoked`) beside
+ * each sender's own verdict. soft: model a sender that checks revocation: a
+ * revoked certificate fails every PKIX-based level; no usable answer is a
+ * warning. hard: as soft, and no usable answer is a temporary failure.
+ * off: revocation is not checked. */
 typedef enum mxtls_revocation_mode {
     MXTLS_REVOCATION_OFF = 0,
     MXTLS_REVOCATION_SOFT = 1,
-    MXTLS_REVOCATION_HARD = 2
+    MXTLS_REVOCATION_HARD = 2,
+    MXTLS_REVOCATION_REPORT = 3
 } mxtls_revocation_mode;
 void mxtls_ctx_set_revocation(mxtls_ctx *ctx, mxtls_revocation_mode mode);
-/* "off", "soft", "hard" <-> mode; -1 for an unknown name */
+/* "off", "soft", "hard", "report" <-> mode; -1 for an unknown name */
 int mxtls_revocation_mode_from_name(const char *name);
 const char *mxtls_revocation_mode_name(mxtls_revocation_mode mode);
 

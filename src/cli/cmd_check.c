@@ -31,12 +31,18 @@ static const char check_help[] =
     "                         TLSA records exist or their lookup fails, else may)\n"
     "  --policy-map FILE      Postfix smtp_tls_policy_maps file (docs/policymap.md)\n"
     "  --route HOST           next hop instead of the MX lookup (check; repeatable)\n"
-    "  --revocation MODE      off, soft (default) or hard (docs/revocation.md)\n"
+    "  --revocation MODE      report (default: checked and shown; no modelled sender\n"
+    "                         refuses a revoked certificate), soft or hard (model a\n"
+    "                         sender that checks revocation), off (docs/revocation.md)\n"
     "connection:\n"
     "  -4, -6                 IPv4 or IPv6 addresses only\n"
     "  --port N               SMTP port (default 25; 465 with --tls-on-connect)\n"
     "  --tls-on-connect       implicit TLS (port 465)\n"
-    "  --sni auto|none|NAME   server name sent in the handshake (auto: the MX hostname)\n"
+    "  --sni auto|none|NAME   send this SNI at every level (auto: the MX hostname);\n"
+    "                         default: each level's sender's own choice (Postfix and\n"
+    "                         Cisco ESA: none; DANE: the TLSA base domain)\n"
+    "  --servername hostname|nexthop|NAME\n"
+    "                         the sending Postfix's smtp_tls_servername (default unset)\n"
     "  --sni-compare          also connect with the other SNI choice and compare\n"
     "  --ehlo NAME            name to announce (default: this host's FQDN)\n"
     "  --client-cert FILE     client certificate chain (PEM) for servers that ask\n"
@@ -58,7 +64,8 @@ static const char check_help[] =
 
 enum {
     OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,
-    OPT_SNI_COMPARE, OPT_IP, OPT_DOMAIN, OPT_JSON, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY
+    OPT_SNI_COMPARE, OPT_IP, OPT_DOMAIN, OPT_JSON, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY,
+    OPT_SERVERNAME
 };
 
 static const struct option check_options_long[] = {
@@ -69,6 +76,7 @@ static const struct option check_options_long[] = {
     {"tls-on-connect", no_argument, NULL, OPT_TLS_ON_CONNECT},
     {"sni", required_argument, NULL, OPT_SNI},
     {"sni-compare", no_argument, NULL, OPT_SNI_COMPARE},
+    {"servername", required_argument, NULL, OPT_SERVERNAME},
     {"ip", required_argument, NULL, OPT_IP},
     {"domain", required_argument, NULL, OPT_DOMAIN},
     {"json", no_argument, NULL, OPT_JSON},
@@ -106,6 +114,18 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
     return 0;
 }
 
+/* check_is_sni_name - RFC 6066 §3: a DNS host name, not an address */
+static int check_is_sni_name(const char *s)
+{
+    err_rec se;
+    err_clear(&se);
+    char *n = names_normalize(s, 0, &se);
+    unsigned char bin[16];
+    int ok = n && inet_pton(AF_INET, s, bin) != 1 && inet_pton(AF_INET6, s, bin) != 1;
+    free(n);
+    return ok;
+}
+
 static int check_main(const char *cmd, int argc, char **argv)
 {
     check_options opt = {0};
@@ -134,6 +154,7 @@ static int check_main(const char *cmd, int argc, char **argv)
         case OPT_TLS_ON_CONNECT: opt.implicit_tls = 1; break;
         case OPT_SNI: sni = optarg; break;
         case OPT_SNI_COMPARE: opt.sni_compare = 1; break;
+        case OPT_SERVERNAME: opt.servername = optarg; break;
         case OPT_IP: opt.ip_override = optarg; break;
         case OPT_DOMAIN: domain = optarg; break;
         case OPT_JSON: json = 1; break;
@@ -191,30 +212,29 @@ static int check_main(const char *cmd, int argc, char **argv)
     }
     if (sni) {
         if (!strcmp(sni, "auto"))
-            opt.sni = CHECK_SNI_AUTO;
+            opt.sni = CHECK_SNI_HOSTNAME;
         else if (!strcmp(sni, "none"))
             opt.sni = CHECK_SNI_NONE;
+        else if (!check_is_sni_name(sni))
+            return cli_usage_error(cmd, "--sni needs auto, none or a host name");
         else {
-            /* RFC 6066 §3: a DNS host name, not an address. */
-            err_rec se;
-            err_clear(&se);
-            char *n = names_normalize(sni, 0, &se);
-            unsigned char sbin[16];
-            if (!n || inet_pton(AF_INET, sni, sbin) == 1) {
-                free(n);
-                return cli_usage_error(cmd, "--sni needs auto, none or a host name");
-            }
-            free(n);
             opt.sni = CHECK_SNI_NAME;
             opt.sni_name = sni;
         }
     }
+    /* Postfix refuses an smtp_tls_servername that is no valid host name. */
+    if (opt.servername && strcmp(opt.servername, "hostname") && strcmp(opt.servername, "nexthop") &&
+        !check_is_sni_name(opt.servername))
+        return cli_usage_error(cmd, "--servername needs hostname, nexthop or a host name");
+    if (opt.servername && sni)
+        return cli_usage_error(cmd, "--sni sets the SNI of every level; --servername models "
+                                    "the sending Postfix's smtp_tls_servername: give one");
     if ((r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
         return r;
     if (opt.client_key && !opt.client_cert)
         return cli_usage_error(cmd, "--client-key needs --client-cert");
     if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
-        return cli_usage_error(cmd, "--revocation must be off, soft or hard");
+        return cli_usage_error(cmd, "--revocation must be report, soft, hard or off");
 
     int rc = EXIT_USAGE;
     mxtls_ctx *ctx = mxtls_ctx_new();
@@ -260,12 +280,19 @@ static int check_main(const char *cmd, int argc, char **argv)
         for (size_t i = 0; i < rep->nhosts; i++)
             for (size_t j = 0; j < rep->hosts[i]->naddrs; j++) {
                 const check_address *a = rep->hosts[i]->addrs[j];
-                if (!a->probe)
-                    continue;
-                char *t = probe_report_text(a->probe, cli_use_color(stdout));
-                if (t)
-                    printf("dialogue with %s\n%s", a->ip, t);
-                free(t);
+                for (size_t k = 0; k < a->nconns; k++) {
+                    const check_conn *cn = &a->conns[k];
+                    if (!cn->probe)
+                        continue;
+                    char *t = probe_report_text(cn->probe, cli_use_color(stdout));
+                    if (t && a->nconns > 1)
+                        printf("dialogue with %s (%s%s)\n%s", a->ip,
+                               cn->hello.sni ? "SNI " : "no SNI",
+                               cn->hello.sni ? cn->hello.sni : "", t);
+                    else if (t)
+                        printf("dialogue with %s\n%s", a->ip, t);
+                    free(t);
+                }
             }
     }
     rc = cli_exit_for_verdict(check_report_selected(rep, level)->verdict);

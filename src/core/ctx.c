@@ -11,7 +11,7 @@ mxtls_ctx *mxtls_ctx_new(void)
 {
     mxtls_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx)
-        ctx->revocation = MXTLS_REVOCATION_SOFT;
+        ctx->revocation = MXTLS_REVOCATION_REPORT;
     return ctx;
 }
 
@@ -81,13 +81,13 @@ void mxtls_ctx_set_revocation(mxtls_ctx *ctx, mxtls_revocation_mode mode)
     ctx->revocation = mode;
 }
 
-static const char *const revocation_mode_names[] = {"off", "soft", "hard"};
+static const char *const revocation_mode_names[] = {"off", "soft", "hard", "report"};
 static const char *const revocation_status_names[] = {"not-checked", "good", "revoked",
                                                       "unknown", "unavailable"};
 
 int mxtls_revocation_mode_from_name(const char *name)
 {
-    for (int i = 0; name && i < 3; i++)
+    for (int i = 0; name && i < 4; i++)
         if (strcmp(name, revocation_mode_names[i]) == 0)
             return i;
     return -1;
@@ -95,7 +95,7 @@ int mxtls_revocation_mode_from_name(const char *name)
 
 const char *mxtls_revocation_mode_name(mxtls_revocation_mode mode)
 {
-    return (unsigned)mode < 3 ? revocation_mode_names[mode] : "unknown";
+    return (unsigned)mode < 4 ? revocation_mode_names[mode] : "unknown";
 }
 
 int mxtls_revocation_status_from_name(const char *name)

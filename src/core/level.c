@@ -5,7 +5,7 @@
  * needs "at least verify" compares within that group only. */
 #include <string.h>
 
-#include "mxtls.h"
+#include "core/level.h"
 
 static const struct {
     mxtls_level level;
@@ -89,4 +89,43 @@ const char *mxtls_security_name(mxtls_security s)
     case MXTLS_SECURITY_DANE: return "dane";
     }
     return "unknown";
+}
+
+/* What each level's sender does with its default configuration. Sources:
+ * Postfix 3.7 src/tls/tls_client.c tls_auth_enable() (SNI only when
+ * smtp_tls_servername is set, the TLSA base domain at DANE levels) and no
+ * CRL/OCSP code anywhere in src/tls or src/smtp; Cisco AsyncOS user guides
+ * ("Encrypting Communication with Other MTAs") document neither SNI nor
+ * revocation checking on delivery: mxtls assumes neither (docs/policies.md). */
+static const level_traits level_table[] = {
+    {MXTLS_LEVEL_NONE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_MAY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_ENCRYPT, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_FINGERPRINT, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_VERIFY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_SECURE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
+    {MXTLS_LEVEL_DANE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_DANE_BASE, 0},
+    {MXTLS_LEVEL_DANE_ONLY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_DANE_BASE, 0},
+    {MXTLS_LEVEL_ESA_PREFERRED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+};
+
+const level_traits *level_traits_of(mxtls_level level)
+{
+    for (size_t i = 0; i < sizeof level_table / sizeof level_table[0]; i++)
+        if (level_table[i].level == level)
+            return &level_table[i];
+    return NULL;
+}
+
+const char *level_sender_name(level_sender s)
+{
+    switch (s) {
+    case LEVEL_SENDER_POSTFIX: return "Postfix";
+    case LEVEL_SENDER_ESA: return "Cisco ESA";
+    }
+    return "?";
 }

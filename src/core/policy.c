@@ -16,6 +16,7 @@
 #include "core/dane.h"
 #include "core/evidence.h"
 #include "core/fingerprint.h"
+#include "core/level.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
@@ -398,6 +399,21 @@ static void policy_general_findings(mxtls_result *r, const mxtls_evidence *ev, t
     }
 }
 
+/* policy_checks_revocation - whether the sender modelled at this level
+ * refuses a revoked certificate: the level's sender by default
+ * (core/level.h), or any sender when --revocation soft|hard asks */
+static int policy_checks_revocation(const mxtls_ctx *ctx, mxtls_level level)
+{
+    const level_traits *t = level_traits_of(level);
+    switch (ctx->revocation) {
+    case MXTLS_REVOCATION_OFF: return 0;
+    case MXTLS_REVOCATION_REPORT: return t && t->checks_revocation;
+    case MXTLS_REVOCATION_SOFT:
+    case MXTLS_REVOCATION_HARD: return 1;
+    }
+    return 0;
+}
+
 /* policy_evaluate_names - PKIX plus reference identities; sets verdict fields */
 static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev,
                                time_t at, int *verified)
@@ -422,8 +438,10 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     }
 
     /* Revocation only matters for a chain that is otherwise valid (and is
-     * reported, not decisive, when the chain fails anyway). */
-    if (pk.valid && ctx->revocation != MXTLS_REVOCATION_OFF &&
+     * reported, not decisive, when the chain fails anyway), and only to a
+     * sender that checks it: none of the modelled senders does by default,
+     * so it decides only when asked to model one (soft, hard). */
+    if (pk.valid && policy_checks_revocation(ctx, r->level) &&
         ev->revocation == MXTLS_REVOCATION_REVOKED) {
         pk.valid = 0;
         r->pkix_valid = 0;
@@ -843,8 +861,23 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         /* A warning, so after the decisive reason (the first reason decides). */
         /* Preferred-Verify delivers anyway, so under hard checking too the
          * missing answer is only a warning there. */
+        /* Revoked, and the sender does not check: its verdict stands, and
+         * the finding is reported on its own line (docs/revocation.md). */
+        if (verified && ev->revocation == MXTLS_REVOCATION_REVOKED &&
+            ctx->revocation != MXTLS_REVOCATION_OFF) {
+            const level_traits *t = level_traits_of(level);
+            result_reason(r, "warning", "revoked", NULL,
+                          "the server certificate has been revoked%s%s%s: %s delivers anyway; "
+                          "senders that check revocation refuse it",
+                          ev->revocation_detail ? " (" : "",
+                          ev->revocation_detail ? ev->revocation_detail : "",
+                          ev->revocation_detail ? ")" : "",
+                          t ? level_sender_name(t->sender) : "this sender");
+            result_advice(r, "The certificate has been revoked: install a new one.");
+        }
         if (verified && rev_missing &&
             (ctx->revocation == MXTLS_REVOCATION_SOFT ||
+             ctx->revocation == MXTLS_REVOCATION_REPORT ||
              (ctx->revocation == MXTLS_REVOCATION_HARD && !enforcing)))
             result_reason(r, "warning", "revocation-unavailable", NULL,
                           "the revocation status of the certificate is %s (%s)",

@@ -19,9 +19,11 @@
 
 #include "core/ctx.h"
 #include "core/evidence.h"
+#include "core/level.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
+#include "core/tlsparams.h"
 
 typedef struct check_run_state check_run_state;
 
@@ -31,7 +33,7 @@ typedef struct check_op {
     check_run_state *rs;
     check_host *host;
     check_address *addr;
-    int alt;         /* the --sni-compare probe */
+    int conn;        /* index into addr->conns of the probe */
     int ptr_index;   /* forward confirmation of addr->ptr.v[ptr_index] */
     int tlsa_at_target; /* TLSA lookup at the host's CNAME target */
     int family;      /* 4 or 6 for address lookups */
@@ -113,8 +115,9 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
 static void check_revocation_done(void *arg, revocation_result *r)
 {
     check_op *op = arg;
-    free(op->addr->rev.detail);
-    op->addr->rev = *r; /* take the detail; r itself is the adapter's */
+    check_conn *c = &op->addr->conns[op->conn];
+    free(c->rev.detail);
+    c->rev = *r; /* take the detail; r itself is the adapter's */
     r->detail = NULL;
     check_step_done(op->rs);
 }
@@ -123,84 +126,257 @@ static void check_probe_done(void *arg, probe_report *r)
 {
     check_op *op = arg;
     check_run_state *rs = op->rs;
+    check_conn *c = &op->addr->conns[op->conn];
     op->running = NULL;
-    if (op->alt) {
-        op->addr->probe_alt = r;
-    } else {
-        op->addr->probe = r;
-        if (rs->ctx->revocation != MXTLS_REVOCATION_OFF && r->tls_ok && r->tls.chain &&
-            sk_X509_num(r->tls.chain) > 0) {
-            X509_STORE *store = pkix_store(rs->ctx);
-            err_rec he;
-            err_clear(&he);
-            /* Created on first use: libcurl's start-up is not free, and a
-             * check without revocation never needs it. */
-            if (!rs->https)
-                rs->https = https_client_new(rs->base, &he);
-            check_op *rop = check_op_new(rs, op->host, op->addr);
-            err_rec e;
-            err_clear(&e);
-            int timeout = rs->opt->phase_timeout_ms ? rs->opt->phase_timeout_ms : 10000;
-            long left = check_ms_left(rs);
-            if (left < timeout)
-                timeout = left > 1 ? (int)left : 1;
-            /* Until an answer comes: the deadline may stop the check first,
-             * and no answer is not "not checked" (hard mode defers on it). */
-            op->addr->rev.status = REVOCATION_UNAVAILABLE;
-            op->addr->rev.source = REVOCATION_SRC_NONE;
-            free(op->addr->rev.detail);
-            op->addr->rev.detail = strdup("no revocation answer before the check's deadline");
-            if (store && rop && rs->https &&
-                revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
-                                 r->tls.ocsp_staple_len, rs->ctx->at, timeout,
-                                 check_revocation_done, rop, &e) == 0) {
-                rs->pending++;
-            } else {
-                free(op->addr->rev.detail);
-                op->addr->rev.detail = strdup(e.message[0]    ? e.message
-                                              : he.message[0] ? he.message
-                                                              : "revocation check could not start");
-            }
+    c->probe = r;
+    if (rs->ctx->revocation != MXTLS_REVOCATION_OFF && r->tls_ok && r->tls.chain &&
+        sk_X509_num(r->tls.chain) > 0) {
+        X509_STORE *store = pkix_store(rs->ctx);
+        err_rec he;
+        err_clear(&he);
+        /* Created on first use: libcurl's start-up is not free, and a
+         * check without revocation never needs it. */
+        if (!rs->https)
+            rs->https = https_client_new(rs->base, &he);
+        check_op *rop = check_op_new(rs, op->host, op->addr);
+        if (rop)
+            rop->conn = op->conn;
+        err_rec e;
+        err_clear(&e);
+        int timeout = rs->opt->phase_timeout_ms ? rs->opt->phase_timeout_ms : 10000;
+        long left = check_ms_left(rs);
+        if (left < timeout)
+            timeout = left > 1 ? (int)left : 1;
+        /* Until an answer comes: the deadline may stop the check first,
+         * and no answer is not "not checked" (hard mode defers on it). */
+        c->rev.status = REVOCATION_UNAVAILABLE;
+        c->rev.source = REVOCATION_SRC_NONE;
+        free(c->rev.detail);
+        c->rev.detail = strdup("no revocation answer before the check's deadline");
+        if (store && rop && rs->https &&
+            revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
+                             r->tls.ocsp_staple_len, rs->ctx->at, timeout,
+                             check_revocation_done, rop, &e) == 0) {
+            rs->pending++;
+        } else {
+            free(c->rev.detail);
+            c->rev.detail = strdup(e.message[0]    ? e.message
+                                   : he.message[0] ? he.message
+                                                   : "revocation check could not start");
         }
     }
     check_step_done(rs);
 }
 
-/* check_sni_for - the server name to send: auto = the name being verified */
-static const char *check_sni_for(const check_run_state *rs, const check_host *h, int alt)
+/* ---- connections: one per distinct ClientHello ------------------------ */
+
+/* A ClientHello as a level's sender would send it (strings borrowed). */
+typedef struct hello_view {
+    const char *sni, *protocols, *ciphers, *exclude;
+} hello_view;
+
+/* check_nexthop - Postfix's next-hop domain: the first route, else the domain */
+static const char *check_nexthop(const check_run_state *rs)
 {
-    check_sni mode = rs->opt->sni;
-    const char *name = mode == CHECK_SNI_NAME ? rs->opt->sni_name
-                       : mode == CHECK_SNI_AUTO ? h->name
-                                                : NULL;
-    if (alt) /* --sni-compare: the other choice */
-        return name ? NULL : h->name;
-    return name;
+    return rs->opt->nroutes ? rs->opt->routes[0] : rs->rep->domain;
 }
 
-static void check_start_probe(check_run_state *rs, check_host *h, check_address *a, int alt)
+/* check_dane_applies - DANE decides for this host (RFC 7672 §2.2, Postfix
+ * dane_init): the MX RRset is DNSSEC-secure (or there is no MX lookup) and
+ * the final TLSA answer holds secure, usable records. Until that answer
+ * comes, a DANE level is planned like its fallback (may/encrypt). */
+static int check_dane_applies(const check_run_state *rs, const check_host *h)
 {
+    const check_report *rep = rs->rep;
+    if (!h->tlsa_done || h->tlsa_state != MXTLS_TLSA_SECURE)
+        return 0;
+    if (!rep->routed && !rep->implicit_mx && rep->mx_security != DNS_SEC_SECURE)
+        return 0;
+    for (size_t i = 0; i < h->ntlsa; i++)
+        if (!dane_rr_unusable_why(&h->tlsa[i]))
+            return 1;
+    return 0;
+}
+
+/* check_servername - Postfix smtp_tls_servername (tls_client.c): "hostname"
+ * is the MX hostname as in the MX record, "nexthop" the next-hop domain,
+ * anything else is sent as written; unset sends nothing */
+static const char *check_servername(const check_run_state *rs, const check_host *h,
+                                    const char *servername)
+{
+    if (!servername || !*servername)
+        return NULL;
+    if (!strcmp(servername, "hostname"))
+        return h->name;
+    if (!strcmp(servername, "nexthop"))
+        return check_nexthop(rs);
+    return servername;
+}
+
+/* check_level_sni - the server name the sender of a level sends to host h */
+static const char *check_level_sni(const check_run_state *rs, const check_host *h,
+                                   mxtls_level level, int dane)
+{
+    const check_options *opt = rs->opt;
+    switch (opt->sni) {
+    case CHECK_SNI_HOSTNAME: return h->name;
+    case CHECK_SNI_NONE: return NULL;
+    case CHECK_SNI_NAME: return opt->sni_name;
+    case CHECK_SNI_SENDER: break;
+    }
+    const level_traits *t = level_traits_of(level);
+    const mxtls_policy_entry *pe = rs->rep->policy_entry;
+    /* A policy entry's servername= overrides main.cf for its destination. */
+    const char *servername =
+        pe && pe->level == level && pe->servername ? pe->servername : opt->servername;
+    switch (t ? t->sni : LEVEL_SNI_SERVERNAME) {
+    case LEVEL_SNI_ESA:
+        /* AsyncOS documents no SNI on delivery (docs/policies.md). */
+        return NULL;
+    case LEVEL_SNI_DANE_BASE:
+        /* RFC 7672 §3.1.1: the TLSA base domain; smtp_tls_servername is
+         * ignored while DANE is in effect. */
+        if (dane)
+            return h->tlsa_base ? h->tlsa_base : h->name;
+        return check_servername(rs, h, servername);
+    case LEVEL_SNI_SERVERNAME: return check_servername(rs, h, servername);
+    }
+    return NULL;
+}
+
+/* check_level_hello - the ClientHello of a level's sender */
+static void check_level_hello(const check_run_state *rs, const check_host *h, mxtls_level level,
+                              int dane, hello_view *v)
+{
+    const mxtls_policy_entry *pe = rs->rep->policy_entry;
+    memset(v, 0, sizeof *v);
+    v->sni = check_level_sni(rs, h, level, dane);
+    /* RFC 6066 §3: no address literals as SNI (a route given as an address). */
+    unsigned char bin[16];
+    if (v->sni && (inet_pton(AF_INET, v->sni, bin) == 1 || inet_pton(AF_INET6, v->sni, bin) == 1))
+        v->sni = NULL;
+    /* Postfix ignores these attributes at level none (smtp_tls_policy.c). */
+    if (pe && pe->level == level && level != MXTLS_LEVEL_NONE) {
+        v->protocols = pe->protocols;
+        v->ciphers = pe->ciphers;
+        v->exclude = pe->exclude;
+    }
+}
+
+static int check_str_same(const char *a, const char *b, int nocase)
+{
+    if (!a || !b)
+        return a == b;
+    return nocase ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+static int check_hello_same(const check_hello *h, const hello_view *v)
+{
+    return check_str_same(h->sni, v->sni, 1) && check_str_same(h->protocols, v->protocols, 0) &&
+           check_str_same(h->ciphers, v->ciphers, 0) && check_str_same(h->exclude, v->exclude, 0);
+}
+
+static char *check_dup(const char *s, int *bad)
+{
+    char *d = s ? strdup(s) : NULL;
+    *bad |= s && !d;
+    return d;
+}
+
+/* check_probe_limits - a policy entry's protocols=/ciphers=/exclude= as the
+ * probe's settings, the way Postfix applies them; -1 with e set when Postfix
+ * would refuse them (the session then fails, as Postfix's does) */
+static int check_probe_limits(const check_hello *hl, mxtls_level level, probe_config *pc,
+                              char *ciphers, size_t cap, err_rec *e)
+{
+    if (hl->protocols && tlsparams_protocols(hl->protocols, &pc->proto_excluded,
+                                             &pc->proto_floor, &pc->proto_ceiling, e) != 0)
+        return -1;
+    if (hl->ciphers || hl->exclude) {
+        int required = level != MXTLS_LEVEL_MAY, authenticates = level >= MXTLS_LEVEL_FINGERPRINT;
+        if (tlsparams_cipherlist(hl->ciphers, hl->exclude, required, authenticates, ciphers, cap,
+                                 e) != 0)
+            return -1;
+        pc->cipher_list = ciphers;
+    }
+    return 0;
+}
+
+static void check_start_probe(check_run_state *rs, check_host *h, check_address *a, int ci,
+                              mxtls_level level)
+{
+    check_conn *c = &a->conns[ci];
     check_op *op = check_op_new(rs, h, a);
-    if (!op)
+    if (!op) {
+        c->probe_error = strdup("out of memory");
         return;
-    op->alt = alt;
+    }
+    op->conn = ci;
     probe_config pc = {0};
     pc.ip = a->ip;
     pc.port = rs->rep->port;
     pc.ehlo_name = rs->ehlo;
-    pc.sni = check_sni_for(rs, h, alt);
+    pc.sni = c->hello.sni;
     pc.implicit_tls = rs->opt->implicit_tls;
     pc.want_ocsp_staple = rs->ctx->revocation != MXTLS_REVOCATION_OFF;
     pc.connect_timeout_ms = rs->opt->connect_timeout_ms;
     pc.phase_timeout_ms = rs->opt->phase_timeout_ms;
     pc.total_timeout_ms = rs->opt->total_timeout_ms;
+    char ciphers[1024];
     err_rec e;
     err_clear(&e);
-    op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
+    if (check_probe_limits(&c->hello, level, &pc, ciphers, sizeof ciphers, &e) == 0)
+        op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
     if (op->running)
         rs->pending++;
-    else if (!alt && !a->probe_error)
-        a->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
+    else if (!c->probe_error)
+        c->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
+}
+
+/* check_conn_for - the connection with this ClientHello, started if new */
+static int check_conn_for(check_run_state *rs, check_host *h, check_address *a,
+                          const hello_view *v, mxtls_level level, int alt)
+{
+    for (size_t i = 0; i < a->nconns; i++)
+        if (check_hello_same(&a->conns[i].hello, v))
+            return (int)i;
+    if (a->nconns >= CHECK_MAX_CONNS) {
+        a->conns_dropped++;
+        return 0;
+    }
+    check_conn *c = &a->conns[a->nconns];
+    int bad = 0;
+    c->hello.sni = check_dup(v->sni, &bad);
+    c->hello.protocols = check_dup(v->protocols, &bad);
+    c->hello.ciphers = check_dup(v->ciphers, &bad);
+    c->hello.exclude = check_dup(v->exclude, &bad);
+    c->alt = alt;
+    int ci = (int)a->nconns++;
+    if (bad)
+        c->probe_error = strdup("out of memory");
+    else
+        check_start_probe(rs, h, a, ci, level);
+    return ci;
+}
+
+/* check_plan - which connection each level's verdict comes from: one per
+ * distinct ClientHello, started as soon as it is known. Run when the address
+ * appears and again when the host's TLSA answer is final (DANE senders send
+ * the TLSA base domain only once DANE applies). Idempotent. */
+static void check_plan(check_run_state *rs, check_host *h, check_address *a)
+{
+    check_report *rep = rs->rep;
+    int dane = check_dane_applies(rs, h);
+    for (size_t li = 0; li < rep->nlevels; li++) {
+        hello_view v;
+        check_level_hello(rs, h, rep->levels[li], dane, &v);
+        a->level_conn[li] = check_conn_for(rs, h, a, &v, rep->levels[li], 0);
+    }
+    if (rs->opt->sni_compare && a->alt_conn < 0 && a->nconns) {
+        /* --sni-compare: conns[0]'s hello with the other SNI choice */
+        hello_view v = {.sni = a->conns[0].hello.sni ? NULL : h->name};
+        a->alt_conn = check_conn_for(rs, h, a, &v, MXTLS_LEVEL_MAY, 1);
+    }
 }
 
 static void check_forward_done(void *arg, dns_answer *ans)
@@ -289,8 +465,13 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
         h->tlsa_why = strdup(buf);
     }
     dns_answer_free(ans);
-    if (retry_original)
+    if (retry_original) {
         check_start_tlsa(rs, h, h->name, 0);
+    } else {
+        h->tlsa_done = 1;
+        for (size_t i = 0; i < h->naddrs; i++)
+            check_plan(rs, h, h->addrs[i]);
+    }
     check_step_done(rs);
 }
 
@@ -327,13 +508,12 @@ static void check_add_address(check_run_state *rs, check_host *h, const char *ip
     }
     a->family = family;
     a->security = sec;
+    a->alt_conn = -1;
     h->addrs[h->naddrs++] = a;
     char ptrname[128];
     if (dns_ptr_name(ip, ptrname, sizeof ptrname) == 0)
         check_lookup(rs, ptrname, DNS_T_PTR, check_ptr_done, check_op_new(rs, h, a));
-    check_start_probe(rs, h, a, 0);
-    if (rs->opt->sni_compare)
-        check_start_probe(rs, h, a, 1);
+    check_plan(rs, h, a);
 }
 
 static void check_addr_done(void *arg, dns_answer *ans)
@@ -490,10 +670,11 @@ static void check_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- verdicts --------------------------------------------------------- */
 
-/* check_unreachable_code - why an address gave no TLS decision, or NULL */
-static const char *check_unreachable_code(const check_address *a, const probe_report *p)
+/* check_unreachable_code - why a connection gave no TLS decision, or NULL */
+static const char *check_unreachable_code(const check_conn *c)
 {
-    if (!p && a->probe_error)
+    const probe_report *p = c->probe;
+    if (!p && c->probe_error)
         return "probe-error";
     if (!p)
         return "timeout";
@@ -520,9 +701,10 @@ static const char *check_unreachable_code(const check_address *a, const probe_re
 
 /* check_evidence - the evidence one probe gathered, for the pure core */
 static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
-                                      const check_address *a, const probe_report *p,
+                                      const check_address *a, const check_conn *c,
                                       const char *match)
 {
+    const probe_report *p = c->probe;
     mxtls_ctx *ctx = rs->ctx;
     const check_report *rep = rs->rep;
     mxtls_evidence *ev = mxtls_evidence_new();
@@ -567,14 +749,9 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
             [REVOCATION_UNKNOWN] = MXTLS_REVOCATION_UNKNOWN,
             [REVOCATION_UNAVAILABLE] = MXTLS_REVOCATION_UNAVAILABLE,
         };
-        /* The revocation answer is about the first probe's leaf; the
-         * --sni-compare probe may have been shown another certificate. */
-        int same_leaf = p == a->probe ||
-                        (a->probe && a->probe->tls.chain && sk_X509_num(a->probe->tls.chain) &&
-                         X509_cmp(sk_X509_value(a->probe->tls.chain, 0),
-                                  sk_X509_value(p->tls.chain, 0)) == 0);
-        if (same_leaf && (unsigned)a->rev.status <= REVOCATION_UNAVAILABLE)
-            bad |= mxtls_evidence_set_revocation(ctx, ev, map[a->rev.status], a->rev.detail) !=
+        /* Each connection's revocation answer is about its own leaf. */
+        if ((unsigned)c->rev.status <= REVOCATION_UNAVAILABLE)
+            bad |= mxtls_evidence_set_revocation(ctx, ev, map[c->rev.status], c->rev.detail) !=
                    MXTLS_OK;
     } else if (p && p->smtp.outcome == SMTP_OUTCOME_STARTTLS_REJECTED) {
         char why[SMTP_REASON_MAX + 32];
@@ -595,22 +772,24 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     return ev;
 }
 
-/* check_evaluate_probe - every level's result from one probe */
-static void check_evaluate_probe(check_run_state *rs, const check_host *h,
-                                 const check_address *a, const probe_report *p,
-                                 mxtls_result **out)
+/* check_evaluate_conn - the result of one level from one connection */
+static mxtls_result *check_evaluate_conn(check_run_state *rs, const check_host *h,
+                                         const check_address *a, const check_conn *c,
+                                         mxtls_level level)
 {
-    check_report *rep = rs->rep;
-    const mxtls_policy_entry *pe = rep->policy_entry;
-    mxtls_evidence *ev = check_evidence(rs, h, a, p, NULL);
-    mxtls_evidence *ev_map = NULL;
-    if (pe && pe->match_raw)
-        ev_map = check_evidence(rs, h, a, p, pe->match_raw);
-    const char *code = check_unreachable_code(a, p);
-    char msg[1024];
+    const mxtls_policy_entry *pe = rs->rep->policy_entry;
+    /* The policy entry's match= applies at its own level only. */
+    const char *match = pe && pe->match_raw && pe->level == level ? pe->match_raw : NULL;
+    mxtls_evidence *ev = check_evidence(rs, h, a, c, match);
+    if (!ev)
+        return NULL;
+    const probe_report *p = c->probe;
+    const char *code = check_unreachable_code(c);
+    mxtls_result *r;
     if (code) {
-        if (!p && a->probe_error)
-            snprintf(msg, sizeof msg, "cannot probe %s: %s", a->ip, a->probe_error);
+        char msg[1024];
+        if (!p && c->probe_error)
+            snprintf(msg, sizeof msg, "cannot probe %s: %s", a->ip, c->probe_error);
         else if (!p)
             snprintf(msg, sizeof msg, "the check's deadline passed before %s answered", a->ip);
         else if (!p->connected)
@@ -618,15 +797,26 @@ static void check_evaluate_probe(check_run_state *rs, const check_host *h,
                      p->connect_error ? p->connect_error : "failed");
         else
             snprintf(msg, sizeof msg, "%s", p->smtp.reason);
-    }
-    for (size_t i = 0; ev && i < rep->nlevels; i++) {
-        mxtls_level l = rep->levels[i];
-        const mxtls_evidence *use = (ev_map && pe->level == l) ? ev_map : ev;
-        out[i] = code ? policy_unreachable(rs->ctx, use, l, code, msg)
-                      : mxtls_evaluate(rs->ctx, use, l);
+        r = policy_unreachable(rs->ctx, ev, level, code, msg);
+    } else {
+        r = mxtls_evaluate(rs->ctx, ev, level);
     }
     mxtls_evidence_free(ev);
-    mxtls_evidence_free(ev_map);
+    return r;
+}
+
+/* check_evaluate_address - every level's result, each from the connection
+ * its sender makes (and from the --sni-compare connection) */
+static void check_evaluate_address(check_run_state *rs, const check_host *h, check_address *a)
+{
+    check_report *rep = rs->rep;
+    for (size_t li = 0; li < rep->nlevels && a->nconns; li++) {
+        const check_conn *c = &a->conns[a->level_conn[li]];
+        a->results[li] = check_evaluate_conn(rs, h, a, c, rep->levels[li]);
+        if (a->alt_conn >= 0)
+            a->results_alt[li] = check_evaluate_conn(rs, h, a, &a->conns[a->alt_conn],
+                                                     rep->levels[li]);
+    }
 }
 
 static void check_set_verdict(check_domain_verdict *v, mxtls_verdict verdict,
@@ -736,6 +926,118 @@ static void check_aggregate(check_report *rep, size_t li)
     }
 }
 
+/* check_conn_advice - what one connection showed that no level decides on */
+static void check_conn_advice(check_report *rep, const check_host *h, const check_address *a,
+                              const probe_report *p)
+{
+    if (!p)
+        return;
+    char buf[1024];
+    if (p->smtp.injected_bytes) {
+        snprintf(buf, sizeof buf,
+                 "%s [%s] sent %zu bytes after its 220 reply to STARTTLS, before the "
+                 "TLS handshake: this is the STARTTLS injection flaw class "
+                 "(CVE-2011-0411); update the server software.",
+                 h->name, a->ip, p->smtp.injected_bytes);
+        strlist_add_unique(&rep->advice, buf);
+    }
+    if (p->tls_ok && p->tls.version &&
+        (!strcmp(p->tls.version, "TLSv1") || !strcmp(p->tls.version, "TLSv1.1") ||
+         !strcmp(p->tls.version, "SSLv3"))) {
+        snprintf(buf, sizeof buf,
+                 "%s [%s] negotiated %s: enable TLS 1.2 and 1.3; many senders refuse "
+                 "older versions (RFC 8996).",
+                 h->name, a->ip, p->tls.version);
+        strlist_add_unique(&rep->advice, buf);
+    }
+    /* RFC 7525 / RFC 9325: no NULL, export, RC4, 3DES or anonymous suites. */
+    static const char *const weak[] = {"NULL", "EXP", "RC4", "DES-CBC3", "3DES",
+                                       "ADH", "AECDH", "anon"};
+    for (size_t w = 0; p->tls_ok && p->tls.cipher && w < sizeof weak / sizeof weak[0]; w++)
+        if (strstr(p->tls.cipher, weak[w])) {
+            snprintf(buf, sizeof buf,
+                     "%s [%s] negotiated the weak cipher %s: remove it from the "
+                     "server's cipher list (RFC 9325).",
+                     h->name, a->ip, p->tls.cipher);
+            strlist_add_unique(&rep->advice, buf);
+            break;
+        }
+}
+
+/* check_leaf - the leaf a finished TLS connection showed, or NULL */
+static X509 *check_leaf(const check_conn *c)
+{
+    const probe_report *p = c->probe;
+    if (!p || !p->tls_ok || !p->tls.chain || sk_X509_num(p->tls.chain) < 1)
+        return NULL;
+    return sk_X509_value(p->tls.chain, 0);
+}
+
+/* check_leaf_name - the first DNS name of a leaf (else its CN), printable */
+static void check_leaf_name(X509 *x, char *out, size_t cap)
+{
+    presented_ids ids;
+    memset(&ids, 0, sizeof ids);
+    snprintf(out, cap, "?");
+    if (names_presented(x, &ids) == MXTLS_OK) {
+        /* already escaped for display */
+        const char *n = ids.dns.n ? ids.dns.v[0] : ids.cn.n ? ids.cn.v[0] : NULL;
+        if (n)
+            snprintf(out, cap, "%.200s", n);
+    }
+    presented_ids_free(&ids);
+}
+
+int check_address_same_leaf(const check_address *a)
+{
+    X509 *first = NULL;
+    for (size_t i = 0; i < a->nconns; i++) {
+        X509 *x = check_leaf(&a->conns[i]);
+        if (x && first && X509_cmp(x, first) != 0)
+            return 0;
+        if (x && !first)
+            first = x;
+    }
+    return 1;
+}
+
+const check_conn *check_address_conn(const check_address *a, size_t level_index)
+{
+    if (!a->nconns || level_index >= CHECK_NLEVELS)
+        return NULL;
+    return &a->conns[a->level_conn[level_index]];
+}
+
+/* check_sni_advice - a server whose certificate depends on SNI (the shared
+ * hosting case): senders without SNI see its default certificate */
+static void check_sni_advice(check_report *rep, const check_host *h, const check_address *a)
+{
+    const check_conn *none = NULL, *named = NULL;
+    for (size_t i = 0; i < a->nconns; i++) {
+        const check_conn *c = &a->conns[i];
+        if (!check_leaf(c))
+            continue;
+        if (!c->hello.sni && !none)
+            none = c;
+        else if (c->hello.sni && !named && (!none || X509_cmp(check_leaf(c), check_leaf(none))))
+            named = c;
+    }
+    if (!none || !named || X509_cmp(check_leaf(none), check_leaf(named)) == 0)
+        return;
+    char dflt[256], sni[256], buf[1400];
+    check_leaf_name(check_leaf(none), dflt, sizeof dflt);
+    check_leaf_name(check_leaf(named), sni, sizeof sni);
+    snprintf(buf, sizeof buf,
+             "%s [%s] presents a certificate for %s to clients that send no SNI and one for %s "
+             "to clients that send SNI %s. Postfix (unless smtp_tls_servername is set) and "
+             "Cisco ESA send no SNI, so they are shown the default certificate. Fix either "
+             "side: make the server's default certificate carry the MX hostname %s (the "
+             "receiving server), or set smtp_tls_servername = hostname on the sending Postfix "
+             "(Postfix 3.4 and later).",
+             h->name, a->ip, dflt, sni, named->hello.sni, h->name);
+    strlist_add_unique(&rep->advice, buf);
+}
+
 /* check_advice - the operator's to-do list: the auto level's and verify's
  * advice, and findings that no level decides on */
 static void check_advice(check_report *rep)
@@ -756,51 +1058,9 @@ static void check_advice(check_report *rep)
                     for (size_t k = 0; k < r->advice.n; k++)
                         strlist_add_unique(&rep->advice, r->advice.v[k]);
             }
-            const probe_report *p = a->probe;
-            if (!p)
-                continue;
-            char buf[1024];
-            if (p->smtp.injected_bytes) {
-                snprintf(buf, sizeof buf,
-                         "%s [%s] sent %zu bytes after its 220 reply to STARTTLS, before the "
-                         "TLS handshake: this is the STARTTLS injection flaw class "
-                         "(CVE-2011-0411); update the server software.",
-                         h->name, a->ip, p->smtp.injected_bytes);
-                strlist_add_unique(&rep->advice, buf);
-            }
-            if (p->tls_ok && p->tls.version &&
-                (!strcmp(p->tls.version, "TLSv1") || !strcmp(p->tls.version, "TLSv1.1") ||
-                 !strcmp(p->tls.version, "SSLv3"))) {
-                snprintf(buf, sizeof buf,
-                         "%s [%s] negotiated %s: enable TLS 1.2 and 1.3; many senders refuse "
-                         "older versions (RFC 8996).",
-                         h->name, a->ip, p->tls.version);
-                strlist_add_unique(&rep->advice, buf);
-            }
-            /* RFC 7525 / RFC 9325: no NULL, export, RC4, 3DES or anonymous suites. */
-            static const char *const weak[] = {"NULL", "EXP", "RC4", "DES-CBC3", "3DES",
-                                               "ADH", "AECDH", "anon"};
-            for (size_t w = 0; p->tls_ok && p->tls.cipher && w < sizeof weak / sizeof weak[0]; w++)
-                if (strstr(p->tls.cipher, weak[w])) {
-                    snprintf(buf, sizeof buf,
-                             "%s [%s] negotiated the weak cipher %s: remove it from the "
-                             "server's cipher list (RFC 9325).",
-                             h->name, a->ip, p->tls.cipher);
-                    strlist_add_unique(&rep->advice, buf);
-                    break;
-                }
-            const probe_report *q = a->probe_alt;
-            if (p->tls_ok && q && q->tls_ok && p->tls.chain && q->tls.chain) {
-                X509 *x = sk_X509_value(p->tls.chain, 0), *y = sk_X509_value(q->tls.chain, 0);
-                if (x && y && X509_cmp(x, y) != 0) {
-                    snprintf(buf, sizeof buf,
-                             "%s [%s] shows a different certificate when the client sends no "
-                             "SNI: most sending MTAs (Postfix by default) send none, so the "
-                             "default certificate must carry the MX hostname too.",
-                             h->name, a->ip);
-                    strlist_add_unique(&rep->advice, buf);
-                }
-            }
+            for (size_t ci = 0; ci < a->nconns; ci++)
+                check_conn_advice(rep, h, a, a->conns[ci].probe);
+            check_sni_advice(rep, h, a);
         }
     }
 }
@@ -812,9 +1072,7 @@ static void check_finish(check_run_state *rs)
         check_host *h = rep->hosts[i];
         for (size_t j = 0; j < h->naddrs; j++) {
             check_address *a = h->addrs[j];
-            check_evaluate_probe(rs, h, a, a->probe, a->results);
-            if (a->probe_alt)
-                check_evaluate_probe(rs, h, a, a->probe_alt, a->results_alt);
+            check_evaluate_address(rs, h, a);
         }
         if (h->naddrs == 0 && !h->problem) {
             char a[96] = "", aaaa[96] = "", buf[256];
@@ -1019,14 +1277,19 @@ static void check_address_free(check_address *a)
     if (!a)
         return;
     free(a->ip);
-    free(a->probe_error);
     strlist_free(&a->ptr);
     free(a->ptr_problem);
-    if (a->probe)
-        probe_report_free(a->probe);
-    if (a->probe_alt)
-        probe_report_free(a->probe_alt);
-    free(a->rev.detail);
+    for (size_t i = 0; i < a->nconns; i++) {
+        check_conn *c = &a->conns[i];
+        if (c->probe)
+            probe_report_free(c->probe);
+        free(c->probe_error);
+        free(c->rev.detail);
+        free(c->hello.sni);
+        free(c->hello.protocols);
+        free(c->hello.ciphers);
+        free(c->hello.exclude);
+    }
     for (size_t i = 0; i < CHECK_NLEVELS; i++) {
         mxtls_result_free(a->results[i]);
         mxtls_result_free(a->results_alt[i]);

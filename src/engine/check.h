@@ -23,8 +23,18 @@
 #define CHECK_MAX_ROUTES 16
 #define CHECK_DEFAULT_TOTAL_TIMEOUT_MS 120000
 #define CHECK_NLEVELS 16
+/* Distinct ClientHellos per address: Postfix's, DANE's, Cisco's, a policy
+ * entry's limits, --sni-compare's. */
+#define CHECK_MAX_CONNS 6
 
-typedef enum check_sni { CHECK_SNI_AUTO = 0, CHECK_SNI_NONE = 1, CHECK_SNI_NAME = 2 } check_sni;
+/* Which SNI the probes send. SENDER: each level's sender's own choice (level
+ * traits, docs/policies.md); the others override it for every level. */
+typedef enum check_sni {
+    CHECK_SNI_SENDER = 0,
+    CHECK_SNI_HOSTNAME = 1,      /* --sni auto: the MX hostname */
+    CHECK_SNI_NONE = 2,
+    CHECK_SNI_NAME = 3
+} check_sni;
 
 typedef struct check_options {
     const char *domain;          /* recipient domain (required) */
@@ -35,7 +45,10 @@ typedef struct check_options {
     dns_config dns;
     check_sni sni;
     const char *sni_name;        /* with CHECK_SNI_NAME */
-    int sni_compare;             /* a second connection with the other SNI choice */
+    /* Postfix smtp_tls_servername: NULL (unset: no SNI), "hostname" (the MX
+     * hostname), "nexthop" (the next-hop domain) or a literal name. */
+    const char *servername;
+    int sni_compare;             /* also connect with the other SNI choice */
     int implicit_tls;
     const char *ehlo_name;       /* NULL: this machine's FQDN or "mxtls.invalid" */
     int connect_timeout_ms, phase_timeout_ms, total_timeout_ms;
@@ -45,6 +58,23 @@ typedef struct check_options {
     const char *client_key;      /* its key (NULL: in client_cert) */
 } check_options;
 
+/* check_hello - what a sender puts in its ClientHello (all strings owned) */
+typedef struct check_hello {
+    char *sni;                   /* NULL: no SNI */
+    char *protocols;             /* policy entry's protocols= (Postfix syntax), or NULL */
+    char *ciphers;               /* policy entry's ciphers= grade, or NULL */
+    char *exclude;               /* policy entry's exclude=, or NULL */
+} check_hello;
+
+/* check_conn - one connection to an address with one ClientHello */
+typedef struct check_conn {
+    check_hello hello;
+    probe_report *probe;         /* NULL until it finished (or never started) */
+    char *probe_error;           /* the probe could not start (bad SNI, EHLO name, ...) */
+    revocation_result rev;       /* of this connection's leaf */
+    int alt;                     /* --sni-compare's extra connection */
+} check_conn;
+
 typedef struct check_address {
     char *ip;
     int family;                  /* 4 or 6 */
@@ -52,14 +82,22 @@ typedef struct check_address {
     strlist ptr;                 /* PTR names */
     unsigned char ptr_confirmed[CHECK_MAX_PTR];
     char *ptr_problem;           /* PTR lookup outcome when it gave no names */
-    probe_report *probe;         /* the connection every verdict comes from */
-    probe_report *probe_alt;     /* --sni-compare: the other SNI choice */
-    char *probe_error;           /* the probe could not start (bad SNI, EHLO name, ...) */
-    revocation_result rev;
+    /* One connection per distinct ClientHello, never one per level; conns[0]
+     * is Postfix's default one (or the --sni override's). */
+    check_conn conns[CHECK_MAX_CONNS];
+    size_t nconns;
+    size_t conns_dropped;        /* hellos beyond CHECK_MAX_CONNS (evaluated from conns[0]) */
+    int level_conn[CHECK_NLEVELS];            /* conns index each level's verdict comes from */
+    int alt_conn;                             /* --sni-compare: conns index, or -1 */
     mxtls_result *results[CHECK_NLEVELS];     /* per level, same order as the run's levels */
-    mxtls_result *results_alt[CHECK_NLEVELS]; /* from probe_alt */
+    mxtls_result *results_alt[CHECK_NLEVELS]; /* from the --sni-compare connection */
     int pending;                 /* operations still running for this address */
 } check_address;
+
+/* check_address_conn - the connection a level's verdict came from (NULL if none) */
+const check_conn *check_address_conn(const check_address *a, size_t level_index);
+/* check_address_same_leaf - every finished connection showed the same leaf */
+int check_address_same_leaf(const check_address *a);
 
 typedef struct check_host {
     char *name;
@@ -72,6 +110,7 @@ typedef struct check_host {
     /* TLSA at _PORT._tcp.NAME (RFC 7672 §2.2), looked up only when an address
      * answer is DNSSEC-secure; for a secure CNAME, at the target first. */
     int tlsa_started;
+    int tlsa_done;               /* the TLSA search has its final answer */
     mxtls_tlsa_state tlsa_state;
     char *tlsa_base;
     char *tlsa_why;

@@ -313,9 +313,17 @@ static const char *tlsa_base_of(const check_host *h)
 
 /* tlsa_addr_chain - the chain an address presented, or NULL with its state
  * and a note saying why there is none */
-static STACK_OF(X509) *tlsa_addr_chain(const check_address *a, tlsa_addr_result *ar)
+static STACK_OF(X509) *tlsa_addr_chain(const check_report *rep, const check_address *a,
+                                       tlsa_addr_result *ar)
 {
-    const probe_report *p = a->probe;
+    /* The connection a DANE sender makes (SNI: the TLSA base domain). */
+    const check_conn *c = NULL;
+    for (size_t li = 0; li < rep->nlevels && !c; li++)
+        if (rep->levels[li] == MXTLS_LEVEL_DANE)
+            c = check_address_conn(a, li);
+    if (!c && a->nconns) /* a report without the dane level */
+        c = &a->conns[0];
+    const probe_report *p = c ? c->probe : NULL;
     if (!p) {
         ar->state = "unreachable";
         snprintf(ar->note, sizeof ar->note, "no answer before the check's deadline");
@@ -509,7 +517,7 @@ static int tlsa_analyze_host(tlsa_check_result *r, size_t hi, const tlsa_check_c
         tlsa_addr_result *ar = &hr->addrs[j];
         ar->addr = h->addrs[j];
         ar->state = "not-checked";
-        STACK_OF(X509) *chain = tlsa_addr_chain(ar->addr, ar);
+        STACK_OF(X509) *chain = tlsa_addr_chain(rep, ar->addr, ar);
         if (chain && h->ntlsa > 0) {
             any_chain = 1;
             if (!(ar->per_rr = calloc(h->ntlsa, sizeof *ar->per_rr)) ||

@@ -50,6 +50,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "core/tlsparams.h"
+
 #define PROBE_DRAIN_CHUNKS 16    /* reads of already-received cleartext before the handshake */
 #define PROBE_STEPS_PER_EVENT 64 /* I/O steps before yielding to the other probes of the loop */
 #define PROBE_PHASE_CONNECT (-1) /* timed_phase while connecting */
@@ -87,6 +89,8 @@ struct probe {
     int connect_ms, phase_ms, total_ms;
     char *sni;
     int want_ocsp;
+    unsigned proto_excluded, proto_floor, proto_ceiling;
+    char *cipher_list;
     struct sockaddr_storage sa;
     socklen_t salen;
     struct timespec t0;
@@ -472,6 +476,46 @@ static void probe_msg_seen(int write_p, int version, int content_type, const voi
     (void)version;
 }
 
+/* probe_tls_version - OpenSSL's version number of one TLSP_* bit */
+static int probe_tls_version(unsigned bit)
+{
+    switch (bit) {
+    case TLSP_SSLv3: return SSL3_VERSION;
+    case TLSP_TLSv1: return TLS1_VERSION;
+    case TLSP_TLSv1_1: return TLS1_1_VERSION;
+    case TLSP_TLSv1_2: return TLS1_2_VERSION;
+    case TLSP_TLSv1_3: return TLS1_3_VERSION;
+    default: return 0;
+    }
+}
+
+/* probe_tls_limits - a policy entry's protocols= and ciphers=/exclude=, set
+ * as Postfix sets them (tls_client.c: SSL_OP_NO_* for excluded protocols,
+ * min/max only for ">=" and "<=" bounds), so an entry that leaves no usable
+ * protocol fails the handshake as it does in Postfix. */
+static int probe_tls_limits(probe *p)
+{
+    static const struct {
+        unsigned bit;
+        uint64_t op;
+    } no[] = {{TLSP_SSLv3, SSL_OP_NO_SSLv3},     {TLSP_TLSv1, SSL_OP_NO_TLSv1},
+              {TLSP_TLSv1_1, SSL_OP_NO_TLSv1_1}, {TLSP_TLSv1_2, SSL_OP_NO_TLSv1_2},
+              {TLSP_TLSv1_3, SSL_OP_NO_TLSv1_3}};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (p->proto_excluded & no[i].bit)
+            SSL_set_options(p->ssl, no[i].op);
+    if (p->proto_floor && SSL_set_min_proto_version(p->ssl, probe_tls_version(p->proto_floor)) != 1)
+        return -1;
+    if (p->proto_ceiling &&
+        SSL_set_max_proto_version(p->ssl, probe_tls_version(p->proto_ceiling)) != 1)
+        return -1;
+    /* A list that selects no cipher is a handshake that cannot start: the
+     * error is reported as the TLS failure it is in Postfix. */
+    if (p->cipher_list && SSL_set_cipher_list(p->ssl, p->cipher_list) != 1)
+        return -1;
+    return 0;
+}
+
 /* probe_tls_new - the SSL object: caller's context, our socket BIO, SNI, OCSP request */
 static int probe_tls_new(probe *p)
 {
@@ -500,7 +544,7 @@ static int probe_tls_new(probe *p)
     }
     if (p->want_ocsp && SSL_set_tlsext_status_type(p->ssl, TLSEXT_STATUSTYPE_ocsp) != 1)
         return -1;
-    return 0;
+    return probe_tls_limits(p);
 }
 
 /* probe_do_tls - START_TLS: keep pre-handshake bytes away from OpenSSL, then
@@ -768,6 +812,7 @@ static void probe_free(probe *p)
     SSL_CTX_free(p->ctx);
     probe_report_free(p->rep);
     free(p->sni);
+    free(p->cipher_list);
     free(p);
 }
 
@@ -975,6 +1020,15 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
 
     if (cfg->sni && !(p->sni = probe_check_sni(cfg->sni, e))) {
         free(p);
+        return NULL;
+    }
+    p->proto_excluded = cfg->proto_excluded;
+    p->proto_floor = cfg->proto_floor;
+    p->proto_ceiling = cfg->proto_ceiling;
+    if (cfg->cipher_list && !(p->cipher_list = strdup(cfg->cipher_list))) {
+        free(p->sni);
+        free(p);
+        err_set(e, MXTLS_ERR_NOMEM, "probe", "out of memory");
         return NULL;
     }
     p->rep = calloc(1, sizeof *p->rep);

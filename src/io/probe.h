@@ -31,6 +31,11 @@ typedef struct probe_config {
     int implicit_tls;          /* TLS on connect (port 465) */
     int no_starttls;           /* do not upgrade even if offered */
     int want_ocsp_staple;      /* request a stapled OCSP response (status_request) */
+    /* A Postfix policy entry's handshake limits (core/tlsparams.h); all zero
+     * and NULL: OpenSSL's defaults. */
+    unsigned proto_excluded;   /* TLSP_* bits turned off (SSL_OP_NO_*) */
+    unsigned proto_floor, proto_ceiling; /* ">=" / "<=" bounds, TLSP_* bit or 0 */
+    const char *cipher_list;   /* OpenSSL list for TLS 1.2 and older, or NULL */
     int connect_timeout_ms, phase_timeout_ms, total_timeout_ms; /* 0: defaults */
 } probe_config;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fingerprint.h"
 #include "core/result.h"
 #include "report/probe_report.h"
 
@@ -38,6 +39,43 @@ static void cr_json_levels(jsonw *w, const char *key, const check_report *rep,
         jw_key(w, mxtls_level_name(rep->levels[i]));
         result_json_object(w, rs[i]);
     }
+    jw_end_obj(w);
+}
+
+static void cr_json_revocation(jsonw *w, const check_conn *c)
+{
+    jw_obj(w);
+    jw_kstr(w, "status", revocation_status_name(c ? c->rev.status : REVOCATION_NOT_CHECKED));
+    jw_kstr(w, "source", revocation_source_name(c ? c->rev.source : REVOCATION_SRC_NONE));
+    jw_kstr(w, "detail", c ? c->rev.detail : NULL);
+    jw_end_obj(w);
+}
+
+/* cr_json_conn - one connection: the ClientHello sent, the levels whose
+ * verdicts come from it, and what it saw */
+static void cr_json_conn(jsonw *w, const check_report *rep, const check_address *a, size_t k)
+{
+    const check_conn *c = &a->conns[k];
+    jw_obj(w);
+    jw_kstr(w, "sni", c->hello.sni);
+    jw_kstr(w, "protocols", c->hello.protocols);
+    jw_kstr(w, "ciphers", c->hello.ciphers);
+    jw_kstr(w, "exclude", c->hello.exclude);
+    jw_key(w, "levels");
+    jw_arr(w);
+    for (size_t li = 0; li < rep->nlevels; li++)
+        if ((size_t)a->level_conn[li] == k)
+            jw_str(w, mxtls_level_name(rep->levels[li]));
+    jw_end_arr(w);
+    jw_kbool(w, "sni_compare", (long long)k == a->alt_conn);
+    jw_kstr(w, "probe_error", c->probe_error);
+    jw_key(w, "probe");
+    if (c->probe)
+        probe_report_json(w, c->probe);
+    else
+        jw_null(w);
+    jw_key(w, "revocation");
+    cr_json_revocation(w, c);
     jw_end_obj(w);
 }
 
@@ -131,24 +169,30 @@ char *check_report_json(const check_report *rep, mxtls_level level)
             }
             jw_end_arr(&w);
             jw_kstr(&w, "ptr_problem", a->ptr_problem);
-            jw_kstr(&w, "probe_error", a->probe_error);
+            /* The first connection (Postfix's default ClientHello) keeps the
+             * address-level keys; every connection is under "probes". */
+            const check_conn *c0 = a->nconns ? &a->conns[0] : NULL;
+            jw_kstr(&w, "probe_error", c0 ? c0->probe_error : NULL);
             jw_key(&w, "probe");
-            if (a->probe)
-                probe_report_json(&w, a->probe);
+            if (c0 && c0->probe)
+                probe_report_json(&w, c0->probe);
             else
                 jw_null(&w);
             jw_key(&w, "revocation");
-            jw_obj(&w);
-            jw_kstr(&w, "status", revocation_status_name(a->rev.status));
-            jw_kstr(&w, "source", revocation_source_name(a->rev.source));
-            jw_kstr(&w, "detail", a->rev.detail);
-            jw_end_obj(&w);
+            cr_json_revocation(&w, c0);
             cr_json_levels(&w, "levels", rep, a->results);
+            jw_key(&w, "probes");
+            jw_arr(&w);
+            for (size_t k = 0; k < a->nconns; k++)
+                cr_json_conn(&w, rep, a, k);
+            jw_end_arr(&w);
+            jw_kint(&w, "probes_dropped", (long long)a->conns_dropped);
+            jw_kbool(&w, "same_certificate", check_address_same_leaf(a));
             jw_key(&w, "sni_compare");
-            if (a->probe_alt) {
+            if (a->alt_conn >= 0 && a->conns[a->alt_conn].probe) {
                 jw_obj(&w);
                 jw_key(&w, "probe");
-                probe_report_json(&w, a->probe_alt);
+                probe_report_json(&w, a->conns[a->alt_conn].probe);
                 cr_json_levels(&w, "levels", rep, a->results_alt);
                 jw_end_obj(&w);
             } else {
@@ -180,6 +224,65 @@ char *check_report_json(const check_report *rep, mxtls_level level)
     return jw_finish(&w);
 }
 
+/* cr_conn_label - "SNI mx.example.com" / "no SNI", with a policy entry's limits */
+static void cr_conn_label(strbuf *b, const check_conn *c)
+{
+    if (c->hello.sni)
+        sb_printf(b, "SNI %s", c->hello.sni);
+    else
+        sb_puts(b, "no SNI");
+    if (c->hello.protocols)
+        sb_printf(b, ", protocols=%s", c->hello.protocols);
+    if (c->hello.ciphers)
+        sb_printf(b, ", ciphers=%s", c->hello.ciphers);
+    if (c->hello.exclude)
+        sb_printf(b, ", exclude=%s", c->hello.exclude);
+}
+
+/* cr_text_other_conns - the connections other than the shown one: which
+ * levels' senders make them and whether they saw the same certificate */
+static void cr_text_other_conns(strbuf *b, const check_report *rep, const check_address *a,
+                                const check_conn *shown)
+{
+    X509 *first = shown && shown->probe && shown->probe->tls_ok && shown->probe->tls.chain &&
+                          sk_X509_num(shown->probe->tls.chain)
+                      ? sk_X509_value(shown->probe->tls.chain, 0)
+                      : NULL;
+    for (size_t k = 0; k < a->nconns; k++) {
+        const check_conn *c = &a->conns[k];
+        if (c == shown || (long long)k == a->alt_conn)
+            continue;
+        sb_puts(b, "      also  ");
+        cr_conn_label(b, c);
+        sb_puts(b, " (");
+        int n = 0;
+        for (size_t li = 0; li < rep->nlevels; li++)
+            if ((size_t)a->level_conn[li] == k)
+                sb_printf(b, "%s%s", n++ ? ", " : "", mxtls_level_name(rep->levels[li]));
+        sb_puts(b, "): ");
+        const probe_report *q = c->probe;
+        if (!q) {
+            sb_printf(b, "%s\n", c->probe_error ? c->probe_error : "no answer before the deadline");
+            continue;
+        }
+        if (!q->tls_ok || !q->tls.chain || !sk_X509_num(q->tls.chain)) {
+            sb_printf(b, "%s: %s\n", smtp_outcome_name(q->smtp.outcome),
+                      q->tls.error ? q->tls.error : q->smtp.reason);
+            continue;
+        }
+        X509 *x = sk_X509_value(q->tls.chain, 0);
+        sb_printf(b, "%s %s, ", q->tls.version ? q->tls.version : "?",
+                  q->tls.cipher ? q->tls.cipher : "?");
+        if (first && X509_cmp(first, x) == 0) {
+            sb_puts(b, "the same certificate\n");
+        } else {
+            char *subj = fp_name_text(X509_get_subject_name(x));
+            sb_printf(b, "a different certificate: %s\n", subj ? subj : "?");
+            free(subj);
+        }
+    }
+}
+
 /* cr_text_address - one address: what it said and showed */
 static void cr_text_address(strbuf *b, const check_report *rep, const check_host *h,
                             const check_address *a, size_t sel)
@@ -189,9 +292,12 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
         sb_printf(b, "%s%s%s", k ? ", " : "  ptr ", a->ptr.v[k],
                   a->ptr_confirmed[k] ? " (forward-confirmed)" : " (not forward-confirmed)");
     sb_puts(b, "\n");
-    const probe_report *p = a->probe;
+    const check_conn *c = check_address_conn(a, sel);
+    const probe_report *p = c ? c->probe : NULL;
     if (!p) {
-        sb_printf(b, "      %s\n", a->probe_error ? a->probe_error : "no answer before the deadline");
+        sb_printf(b, "      %s\n", c && c->probe_error ? c->probe_error
+                                                       : "no answer before the deadline");
+        cr_text_other_conns(b, rep, a, c);
         return;
     }
     if (!p->connected) {
@@ -222,17 +328,18 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
         if (r->pkix_checked)
             sb_printf(b, "            pkix %s\n", r->pkix_valid ? "valid" : r->pkix_message);
     }
-    if (a->rev.status != REVOCATION_NOT_CHECKED)
-        sb_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(a->rev.status),
-                  revocation_source_name(a->rev.source), a->rev.detail ? ": " : "",
-                  a->rev.detail ? a->rev.detail : "");
+    if (c->rev.status != REVOCATION_NOT_CHECKED)
+        sb_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(c->rev.status),
+                  revocation_source_name(c->rev.source), c->rev.detail ? ": " : "",
+                  c->rev.detail ? c->rev.detail : "");
     for (size_t k = 0; k < p->smtp.nfindings; k++)
         sb_printf(b, "      ! %s: %s\n", p->smtp.findings[k].code, p->smtp.findings[k].detail);
     if (r)
         sb_printf(b, "      %s: %s (%s)\n", mxtls_level_name(r->level),
                   mxtls_verdict_name(r->verdict), r->nreasons ? r->reasons[0].message : "");
-    if (a->probe_alt) {
-        const probe_report *q = a->probe_alt;
+    cr_text_other_conns(b, rep, a, c);
+    if (a->alt_conn >= 0 && a->conns[a->alt_conn].probe) {
+        const probe_report *q = a->conns[a->alt_conn].probe;
         const mxtls_result *ra = a->results_alt[sel];
         sb_printf(b, "      with SNI %s instead: %s", q->tls.sni_sent ? q->tls.sni_sent : "none",
                   ra && ra->nchain ? ra->chain[0].subject : smtp_outcome_name(q->smtp.outcome));
@@ -240,7 +347,6 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
             sb_printf(b, " -> %s %s", mxtls_level_name(ra->level), mxtls_verdict_name(ra->verdict));
         sb_puts(b, "\n");
     }
-    (void)rep;
     (void)h;
 }
 

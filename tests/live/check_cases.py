@@ -33,7 +33,14 @@ EXPECTED_CODES = {
     ("notyet.test", "verify"): "not-yet-valid",
     ("selfsigned.test", "verify"): "self-signed",
     ("nointer.test", "verify"): "missing-intermediate",
-    ("revoked.test", "verify"): "revoked",
+    # no modelled sender checks revocation: verified, with a warning
+    ("revoked.test", "verify"): "verified",
+    # Postfix and Cisco ESA send no SNI: the shared host's default certificate
+    ("sni.test", "verify"): "name-mismatch",
+    ("sni.test", "esa-required-verify-hosted"): "name-mismatch",
+    ("sni-dane.test", "verify"): "name-mismatch",
+    ("sni-dane.test", "dane"): "dane-verified",
+    ("sni-dane.test", "dane-only"): "dane-verified",
     ("revoked.test", "encrypt"): "encrypted",
     ("plain.test", "encrypt"): "no-starttls",
     ("plain.test", "may"): "no-starttls",
@@ -111,13 +118,31 @@ EXPECTED_DANE_SECURITY = {
 # The auto level (JSON effective_level): dane where the MX RRset is secure
 # and DANE changes the outcome (secure TLSA records, usable or not, or a
 # failed TLSA lookup), else may (no policy map).
-AUTO_DANE = {"dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
+AUTO_DANE = {"sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
              "dane-cname.test", "dane-rollover.test", "dane-unusable.test", "dane-bogus.test"}
 # domain -> (TLSA base domain, records the dane level was judged on): the
 # CNAME target's TLSA RRset, not the decoy record at the original name
 EXPECTED_DANE_BASE = {
     "dane-cname.test": ("smtp.dane-cname.test", ["2 0 1"]),
     "dane-ee.test": ("mx.dane-ee.test", ["3 1 1"]),
+    "sni-dane.test": ("mx.sni-dane.test", ["3 1 1"]),
+}
+# (domain, level) -> (SNI the deciding connection sent, the warning it carries)
+# docs/policies.md "What each sender sends"
+EXPECTED_SNI = {
+    ("sni.test", "verify"): None,
+    ("sni.test", "esa-required-verify"): None,
+    ("sni-dane.test", "dane"): "mx.sni-dane.test",
+    ("sni-dane.test", "verify"): None,
+    ("dane-cname.test", "dane"): "smtp.dane-cname.test",
+    ("dane-ee.test", "dane"): "mx.dane-ee.test",
+    ("good.test", "dane"): None,
+    ("good.test", "verify"): None,
+}
+# (domain, level) -> a warning of the deciding address
+EXPECTED_WARNING = {
+    ("revoked.test", "verify"): "revoked",
+    ("revoked.test", "esa-required-verify"): "revoked",
 }
 # domain -> the MX address that decided the verify verdict ("via")
 EXPECTED_VIA = {
@@ -238,6 +263,23 @@ def main():
         if got.get("base") != base or got_recs != recs:
             failures.append(f"{d} dane: TLSA base {got.get('base')} records {got_recs}, "
                             f"expected {base} {recs}")
+    for (d, lv), sni in EXPECTED_SNI.items():
+        doc = results[d][1]
+        checked += 1
+        addr = deciding_address(doc, lv) if doc else None
+        conn = [p for p in addr["probes"] if lv in p["levels"]] if addr else []
+        got = conn[0]["sni"] if conn else "(no connection)"
+        sent = conn[0]["probe"]["tls"]["sni"] if conn and conn[0]["probe"] else None
+        if got != sni or sent != sni:
+            failures.append(f"{d} {lv}: SNI planned {got} sent {sent}, expected {sni}")
+    for (d, lv), code in EXPECTED_WARNING.items():
+        doc = results[d][1]
+        checked += 1
+        addr = deciding_address(doc, lv) if doc else None
+        warns = [r["code"] for r in addr["levels"][lv]["reasons"]
+                 if r["kind"] == "warning"] if addr else []
+        if code not in warns:
+            failures.append(f"{d} {lv}: warnings {warns}, expected {code}")
     # DANE-EE: the key alone is authenticated; PKIX fails the same server
     doc = results["dane-ee.test"][1]
     checked += 1

@@ -57,21 +57,68 @@ def js(*args):
         return rc, None, secs
 
 
-# SNI comparison: with SNI the server shows mx.sni.test, without no-sni.invalid.
+# SNI: Postfix and Cisco ESA send none, so the shared host's default
+# certificate decides their verdicts; --sni-compare shows the other choice.
 rc, d, _ = js("check", "sni.test", "--sni-compare", "--level", "verify")
 if d:
     a = d["addresses"][0]
-    check(rc == 0, f"sni.test --sni-compare: exit {rc}")
-    check(a["probe"]["tls"]["sni"] == "mx.sni.test", f"sni sent {a['probe']['tls']['sni']}")
-    alt = a["sni_compare"]
-    check(alt is not None and alt["probe"]["tls"]["sni"] is None, "alt probe sent SNI")
-    check(alt and alt["levels"]["verify"]["verdict"] == "fail" and
-          alt["levels"]["verify"]["reasons"][0]["code"] == "name-mismatch",
-          f"without SNI verify should fail name-mismatch: {alt and alt['levels']['verify']['reasons'][0]}")
-    check(alt and "no-sni.invalid" in alt["levels"]["verify"]["presented"]["dns"],
+    check(rc == 1 and d["reason"]["code"] == "name-mismatch",
+          f"sni.test --sni-compare: exit {rc} {d['reason']}")
+    check(a["probe"]["tls"]["sni"] is None, f"sni sent {a['probe']['tls']['sni']}")
+    check("no-sni.invalid" in a["levels"]["verify"]["presented"]["dns"],
           "default certificate names no-sni.invalid")
-    check(any("different certificate when the client sends no SNI" in x for x in d["advice"]),
-          f"SNI advice missing: {d['advice']}")
+    alt = a["sni_compare"]
+    check(alt is not None and alt["probe"]["tls"]["sni"] == "mx.sni.test",
+          f"alt probe SNI {alt and alt['probe']['tls']['sni']}")
+    check(alt and alt["levels"]["verify"]["verdict"] == "pass",
+          f"with SNI verify passes: {alt and alt['levels']['verify']['reasons'][0]}")
+    check(a["same_certificate"] is False, "same_certificate must be false")
+    want = ("mx.sni.test [127.0.2.12] presents a certificate for no-sni.invalid to clients "
+            "that send no SNI and one for mx.sni.test to clients that send SNI mx.sni.test. "
+            "Postfix (unless smtp_tls_servername is set) and Cisco ESA send no SNI, so they are "
+            "shown the default certificate. Fix either side: make the server's default "
+            "certificate carry the MX hostname mx.sni.test (the receiving server), or set "
+            "smtp_tls_servername = hostname on the sending Postfix (Postfix 3.4 and later).")
+    check(want in d["advice"], f"SNI advice missing: {d['advice']}")
+rc, d, _ = js("check", "sni.test", "--sni", "auto", "--level", "verify")
+if d:
+    check(rc == 0 and d["reason"]["code"] == "verified" and
+          d["addresses"][0]["probe"]["tls"]["sni"] == "mx.sni.test",
+          f"sni.test --sni auto: exit {rc} {d['reason']}")
+# --servername models smtp_tls_servername = hostname: Postfix levels send the
+# MX hostname and pass; the ESA levels still send none.
+rc, d, _ = js("check", "sni.test", "--servername", "hostname", "--level", "verify")
+if d:
+    check(rc == 0 and d["reason"]["code"] == "verified", f"--servername hostname: {rc} {d['reason']}")
+    check(d["matrix"]["esa-required-verify"]["code"] == "name-mismatch",
+          f"ESA sends no SNI: {d['matrix']['esa-required-verify']}")
+    check(len(d["addresses"][0]["probes"]) == 2, "two ClientHellos: Postfix's and Cisco's")
+# the cPanel case with DANE: dane passes on the SNI certificate, verify fails
+# on the default one, from two connections (one per distinct ClientHello)
+rc, d, _ = js("check", "sni-dane.test")
+if d:
+    a = d["addresses"][0]
+    check(rc == 0 and d["effective_level"] == "dane" and d["reason"]["code"] == "dane-verified",
+          f"sni-dane.test: {rc} {d['effective_level']} {d['reason']}")
+    check(d["matrix"]["verify"]["code"] == "name-mismatch", f"sni-dane verify {d['matrix']['verify']}")
+    snis = sorted((p["sni"] or "") for p in a["probes"])
+    check(snis == ["", "mx.sni-dane.test"], f"sni-dane probes {snis}")
+    check(a["same_certificate"] is False, "sni-dane: certificates differ")
+    check(any("set smtp_tls_servername = hostname" in x for x in d["advice"]),
+          f"sni-dane advice {d['advice']}")
+# one ClientHello when every sender sends the same: good.test has no TLSA
+rc, d, _ = js("check", "good.test")
+if d:
+    check(len(d["addresses"][0]["probes"]) == 1 and d["addresses"][0]["same_certificate"],
+          f"good.test: one connection, {d and len(d['addresses'][0]['probes'])}")
+rc, out, err, _ = mxtls("check", "sni-dane.test")
+check("also  no SNI (none, may, encrypt, fingerprint, verify, secure, esa-preferred, "
+      "esa-required, esa-preferred-verify, esa-required-verify, esa-required-verify-hosted): "
+      in out and "a different certificate: O=mxtls test,CN=no-sni.invalid" in out,
+      f"text output names the second connection: {out}")
+rc, out, err, _ = mxtls("check", "dane-ee.test", "--level", "verify")
+check("also  SNI mx.dane-ee.test (dane, dane-only): " in out and "the same certificate" in out,
+      f"text output says the same certificate: {out}")
 rc, d, _ = js("check", "sni.test", "--sni", "none", "--level", "verify")
 if d:
     check(rc == 1 and d["reason"]["code"] == "name-mismatch",
@@ -151,7 +198,7 @@ finally:
 # a probe of an address: the name to verify comes from --domain
 rc, d, _ = js("probe", "127.0.2.1", "--domain", "mx.good.test", "--level", "verify")
 check(d and rc == 0 and d["addresses"][0]["ip"] == "127.0.2.1" and
-      d["addresses"][0]["probe"]["tls"]["sni"] == "mx.good.test",
+      d["addresses"][0]["probe"]["tls"]["sni"] is None,
       f"probe of an address: {rc} {d and d['reason']}")
 # implicit TLS against a plaintext listener: nothing to fall back to
 rc, d, _ = js("probe", "mx.good.test:25", "--tls-on-connect", "--domain", "good.test",
@@ -160,10 +207,18 @@ check(d and rc == 1 and d["reason"]["code"] == "tls-failed" and
       d["matrix"]["none"]["code"] == "implicit-tls",
       f"--tls-on-connect to port 25: {rc} {d and (d['reason'], d['matrix']['none'])}")
 
-# revocation: soft fails the revoked leaf; off ignores it; the good leaf is good.
+# revocation: reported (default), Postfix delivers anyway; soft models a
+# sender that checks and fails the revoked leaf; off ignores it.
 rc, d, _ = js("check", "revoked.test", "--level", "verify")
-check(d and rc == 1 and d["reason"]["code"] == "revoked", f"revoked.test soft: {rc} {d and d['reason']}")
+check(d and rc == 0 and d["reason"]["code"] == "verified", f"revoked.test report: {rc} {d and d['reason']}")
 check(d and d["addresses"][0]["revocation"]["status"] == "revoked", "revocation status revoked")
+w = [r for r in d["addresses"][0]["levels"]["verify"]["reasons"] if r["code"] == "revoked"] if d else []
+check(w and w[0]["kind"] == "warning" and "Postfix delivers anyway; senders that check "
+      "revocation refuse it" in w[0]["message"], f"revoked warning: {w}")
+check(d and "The certificate has been revoked: install a new one." in d["advice"],
+      f"revoked advice: {d and d['advice']}")
+rc, d, _ = js("check", "revoked.test", "--level", "verify", "--revocation", "soft")
+check(d and rc == 1 and d["reason"]["code"] == "revoked", f"revoked.test soft: {rc} {d and d['reason']}")
 rc, d, _ = js("check", "revoked.test", "--level", "verify", "--revocation", "off")
 check(d and rc == 0, f"revoked.test --revocation off: {rc}")
 rc, d, _ = js("check", "good.test", "--level", "verify", "--revocation", "hard")

@@ -1035,8 +1035,10 @@ static check_address *host_addr(check_host *h, const char *ip, enum addr_kind ki
                 p->smtp.outcome = SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS;
             }
         }
-        a->probe = p;
+        a->conns[0].probe = p;
+        a->nconns = 1;
     }
+    a->alt_conn = -1;
     h->addrs[h->naddrs++] = a;
     return a;
 }

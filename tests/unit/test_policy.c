@@ -1491,11 +1491,38 @@ static void test_verify_wildcard_advice_only_deeper(void **state)
 static void test_verify_revoked(void **state)
 {
     (void)state;
-    mxtls_result *r = pkix_fail(EV(.chain = "mx1-chain.pem", .domain = "example.com",
-                                   .mx = {"mx1.example.com"}, .mx_secure = 1,
-                                   .revocation = MXTLS_REVOCATION_REVOKED,
-                                   .rev_detail = "OCSP: revoked (keyCompromise)"),
-                                MXTLS_LEVEL_VERIFY, "revoked", 0);
+    /* report (default): Postfix and Cisco ESA check no revocation, so their
+     * verdicts stand and the finding is a warning with its advice. */
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .mx_secure = 1,
+                              .revocation = MXTLS_REVOCATION_REVOKED,
+                              .rev_detail = "OCSP: revoked (keyCompromise)"),
+                           MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    int w = has_reason(r, "revoked");
+    assert_true(w > 0);
+    reason_at(r, (size_t)w, "warning", "revoked", NULL);
+    message_has(r, (size_t)w,
+                "the server certificate has been revoked (OCSP: revoked (keyCompromise)): "
+                "Postfix delivers anyway; senders that check revocation refuse it");
+    advice_has(r, "The certificate has been revoked: install a new one.");
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .revocation = MXTLS_REVOCATION_REVOKED),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    w = has_reason(r, "revoked");
+    assert_true(w > 0);
+    message_has(r, (size_t)w, "Cisco ESA delivers anyway");
+    mxtls_result_free(r);
+
+    /* soft: a sender that checks revocation refuses it */
+    r = pkix_fail(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                     .mx = {"mx1.example.com"}, .mx_secure = 1,
+                     .revocation = MXTLS_REVOCATION_REVOKED,
+                     .rev_detail = "OCSP: revoked (keyCompromise)",
+                     .rev_mode = MXTLS_REVOCATION_SOFT + 1),
+                  MXTLS_LEVEL_VERIFY, "revoked", 0);
     assert_string_equal(r->reasons[0].message,
                         "the server certificate has been revoked: OCSP: revoked "
                         "(keyCompromise)");
@@ -1504,7 +1531,8 @@ static void test_verify_revoked(void **state)
 
     /* every PKIX-based level; not the unauthenticated ones */
     r = pkix_fail(EV(.chain = "mx1-chain.pem", .domain = "example.com",
-                     .revocation = MXTLS_REVOCATION_REVOKED),
+                     .revocation = MXTLS_REVOCATION_REVOKED,
+                     .rev_mode = MXTLS_REVOCATION_HARD + 1),
                   MXTLS_LEVEL_SECURE, "revoked", 0);
     assert_string_equal(r->reasons[0].message, "the server certificate has been revoked");
     mxtls_result_free(r);

@@ -1,0 +1,45 @@
+/* level.h - what each level's sender does on the wire, as data
+ *
+ * A level is named after a sender, and its verdict must come from the
+ * handshake that sender makes with its default configuration. This table
+ * says which sender that is, which server name it sends (SNI) and whether it
+ * checks revocation; the engine plans its connections from it, so a level's
+ * row changes with the sender's behaviour, not a switch in the engine.
+ * Sources for every row: docs/policies.md, "What each sender sends". */
+#ifndef MXTLS_CORE_LEVEL_H
+#define MXTLS_CORE_LEVEL_H
+
+#include "mxtls.h"
+
+typedef enum level_sender {
+    LEVEL_SENDER_POSTFIX, /* Postfix smtp(8), smtp_tls_security_level / policy maps */
+    LEVEL_SENDER_ESA      /* Cisco Secure Email (AsyncOS) destination controls */
+} level_sender;
+
+/* Which name a sender puts in the TLS ClientHello (RFC 6066 server_name). */
+typedef enum level_sni_rule {
+    /* Postfix: smtp_tls_servername (or a policy entry's servername=); unset by
+     * default, and then no SNI at all (tls_client.c). */
+    LEVEL_SNI_SERVERNAME,
+    /* Postfix dane/dane-only: the TLSA base domain while DANE applies to the
+     * host (usable, secure TLSA records); otherwise the level is carried out
+     * as may/encrypt and sends what LEVEL_SNI_SERVERNAME sends. */
+    LEVEL_SNI_DANE_BASE,
+    /* Cisco ESA: see esa_sni in level.c and docs/policies.md. */
+    LEVEL_SNI_ESA
+} level_sni_rule;
+
+typedef struct level_traits {
+    mxtls_level level;
+    level_sender sender;
+    level_sni_rule sni;
+    int checks_revocation;  /* with the sender's default configuration */
+} level_traits;
+
+/* level_traits_of - the row of a level, NULL for an unknown level */
+const level_traits *level_traits_of(mxtls_level level);
+
+/* level_sender_name - "Postfix", "Cisco ESA" */
+const char *level_sender_name(level_sender s);
+
+#endif
