@@ -44,8 +44,9 @@ static const char verify_help[] =
     "  --ca-file FILE         trust these CA certificates instead of the system store\n"
     "  --ca-path DIR          trust this hashed CA directory instead of the system store\n"
     "  --at TIME              validate at TIME (2026-06-01T00:00:00Z) instead of now\n"
-    "  --revocation MODE      off, soft (default: revoked fails) or hard (no answer\n"
-    "                         is a temporary failure)\n"
+    "  --revocation MODE      report (default: a revoked certificate is a warning;\n"
+    "                         Postfix and Cisco ESA check none), soft (revoked fails),\n"
+    "                         hard (no answer is a temporary failure too) or off\n"
     "  --revocation-status S  what a revocation check found: good, revoked, unknown,\n"
     "                         unavailable (default: not checked)\n"
     "output:\n"
@@ -184,7 +185,7 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         return cli_usage_error("verify", "--tlsa-base needs --tlsa-secure, --tlsa-insecure "
                                          "or --tlsa-bogus"), -1;
     if (a->revocation && mxtls_revocation_mode_from_name(a->revocation) < 0)
-        return cli_usage_error("verify", "--revocation must be off, soft or hard"), -1;
+        return cli_usage_error("verify", "--revocation must be report, soft, hard or off"), -1;
     if (a->revstatus && mxtls_revocation_status_from_name(a->revstatus) < 0)
         return cli_usage_error("verify", "--revocation-status must be good, revoked, unknown "
                                          "or unavailable"), -1;

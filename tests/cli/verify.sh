@@ -274,7 +274,7 @@ usage "--at '2026-06-01T00:00:00+02:00' is not a UTC time like 2026-06-01T00:00:
 usage "--ptr-confirmed must follow a --ptr NAME" verify --chain "$C/mx1-chain.pem" --domain example.com --ptr-confirmed
 usage "give --ca-file or --ca-path, not both" verify --chain "$C/mx1-chain.pem" --domain example.com --ca-file "$C/ca.pem" --ca-path "$C"
 usage "unexpected argument 'extra'" verify --chain "$C/mx1-chain.pem" --domain example.com extra
-usage "--revocation must be off, soft or hard" verify --chain "$C/mx1-chain.pem" --domain example.com --revocation maybe
+usage "--revocation must be report, soft, hard or off" verify --chain "$C/mx1-chain.pem" --domain example.com --revocation maybe
 
 # a date alone is midnight UTC; --at moves the validation time
 run 0 verify --ca-file "$C/ca.pem" --at 2034-12-20 --chain "$C/mx1-chain.pem" --domain example.com --mx mx1.example.com --mx-secure --level verify
