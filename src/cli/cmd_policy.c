@@ -100,12 +100,10 @@ static void policy_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* policy_matched_by - how the entry was found: "exact", "subdomain" or "default" */
+/* policy_matched_by - how the entry was found: "exact" or "subdomain" */
 static const char *policy_matched_by(const char *dest, const mxtls_policy_entry *e)
 {
     const char *key = mxtls_policy_entry_key(e);
-    if (strcmp(key, "*") == 0 && strcmp(dest, "*") != 0)
-        return "default";
     if (key[0] == '.' && dest[0] != '.')
         return "subdomain";
     return "exact";
@@ -245,11 +243,29 @@ static int policy_check(int argc, char **argv)
         return EXIT_USAGE;
     mxtls_policymap *map = policy_load(ctx, cmd, file, json);
     size_t n = mxtls_policymap_count(map);
+    char *warn = map ? mxtls_policymap_warnings(ctx, map) : NULL;
+    if (map && !warn && mxtls_ctx_error_code(ctx) == MXTLS_ERR_NOMEM) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        mxtls_policymap_free(map);
+        mxtls_ctx_free(ctx);
+        return EXIT_TEMP;
+    }
     if (json) {
         printf("{\"schema_version\":1,\"file\":");
         policy_json_string(stdout, file);
         if (map) {
-            printf(",\"valid\":true,\"entries\":%zu}\n", n);
+            printf(",\"valid\":true,\"entries\":%zu,\"warnings\":[", n);
+            /* lines of "LINE: sentence" */
+            for (char *l = warn, *nl; l && *l; l = nl + 1) {
+                nl = strchr(l, '\n');
+                *nl = '\0';
+                char *rest = NULL;
+                long line = strtol(l, &rest, 10);
+                printf("%s{\"line\":%ld,\"message\":", l == warn ? "" : ",", line);
+                policy_json_string(stdout, rest + 2);
+                printf("}");
+            }
+            printf("]}\n");
         } else {
             printf(",\"valid\":false,\"error\":{\"where\":");
             policy_json_string(stdout, mxtls_ctx_error_where(ctx));
@@ -259,8 +275,13 @@ static int policy_check(int argc, char **argv)
         }
     } else if (map) {
         printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
+        for (char *l = warn, *nl; l && *l; l = nl + 1) {
+            nl = strchr(l, '\n');
+            printf("warning: %s:%.*s\n", file, (int)(nl - l), l);
+        }
     }
     rc = map ? EXIT_PASS : EXIT_USAGE;
+    free(warn);
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
     return rc;

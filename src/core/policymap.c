@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "core/ctx.h"
+#include "core/tlsparams.h"
 
 struct mxtls_policymap {
     mxtls_policy_entry *v; /* entries in file order */
@@ -1055,7 +1056,9 @@ mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t 
 
 /* ---- lookup and accessors -------------------------------------------- */
 
-/* mxtls_policymap_lookup - exact key, then ".parent" keys for a bare domain, then "*" */
+/* mxtls_policymap_lookup - exact key, then ".parent" keys for a bare domain
+ * (Postfix smtp_tls_policy.c tls_policy_lookup()). "*" is no default: Postfix
+ * never looks it up, so an entry "*" applies to no next hop. */
 const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                                                  const char *destination)
 {
@@ -1066,8 +1069,7 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
     char *norm = NULL;
     pm_fail f;
     const mxtls_policy_entry *e = NULL;
-    /* A destination that is no valid next-hop cannot equal any (valid) key;
-     * only the default entry can apply to it. */
+    /* A destination that is no valid next-hop cannot equal any (valid) key. */
     if (n <= MXTLS_POLICYMAP_MAX_LINE && pm_dest_parse(destination, n, &kind, &norm, &f) == 0) {
         e = pm_find(map, norm);
         /* postconf(5): only a bare domain walks up its parents as ".parent"
@@ -1079,7 +1081,51 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                 e = pm_find(map, d);
         free(norm);
     }
-    return e ? e : pm_find(map, "*");
+    return e;
+}
+
+/* policymap_lint - what Postfix would do with the table that its author
+ * probably does not expect; one "LINE: sentence" per finding */
+static mxtls_status policymap_lint(const mxtls_policymap *map, strlist *out)
+{
+    char buf[600];
+    for (size_t i = 0; map && i < map->n; i++) {
+        const mxtls_policy_entry *e = &map->v[i];
+        if (e->kind == POLICYMAP_DEST_DEFAULT) {
+            snprintf(buf, sizeof buf,
+                     "%zu: \"*\" is not a default key in a Postfix TLS policy table: Postfix "
+                     "looks up the next-hop destination and its parent domains (\".parent\") "
+                     "only, so this entry applies to nothing; set the default with "
+                     "smtp_tls_security_level in main.cf",
+                     e->line);
+            if (strlist_add(out, buf) != MXTLS_OK)
+                return MXTLS_ERR_NOMEM;
+        }
+        if (!e->protocols || e->level == MXTLS_LEVEL_NONE)
+            continue;
+        unsigned excluded, floor, ceiling;
+        err_rec er;
+        err_clear(&er);
+        if (tlsparams_protocols(e->protocols, &excluded, &floor, &ceiling, &er) != 0) {
+            snprintf(buf, sizeof buf,
+                     "%zu: protocols=%.100s: %s; Postfix cannot start TLS with it and defers "
+                     "the mail",
+                     e->line, e->protocols, er.message);
+        } else if (!(tlsparams_enabled(excluded, floor, ceiling) &
+                     (TLSP_TLSv1_2 | TLSP_TLSv1_3))) {
+            snprintf(buf, sizeof buf,
+                     "%zu: protocols=%.100s leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and "
+                     "1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL "
+                     "builds, so handshakes with this destination fail; remove protocols= or "
+                     "use protocols=>=TLSv1.2",
+                     e->line, e->protocols);
+        } else {
+            continue;
+        }
+        if (strlist_add(out, buf) != MXTLS_OK)
+            return MXTLS_ERR_NOMEM;
+    }
+    return MXTLS_OK;
 }
 
 /* mxtls_policy_entry_key - the destination as written */
@@ -1119,4 +1165,25 @@ const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *att
         if (strcasecmp(pm_attr_names[i], attr) == 0)
             return v[i];
     return NULL;
+}
+
+/* mxtls_policymap_warnings - policymap_lint's findings, one per line */
+char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map)
+{
+    strlist w = {0};
+    strbuf b;
+    sb_init(&b, MXTLS_MAX_INPUT_FILE);
+    int bad = policymap_lint(map, &w) != MXTLS_OK;
+    for (size_t i = 0; !bad && i < w.n; i++)
+        bad = sb_printf(&b, "%s\n", w.v[i]) != MXTLS_OK;
+    strlist_free(&w);
+    char *text = bad ? NULL : sb_take(&b);
+    if (bad) {
+        sb_free(&b);
+        err_set(&ctx->err, MXTLS_ERR_NOMEM, "policy map", "out of memory");
+    } else if (text && !*text) {
+        free(text);
+        text = NULL;
+    }
+    return text;
 }

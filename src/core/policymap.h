@@ -22,7 +22,7 @@ typedef enum policymap_dest_kind {
     POLICYMAP_DEST_DOMAIN,     /* "example.com": that domain only */
     POLICYMAP_DEST_SUBDOMAINS, /* ".example.com": every domain below it */
     POLICYMAP_DEST_NEXTHOP,    /* "[host]", "[host]:port", "host:port": exactly that */
-    POLICYMAP_DEST_DEFAULT     /* "*": mxtls extension, applies when nothing else does */
+    POLICYMAP_DEST_DEFAULT     /* "*": no default in Postfix; never applies (policymap_lint) */
 } policymap_dest_kind;
 
 /* One entry. Strings are owned by the entry; NULL means the attribute is

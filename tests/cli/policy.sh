@@ -28,16 +28,26 @@ example.com         verify ciphers=high
 EOF
 
 # ---- check -----------------------------------------------------------------
+# "*" is no default key in Postfix: the check says so (exit 0: a warning)
 run 0 policy check --map policy.map
-same out "policy.map: 4 entries"
+same out "policy.map: 4 entries" \
+    "warning: policy.map:8: \"*\" is not a default key in a Postfix TLS policy table: Postfix looks up the next-hop destination and its parent domains (\".parent\") only, so this entry applies to nothing; set the default with smtp_tls_security_level in main.cf"
 same err
+
+# protocols= that leaves no current TLS version (seed 003's protocols=TLSv1)
+printf 'old.example encrypt protocols=TLSv1\n' >tlsv1.map
+run 0 policy check --map tlsv1.map
+same out "tlsv1.map: 1 entry" \
+    "warning: tlsv1.map:1: protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"
+run 0 policy check --map tlsv1.map --json
+same out '{"schema_version":1,"file":"tlsv1.map","valid":true,"entries":1,"warnings":[{"line":1,"message":"protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"}]}'
 
 printf 'example.com may\n' >one.map
 run 0 policy check --map one.map
 same out "one.map: 1 entry"
 
-run 0 policy check --map policy.map --json
-same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4}'
+run 0 policy check --map one.map --json
+same out '{"schema_version":1,"file":"one.map","valid":true,"entries":1,"warnings":[]}'
 
 printf 'example.com none\n\nexample.org verfy\n' >bad.map
 run 2 policy check --map bad.map
@@ -68,8 +78,8 @@ run 2 policy check --map missing.map --json
 same out '{"schema_version":1,"file":"missing.map","valid":false,"error":{"where":"missing.map","message":"cannot open: No such file or directory"}}'
 same err
 
-run 0 policy check --map - <policy.map
-same out "-: 4 entries"
+run 0 policy check --map - <one.map
+same out "-: 1 entry"
 
 # ---- lookup ----------------------------------------------------------------
 run 0 policy lookup --map policy.map example.com
@@ -101,22 +111,17 @@ same out \
     "match        nexthop" \
     "protocols    >=TLSv1.2"
 
-# Not the same next-hop: only the default entry applies.
-run 0 policy lookup --map policy.map '[mx.example.org]'
-same out \
-    "destination  [mx.example.org]" \
-    "entry        *" \
-    "where        policy.map:8" \
-    "matched-by   default" \
-    "level        may"
+# Not the same next-hop, and "*" is no default: nothing applies (exit 1).
+run 1 policy lookup --map policy.map '[mx.example.org]'
+same out "no entry applies to [mx.example.org]"
 
-run 0 policy lookup --map policy.map example.net --json
-same out '{"schema_version":1,"destination":"example.net","found":true,"entry":{"key":"*","file":"policy.map","line":8,"matched_by":"default","level":"may","attributes":{}}}'
+run 1 policy lookup --map policy.map example.net --json
+same out '{"schema_version":1,"destination":"example.net","found":false}'
 
 run 0 policy lookup --json --map policy.map a.example.net
 same out '{"schema_version":1,"destination":"a.example.net","found":true,"entry":{"key":".example.net","file":"policy.map","line":3,"matched_by":"subdomain","level":"secure","attributes":{"match":".example.net:example.net"}}}'
 
-# Without a default entry, nothing may apply: exit 1.
+# Nothing applies: exit 1.
 grep -v '^\*' policy.map >nodefault.map
 run 1 policy lookup --map nodefault.map example.org
 same out "no entry applies to example.org"

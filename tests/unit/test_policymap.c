@@ -179,16 +179,17 @@ static void test_destination_forms(void **state)
     assert_string_equal(lookup_key(map, "[relay.example.net]:SUBMISSION"),
                         "[relay.example.net]:submission");
     assert_string_equal(lookup_key(map, "_tcp.example.com"), "_tcp.example.com");
+    /* "*" parses, but only the destination "*" (no next hop) finds it. */
     const mxtls_policy_entry *star = mxtls_policymap_lookup(map, "*");
     assert_int_equal(star->kind, POLICYMAP_DEST_DEFAULT);
     /* A bracketed or ported next-hop matches only its own form. */
-    assert_string_equal(lookup_key(map, "[mx.example.com]:25"), "*");
-    assert_string_equal(lookup_key(map, "[192.0.2.1]"), "*");
-    assert_string_equal(lookup_key(map, "[example.com]"), "*");
-    assert_string_equal(lookup_key(map, "example.com:25"), "*");
+    assert_null(lookup_key(map, "[mx.example.com]:25"));
+    assert_null(lookup_key(map, "[192.0.2.1]"));
+    assert_null(lookup_key(map, "[example.com]"));
+    assert_null(lookup_key(map, "example.com:25"));
     /* ...and never walks up the parent domains. */
-    assert_string_equal(lookup_key(map, "[a.example.org]"), "*");
-    assert_string_equal(lookup_key(map, "a.example.org:25"), "*");
+    assert_null(lookup_key(map, "[a.example.org]"));
+    assert_null(lookup_key(map, "a.example.org:25"));
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
 }
@@ -203,10 +204,10 @@ static void test_lookup_precedence(void **state)
                        ".deep.sub.example.com dane\n";
     mxtls_ctx *ctx = mxtls_ctx_new();
     mxtls_policymap *map = parse_s(ctx, text);
-    /* exact beats .parent beats * */
+    /* exact beats .parent; "*" is no default (Postfix never looks it up) */
     assert_string_equal(lookup_key(map, "sub.example.com"), "sub.example.com");
     assert_string_equal(lookup_key(map, "other.example.com"), ".example.com");
-    assert_string_equal(lookup_key(map, "example.org"), "*");
+    assert_null(lookup_key(map, "example.org"));
     /* the longest parent first */
     assert_string_equal(lookup_key(map, "a.b.example.com"), ".example.com");
     assert_string_equal(lookup_key(map, "x.deep.sub.example.com"), ".deep.sub.example.com");
@@ -215,19 +216,53 @@ static void test_lookup_precedence(void **state)
     /* ".example.com" does not cover example.com itself (Postfix: only
      * sub-domains); the walk goes on to ".com". */
     assert_string_equal(lookup_key(map, "example.com"), ".com");
-    assert_string_equal(lookup_key(map, "com"), "*");
+    assert_null(lookup_key(map, "com"));
     /* A ".domain" destination is looked up verbatim only. */
     assert_string_equal(lookup_key(map, ".example.com"), ".example.com");
-    assert_string_equal(lookup_key(map, ".x.example.com"), "*");
-    /* Garbage gets the default entry: it can equal no key. */
-    assert_string_equal(lookup_key(map, "bad name!"), "*");
-    assert_string_equal(lookup_key(map, ""), "*");
+    assert_null(lookup_key(map, ".x.example.com"));
+    /* Garbage can equal no key. */
+    assert_null(lookup_key(map, "bad name!"));
+    assert_null(lookup_key(map, ""));
+    /* policy check says why "*" applies to nothing */
+    char *w = mxtls_policymap_warnings(ctx, map);
+    assert_non_null(w);
+    assert_string_equal(w, "1: \"*\" is not a default key in a Postfix TLS policy table: "
+                           "Postfix looks up the next-hop destination and its parent domains "
+                           "(\".parent\") only, so this entry applies to nothing; set the "
+                           "default with smtp_tls_security_level in main.cf\n");
+    free(w);
     assert_null(mxtls_policymap_lookup(map, NULL));
     assert_null(mxtls_policymap_lookup(NULL, "example.com"));
     mxtls_policymap_free(map);
 
+    /* protocols= that leave no current TLS version, or that Postfix cannot
+     * parse, are findings; a sound list and level none are not */
+    map = parse_s(ctx, "a.example encrypt protocols=TLSv1\n"
+                       "b.example encrypt protocols=<=TLSv1.1\n"
+                       "c.example encrypt protocols=!SSLv2:!SSLv3\n"
+                       "d.example encrypt protocols=>=TLSv1.2\n"
+                       "e.example encrypt protocols=TLSv1.4\n"
+                       "f.example none protocols=TLSv1\n");
+    assert_non_null(map);
+    w = mxtls_policymap_warnings(ctx, map);
+    assert_non_null(w);
+    assert_string_equal(
+        w, "1: protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete "
+           "(RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with "
+           "this destination fail; remove protocols= or use protocols=>=TLSv1.2\n"
+           "2: protocols=<=TLSv1.1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are "
+           "obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so "
+           "handshakes with this destination fail; remove protocols= or use "
+           "protocols=>=TLSv1.2\n"
+           "5: protocols=TLSv1.4: unknown TLS protocol \"TLSv1.4\" (Postfix knows SSLv2, SSLv3, "
+           "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3); Postfix cannot start TLS with it and defers the "
+           "mail\n");
+    free(w);
+    mxtls_policymap_free(map);
+
     /* Without "*" nothing applies. */
     map = parse_s(ctx, ".example.com verify\n");
+    assert_null(mxtls_policymap_warnings(ctx, map));
     assert_null(mxtls_policymap_lookup(map, "example.org"));
     assert_null(mxtls_policymap_lookup(map, "example.com"));
     assert_non_null(mxtls_policymap_lookup(map, "mx.example.com"));
