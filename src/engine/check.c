@@ -928,8 +928,9 @@ static void check_aggregate(check_report *rep, size_t li)
 
 /* check_conn_advice - what one connection showed that no level decides on */
 static void check_conn_advice(check_report *rep, const check_host *h, const check_address *a,
-                              const probe_report *p)
+                              const check_conn *c)
 {
+    const probe_report *p = c->probe;
     if (!p)
         return;
     char buf[1024];
@@ -941,7 +942,8 @@ static void check_conn_advice(check_report *rep, const check_host *h, const chec
                  h->name, a->ip, p->smtp.injected_bytes);
         strlist_add_unique(&rep->advice, buf);
     }
-    if (p->tls_ok && p->tls.version &&
+    /* An old version that a policy entry asked for says nothing of the server. */
+    if (p->tls_ok && p->tls.version && !c->hello.protocols &&
         (!strcmp(p->tls.version, "TLSv1") || !strcmp(p->tls.version, "TLSv1.1") ||
          !strcmp(p->tls.version, "SSLv3"))) {
         snprintf(buf, sizeof buf,
@@ -953,7 +955,9 @@ static void check_conn_advice(check_report *rep, const check_host *h, const chec
     /* RFC 7525 / RFC 9325: no NULL, export, RC4, 3DES or anonymous suites. */
     static const char *const weak[] = {"NULL", "EXP", "RC4", "DES-CBC3", "3DES",
                                        "ADH", "AECDH", "anon"};
-    for (size_t w = 0; p->tls_ok && p->tls.cipher && w < sizeof weak / sizeof weak[0]; w++)
+    for (size_t w = 0; p->tls_ok && p->tls.cipher && !c->hello.ciphers && !c->hello.exclude &&
+                       w < sizeof weak / sizeof weak[0];
+         w++)
         if (strstr(p->tls.cipher, weak[w])) {
             snprintf(buf, sizeof buf,
                      "%s [%s] negotiated the weak cipher %s: remove it from the "
@@ -1042,6 +1046,23 @@ static void check_sni_advice(check_report *rep, const check_host *h, const check
  * advice, and findings that no level decides on */
 static void check_advice(check_report *rep)
 {
+    const mxtls_policy_entry *pe = rep->policy_entry;
+    unsigned off, lo, hi;
+    err_rec pe_err;
+    err_clear(&pe_err);
+    if (pe && pe->protocols && pe->level != MXTLS_LEVEL_NONE &&
+        (tlsparams_protocols(pe->protocols, &off, &lo, &hi, &pe_err) != 0 ||
+         !(tlsparams_enabled(off, lo, hi) & (TLSP_TLSv1_2 | TLSP_TLSv1_3)))) {
+        char buf[700];
+        snprintf(buf, sizeof buf,
+                 "The policy map entry \"%.200s\" (line %zu) sets protocols=%.100s, which %s: "
+                 "the sender's handshakes with this destination fail. TLS 1.0 and 1.1 are "
+                 "obsolete (RFC 8996); remove protocols= from the entry or use "
+                 "protocols=>=TLSv1.2.",
+                 pe->key, pe->line, pe->protocols,
+                 pe_err.message[0] ? "Postfix cannot parse" : "leaves neither TLS 1.2 nor TLS 1.3");
+        strlist_add_unique(&rep->advice, buf);
+    }
     if (rep->null_mx_mixed)
         strlist_add_unique(&rep->advice,
                            "The MX RRset mixes a null MX (\".\") with other MX records, which "
@@ -1059,7 +1080,7 @@ static void check_advice(check_report *rep)
                         strlist_add_unique(&rep->advice, r->advice.v[k]);
             }
             for (size_t ci = 0; ci < a->nconns; ci++)
-                check_conn_advice(rep, h, a, a->conns[ci].probe);
+                check_conn_advice(rep, h, a, &a->conns[ci]);
             check_sni_advice(rep, h, a);
         }
     }
