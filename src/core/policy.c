@@ -45,10 +45,23 @@ static int policy_requires_tls(mxtls_level l)
     }
 }
 
-/* policy_nexthop - Postfix's next-hop: the configured route, else the domain */
+/* policy_nexthop - Postfix's next-hop: the configured route, else the domain.
+ * An address is never a reference identity: with an address route the
+ * recipient domain stands in. */
 static const char *policy_nexthop(const mxtls_evidence *ev)
 {
-    return ev->routes.n ? ev->routes.v[0] : ev->domain;
+    return ev->routes.n && !evidence_is_ip(ev->routes.v[0]) ? ev->routes.v[0] : ev->domain;
+}
+
+/* policy_hostname - Postfix's "hostname": the host that presented the chain;
+ * when that is an address (a route given as an address), the MX hostname,
+ * else the recipient domain, since an address is never a reference identity */
+static const char *policy_hostname(const mxtls_evidence *ev)
+{
+    const char *h = evidence_host(ev);
+    if (!evidence_is_ip(h))
+        return h;
+    return ev->mx.n ? ev->mx.v[0] : ev->domain;
 }
 
 static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
@@ -147,6 +160,10 @@ static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum 
 static int policy_add_ref(mxtls_result *r, X509 *leaf, const char *name, enum match_kind k,
                           const char *source, int *matched)
 {
+    /* An address is never a reference identity: a DNS name or CN that spells
+     * one is no proof of the server's identity (docs/policies.md). */
+    if (evidence_is_ip(name[0] == '.' ? name + 1 : name))
+        return 0;
     if (result_ref(r, name, match_against[k], source) != MXTLS_OK)
         return -1;
     if (!*matched && leaf)
@@ -168,7 +185,7 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     for (size_t i = 0; rc == 0 && i < items.n; i++) {
         const char *it = items.v[i];
         if (strcasecmp(it, "hostname") == 0) {
-            rc = policy_add_ref(r, leaf, evidence_host(ev), MATCH_DNS_OR_CN, "hostname", matched);
+            rc = policy_add_ref(r, leaf, policy_hostname(ev), MATCH_DNS_OR_CN, "hostname", matched);
         } else if (strcasecmp(it, "nexthop") == 0) {
             rc = policy_add_ref(r, leaf, policy_nexthop(ev), MATCH_DNS_OR_CN, "nexthop", matched);
         } else if (strcasecmp(it, "dot-nexthop") == 0) {
@@ -208,19 +225,39 @@ static int policy_refs_esa(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf
     return 0;
 }
 
+/* policy_connected_route - the FQDN route the chain came from: the host that
+ * presented it when that is a route, else the first route given as a name;
+ * NULL when every route is an address (or there is none) */
+static const char *policy_connected_route(const mxtls_evidence *ev)
+{
+    for (size_t i = 0; ev->host && i < ev->routes.n; i++)
+        if (!strcasecmp(ev->routes.v[i], ev->host) && !evidence_is_ip(ev->routes.v[i]))
+            return ev->routes.v[i];
+    for (size_t i = 0; i < ev->routes.n; i++)
+        if (!evidence_is_ip(ev->routes.v[i]))
+            return ev->routes.v[i];
+    return NULL;
+}
+
 /* policy_refs_esa_hosted - ESA "Required - Verify Hosted Domains": dNSNames
- * (CN only without dNSNames) against the recipient domain, the configured
- * SMTP routes and the MX hostname; DNSSEC is not required. */
+ * (CN only without dNSNames) against the recipient domain and then, per the
+ * Cisco note on explicitly configured SMTP routes: the FQDN route through
+ * which the connection was made (the MX hostname is then not considered);
+ * with routes given only as addresses, the MX hostnames (the address is used
+ * to connect, never compared); without routes, the MX hostname that was
+ * connected. DNSSEC is not required. */
 static int policy_refs_esa_hosted(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf,
                                   int *matched)
 {
     if (policy_add_ref(r, leaf, ev->domain, MATCH_DNS_OR_CN, "domain", matched))
         return -1;
-    for (size_t i = 0; i < ev->routes.n; i++)
-        if (policy_add_ref(r, leaf, ev->routes.v[i], MATCH_DNS_OR_CN, "route", matched))
+    const char *route = policy_connected_route(ev);
+    if (route)
+        return policy_add_ref(r, leaf, route, MATCH_DNS_OR_CN, "route", matched);
+    size_t nmx = ev->routes.n ? ev->mx.n : ev->mx.n ? 1 : 0;
+    for (size_t i = 0; i < nmx; i++)
+        if (policy_add_ref(r, leaf, ev->mx.v[i], MATCH_DNS_OR_CN, "mx", matched))
             return -1;
-    if (ev->mx.n && policy_add_ref(r, leaf, ev->mx.v[0], MATCH_DNS_OR_CN, "mx", matched))
-        return -1;
     return 0;
 }
 
@@ -254,33 +291,57 @@ static void policy_wildcard_advice(mxtls_result *r, const char *host)
     }
 }
 
+/* policy_under - name is strictly below parent (a label or more) */
+static int policy_under(const char *name, const char *parent)
+{
+    size_t nl = strlen(name), pl = strlen(parent);
+    return nl > pl + 1 && name[nl - pl - 1] == '.' && strcasecmp(name + nl - pl, parent) == 0;
+}
+
 /* policy_name_advice - which names the certificate must carry for this level */
 static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
 {
     char have[1024];
     policy_list_presented(r, have, sizeof have);
-    const char *host = evidence_host(ev);
+    const char *host = policy_hostname(ev);
     switch (r->level) {
     case MXTLS_LEVEL_VERIFY:
-        if (!ev->match_raw)
-            result_advice(r,
-                          "The certificate must carry the MX hostname %s as a DNS "
-                          "subjectAltName (it carries: %s). The HELO/EHLO name does not "
-                          "matter for verification.",
-                          host, have);
-        if (!ev->match_raw)
-            policy_wildcard_advice(r, host);
+        if (ev->match_raw)
+            break;
+        result_advice(r,
+                      "The certificate must carry the MX hostname %s as a DNS "
+                      "subjectAltName (it carries: %s). The HELO/EHLO name does not "
+                      "matter for verification.",
+                      host, have);
+        policy_wildcard_advice(r, host);
         break;
-    case MXTLS_LEVEL_SECURE:
-        if (!ev->match_raw)
+    case MXTLS_LEVEL_SECURE: {
+        if (ev->match_raw)
+            break;
+        const char *nh = policy_nexthop(ev);
+        if (policy_under(host, nh)) {
             result_advice(r,
                           "For senders at level secure the certificate must carry %s or a "
                           "name under it (for example %s) as a DNS subjectAltName (it "
                           "carries: %s).",
-                          policy_nexthop(ev), host, have);
-        if (!ev->match_raw)
+                          nh, host, have);
             policy_wildcard_advice(r, host);
+        } else if (strcasecmp(host, nh) != 0) {
+            /* The MX host is elsewhere: naming it does not help. */
+            result_advice(r,
+                          "For senders at level secure the certificate must carry %s or a "
+                          "name under it (such as mx.%s) as a DNS subjectAltName (it carries: "
+                          "%s). The MX hostname %s is not under %s, so naming it does not "
+                          "satisfy secure.",
+                          nh, nh, have, host, nh);
+        } else {
+            result_advice(r,
+                          "For senders at level secure the certificate must carry %s or a "
+                          "name under it as a DNS subjectAltName (it carries: %s).",
+                          nh, have);
+        }
         break;
+    }
     case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
     case MXTLS_LEVEL_ESA_REQUIRED_VERIFY:
         result_advice(r,
@@ -298,13 +359,39 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                               ev->ptr.v[i], ev->ip ? ev->ip : "the address");
         }
         break;
-    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
-        result_advice(r,
-                      "Cisco ESA senders in Verify Hosted Domains mode need the recipient "
-                      "domain %s or the MX hostname %s as a dNSName (it carries: %s).",
-                      ev->domain, host, have);
-        policy_wildcard_advice(r, host);
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED: {
+        const char *route = policy_connected_route(ev);
+        if (route) {
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route "
+                          "need the recipient domain %s or the route's host name %s as a "
+                          "dNSName (it carries: %s).",
+                          ev->domain, route, have);
+            policy_wildcard_advice(r, route);
+        } else if (ev->routes.n) {
+            /* Routes given as addresses only: the address is not a name. */
+            char mx[768] = "";
+            size_t o = 0;
+            for (size_t i = 0; i < ev->mx.n && o < sizeof mx; i++)
+                o += (size_t)snprintf(mx + o, sizeof mx - o, "%s%s", i ? ", " : "",
+                                      ev->mx.v[i]);
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route "
+                          "given as an address (%s) compare the certificate with the recipient "
+                          "domain %s%s%s, never with the address: the certificate needs one of "
+                          "these names as a dNSName (it carries: %s).",
+                          ev->routes.v[0], ev->domain,
+                          ev->mx.n > 1 ? " and the MX hostnames " : ev->mx.n ? " and the MX hostname " : "",
+                          mx, have);
+        } else {
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode need the recipient "
+                          "domain %s or the MX hostname %s as a dNSName (it carries: %s).",
+                          ev->domain, host, have);
+            policy_wildcard_advice(r, host);
+        }
         break;
+    }
     default:
         break;
     }

@@ -170,11 +170,13 @@ static void check_probe_done(void *arg, probe_report *r)
 static const char *check_sni_for(const check_run_state *rs, const check_host *h, int alt)
 {
     check_sni mode = rs->opt->sni;
+    /* A route given as an address has no name to send (RFC 6066 §3). */
+    const char *host = evidence_is_ip(h->name) ? NULL : h->name;
     const char *name = mode == CHECK_SNI_NAME ? rs->opt->sni_name
-                       : mode == CHECK_SNI_AUTO ? h->name
+                       : mode == CHECK_SNI_AUTO ? host
                                                 : NULL;
     if (alt) /* --sni-compare: the other choice */
-        return name ? NULL : h->name;
+        return name ? NULL : host;
     return name;
 }
 
@@ -951,13 +953,26 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     evtimer_add(rs.deadline, &tv);
 
     if (rep->routed) {
+        /* Routes: HOST, [HOST] (no MX lookup either way), or an address,
+         * which is connected to directly and never compared with the
+         * certificate (policy.c). A port belongs in --port. */
         for (size_t i = 0; i < opt->nroutes; i++) {
-            char *r = names_normalize(opt->routes[i], 0, &ctx->err);
-            if (!r)
+            char r[MXTLS_MAX_NAME + 2];
+            int is_ip;
+            unsigned rport;
+            if (evidence_route_parse(opt->routes[i], r, sizeof r, &is_ip, &rport, &ctx->err) !=
+                MXTLS_OK)
                 goto fail;
+            if (rport) {
+                err_set(&ctx->err, MXTLS_ERR_INVALID, "route",
+                        "\"%.64s\": give the port with --port, not in the route",
+                        opt->routes[i]);
+                goto fail;
+            }
             check_host *h = check_add_host(&rs, r, -1);
-            free(r);
-            if (h)
+            if (h && is_ip && !opt->ip_override)
+                check_add_address(&rs, h, r, strchr(r, ':') ? 6 : 4, DNS_SEC_INDETERMINATE);
+            else if (h)
                 check_resolve_host(&rs, h);
         }
     } else if ((rep->mx_outcome = DNS_TIMEOUT, /* until an answer says otherwise */

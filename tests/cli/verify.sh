@@ -182,6 +182,49 @@ run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.co
 line "$T/out" "  matched: mx1.example.com = mx1.example.com"
 line "$T/out" "  routes      mx1.example.com"
 
+# verify with a route and no --mx: the route host presented the chain (Postfix
+# "hostname" = the next hop), as with check --route
+run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.com]' --level verify
+first "$T/out" "verify: PASS (security: verified)"
+line "$T/out" "  mx1.example.com                against dns-or-cn (from hostname)  <- matched"
+run 1 $V --chain "$C/mx1-chain.pem" --domain other.test --route 'relay.other.test' --level verify
+frag "$T/out" "  * name-mismatch [4.7.5]: no certificate name matches the reference identities (relay.other.test); "
+line "$T/out" "  - The certificate must carry the MX hostname relay.other.test as a DNS subjectAltName (it carries: mx1.example.com, CN=mx1.example.com). The HELO/EHLO name does not matter for verification."
+
+# Cisco hosted domains with several FQDN routes: the first one is the one
+# connected; the MX hostname is not considered
+run 1 $V --chain "$C/mx1-chain.pem" --domain other.test --route relay.other.test \
+    --route '[mx1.example.com]' --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (other.test, relay.other.test); "
+run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.com]:25' \
+    --route relay.other.test --level esa-required-verify-hosted
+line "$T/out" "  mx1.example.com                against dns-or-cn (from route)  <- matched"
+
+# a route given as an address: used to connect, never compared (a CN or a
+# dNSName that spells the address passes no level)
+for form in 192.0.2.1 '[192.0.2.1]' '[192.0.2.1]:2525'; do
+    for cert in ipcn ipname; do
+        run 0 $V --chain "$C/$cert-chain.pem" --domain example.com --route "$form" --mx mx1.example.com
+        row verify fail none name-mismatch
+        row secure fail none name-mismatch
+        row esa-preferred-verify pass encrypted not-verified
+        row esa-required-verify fail none name-mismatch
+        row esa-required-verify-hosted fail none name-mismatch
+        line "$T/out" "  ip          192.0.2.1"
+        line "$T/out" "  routes      192.0.2.1"
+    done
+done
+run 1 $V --chain "$C/ipcn-chain.pem" --domain example.com --route '[192.0.2.1]' \
+    --mx mx1.example.com --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (example.com, mx1.example.com); the certificate carries CN=192.0.2.1"
+line "$T/out" "  - Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as an address (192.0.2.1) compare the certificate with the recipient domain example.com and the MX hostname mx1.example.com, never with the address: the certificate needs one of these names as a dNSName (it carries: CN=192.0.2.1)."
+# ... and the MX host's certificate passes through it
+run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1]' \
+    --mx mx1.example.com --level esa-required-verify-hosted
+line "$T/out" "  mx1.example.com                against dns-or-cn (from mx)  <- matched"
+run 2 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1' --level verify
+line "$T/err" "mxtls verify: route: \"[192.0.2.1\" is not a host, [host], [host]:port or an address"
+
 # the chain from standard input
 run 0 $V --chain - --domain example.com --mx mx1.example.com --level verify <"$C/mx1-chain.pem"
 first "$T/out" "verify: PASS (security: verified)"

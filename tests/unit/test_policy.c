@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "core/ctx.h"
+#include "core/evidence.h"
 #include "core/result.h"
 #include "mxtls.h"
 #include "testutil.h"
@@ -37,6 +39,7 @@ struct ev_spec {
     const char *ptr[MAX_LIST];
     int ptr_confirmed[MAX_LIST];
     const char *route[MAX_LIST];
+    const char *host; /* the host that presented the chain (a route), as check sets it */
     const char *match;
     const char *digest;
     const char *at;
@@ -84,6 +87,8 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
         OK(mxtls_evidence_add_ptr(ctx, ev, s->ptr[i], s->ptr_confirmed[i]));
     for (int i = 0; i < MAX_LIST && s->route[i]; i++)
         OK(mxtls_evidence_add_route(ctx, ev, s->route[i]));
+    if (s->host)
+        OK(evidence_set_host(ev, s->host, &ctx->err));
     if (s->match)
         OK(mxtls_evidence_set_match(ctx, ev, s->match));
     if (s->digest)
@@ -1153,10 +1158,51 @@ static void test_secure_mismatch(void **state)
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
     refs(r, "other.test/dns-or-cn/nexthop", ".other.test/dns-or-cn/dot-nexthop", NULL);
     matched(r, NULL, NULL);
-    advice_has(r, "For senders at level secure the certificate must carry other.test or a "
-                  "name under it (for example mx1.example.com) as a DNS subjectAltName (it "
-                  "carries: mx1.example.com, CN=mx1.example.com).");
+    /* the MX hostname is not under other.test: it is no example */
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry other.test or a "
+                        "name under it (such as mx.other.test) as a DNS subjectAltName (it "
+                        "carries: mx1.example.com, CN=mx1.example.com). The MX hostname "
+                        "mx1.example.com is not under other.test, so naming it does not satisfy "
+                        "secure.");
     assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* The example name of the secure advice is always under the names it lists. */
+static void test_secure_advice_example(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "esa-chain.pem", .domain = "yahoo.com",
+                              .mx = {"mta6.am0.yahoodns.net"}),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry yahoo.com or a "
+                        "name under it (such as mx.yahoo.com) as a DNS subjectAltName (it "
+                        "carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not). The "
+                        "MX hostname mta6.am0.yahoodns.net is not under yahoo.com, so naming it "
+                        "does not satisfy secure.");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "esa-chain.pem", .domain = "example.com", .mx = {"mx9.example.com"}),
+             MXTLS_LEVEL_SECURE);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry example.com or a "
+                        "name under it (for example mx9.example.com) as a DNS subjectAltName (it "
+                        "carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not).");
+    mxtls_result_free(r);
+
+    /* implicit MX: the host is the next hop itself */
+    r = eval(EV(.chain = "esa-chain.pem", .domain = "example.com"), MXTLS_LEVEL_SECURE);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry example.com or a "
+                        "name under it as a DNS subjectAltName (it carries: *.emailhosted.not, "
+                        "emailhosted.not, CN=*.emailhosted.not).");
     mxtls_result_free(r);
 }
 
@@ -1375,14 +1421,152 @@ static void test_esa_hosted_domain_and_routes(void **state)
     matched(r, "example.com", "example.com");
     mxtls_result_free(r);
 
+    /* Several FQDN routes: the certificate must name the route that was
+     * connected, not any route (and not the MX hostname). */
     r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
-                .route = {"relay.other.test", "[mx1.example.com]"}),
+                .route = {"relay.other.test", "[mx1.example.com]"}, .host = "mx1.example.com"),
              MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
     expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
-    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route",
-         "mx1.example.com/dns-or-cn/route", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "mx1.example.com/dns-or-cn/route", NULL);
     matched(r, "mx1.example.com", "mx1.example.com");
     mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test", .mx = {"mx1.example.com"},
+                .route = {"relay.other.test", "[mx1.example.com]"}, .host = "relay.other.test"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route", NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route need "
+                        "the recipient domain other.test or the route's host name "
+                        "relay.other.test as a dNSName (it carries: mx1.example.com, "
+                        "CN=mx1.example.com).");
+    mxtls_result_free(r);
+
+    /* No host said: the first route given as a name was connected. */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                .route = {"192.0.2.1", "relay.other.test", "[mx1.example.com]"}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route", NULL);
+    mxtls_result_free(r);
+}
+
+/* A route given as an address: used to connect, never compared with the
+ * certificate; the recipient domain and the MX hostnames are. */
+static void test_route_address_never_a_reference(void **state)
+{
+    (void)state;
+    static const mxtls_level all[] = {
+        MXTLS_LEVEL_VERIFY, MXTLS_LEVEL_SECURE, MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
+        MXTLS_LEVEL_ESA_REQUIRED_VERIFY, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED};
+    static const char *const forms[] = {"192.0.2.1", "[192.0.2.1]", "[192.0.2.1]:25"};
+    static const char *const chains[] = {"ipcn-chain.pem", "ipname-chain.pem"};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t f = 0; f < 3; f++)
+            for (size_t l = 0; l < sizeof all / sizeof all[0]; l++) {
+                /* as check evaluates it: the address presented the chain */
+                mxtls_result *r = eval(EV(.chain = chains[c], .domain = "example.com",
+                                          .route = {forms[f]}, .host = "192.0.2.1",
+                                          .ip = "192.0.2.1", .ptr = {"192.0.2.1"},
+                                          .ptr_confirmed = {1}),
+                                       all[l]);
+                if (r->verdict != MXTLS_VERDICT_FAIL && all[l] != MXTLS_LEVEL_ESA_PREFERRED_VERIFY)
+                    fail_msg("%s passes %s with route %s", chains[c], mxtls_level_name(all[l]),
+                             forms[f]);
+                assert_int_not_equal(r->security, MXTLS_SECURITY_VERIFIED);
+                assert_null(mxtls_result_matched_reference(r));
+                for (size_t i = 0; i < r->nrefs; i++)
+                    if (all[l] != MXTLS_LEVEL_ESA_PREFERRED_VERIFY &&
+                        all[l] != MXTLS_LEVEL_ESA_REQUIRED_VERIFY)
+                        assert_string_not_equal(r->refs[i].name, "192.0.2.1");
+                mxtls_result_free(r);
+            }
+
+    mxtls_result *r = eval(EV(.chain = "ipcn-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com", "mx2.example.com"},
+                              .route = {"[192.0.2.1]"}, .host = "192.0.2.1"),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx1.example.com/dns-or-cn/mx",
+         "mx2.example.com/dns-or-cn/mx", NULL);
+    assert_string_equal(r->host, "192.0.2.1");
+    advice_has(r, "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as "
+                  "an address (192.0.2.1) compare the certificate with the recipient domain "
+                  "example.com and the MX hostnames mx1.example.com, mx2.example.com, never "
+                  "with the address: the certificate needs one of these names as a dNSName (it "
+                  "carries: CN=192.0.2.1).");
+    mxtls_result_free(r);
+
+    /* the MX hostname's certificate passes through the address route */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                .mx = {"mx9.example.com", "mx1.example.com"}, .route = {"192.0.2.1"},
+                .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    mxtls_result_free(r);
+
+    /* Postfix levels: hostname and nexthop fall back to names */
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1"),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "example.com/dns-or-cn/hostname", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1"),
+             MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "example.com/dns-or-cn/nexthop", ".example.com/dns-or-cn/dot-nexthop", NULL);
+    mxtls_result_free(r);
+}
+
+/* The accepted route forms, and the ones refused. */
+static void test_route_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        int ip;
+        unsigned port;
+    } ok[] = {
+        {"relay.example.com", "relay.example.com", 0, 0},
+        {"[Relay.Example.COM.]", "relay.example.com", 0, 0},
+        {"[relay.example.com]:587", "relay.example.com", 0, 587},
+        {"192.0.2.1", "192.0.2.1", 1, 0},
+        {"[192.0.2.1]", "192.0.2.1", 1, 0},
+        {"[192.0.2.1]:2525", "192.0.2.1", 1, 2525},
+        {"2001:DB8:0::1", "2001:db8::1", 1, 0},
+        {"[2001:db8::1]", "2001:db8::1", 1, 0},
+        {"[IPv6:2001:db8::1]:25", "2001:db8::1", 1, 25},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char out[300];
+        int ip = -1;
+        unsigned port = 9;
+        err_rec e;
+        err_clear(&e);
+        if (evidence_route_parse(ok[i].in, out, sizeof out, &ip, &port, &e) != MXTLS_OK)
+            fail_msg("%s: %s", ok[i].in, e.message);
+        assert_string_equal(out, ok[i].out);
+        assert_int_equal(ip, ok[i].ip);
+        assert_int_equal(port, ok[i].port);
+    }
+    static const char *const bad[] = {"", "[]", "[192.0.2.1", "[192.0.2.1]:", "[192.0.2.1]:0",
+                                      "[192.0.2.1]:65536", "[a.example]x", "[IPv6:]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[300];
+        int ip;
+        unsigned port;
+        err_rec e;
+        err_clear(&e);
+        if (evidence_route_parse(bad[i], out, sizeof out, &ip, &port, &e) == MXTLS_OK)
+            fail_msg("route \"%s\" accepted as %s", bad[i], out);
+        assert_string_equal(e.where, "route");
+    }
 }
 
 static void test_esa_hosted_first_mx_only(void **state)
@@ -2054,6 +2238,7 @@ int main(void)
         cmocka_unit_test(test_secure_nexthop),
         cmocka_unit_test(test_secure_mismatch),
         cmocka_unit_test(test_secure_route),
+        cmocka_unit_test(test_secure_advice_example),
         cmocka_unit_test(test_secure_pkix),
         cmocka_unit_test(test_secure_match_hostname),
         cmocka_unit_test(test_esa_required_verify_dns_domain),
@@ -2069,6 +2254,8 @@ int main(void)
         cmocka_unit_test(test_esa_hosted_mx),
         cmocka_unit_test(test_esa_hosted_domain_and_routes),
         cmocka_unit_test(test_esa_hosted_first_mx_only),
+        cmocka_unit_test(test_route_address_never_a_reference),
+        cmocka_unit_test(test_route_forms),
         cmocka_unit_test(test_esa_hosted_cn_rules),
         cmocka_unit_test(test_esa_hosted_pkix),
         cmocka_unit_test(test_cisco_worked_example),
