@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "core/ctx.h"
+#include "core/dnssec_advice.h"
 #include "core/evidence.h"
 #include "core/names.h"
 #include "core/pkix.h"
@@ -317,6 +318,17 @@ static void check_start_tlsa(check_run_state *rs, check_host *h, const char *bas
     }
 }
 
+/* check_tlsa_info_done - TLSA records published where DANE senders ignore
+ * them (an insecure answer): counted for the advice, never evaluated */
+static void check_tlsa_info_done(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    if (ans->outcome == DNS_DATA && ans->security == DNS_SEC_INSECURE)
+        op->host->tlsa_ignored = ans->n;
+    dns_answer_free(ans);
+    check_step_done(op->rs);
+}
+
 static void check_add_address(check_run_state *rs, check_host *h, const char *ip, int family,
                               dns_security sec)
 {
@@ -359,6 +371,13 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->tlsa_started = 1;
             check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
                              h->canonname != NULL);
+        } else if (ans->security == DNS_SEC_INSECURE && !h->tlsa_info_started) {
+            h->tlsa_info_started = 1;
+            char qname[MXTLS_MAX_NAME + 32];
+            snprintf(qname, sizeof qname, "_%u._tcp.%s", op->rs->rep->port, h->name);
+            check_op *iop = check_op_new(op->rs, h, NULL);
+            if (iop)
+                check_lookup(op->rs, qname, DNS_T_TLSA, check_tlsa_info_done, iop);
         }
     }
     dns_answer_free(ans);
@@ -742,6 +761,41 @@ static void check_aggregate(check_report *rep, size_t li)
  * advice, and findings that no level decides on */
 static void check_advice(check_report *rep)
 {
+    char dbuf[2048];
+    /* DNSSEC failures: what the zone's operator should do, from the
+     * validator's reason. */
+    const char *dadv = rep->mx_security == DNS_SEC_BOGUS ? dnssec_advice(rep->mx_why) : NULL;
+    if (dadv) {
+        snprintf(dbuf, sizeof dbuf, "The MX records of %s fail DNSSEC validation (%s). %s",
+                 rep->domain, rep->mx_why, dadv);
+        strlist_add_unique(&rep->advice, dbuf);
+    }
+    for (size_t i = 0; i < rep->nhosts; i++) {
+        const check_host *h = rep->hosts[i];
+        const char *base = h->tlsa_base ? h->tlsa_base : h->name;
+        dadv = h->tlsa_started && h->tlsa_state == MXTLS_TLSA_BOGUS ? dnssec_advice(h->tlsa_why)
+                                                                      : NULL;
+        if (dadv) {
+            snprintf(dbuf, sizeof dbuf, "The TLSA records at _%u._tcp.%s fail DNSSEC validation "
+                     "(%s). %s", rep->port, base, h->tlsa_why, dadv);
+            strlist_add_unique(&rep->advice, dbuf);
+        }
+        /* TLSA records that DANE senders ignore (RFC 7672 §2.2). */
+        size_t ignored = h->tlsa_started
+                             ? (h->tlsa_state == MXTLS_TLSA_INSECURE ? h->ntlsa : 0)
+                             : h->tlsa_ignored;
+        if (ignored) {
+            snprintf(dbuf, sizeof dbuf,
+                     "The TLSA record%s at _%u._tcp.%s %s ignored: %s not DNSSEC-signed (no DS "
+                     "record leads to %s: the zone is not signed, or its delegation is "
+                     "insecure), so DANE senders do not use %s (RFC 7672 §2.2). Sign the zone "
+                     "and publish its DS record at the parent zone.",
+                     ignored == 1 ? "" : "s", rep->port, h->tlsa_started ? base : h->name,
+                     ignored == 1 ? "is" : "are", ignored == 1 ? "it is" : "they are",
+                     ignored == 1 ? "it" : "them", ignored == 1 ? "it" : "them");
+            strlist_add_unique(&rep->advice, dbuf);
+        }
+    }
     if (rep->null_mx_mixed)
         strlist_add_unique(&rep->advice,
                            "The MX RRset mixes a null MX (\".\") with other MX records, which "

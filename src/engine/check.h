@@ -79,6 +79,10 @@ typedef struct check_host {
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
     long tlsa_ttl;               /* smallest TTL of the TLSA RRset, -1 if none */
+    /* Where DANE does not look (the address records are not DNSSEC-secure),
+     * TLSA is still asked once, only to report records senders ignore. */
+    int tlsa_info_started;
+    size_t tlsa_ignored;         /* records in that insecure answer */
     check_address *addrs[2 * CHECK_MAX_ADDRS];
     size_t naddrs;
 } check_host;
