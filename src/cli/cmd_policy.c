@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/fingerprint.h"
+#include "core/policymap.h"
 
 static const char policy_help[] =
     "usage: mxtls policy lookup --map FILE DESTINATION [--json]\n"
-    "       mxtls policy check --map FILE [--json]\n"
+    "       mxtls policy check --map FILE [--fingerprint-digest D] [--json]\n"
     "\n"
     "Read a Postfix smtp_tls_policy_maps table in the text form postmap(1) reads\n"
     "and say which entry a next-hop destination gets (lookup), or whether the\n"
@@ -35,13 +37,17 @@ static const char lookup_help[] =
     "(including any error in the map).\n";
 
 static const char check_help[] =
-    "usage: mxtls policy check --map FILE [--json]\n"
+    "usage: mxtls policy check --map FILE [--fingerprint-digest D] [--json]\n"
     "\n"
     "Parse the policy map FILE ('-' = stdin) and print the number of entries, or\n"
-    "the first error as FILE:LINE:COLUMN: message.\n"
+    "the first error as FILE:LINE:COLUMN: message. Fingerprints that cannot be\n"
+    "digests of the sender's algorithm are warned about (FILE:LINE: warning: ...).\n"
     "\n"
     "  --map FILE   the policy map (required)\n"
-    "  --json       {\"file\":..., \"valid\":..., \"entries\" or \"error\"} on stdout\n"
+    "  --fingerprint-digest D  the sender's smtp_tls_fingerprint_digest: sha256\n"
+    "               (default, as in Postfix 3.6 and later), sha1 or md5\n"
+    "  --json       {\"file\":..., \"valid\":..., \"entries\" and \"warnings\", or\n"
+    "               \"error\"} on stdout\n"
     "\n"
     "exit: 0 valid, 2 usage or input error (an invalid map).\n";
 
@@ -170,11 +176,12 @@ static void policy_print_json(const char *file, const char *dest, const mxtls_po
 
 /* policy_options - parse --map/--json/--help; returns -1 to go on, else an exit code */
 static int policy_options(int argc, char **argv, const char *cmd, const char *help,
-                          const char **map, int *json)
+                          const char **map, int *json, const char **digest)
 {
     static const struct option opts[] = {
         {"map", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
+        {"fingerprint-digest", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -185,6 +192,13 @@ static int policy_options(int argc, char **argv, const char *cmd, const char *he
         switch (c) {
         case 'm': *map = optarg; break;
         case 'j': *json = 1; break;
+        case 'd':
+            if (!digest)
+                return cli_usage_error(cmd, "--fingerprint-digest is for policy check");
+            if (strcmp(optarg, "sha256") && strcmp(optarg, "sha1") && strcmp(optarg, "md5"))
+                return cli_usage_error(cmd, "--fingerprint-digest must be sha256, sha1 or md5");
+            *digest = optarg;
+            break;
         case 'h': fputs(help, stdout); return EXIT_PASS;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -200,7 +214,7 @@ static int policy_lookup(int argc, char **argv)
 {
     const char *cmd = "policy lookup", *file = NULL;
     int json = 0;
-    int rc = policy_options(argc, argv, cmd, lookup_help, &file, &json);
+    int rc = policy_options(argc, argv, cmd, lookup_help, &file, &json, NULL);
     if (rc >= 0)
         return rc;
     if (optind + 1 != argc)
@@ -230,12 +244,46 @@ static int policy_lookup(int argc, char **argv)
     return rc;
 }
 
+/* policy_fp_warnings - fingerprint entries whose digests cannot be digests
+ * of the algorithm the sender computes (smtp_tls_fingerprint_digest): one
+ * line "FILE:LINE: warning: KEY: ADVICE" each, or JSON objects */
+static void policy_fp_warnings(const mxtls_policymap *map, const char *file, const char *digest,
+                               int json)
+{
+    int first = 1;
+    const mxtls_policy_entry *e;
+    for (size_t i = 0; (e = policymap_entry_at(map, i)) != NULL; i++) {
+        if (e->level != MXTLS_LEVEL_FINGERPRINT)
+            continue;
+        for (size_t k = 0; k < e->match.n; k++) {
+            char buf[1024];
+            if (!fp_wrong_digest_advice(e->match.v[k], digest, buf, sizeof buf))
+                continue;
+            if (json) {
+                char where[600];
+                snprintf(where, sizeof where, "%s:%zu", file, e->line);
+                printf("%s{\"where\":", first ? "" : ",");
+                policy_json_string(stdout, where);
+                printf(",\"key\":");
+                policy_json_string(stdout, e->key);
+                printf(",\"message\":");
+                policy_json_string(stdout, buf);
+                printf("}");
+            } else {
+                printf("%s:%zu: warning: %s: %s\n", file, e->line, e->key, buf);
+            }
+            first = 0;
+        }
+    }
+}
+
 /* policy_check - mxtls policy check --map FILE [--json] */
 static int policy_check(int argc, char **argv)
 {
     const char *cmd = "policy check", *file = NULL;
     int json = 0;
-    int rc = policy_options(argc, argv, cmd, check_help, &file, &json);
+    const char *digest = "sha256";
+    int rc = policy_options(argc, argv, cmd, check_help, &file, &json, &digest);
     if (rc >= 0)
         return rc;
     if (optind != argc)
@@ -249,7 +297,9 @@ static int policy_check(int argc, char **argv)
         printf("{\"schema_version\":1,\"file\":");
         policy_json_string(stdout, file);
         if (map) {
-            printf(",\"valid\":true,\"entries\":%zu}\n", n);
+            printf(",\"valid\":true,\"entries\":%zu,\"warnings\":[", n);
+            policy_fp_warnings(map, file, digest, 1);
+            printf("]}\n");
         } else {
             printf(",\"valid\":false,\"error\":{\"where\":");
             policy_json_string(stdout, mxtls_ctx_error_where(ctx));
@@ -259,6 +309,7 @@ static int policy_check(int argc, char **argv)
         }
     } else if (map) {
         printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
+        policy_fp_warnings(map, file, digest, 0);
     }
     rc = map ? EXIT_PASS : EXIT_USAGE;
     mxtls_policymap_free(map);

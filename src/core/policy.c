@@ -460,6 +460,40 @@ static void policy_pkix_advice(mxtls_result *r, const char *code, int dane_authe
         result_advice(r, "The certificate has been revoked: install a new one.");
 }
 
+/* policy_fp_digest_advice - configured fingerprints that cannot be digests
+ * of the selected algorithm (smtp_tls_fingerprint_digest): which digest each
+ * looks like, and whether it is that digest of this very certificate */
+static void policy_fp_digest_advice(mxtls_result *r, const mxtls_evidence *ev,
+                                    const strlist *fps)
+{
+    X509 *leaf = sk_X509_value(ev->chain, 0);
+    for (size_t i = 0; i < fps->n && i < 8; i++) {
+        char buf[1024];
+        size_t bytes;
+        if (!fp_wrong_digest_advice(fps->v[i], r->fp_digest, buf, sizeof buf))
+            continue;
+        const char *guess = fp_guess_digest(fps->v[i], &bytes);
+        int which = -1;
+        for (int pub = 0; guess && which < 0 && pub < 2; pub++) {
+            char *d = fp_digest_cert(leaf, guess, pub);
+            if (d && fp_equal(d, fps->v[i]))
+                which = pub;
+            free(d);
+        }
+        if (which >= 0)
+            result_advice(r,
+                          "The fingerprint %.200s is the %s digest of the server's %s, but the "
+                          "sender computes %s digests (Postfix smtp_tls_fingerprint_digest = "
+                          "%s): configure its %s digest %s instead, or set the digest to %s.",
+                          fps->v[i], fp_digest_label(guess),
+                          which ? "public key" : "certificate", fp_digest_label(r->fp_digest),
+                          r->fp_digest, fp_digest_label(r->fp_digest),
+                          which ? r->fp_pubkey : r->fp_cert, guess);
+        else
+            result_advice(r, "%s", buf);
+    }
+}
+
 /* policy_general_findings - warnings that do not depend on the level */
 static void policy_general_findings(mxtls_result *r, const mxtls_evidence *ev, time_t at)
 {
@@ -687,10 +721,35 @@ static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev
         r->verdict = MXTLS_VERDICT_FAIL;
         r->security = MXTLS_SECURITY_NONE;
         result_reason(r, "decisive", dr.code, STATUS_CERT_FAIL, "%s", dr.message);
-        result_advice(r, "Make the TLSA records of %s match the certificate the server "
-                         "presents (mxtls tlsa gen prints them), and publish the next key's "
-                         "record before each certificate change.",
-                      base);
+        if (!strcmp(dr.code, "name-mismatch")) {
+            /* The records are right: the certificate's names are not. */
+            char have[1024], want[600];
+            policy_list_presented(r, have, sizeof have);
+            if (strcasecmp(host, base) != 0)
+                snprintf(want, sizeof want, "the TLSA base domain %s or the MX hostname %s",
+                         base, host);
+            else
+                snprintf(want, sizeof want, "the TLSA base domain %s (the MX hostname)", base);
+            result_advice(r,
+                          "The DANE-TA record of %s matches the server's chain, so the TLSA "
+                          "records are right; but with DANE-TA senders also check the "
+                          "certificate's names against %s, and the certificate carries %s. "
+                          "Put %s in its subjectAltName, or publish a DANE-EE record (\"3 1 "
+                          "1\"), which checks no names.",
+                          base, want, have, base);
+        } else if (!strcmp(dr.code, "expired") || !strcmp(dr.code, "not-yet-valid")) {
+            result_advice(r,
+                          "The DANE-TA record of %s matches the server's chain, but DANE-TA "
+                          "senders also check validity periods and a certificate of the chain "
+                          "is %s: %s it (the records can stay if the issuing CA stays).",
+                          base, dr.code[0] == 'e' ? "expired" : "not yet valid",
+                          dr.code[0] == 'e' ? "renew" : "check the dates of");
+        } else {
+            result_advice(r, "Make the TLSA records of %s match the certificate the server "
+                             "presents (mxtls tlsa gen prints them), and publish the next key's "
+                             "record before each certificate change.",
+                          base);
+        }
     }
     return 0;
 }
@@ -846,6 +905,7 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                           "neither the certificate %s digest %s nor the public-key digest %s "
                           "is among the %zu configured fingerprint(s)",
                           r->fp_digest, r->fp_cert, r->fp_pubkey, fps.n);
+            policy_fp_digest_advice(r, ev, &fps);
         }
         strlist_free(&fps);
         break;

@@ -37,7 +37,28 @@ run 0 policy check --map one.map
 same out "one.map: 1 entry"
 
 run 0 policy check --map policy.map --json
-same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4}'
+same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4,"warnings":[]}'
+
+# fingerprints in another digest than the sender computes (by their length)
+SHA1=D1:2D:7C:84:B6:4E:77:22:E3:36:3C:54:88:86:07:45:E0:DD:68:0B
+SHA256=2F38EE0B4C1A0FFD3EDAA01E805B94969BED724DF270F4566270F88CECBA7BFB
+MD5=00112233445566778899AABBCCDDEEFF
+printf 'a.example fingerprint match=%s\nb.example fingerprint\n  match=%s|%s\n' \
+    "$SHA1" "$SHA256" "$MD5" >fp.map
+run 0 policy check --map fp.map
+same out "fp.map: 2 entries" \
+    "fp.map:1: warning: a.example: The fingerprint $SHA1 has 20 bytes, the length of a SHA-1 digest, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can never match: give the SHA-256 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha1 if that is the one meant." \
+    "fp.map:2: warning: b.example: The fingerprint $MD5 has 16 bytes, the length of an MD5 digest, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can never match: give the SHA-256 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to md5 if that is the one meant."
+same err
+run 0 policy check --map fp.map --fingerprint-digest md5
+same out "fp.map: 2 entries" \
+    "fp.map:1: warning: a.example: The fingerprint $SHA1 has 20 bytes, the length of a SHA-1 digest, but the sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5), so it can never match: give the MD5 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha1 if that is the one meant." \
+    "fp.map:2: warning: b.example: The fingerprint $SHA256 has 32 bytes, the length of a SHA-256 digest, but the sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5), so it can never match: give the MD5 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha256 if that is the one meant."
+run 0 policy check --map fp.map --fingerprint-digest sha1 --json
+same out '{"schema_version":1,"file":"fp.map","valid":true,"entries":2,"warnings":[{"where":"fp.map:2","key":"b.example","message":"The fingerprint '"$SHA256"' has 32 bytes, the length of a SHA-256 digest, but the sender computes SHA-1 digests (Postfix smtp_tls_fingerprint_digest = sha1), so it can never match: give the SHA-1 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha256 if that is the one meant."},{"where":"fp.map:2","key":"b.example","message":"The fingerprint '"$MD5"' has 16 bytes, the length of an MD5 digest, but the sender computes SHA-1 digests (Postfix smtp_tls_fingerprint_digest = sha1), so it can never match: give the SHA-1 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to md5 if that is the one meant."}]}'
+run 2 policy check --map fp.map --fingerprint-digest sha512
+same err "mxtls policy check: --fingerprint-digest must be sha256, sha1 or md5" "Try 'mxtls policy check --help'."
+run 2 policy lookup --map fp.map a.example --fingerprint-digest sha1
 
 printf 'example.com none\n\nexample.org verfy\n' >bad.map
 run 2 policy check --map bad.map
@@ -170,7 +191,7 @@ first out "usage: mxtls policy lookup --map FILE DESTINATION [--json]"
 run 0 policy lookup --help
 first out "usage: mxtls policy lookup --map FILE DESTINATION [--json]"
 run 0 policy check --help
-first out "usage: mxtls policy check --map FILE [--json]"
+first out "usage: mxtls policy check --map FILE [--fingerprint-digest D] [--json]"
 same err
 
 finish

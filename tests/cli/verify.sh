@@ -225,6 +225,15 @@ line "$T/out" "  mx1.example.com                against dns-or-cn (from mx)  <- 
 run 2 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1' --level verify
 line "$T/err" "mxtls verify: route: \"[192.0.2.1\" is not a host, [host], [host]:port or an address"
 
+# a fingerprint in another digest than the selected one
+SHA1=$("$BIN" fingerprint "$C/mx1.crt" --digest sha1)
+SHA256=$("$BIN" fingerprint "$C/mx1.crt")
+run 1 $V --chain "$C/mx1-chain.pem" --domain example.com --level fingerprint --match "$SHA1"
+first "$T/out" "fingerprint: FAIL (security: none)"
+line "$T/out" "  - The fingerprint $SHA1 is the SHA-1 digest of the server's certificate, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): configure its SHA-256 digest $SHA256 instead, or set the digest to sha1."
+run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --level fingerprint --match "$SHA1" --fingerprint-digest sha1
+nofrag "$T/out" "smtp_tls_fingerprint_digest"
+
 # the chain from standard input
 run 0 $V --chain - --domain example.com --mx mx1.example.com --level verify <"$C/mx1-chain.pem"
 first "$T/out" "verify: PASS (security: verified)"

@@ -18,8 +18,12 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "core/ctx.h"
 #include "core/evidence.h"
+#include "core/fingerprint.h"
 #include "core/result.h"
 #include "mxtls.h"
 #include "testutil.h"
@@ -40,6 +44,8 @@ struct ev_spec {
     int ptr_confirmed[MAX_LIST];
     const char *route[MAX_LIST];
     const char *host; /* the host that presented the chain (a route), as check sets it */
+    const char *tlsa[MAX_LIST]; /* "U S M HEX", DNSSEC-secure at tlsa_base (or the host) */
+    const char *tlsa_base;
     const char *match;
     const char *digest;
     const char *at;
@@ -89,6 +95,10 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
         OK(mxtls_evidence_add_route(ctx, ev, s->route[i]));
     if (s->host)
         OK(evidence_set_host(ev, s->host, &ctx->err));
+    for (int i = 0; i < MAX_LIST && s->tlsa[i]; i++)
+        OK(mxtls_evidence_add_tlsa(ctx, ev, s->tlsa[i]));
+    if (s->tlsa[0])
+        OK(mxtls_evidence_set_tlsa_state(ctx, ev, MXTLS_TLSA_SECURE, s->tlsa_base, NULL));
     if (s->match)
         OK(mxtls_evidence_set_match(ctx, ev, s->match));
     if (s->digest)
@@ -579,6 +589,80 @@ static void test_fingerprint_mismatch(void **state)
     refs(r, NULL);
     assert_int_equal(mxtls_result_reason_count(r), 1);
     mxtls_result_free(r);
+    free(other);
+}
+
+/* A fingerprint in another digest than the selected one: the advice says
+ * which digest it looks like (by its length), and when it is that digest of
+ * this certificate, which digest to configure instead. */
+static void test_fingerprint_wrong_digest_advice(void **state)
+{
+    (void)state;
+    char want[1024];
+    /* the SHA-1 digest of this certificate, the sender at sha256 */
+    char *sha1 = fingerprint("mx1.crt", "sha1", 0);
+    char *sha256 = fingerprint("mx1.crt", "sha256", 0);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = sha1),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    snprintf(want, sizeof want,
+             "The fingerprint %s is the SHA-1 digest of the server's certificate, but the sender "
+             "computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): configure "
+             "its SHA-256 digest %s instead, or set the digest to sha1.",
+             sha1, sha256);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* the SHA-256 digest of the public key, the sender at md5 */
+    char *pk256 = fingerprint("mx1.crt", "sha256", 1);
+    char *pkmd5 = fingerprint("mx1.crt", "md5", 1);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = pk256,
+                .digest = "md5"),
+             MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    snprintf(want, sizeof want,
+             "The fingerprint %s is the SHA-256 digest of the server's public key, but the "
+             "sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5): configure "
+             "its MD5 digest %s instead, or set the digest to sha256.",
+             pk256, pkmd5);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* an MD5-long digest of another certificate: only the length speaks */
+    char *md5 = fingerprint("helo.crt", "md5", 0);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = md5),
+             MXTLS_LEVEL_FINGERPRINT);
+    snprintf(want, sizeof want,
+             "The fingerprint %s has 16 bytes, the length of an MD5 digest, but the sender "
+             "computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can "
+             "never match: give the SHA-256 digest of the certificate or of its public key "
+             "(mxtls fingerprint prints them), or set the digest to md5 if that is the one "
+             "meant.",
+             md5);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* no digest has 2 bytes; the right length says nothing about digests */
+    char list[512];
+    char *other = fingerprint("helo.crt", "sha256", 0);
+    snprintf(list, sizeof list, "AB:CD|%s", other);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = list),
+             MXTLS_LEVEL_FINGERPRINT);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The fingerprint AB:CD has 2 bytes, the length of no digest (MD5 16, "
+                        "SHA-1 20, SHA-256 32, SHA-384 48, SHA-512 64 bytes), so it can never "
+                        "match: give the SHA-256 digest of the certificate or of its public key "
+                        "(mxtls fingerprint prints them).");
+    mxtls_result_free(r);
+    free(sha1);
+    free(sha256);
+    free(pk256);
+    free(pkmd5);
+    free(md5);
     free(other);
 }
 
@@ -1525,6 +1609,79 @@ static void test_route_address_never_a_reference(void **state)
 }
 
 /* The accepted route forms, and the ones refused. */
+/* tlsa_201 - "2 0 1 HEX" of a certificate file (DANE-TA, SHA-256 of the DER) */
+static char *tlsa_201(const char *file)
+{
+    size_t len;
+    char *pem = tu_read_cert(file, &len);
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    assert_non_null(x);
+    char *fp = fp_digest_cert(x, "sha256", 0);
+    static char out[200];
+    size_t o = (size_t)snprintf(out, sizeof out, "2 0 1 ");
+    for (const char *p = fp; *p && o + 1 < sizeof out; p++)
+        if (*p != ':')
+            out[o++] = *p;
+    out[o] = '\0';
+    free(fp);
+    X509_free(x);
+    BIO_free(b);
+    free(pem);
+    return out;
+}
+
+/* A DANE-TA record that matches, a certificate that does not name the TLSA
+ * base domain: the advice is about the certificate's names, not the records. */
+static void test_dane_ta_name_advice(void **state)
+{
+    (void)state;
+    const char *ta = tlsa_201("inter.crt");
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx2.example.com"}, .mx_secure = 1, .tlsa = {ta}),
+                           MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The DANE-TA record of mx2.example.com matches the server's chain, so the "
+                        "TLSA records are right; but with DANE-TA senders also check the "
+                        "certificate's names against the TLSA base domain mx2.example.com (the MX "
+                        "hostname), and the certificate carries mx1.example.com, "
+                        "CN=mx1.example.com. Put mx2.example.com in its subjectAltName, or publish "
+                        "a DANE-EE record (\"3 1 1\"), which checks no names.");
+    mxtls_result_free(r);
+
+    /* a CNAME-expanded MX host: both names count */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx2.example.com"},
+                .mx_secure = 1, .tlsa = {ta}, .tlsa_base = "mx3.example.net"),
+             MXTLS_LEVEL_DANE_ONLY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    advice_has(r, "against the TLSA base domain mx3.example.net or the MX hostname "
+                  "mx2.example.com, and the certificate carries mx1.example.com, "
+                  "CN=mx1.example.com. Put mx3.example.net in its subjectAltName");
+    mxtls_result_free(r);
+
+    /* the same record and a certificate that names the host: authenticated */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .tlsa = {ta}),
+             MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_DANE, "dane-verified", NULL);
+    mxtls_result_free(r);
+
+    /* an expired certificate under a matching DANE-TA record: renew it */
+    r = eval(EV(.chain = "expired-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .tlsa = {ta}),
+             MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "expired", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The DANE-TA record of mx1.example.com matches the server's chain, but "
+                        "DANE-TA senders also check validity periods and a certificate of the "
+                        "chain is expired: renew it (the records can stay if the issuing CA "
+                        "stays).");
+    mxtls_result_free(r);
+}
+
 static void test_route_forms(void **state)
 {
     (void)state;
@@ -2205,6 +2362,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_forms),
         cmocka_unit_test(test_fingerprint_other_digests),
         cmocka_unit_test(test_fingerprint_mismatch),
+        cmocka_unit_test(test_fingerprint_wrong_digest_advice),
         cmocka_unit_test(test_fingerprint_no_items),
         cmocka_unit_test(test_fingerprint_ignores_pkix),
         cmocka_unit_test(test_verify_pass),
@@ -2256,6 +2414,7 @@ int main(void)
         cmocka_unit_test(test_esa_hosted_first_mx_only),
         cmocka_unit_test(test_route_address_never_a_reference),
         cmocka_unit_test(test_route_forms),
+        cmocka_unit_test(test_dane_ta_name_advice),
         cmocka_unit_test(test_esa_hosted_cn_rules),
         cmocka_unit_test(test_esa_hosted_pkix),
         cmocka_unit_test(test_cisco_worked_example),
