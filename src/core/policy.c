@@ -45,23 +45,17 @@ static int policy_requires_tls(mxtls_level l)
     }
 }
 
-/* policy_nexthop - Postfix's next-hop: the configured route, else the domain.
- * An address is never a reference identity: with an address route the
- * recipient domain stands in. */
+/* policy_nexthop - Postfix's next-hop: the configured route, else the domain */
 static const char *policy_nexthop(const mxtls_evidence *ev)
 {
-    return ev->routes.n && !evidence_is_ip(ev->routes.v[0]) ? ev->routes.v[0] : ev->domain;
+    return ev->routes.n ? ev->routes.v[0] : ev->domain;
 }
 
-/* policy_hostname - Postfix's "hostname": the host that presented the chain;
- * when that is an address (a route given as an address), the MX hostname,
- * else the recipient domain, since an address is never a reference identity */
-static const char *policy_hostname(const mxtls_evidence *ev)
+/* policy_address_hop - the host that presented the chain is an address (a
+ * route given as an address): it is compared with no certificate name */
+static int policy_address_hop(const mxtls_evidence *ev)
 {
-    const char *h = evidence_host(ev);
-    if (!evidence_is_ip(h))
-        return h;
-    return ev->mx.n ? ev->mx.v[0] : ev->domain;
+    return evidence_is_ip(evidence_host(ev));
 }
 
 static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
@@ -160,13 +154,11 @@ static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum 
 static int policy_add_ref(mxtls_result *r, X509 *leaf, const char *name, enum match_kind k,
                           const char *source, int *matched)
 {
-    /* An address is never a reference identity: a DNS name or CN that spells
-     * one is no proof of the server's identity (docs/policies.md). */
-    if (evidence_is_ip(name[0] == '.' ? name + 1 : name))
-        return 0;
     if (result_ref(r, name, match_against[k], source) != MXTLS_OK)
         return -1;
-    if (!*matched && leaf)
+    /* An address matches nothing: a DNS name or CN that spells one is no
+     * proof of the server's identity (docs/policies.md). */
+    if (!*matched && leaf && !evidence_is_ip(name[0] == '.' ? name + 1 : name))
         *matched = policy_match_one(r, leaf, name, k);
     return 0;
 }
@@ -185,7 +177,7 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     for (size_t i = 0; rc == 0 && i < items.n; i++) {
         const char *it = items.v[i];
         if (strcasecmp(it, "hostname") == 0) {
-            rc = policy_add_ref(r, leaf, policy_hostname(ev), MATCH_DNS_OR_CN, "hostname", matched);
+            rc = policy_add_ref(r, leaf, evidence_host(ev), MATCH_DNS_OR_CN, "hostname", matched);
         } else if (strcasecmp(it, "nexthop") == 0) {
             rc = policy_add_ref(r, leaf, policy_nexthop(ev), MATCH_DNS_OR_CN, "nexthop", matched);
         } else if (strcasecmp(it, "dot-nexthop") == 0) {
@@ -303,11 +295,22 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
 {
     char have[1024];
     policy_list_presented(r, have, sizeof have);
-    const char *host = policy_hostname(ev);
+    const char *host = evidence_host(ev);
     switch (r->level) {
     case MXTLS_LEVEL_VERIFY:
         if (ev->match_raw)
             break;
+        if (policy_address_hop(ev)) {
+            result_advice(r,
+                          "The next hop is the address %s: a Postfix sender at level verify "
+                          "then compares the certificate with the address text, and no "
+                          "certificate name vouches for an address. Route to a host name "
+                          "([%s%s]) that the certificate carries as a DNS subjectAltName (it "
+                          "carries: %s), or give the sender a match= list of names.",
+                          host, ev->mx.n ? "" : "mx.", ev->mx.n ? ev->mx.v[0] : ev->domain,
+                          have);
+            break;
+        }
         result_advice(r,
                       "The certificate must carry the MX hostname %s as a DNS "
                       "subjectAltName (it carries: %s). The HELO/EHLO name does not "
@@ -319,7 +322,16 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
         if (ev->match_raw)
             break;
         const char *nh = policy_nexthop(ev);
-        if (policy_under(host, nh)) {
+        if (evidence_is_ip(nh)) {
+            result_advice(r,
+                          "The next hop is the address %s: a Postfix sender at level secure "
+                          "then compares the certificate with the address text, and no "
+                          "certificate name vouches for an address. Route to a host name "
+                          "([%s%s]) that the certificate carries as a DNS subjectAltName (it "
+                          "carries: %s), or give the sender a match= list of names.",
+                          nh, ev->mx.n ? "" : "mx.", ev->mx.n ? ev->mx.v[0] : ev->domain,
+                          have);
+        } else if (policy_under(host, nh)) {
             result_advice(r,
                           "For senders at level secure the certificate must carry %s or a "
                           "name under it (for example %s) as a DNS subjectAltName (it "
@@ -401,7 +413,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
  * (the preconditions of policy_dane and a matching usable record) */
 static int policy_dane_authenticates(const mxtls_evidence *ev, time_t at)
 {
-    if ((ev->mx.n && !ev->mx_secure) || ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
+    if ((ev->mx.n && !ev->mx_secure && !policy_address_hop(ev)) ||
+        ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
         !ev->chain)
         return 0;
     const char *host = evidence_host(ev);
@@ -623,7 +636,7 @@ static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev
     const char *base = ev->tlsa_base ? ev->tlsa_base : host;
     const char *na_code = NULL;
     char na[768];
-    if (ev->mx.n && !ev->mx_secure) {
+    if (ev->mx.n && !ev->mx_secure && !policy_address_hop(ev)) {
         na_code = "mx-insecure";
         snprintf(na, sizeof na,
                  "the MX RRset is not DNSSEC-validated, so DANE does not apply "
@@ -997,7 +1010,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                           "the revocation status of the certificate is %s (%s)",
                           mxtls_revocation_status_name(ev->revocation),
                           ev->revocation_detail ? ev->revocation_detail : "no details");
-        if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw)
+        if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw &&
+            !policy_address_hop(ev))
             result_reason(r, "warning", "mx-insecure", NULL,
                           "the MX hostname %s comes from an MX lookup without DNSSEC: whoever "
                           "forges that answer chooses the name that is verified (senders "

@@ -433,6 +433,30 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
     }
 }
 
+static int check_mx_cmp(const void *a, const void *b);
+
+/* check_route_mx_done - the MX hostnames for routes given as addresses (Cisco:
+ * the certificate is then compared with the recipient domain and the names
+ * of its MX records); in preference order, no host is probed */
+static void check_route_mx_done(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    check_report *rep = op->rs->rep;
+    if (ans->outcome == DNS_DATA) {
+        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        rep->route_mx_secure = ans->security == DNS_SEC_SECURE;
+        for (size_t i = 0; i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i++) {
+            char *n = strcmp(ans->rr[i].text, ".") ? names_normalize(ans->rr[i].text, 0, NULL)
+                                                   : NULL;
+            if (n)
+                strlist_add_unique(&rep->route_mx, n);
+            free(n);
+        }
+    }
+    dns_answer_free(ans);
+    check_step_done(op->rs);
+}
+
 static int check_mx_cmp(const void *a, const void *b)
 {
     const dns_record *x = a, *y = b;
@@ -562,6 +586,12 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     ev->implicit_tls = rs->opt->implicit_tls;
     if (rep->routed) /* the next hop itself presented the chain (Postfix "hostname") */
         bad |= evidence_set_host(ev, h->name, &ctx->err) != MXTLS_OK;
+    if (rep->routed && evidence_is_ip(h->name)) {
+        /* an address route: the domain's MX hostnames are the names */
+        for (size_t i = 0; i < rep->route_mx.n; i++)
+            bad |= mxtls_evidence_add_mx(ctx, ev, rep->route_mx.v[i]) != MXTLS_OK;
+        mxtls_evidence_set_mx_secure(ev, rep->route_mx_secure);
+    }
     bad |= mxtls_evidence_set_ip(ctx, ev, a->ip) != MXTLS_OK;
     for (size_t i = 0; i < a->ptr.n; i++)
         bad |= mxtls_evidence_add_ptr(ctx, ev, a->ptr.v[i], a->ptr_confirmed[i]) != MXTLS_OK;
@@ -1006,6 +1036,7 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
         goto fail;
     evtimer_add(rs.deadline, &tv);
 
+    int route_mx = 0;
     if (rep->routed) {
         /* Routes: HOST, [HOST] (no MX lookup either way), or an address,
          * which is connected to directly and never compared with the
@@ -1028,6 +1059,9 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
                 check_add_address(&rs, h, r, strchr(r, ':') ? 6 : 4, DNS_SEC_INDETERMINATE);
             else if (h)
                 check_resolve_host(&rs, h);
+            if (is_ip && !route_mx++)
+                check_lookup(&rs, rep->domain, DNS_T_MX, check_route_mx_done,
+                             check_op_new(&rs, NULL, NULL));
         }
     } else if ((rep->mx_outcome = DNS_TIMEOUT, /* until an answer says otherwise */
                 rep->mx_security = DNS_SEC_INDETERMINATE,
@@ -1129,5 +1163,6 @@ void check_report_free(check_report *r)
     free(r->mx_why);
     free(r->auto_reason);
     strlist_free(&r->advice);
+    strlist_free(&r->route_mx);
     free(r);
 }

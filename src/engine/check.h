@@ -115,6 +115,10 @@ typedef struct check_report {
     const mxtls_policy_entry *policy_entry; /* borrowed from the options' map */
     strlist advice;
     int null_mx_mixed;           /* a null MX next to other MX records (RFC 7505 §3) */
+    /* With a route given as an address: the domain's MX hostnames, looked up
+     * only as reference identities (the address is never one); not probed. */
+    strlist route_mx;
+    int route_mx_secure;
     long elapsed_ms;
     int timed_out;
 } check_report;

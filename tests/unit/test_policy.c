@@ -1562,9 +1562,9 @@ static void test_route_address_never_a_reference(void **state)
                              forms[f]);
                 assert_int_not_equal(r->security, MXTLS_SECURITY_VERIFIED);
                 assert_null(mxtls_result_matched_reference(r));
+                /* Cisco never lists it (the PTR "name" here spells it: no match) */
                 for (size_t i = 0; i < r->nrefs; i++)
-                    if (all[l] != MXTLS_LEVEL_ESA_PREFERRED_VERIFY &&
-                        all[l] != MXTLS_LEVEL_ESA_REQUIRED_VERIFY)
+                    if (all[l] == MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED)
                         assert_string_not_equal(r->refs[i].name, "192.0.2.1");
                 mxtls_result_free(r);
             }
@@ -1593,18 +1593,36 @@ static void test_route_address_never_a_reference(void **state)
     matched(r, "mx1.example.com", "mx1.example.com");
     mxtls_result_free(r);
 
-    /* Postfix levels: hostname and nexthop fall back to names */
+    /* Postfix levels: the address is the hostname and the next hop, as in
+     * Postfix, and matches no certificate name, not even DNS:192.0.2.1 */
     r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
-                .host = "192.0.2.1"),
+                .host = "192.0.2.1", .mx = {"mx1.example.com"}),
              MXTLS_LEVEL_VERIFY);
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
-    refs(r, "example.com/dns-or-cn/hostname", NULL);
+    refs(r, "192.0.2.1/dns-or-cn/hostname", NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(has_reason(r, "mx-insecure"), -1); /* the MX lookup chose no name */
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The next hop is the address 192.0.2.1: a Postfix sender at level verify "
+                        "then compares the certificate with the address text, and no certificate "
+                        "name vouches for an address. Route to a host name ([mx1.example.com]) "
+                        "that the certificate carries as a DNS subjectAltName (it carries: "
+                        "192.0.2.1, CN=192.0.2.1), or give the sender a match= list of names.");
     mxtls_result_free(r);
     r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
                 .host = "192.0.2.1"),
              MXTLS_LEVEL_SECURE);
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
-    refs(r, "example.com/dns-or-cn/nexthop", ".example.com/dns-or-cn/dot-nexthop", NULL);
+    refs(r, "192.0.2.1/dns-or-cn/nexthop", ".192.0.2.1/dns-or-cn/dot-nexthop", NULL);
+    matched(r, NULL, NULL);
+    advice_has(r, "The next hop is the address 192.0.2.1: a Postfix sender at level secure");
+    mxtls_result_free(r);
+    /* DANE: an address has no TLSA records; an insecure MX lookup is not why */
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1", .mx = {"mx1.example.com"}),
+             MXTLS_LEVEL_DANE_ONLY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "dane-not-applicable", "4.7.5");
     mxtls_result_free(r);
 }
 
