@@ -219,9 +219,12 @@ static int policy_refs_esa(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf
 
 /* policy_connected_route - the FQDN route the chain came from: the host that
  * presented it when that is a route, else the first route given as a name;
- * NULL when every route is an address (or there is none) */
+ * NULL when an address route presented it, every route is an address, or
+ * there is none */
 static const char *policy_connected_route(const mxtls_evidence *ev)
 {
+    if (ev->host && evidence_is_ip(ev->host))
+        return NULL; /* an address route was connected */
     for (size_t i = 0; ev->host && i < ev->routes.n; i++)
         if (!strcasecmp(ev->routes.v[i], ev->host) && !evidence_is_ip(ev->routes.v[i]))
             return ev->routes.v[i];
@@ -392,7 +395,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                           "given as an address (%s) compare the certificate with the recipient "
                           "domain %s%s%s, never with the address: the certificate needs one of "
                           "these names as a dNSName (it carries: %s).",
-                          ev->routes.v[0], ev->domain,
+                          policy_address_hop(ev) ? evidence_host(ev) : ev->routes.v[0],
+                          ev->domain,
                           ev->mx.n > 1 ? " and the MX hostnames " : ev->mx.n ? " and the MX hostname " : "",
                           mx, have);
         } else {

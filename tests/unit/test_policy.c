@@ -1584,6 +1584,22 @@ static void test_route_address_never_a_reference(void **state)
                   "carries: CN=192.0.2.1).");
     mxtls_result_free(r);
 
+    /* an address route connected, next to a route by name: the MX names count */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .route = {"relay.example.com", "[192.0.2.1]"}, .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx1.example.com/dns-or-cn/mx", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipcn-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .route = {"relay.example.com", "[192.0.2.1]"}, .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    advice_has(r, "with an SMTP route given as an address (192.0.2.1) compare the certificate "
+                  "with the recipient domain example.com and the MX hostname mx1.example.com, "
+                  "never with the address");
+    mxtls_result_free(r);
+
     /* the MX hostname's certificate passes through the address route */
     r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
                 .mx = {"mx9.example.com", "mx1.example.com"}, .route = {"192.0.2.1"},
