@@ -225,6 +225,11 @@ line "$T/out" "  mx1.example.com                against dns-or-cn (from mx)  <- 
 run 2 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1' --level verify
 line "$T/err" "mxtls verify: route: \"[192.0.2.1\" is not a host, [host], [host]:port or an address"
 
+# secure: the example name is under the next hop, never the MX host elsewhere
+run 1 $V --chain "$C/esa-chain.pem" --domain yahoo.com --mx mta6.am0.yahoodns.net --level secure
+line "$T/out" "  - For senders at level secure the certificate must carry yahoo.com or a name under it (such as mx.yahoo.com) as a DNS subjectAltName (it carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not). The MX hostname mta6.am0.yahoodns.net is not under yahoo.com, so naming it does not satisfy secure."
+nofrag "$T/out" "for example mta6.am0.yahoodns.net"
+
 # a fingerprint in another digest than the selected one
 SHA1=$("$BIN" fingerprint "$C/mx1.crt" --digest sha1)
 SHA256=$("$BIN" fingerprint "$C/mx1.crt")

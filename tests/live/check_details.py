@@ -257,6 +257,24 @@ for dom, adv in (("bogus-expired.test", EXPIRED_WHY), ("dane-insecure.test", Non
             "7672 section 2.2). Sign the zone and publish its DS record at the parent zone.")
     check(want in out.splitlines(), f"dns {dom}: no line {want!r} in {out}")
 
+# A fingerprint of another digest in the policy map (check at level fingerprint).
+_, sha1, _, _ = mxtls("fingerprint", PKI + "/good.crt", "--digest", "sha1", dns=False)
+_, sha256, _, _ = mxtls("fingerprint", PKI + "/good.crt", dns=False)
+sha1, sha256 = sha1.strip(), sha256.strip()
+with tempfile.NamedTemporaryFile("w", suffix=".map", delete=False, dir="/tmp") as m:
+    m.write(f"good.test fingerprint match={sha1}\n")
+    mapfile = m.name
+try:
+    rc, d, _ = js("check", "good.test", "--policy-map", mapfile)
+    want = (f"The fingerprint {sha1} is the SHA-1 digest of the server's certificate, but the "
+            "sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): "
+            f"configure its SHA-256 digest {sha256} instead, or set the digest to sha1.")
+    check(d and rc == 1 and d["effective_level"] == "fingerprint" and
+          d["reason"]["code"] == "fingerprint-mismatch" and want in d["advice"],
+          f"fingerprint digest advice: {rc} {d and (d['reason'], d['advice'])}")
+finally:
+    os.unlink(mapfile)
+
 # Routes: an FQDN route is the reference identity (the one connected, not the
 # MX host); an address route connects, and is compared with nothing.
 rc, d, _ = js("check", "other.test", "--route", "[mx.good.test]", "--route", "[mx.expired.test]",
