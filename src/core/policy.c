@@ -28,8 +28,8 @@
 #define STATUS_TLS_NOT_OFFERED "4.7.4"
 #define STATUS_CERT_FAIL "4.7.5"
 
-enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN };
-static const char *const match_against[] = {"dns-or-cn", "dns", "cn"};
+enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN, MATCH_IP };
+static const char *const match_against[] = {"dns-or-cn", "dns", "cn", "ip"};
 
 /* policy_requires_tls - levels at which a sender will not deliver in plaintext */
 static int policy_requires_tls(mxtls_level l)
@@ -139,6 +139,7 @@ static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum 
     switch (k) {
     case MATCH_DNS: hit = names_match_san(leaf, name, &matched); break;
     case MATCH_CN: hit = names_match_cn(leaf, name, &matched); break;
+    case MATCH_IP: hit = names_match_ip(leaf, name, &matched); break;
     default: hit = names_match_default(leaf, name, &matched); break;
     }
     if (hit && !r->matched_ref) {
@@ -156,11 +157,20 @@ static int policy_add_ref(mxtls_result *r, X509 *leaf, const char *name, enum ma
 {
     if (result_ref(r, name, match_against[k], source) != MXTLS_OK)
         return -1;
-    /* An address matches nothing: a DNS name or CN that spells one is no
-     * proof of the server's identity (docs/policies.md). */
-    if (!*matched && leaf && !evidence_is_ip(name[0] == '.' ? name + 1 : name))
+    /* A DNS name or CN that spells an address is no proof of identity: an
+     * address is compared only with iPAddress SANs, where a level does so
+     * (docs/policies.md, "SMTP routes"). */
+    if (!*matched && leaf && (k == MATCH_IP || !evidence_is_ip(name[0] == '.' ? name + 1 : name)))
         *matched = policy_match_one(r, leaf, name, k);
     return 0;
+}
+
+/* policy_postfix_kind - how Postfix compares a reference: an address (a next
+ * hop given as an address) goes to SSL_add1_host(), which OpenSSL 3 turns
+ * into an iPAddress check; a name is a DNS name (CN without DNS SANs) */
+static enum match_kind policy_postfix_kind(const char *name)
+{
+    return evidence_is_ip(name) ? MATCH_IP : MATCH_DNS_OR_CN;
 }
 
 /* policy_refs_postfix - reference identities of verify/secure (Postfix match=) */
@@ -177,9 +187,11 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     for (size_t i = 0; rc == 0 && i < items.n; i++) {
         const char *it = items.v[i];
         if (strcasecmp(it, "hostname") == 0) {
-            rc = policy_add_ref(r, leaf, evidence_host(ev), MATCH_DNS_OR_CN, "hostname", matched);
+            rc = policy_add_ref(r, leaf, evidence_host(ev), policy_postfix_kind(evidence_host(ev)),
+                                "hostname", matched);
         } else if (strcasecmp(it, "nexthop") == 0) {
-            rc = policy_add_ref(r, leaf, policy_nexthop(ev), MATCH_DNS_OR_CN, "nexthop", matched);
+            rc = policy_add_ref(r, leaf, policy_nexthop(ev), policy_postfix_kind(policy_nexthop(ev)),
+                                "nexthop", matched);
         } else if (strcasecmp(it, "dot-nexthop") == 0) {
             char buf[MXTLS_MAX_NAME + 2];
             snprintf(buf, sizeof buf, ".%s", policy_nexthop(ev));
@@ -194,7 +206,7 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
                 rc = -2;
                 break;
             }
-            rc = policy_add_ref(r, leaf, n, MATCH_DNS_OR_CN, "match", matched);
+            rc = policy_add_ref(r, leaf, n, policy_postfix_kind(n), "match", matched);
             free(n);
         }
     }
@@ -256,8 +268,8 @@ static int policy_refs_esa_hosted(mxtls_result *r, const mxtls_evidence *ev, X50
     return 0;
 }
 
-/* policy_list_presented - "a, b, CN=c" for messages */
-static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
+/* policy_list_presented_ip - "a, b, CN=c" for messages (with_ip: ", IP:d" too) */
+static void policy_list_presented_ip(const mxtls_result *r, char *buf, size_t n, int with_ip)
 {
     size_t o = 0;
     buf[0] = '\0';
@@ -265,8 +277,15 @@ static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
         o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", r->presented.dns.v[i]);
     for (size_t i = 0; i < r->presented.cn.n && o < n; i++)
         o += (size_t)snprintf(buf + o, n - o, "%sCN=%s", o ? ", " : "", r->presented.cn.v[i]);
+    for (size_t i = 0; with_ip && i < r->presented.ip.n && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%sIP:%s", o ? ", " : "", r->presented.ip.v[i]);
     if (o == 0)
         snprintf(buf, n, "no names at all");
+}
+
+static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
+{
+    policy_list_presented_ip(r, buf, n, 0);
 }
 
 /* policy_wildcard_advice - a one-label wildcard that does not cover a deeper name */
@@ -296,8 +315,9 @@ static int policy_under(const char *name, const char *parent)
 /* policy_name_advice - which names the certificate must carry for this level */
 static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
 {
-    char have[1024];
+    char have[1024], have_ip[1024];
     policy_list_presented(r, have, sizeof have);
+    policy_list_presented_ip(r, have_ip, sizeof have_ip, 1);
     const char *host = evidence_host(ev);
     switch (r->level) {
     case MXTLS_LEVEL_VERIFY:
@@ -306,12 +326,12 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
         if (policy_address_hop(ev)) {
             result_advice(r,
                           "The next hop is the address %s: a Postfix sender at level verify "
-                          "then compares the certificate with the address text, and no "
-                          "certificate name vouches for an address. Route to a host name "
-                          "([%s%s]) that the certificate carries as a DNS subjectAltName (it "
-                          "carries: %s), or give the sender a match= list of names.",
-                          host, ev->mx.n ? "" : "mx.", ev->mx.n ? ev->mx.v[0] : ev->domain,
-                          have);
+                          "looks for it among the certificate's iPAddress subjectAltNames "
+                          "(OpenSSL 3), never in a DNS name or CN that spells it (it carries: "
+                          "%s). Route to a host name ([%s%s]) that the certificate carries as "
+                          "a DNS subjectAltName, or give the sender a match= list of names.",
+                          host, have_ip, ev->mx.n ? "" : "mx.",
+                          ev->mx.n ? ev->mx.v[0] : ev->domain);
             break;
         }
         result_advice(r,
@@ -328,12 +348,12 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
         if (evidence_is_ip(nh)) {
             result_advice(r,
                           "The next hop is the address %s: a Postfix sender at level secure "
-                          "then compares the certificate with the address text, and no "
-                          "certificate name vouches for an address. Route to a host name "
-                          "([%s%s]) that the certificate carries as a DNS subjectAltName (it "
-                          "carries: %s), or give the sender a match= list of names.",
-                          nh, ev->mx.n ? "" : "mx.", ev->mx.n ? ev->mx.v[0] : ev->domain,
-                          have);
+                          "looks for it among the certificate's iPAddress subjectAltNames "
+                          "(OpenSSL 3), never in a DNS name or CN that spells it (it carries: "
+                          "%s). Route to a host name ([%s%s]) that the certificate carries as "
+                          "a DNS subjectAltName, or give the sender a match= list of names.",
+                          nh, have_ip, ev->mx.n ? "" : "mx.",
+                          ev->mx.n ? ev->mx.v[0] : ev->domain);
         } else if (policy_under(host, nh)) {
             result_advice(r,
                           "For senders at level secure the certificate must carry %s or a "

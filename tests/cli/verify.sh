@@ -222,6 +222,11 @@ line "$T/out" "  - Cisco ESA senders in Verify Hosted Domains mode with an SMTP 
 run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1]' \
     --mx mx1.example.com --level esa-required-verify-hosted
 line "$T/out" "  mx1.example.com                against dns-or-cn (from mx)  <- matched"
+# Postfix compares an address next hop with iPAddress SANs (OpenSSL 3)
+run 0 $V --chain "$C/ipsan-chain.pem" --domain example.net --route '[192.0.2.25]' --level verify
+line "$T/out" "  192.0.2.25                     against ip        (from hostname)  <- matched"
+run 1 $V --chain "$C/ipsan-chain.pem" --domain example.net --route '[192.0.2.25]' --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (example.net); "
 run 2 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1' --level verify
 line "$T/err" "mxtls verify: route: \"[192.0.2.1\" is not a host, [host], [host]:port or an address"
 

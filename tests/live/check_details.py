@@ -292,7 +292,7 @@ check(d and rc == 0 and a["ip"] == "127.0.2.1" and a["probe"]["tls"]["sni"] is N
       ["good.test", "mx.good.test"],
       f"address route, hosted: {rc} {a and a['levels']['esa-required-verify-hosted']}")
 check(d and a["levels"]["verify"]["verdict"] == "fail" and
-      a["levels"]["verify"]["reference"] == [{"name": "127.0.2.1", "against": "dns-or-cn",
+      a["levels"]["verify"]["reference"] == [{"name": "127.0.2.1", "against": "ip",
                                               "source": "hostname"}] and
       d["matrix"]["secure"]["code"] == "name-mismatch",
       f"address route, Postfix: {a and a['levels']['verify']} {d and d['matrix']['secure']}")

@@ -29,9 +29,10 @@ pki_leaf esa inter "DNS:*.emailhosted.not,DNS:emailhosted.not" "*.emailhosted.no
 PKI_EKU=clientAuth pki_leaf clientonly inter "DNS:mx1.example.com" "mx1.example.com"
 pki_leaf domain inter "DNS:example.com" "example.com"
 pki_leaf sub inter "DNS:mail.sub.example.com" "mail.sub.example.com"
-# an address as the name: CN only, and as a dNSName (+ iPAddress) with the CN
+# an address spelt as a name: CN only, and as a dNSName with the CN (no
+# iPAddress SAN: ipsan above has those)
 PKI_NO_SAN=1 pki_leaf ipcn inter "" "192.0.2.1"
-pki_leaf ipname inter "DNS:192.0.2.1,IP:192.0.2.1" "192.0.2.1"
+pki_leaf ipname inter "DNS:192.0.2.1" "192.0.2.1"
 
 pki_root otherroot "mxtls Other Root CA"
 pki_inter otherinter otherroot "mxtls Other Intermediate CA"

@@ -1610,27 +1610,49 @@ static void test_route_address_never_a_reference(void **state)
     mxtls_result_free(r);
 
     /* Postfix levels: the address is the hostname and the next hop, as in
-     * Postfix, and matches no certificate name, not even DNS:192.0.2.1 */
+     * Postfix, compared with iPAddress SANs only (OpenSSL 3's
+     * SSL_add1_host), never with DNS:192.0.2.1 or CN=192.0.2.1 */
     r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
                 .host = "192.0.2.1", .mx = {"mx1.example.com"}),
              MXTLS_LEVEL_VERIFY);
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
-    refs(r, "192.0.2.1/dns-or-cn/hostname", NULL);
+    refs(r, "192.0.2.1/ip/hostname", NULL);
     matched(r, NULL, NULL);
     assert_int_equal(has_reason(r, "mx-insecure"), -1); /* the MX lookup chose no name */
     assert_int_equal(mxtls_result_advice_count(r), 1);
     assert_string_equal(mxtls_result_advice(r, 0),
                         "The next hop is the address 192.0.2.1: a Postfix sender at level verify "
-                        "then compares the certificate with the address text, and no certificate "
-                        "name vouches for an address. Route to a host name ([mx1.example.com]) "
-                        "that the certificate carries as a DNS subjectAltName (it carries: "
-                        "192.0.2.1, CN=192.0.2.1), or give the sender a match= list of names.");
+                        "looks for it among the certificate's iPAddress subjectAltNames (OpenSSL "
+                        "3), never in a DNS name or CN that spells it (it carries: 192.0.2.1, "
+                        "CN=192.0.2.1). Route to a host name ([mx1.example.com]) that the "
+                        "certificate carries as a DNS subjectAltName, or give the sender a match= "
+                        "list of names.");
+    mxtls_result_free(r);
+    /* an iPAddress SAN: Postfix verify and secure accept it; Cisco never
+     * compares the address */
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "192.0.2.25", "192.0.2.25");
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "192.0.2.25/ip/nexthop", ".192.0.2.25/dns-or-cn/dot-nexthop", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.net/dns-or-cn/domain", NULL);
     mxtls_result_free(r);
     r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
                 .host = "192.0.2.1"),
              MXTLS_LEVEL_SECURE);
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
-    refs(r, "192.0.2.1/dns-or-cn/nexthop", ".192.0.2.1/dns-or-cn/dot-nexthop", NULL);
+    refs(r, "192.0.2.1/ip/nexthop", ".192.0.2.1/dns-or-cn/dot-nexthop", NULL);
     matched(r, NULL, NULL);
     advice_has(r, "The next hop is the address 192.0.2.1: a Postfix sender at level secure");
     mxtls_result_free(r);
