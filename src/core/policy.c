@@ -413,12 +413,12 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
             result_advice(r,
                           "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route "
                           "given as an address (%s) compare the certificate with the recipient "
-                          "domain %s%s%s, never with the address: the certificate needs one of "
-                          "these names as a dNSName (it carries: %s).",
+                          "domain %s%s%s, never with the address: the certificate needs %s as "
+                          "a dNSName (it carries: %s).",
                           policy_address_hop(ev) ? evidence_host(ev) : ev->routes.v[0],
                           ev->domain,
                           ev->mx.n > 1 ? " and the MX hostnames " : ev->mx.n ? " and the MX hostname " : "",
-                          mx, have);
+                          mx, ev->mx.n ? "one of these names" : "that name", have);
         } else {
             result_advice(r,
                           "Cisco ESA senders in Verify Hosted Domains mode need the recipient "

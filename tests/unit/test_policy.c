@@ -1647,6 +1647,10 @@ static void test_route_address_never_a_reference(void **state)
              MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
     refs(r, "example.net/dns-or-cn/domain", NULL);
+    advice_has(r, "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as "
+                  "an address (192.0.2.25) compare the certificate with the recipient domain "
+                  "example.net, never with the address: the certificate needs that name as a "
+                  "dNSName (it carries: mx1.example.com, CN=mx1.example.com).");
     mxtls_result_free(r);
     r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
                 .host = "192.0.2.1"),
