@@ -52,7 +52,7 @@ static const char *policy_nexthop(const mxtls_evidence *ev)
 }
 
 /* policy_address_hop - the host that presented the chain is an address (a
- * route given as an address): it is compared with no certificate name */
+ * route given as an address): never compared with a DNS name or CN */
 static int policy_address_hop(const mxtls_evidence *ev)
 {
     return evidence_is_ip(evidence_host(ev));
@@ -361,7 +361,7 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                           "carries: %s).",
                           nh, host, have);
             policy_wildcard_advice(r, host);
-        } else if (strcasecmp(host, nh) != 0) {
+        } else if (strcasecmp(host, nh) != 0 && !policy_address_hop(ev)) {
             /* The MX host is elsewhere: naming it does not help. */
             result_advice(r,
                           "For senders at level secure the certificate must carry %s or a "
