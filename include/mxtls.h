@@ -286,10 +286,13 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                                                  const char *destination);
 /* mxtls_policymap_warnings - entries Postfix reads differently than their
  * author probably expects: a "*" key (no default in Postfix: it applies to
- * nothing), protocols= that leave neither TLS 1.2 nor 1.3, or that Postfix
- * cannot parse. One "LINE: sentence" per line; NULL when there is nothing to
- * say (or out of memory: then ctx has the error). Caller frees. */
-char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map);
+ * nothing), protocols= that leave neither TLS 1.2 nor 1.3 or that Postfix
+ * cannot parse, fingerprints of another length than fingerprint_digest
+ * ("sha256", "sha1", "md5"; NULL: not checked) computes. One
+ * "LINE<TAB>KEY<TAB>sentence" per line, in file order; NULL when there is
+ * nothing to say (or out of memory: then ctx has the error). Caller frees. */
+char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map,
+                               const char *fingerprint_digest);
 const char *mxtls_policy_entry_key(const mxtls_policy_entry *e);   /* as written */
 size_t mxtls_policy_entry_line(const mxtls_policy_entry *e);       /* 1-based */
 mxtls_level mxtls_policy_entry_level(const mxtls_policy_entry *e);

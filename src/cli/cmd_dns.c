@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "cli/cli.h"
+#include "core/dnssec_advice.h"
 #include "core/names.h"
 #include "io/dns.h"
 
@@ -213,6 +214,21 @@ static void dns_cli_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* dns_cli_advice - what the zone's operator should do about this answer:
+ * a DNSSEC failure (from the validator's reason), TLSA records that DANE
+ * senders ignore; NULL when nothing */
+static const char *dns_cli_advice(const dns_answer *a)
+{
+    if (a->security == DNS_SEC_BOGUS)
+        return dnssec_advice(a->why);
+    if (a->qtype == DNS_T_TLSA && a->outcome == DNS_DATA && a->security == DNS_SEC_INSECURE &&
+        a->n)
+        return "These TLSA records are not DNSSEC-signed (no DS record leads to them: the zone "
+               "is not signed, or its delegation is insecure), so DANE senders ignore them (RFC "
+               "7672 section 2.2). Sign the zone and publish its DS record at the parent zone.";
+    return NULL;
+}
+
 /* dns_cli_display - untrusted text (TXT, names) made safe for a terminal */
 static char *dns_cli_display(const char *s)
 {
@@ -275,6 +291,8 @@ static void dns_cli_print_text(FILE *f, const dns_run *run, const dns_config *cf
         }
         if (a->truncated)
             fprintf(f, "  (more than %d records: the rest are not kept)\n", DNS_MAX_RECORDS);
+        if (dns_cli_advice(a))
+            fprintf(f, "  advice: %s\n", dns_cli_advice(a));
         if (i == 0 && run->all && run->mail) {
             if (!strcmp(run->mail, "null-mx"))
                 fprintf(f, "  null MX (RFC 7505): %s accepts no mail\n", a->qname);
@@ -345,6 +363,8 @@ static void dns_cli_print_json(FILE *f, const dns_run *run, const char *domain,
                 dns_security_name(a->security), a->rcode);
         fputs("\"why\":", f);
         dns_cli_json_string(f, a->why);
+        fputs(",\"advice\":", f);
+        dns_cli_json_string(f, dns_cli_advice(a));
         fputs(",\"canonname\":", f);
         dns_cli_json_string(f, a->canonname);
         fprintf(f, ",\"truncated\":%s,\"records\":[", a->truncated ? "true" : "false");

@@ -11,7 +11,7 @@
 
 static const char policy_help[] =
     "usage: mxtls policy lookup --map FILE DESTINATION [--json]\n"
-    "       mxtls policy check --map FILE [--json]\n"
+    "       mxtls policy check --map FILE [--fingerprint-digest D] [--json]\n"
     "\n"
     "Read a Postfix smtp_tls_policy_maps table in the text form postmap(1) reads\n"
     "and say which entry a next-hop destination gets (lookup), or whether the\n"
@@ -35,13 +35,17 @@ static const char lookup_help[] =
     "(including any error in the map).\n";
 
 static const char check_help[] =
-    "usage: mxtls policy check --map FILE [--json]\n"
+    "usage: mxtls policy check --map FILE [--fingerprint-digest D] [--json]\n"
     "\n"
     "Parse the policy map FILE ('-' = stdin) and print the number of entries, or\n"
-    "the first error as FILE:LINE:COLUMN: message.\n"
+    "the first error as FILE:LINE:COLUMN: message. Fingerprints that cannot be\n"
+    "digests of the sender's algorithm are warned about (FILE:LINE: warning: ...).\n"
     "\n"
     "  --map FILE   the policy map (required)\n"
-    "  --json       {\"file\":..., \"valid\":..., \"entries\" or \"error\"} on stdout\n"
+    "  --fingerprint-digest D  the sender's smtp_tls_fingerprint_digest: sha256\n"
+    "               (default, as in Postfix 3.6 and later), sha1 or md5\n"
+    "  --json       {\"file\":..., \"valid\":..., \"entries\" and \"warnings\", or\n"
+    "               \"error\"} on stdout\n"
     "\n"
     "exit: 0 valid, 2 usage or input error (an invalid map).\n";
 
@@ -168,11 +172,12 @@ static void policy_print_json(const char *file, const char *dest, const mxtls_po
 
 /* policy_options - parse --map/--json/--help; returns -1 to go on, else an exit code */
 static int policy_options(int argc, char **argv, const char *cmd, const char *help,
-                          const char **map, int *json)
+                          const char **map, int *json, const char **digest)
 {
     static const struct option opts[] = {
         {"map", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
+        {"fingerprint-digest", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -183,6 +188,13 @@ static int policy_options(int argc, char **argv, const char *cmd, const char *he
         switch (c) {
         case 'm': *map = optarg; break;
         case 'j': *json = 1; break;
+        case 'd':
+            if (!digest)
+                return cli_usage_error(cmd, "--fingerprint-digest is for policy check");
+            if (strcmp(optarg, "sha256") && strcmp(optarg, "sha1") && strcmp(optarg, "md5"))
+                return cli_usage_error(cmd, "--fingerprint-digest must be sha256, sha1 or md5");
+            *digest = optarg;
+            break;
         case 'h': fputs(help, stdout); return EXIT_PASS;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -198,7 +210,7 @@ static int policy_lookup(int argc, char **argv)
 {
     const char *cmd = "policy lookup", *file = NULL;
     int json = 0;
-    int rc = policy_options(argc, argv, cmd, lookup_help, &file, &json);
+    int rc = policy_options(argc, argv, cmd, lookup_help, &file, &json, NULL);
     if (rc >= 0)
         return rc;
     if (optind + 1 != argc)
@@ -228,12 +240,42 @@ static int policy_lookup(int argc, char **argv)
     return rc;
 }
 
+/* policy_warnings - mxtls_policymap_warnings' lines ("LINE\tKEY\tsentence")
+ * as "FILE:LINE: warning: KEY: sentence" or as JSON objects */
+static void policy_warnings(char *warn, const char *file, int json)
+{
+    for (char *l = warn, *nl; l && *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        *nl = '\0';
+        char *key = strchr(l, '\t');
+        char *msg = key ? strchr(key + 1, '\t') : NULL;
+        if (!msg)
+            continue;
+        *key++ = '\0';
+        *msg++ = '\0';
+        if (json) {
+            char where[600];
+            snprintf(where, sizeof where, "%s:%s", file, l);
+            printf("%s{\"where\":", l == warn ? "" : ",");
+            policy_json_string(stdout, where);
+            printf(",\"key\":");
+            policy_json_string(stdout, key);
+            printf(",\"message\":");
+            policy_json_string(stdout, msg);
+            printf("}");
+        } else {
+            printf("%s:%s: warning: %s: %s\n", file, l, key, msg);
+        }
+    }
+}
+
 /* policy_check - mxtls policy check --map FILE [--json] */
 static int policy_check(int argc, char **argv)
 {
     const char *cmd = "policy check", *file = NULL;
     int json = 0;
-    int rc = policy_options(argc, argv, cmd, check_help, &file, &json);
+    const char *digest = "sha256";
+    int rc = policy_options(argc, argv, cmd, check_help, &file, &json, &digest);
     if (rc >= 0)
         return rc;
     if (optind != argc)
@@ -243,7 +285,7 @@ static int policy_check(int argc, char **argv)
         return EXIT_USAGE;
     mxtls_policymap *map = policy_load(ctx, cmd, file, json);
     size_t n = mxtls_policymap_count(map);
-    char *warn = map ? mxtls_policymap_warnings(ctx, map) : NULL;
+    char *warn = map ? mxtls_policymap_warnings(ctx, map, digest) : NULL;
     if (map && !warn && mxtls_ctx_error_code(ctx) == MXTLS_ERR_NOMEM) {
         fprintf(stderr, "mxtls %s: out of memory\n", cmd);
         mxtls_policymap_free(map);
@@ -255,16 +297,7 @@ static int policy_check(int argc, char **argv)
         policy_json_string(stdout, file);
         if (map) {
             printf(",\"valid\":true,\"entries\":%zu,\"warnings\":[", n);
-            /* lines of "LINE: sentence" */
-            for (char *l = warn, *nl; l && *l; l = nl + 1) {
-                nl = strchr(l, '\n');
-                *nl = '\0';
-                char *rest = NULL;
-                long line = strtol(l, &rest, 10);
-                printf("%s{\"line\":%ld,\"message\":", l == warn ? "" : ",", line);
-                policy_json_string(stdout, rest + 2);
-                printf("}");
-            }
+            policy_warnings(warn, file, 1);
             printf("]}\n");
         } else {
             printf(",\"valid\":false,\"error\":{\"where\":");
@@ -275,10 +308,7 @@ static int policy_check(int argc, char **argv)
         }
     } else if (map) {
         printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
-        for (char *l = warn, *nl; l && *l; l = nl + 1) {
-            nl = strchr(l, '\n');
-            printf("warning: %s:%.*s\n", file, (int)(nl - l), l);
-        }
+        policy_warnings(warn, file, 0);
     }
     rc = map ? EXIT_PASS : EXIT_USAGE;
     free(warn);

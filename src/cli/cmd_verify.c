@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/ctx.h"
+#include "core/evidence.h"
 
 #define VERIFY_MAX_REPEAT 64 /* --mx, --ptr, --route given more often is a usage error */
 
@@ -24,7 +26,10 @@ static const char verify_help[] =
     "  --ip ADDR              address the sender connected to\n"
     "  --ptr NAME             a PTR name of ADDR; follow with --ptr-confirmed when\n"
     "                         NAME's A/AAAA records contain ADDR\n"
-    "  --route HOST           explicitly configured next hop (transport table, ESA route)\n"
+    "  --route HOST           explicitly configured next hop (transport table, ESA\n"
+    "                         SMTP route): HOST, [HOST], [HOST]:PORT, or an address\n"
+    "                         (192.0.2.1, [192.0.2.1], [2001:db8::1]); repeatable.\n"
+    "                         Without --mx the first route presented the chain\n"
     "  --tlsa \"U S M HEX\"     a TLSA record of the host (repeatable); with one of:\n"
     "  --tlsa-secure          the TLSA RRset was DNSSEC-validated (without --tlsa:\n"
     "                         securely denied, no records)\n"
@@ -213,6 +218,14 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
     for (int i = 0; i < a->nroute; i++)
         if (mxtls_evidence_add_route(ctx, ev, a->route[i]))
             return -1;
+    /* Without --mx the first route is the next hop that presented the chain
+     * (Postfix "hostname"), as with check --route. */
+    if (a->nroute && !a->nmx && evidence_set_host(ev, ev->routes.v[0], &ctx->err) != MXTLS_OK)
+        return -1;
+    /* A route given as an address is the address connected to. */
+    if (a->nroute && !a->ip && evidence_is_ip(ev->routes.v[0]) &&
+        mxtls_evidence_set_ip(ctx, ev, ev->routes.v[0]))
+        return -1;
     if (a->match && mxtls_evidence_set_match(ctx, ev, a->match))
         return -1;
     if (a->fpdigest && mxtls_evidence_set_fingerprint_digest(ctx, ev, a->fpdigest))

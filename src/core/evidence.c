@@ -142,27 +142,79 @@ mxtls_status mxtls_evidence_add_ptr(mxtls_ctx *ctx, mxtls_evidence *ev, const ch
     return MXTLS_OK;
 }
 
+int evidence_is_ip(const char *s)
+{
+    unsigned char bin[16];
+    return s && (inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1);
+}
+
+mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int *is_ip,
+                                  unsigned *port, err_rec *e)
+{
+    /* The transport-table forms "[host]" and "[host]:port", a bare host, and
+     * an address: bare (IPv4 or IPv6), in brackets, or as an SMTP address
+     * literal "[IPv6:addr]" (RFC 5321 §4.1.3). */
+    char buf[MXTLS_MAX_NAME + 8];
+    const char *host = in;
+    *is_ip = 0;
+    *port = 0;
+    if (!in || !*in)
+        return err_set(e, MXTLS_ERR_INVALID, "route", "empty route");
+    if (in[0] == '[') {
+        const char *close = strchr(in, ']');
+        size_t n = close ? (size_t)(close - in - 1) : 0;
+        const char *ps = close && close[1] == ':' ? close + 2 : NULL;
+        int port_ok = close && (close[1] == '\0' ||
+                                (ps && *ps && strspn(ps, "0123456789") == strlen(ps) &&
+                                 strlen(ps) <= 5 && atoi(ps) > 0 && atoi(ps) < 65536));
+        if (!close || n == 0 || n >= sizeof buf || !port_ok)
+            return err_set(e, MXTLS_ERR_INVALID, "route",
+                           "\"%.64s\" is not a host, [host], [host]:port or an address", in);
+        memcpy(buf, in + 1, n);
+        buf[n] = '\0';
+        host = strncasecmp(buf, "IPv6:", 5) == 0 && evidence_is_ip(buf + 5) ? buf + 5 : buf;
+        if (ps)
+            *port = (unsigned)atoi(ps);
+    }
+    unsigned char bin[16];
+    int af = strchr(host, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(af, host, bin) == 1) {
+        char text[INET6_ADDRSTRLEN];
+        if (!inet_ntop(af, bin, text, sizeof text) || strlen(text) >= outlen)
+            return err_set(e, MXTLS_ERR_INVALID, "route", "bad address");
+        snprintf(out, outlen, "%s", text);
+        *is_ip = 1;
+        return MXTLS_OK;
+    }
+    char *n = names_normalize(host, 0, e);
+    if (!n) {
+        char msg[MXTLS_ERR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid name");
+        return err_set(e, MXTLS_ERR_INVALID, "route", "%s", msg);
+    }
+    size_t len = strlen(n);
+    if (len >= outlen) {
+        free(n);
+        return err_set(e, MXTLS_ERR_INVALID, "route", "name too long");
+    }
+    memcpy(out, n, len + 1);
+    free(n);
+    return MXTLS_OK;
+}
+
 mxtls_status mxtls_evidence_add_route(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host)
 {
-    /* Accept the transport-table forms "[host]" and "[host]:port" as well as
-     * a bare host; the port does not take part in name checks. */
-    char buf[MXTLS_MAX_NAME + 8];
-    if (host && host[0] == '[') {
-        const char *close = strchr(host, ']');
-        size_t n = close ? (size_t)(close - host - 1) : 0;
-        int port_ok = close && (close[1] == '\0' ||
-                                (close[1] == ':' && close[2] && strspn(close + 2, "0123456789") ==
-                                                                    strlen(close + 2) &&
-                                 strlen(close + 2) <= 5 && atoi(close + 2) > 0 &&
-                                 atoi(close + 2) < 65536));
-        if (!close || n == 0 || n >= sizeof buf || !port_ok)
-            return err_set(&ctx->err, MXTLS_ERR_INVALID, "route",
-                           "\"%.64s\" is not a host, [host] or [host]:port", host);
-        memcpy(buf, host + 1, n);
-        buf[n] = '\0';
-        host = buf;
-    }
-    return evidence_add_name(ctx, &ev->routes, "route", host);
+    /* The port does not take part in name checks; an address is kept in its
+     * canonical text and is never a reference identity (policy.c). */
+    char name[MXTLS_MAX_NAME + 2];
+    int is_ip;
+    unsigned port;
+    if (evidence_route_parse(host, name, sizeof name, &is_ip, &port, &ctx->err) != MXTLS_OK)
+        return ctx->err.code;
+    mxtls_status st = strlist_add_unique(&ev->routes, name);
+    if (st != MXTLS_OK)
+        return err_set(&ctx->err, st, "route", "out of memory");
+    return MXTLS_OK;
 }
 
 mxtls_status mxtls_evidence_set_match(mxtls_ctx *ctx, mxtls_evidence *ev, const char *list)

@@ -16,7 +16,8 @@ struct mxtls_evidence {
     char *ip;              /* connected address, canonical text; NULL if unknown */
     strlist ptr;           /* PTR names of ip, normalised */
     unsigned char *ptr_confirmed; /* parallel to ptr: forward-confirmed */
-    strlist routes;        /* explicitly configured next hops */
+    strlist routes;        /* explicitly configured next hops: normalised names or
+                              canonical addresses (evidence_is_ip) */
     char *match_raw;       /* Postfix match= list as given; NULL: level default */
     char *fp_digest;       /* "sha256" (default), "sha1", "md5" */
     int no_tls;            /* STARTTLS not offered */
@@ -39,6 +40,15 @@ struct mxtls_evidence {
 const char *evidence_host(const mxtls_evidence *ev);
 /* evidence_set_host - see `host` above; MXTLS_OK or an error in e */
 mxtls_status evidence_set_host(mxtls_evidence *ev, const char *host, err_rec *e);
+/* evidence_is_ip - an IPv4 or IPv6 address in text form */
+int evidence_is_ip(const char *s);
+/* evidence_route_parse - one route as given (--route, SMTP route): "host",
+ * "[host]", "[host]:port", an address bare or in brackets ("[192.0.2.1]",
+ * "[2001:db8::1]", "[IPv6:2001:db8::1]", with ":port" after the bracket).
+ * Writes the normalised name or the canonical address into out (outlen
+ * bytes); *is_ip says which; *port is the port or 0. MXTLS_OK or an error in e. */
+mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int *is_ip,
+                                  unsigned *port, err_rec *e);
 /* evidence_set_chain - the chain as captured by a probe (certificates are
  * up-referenced, the stack copied); MXTLS_OK or MXTLS_ERR_NOMEM */
 mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -52,6 +53,71 @@ int fp_equal(const char *a, const char *b)
         a++;
         b++;
     }
+}
+
+static const struct {
+    const char *name, *label;
+    size_t bytes;
+} fp_digests[] = {
+    {"md5", "MD5", 16},        {"sha1", "SHA-1", 20},     {"sha256", "SHA-256", 32},
+    {"sha384", "SHA-384", 48}, {"sha512", "SHA-512", 64},
+};
+
+const char *fp_guess_digest(const char *fp, size_t *bytes)
+{
+    size_t digits = 0;
+    *bytes = 0;
+    for (const char *p = fp; p && *p; p++) {
+        if (*p == ':')
+            continue;
+        if (!isxdigit((unsigned char)*p))
+            return NULL;
+        digits++;
+    }
+    if (digits % 2)
+        return NULL;
+    *bytes = digits / 2;
+    for (size_t i = 0; i < sizeof fp_digests / sizeof fp_digests[0]; i++)
+        if (fp_digests[i].bytes == *bytes)
+            return fp_digests[i].name;
+    return NULL;
+}
+
+const char *fp_digest_label(const char *digest)
+{
+    for (size_t i = 0; digest && i < sizeof fp_digests / sizeof fp_digests[0]; i++)
+        if (strcasecmp(fp_digests[i].name, digest) == 0)
+            return fp_digests[i].label;
+    return digest;
+}
+
+int fp_wrong_digest_advice(const char *fp, const char *digest, char *buf, size_t n)
+{
+    size_t want = 0, bytes;
+    for (size_t i = 0; digest && i < sizeof fp_digests / sizeof fp_digests[0]; i++)
+        if (strcasecmp(fp_digests[i].name, digest) == 0)
+            want = fp_digests[i].bytes;
+    const char *guess = fp_guess_digest(fp, &bytes);
+    if (!want || bytes == want)
+        return 0;
+    if (guess)
+        snprintf(buf, n,
+                 "The fingerprint %.200s has %zu bytes, the length of %s %s digest, but the "
+                 "sender computes %s digests (Postfix smtp_tls_fingerprint_digest = %s), so it "
+                 "can never match: give the %s digest of the certificate or of its public key "
+                 "(mxtls fingerprint prints them), or set the digest to %s if that is the one "
+                 "meant.",
+                 fp, bytes, guess[0] == 'm' ? "an" : "a", fp_digest_label(guess),
+                 fp_digest_label(digest), digest,
+                 fp_digest_label(digest), guess);
+    else
+        snprintf(buf, n,
+                 "The fingerprint %.200s has %zu bytes, the length of no digest (MD5 16, SHA-1 "
+                 "20, SHA-256 32, SHA-384 48, SHA-512 64 bytes), so it can never match: give "
+                 "the %s digest of the certificate or of its public key (mxtls fingerprint "
+                 "prints them).",
+                 fp, bytes, fp_digest_label(digest));
+    return 1;
 }
 
 char *fp_name_text(const X509_NAME *name)

@@ -29,8 +29,8 @@
 #define STATUS_TLS_NOT_OFFERED "4.7.4"
 #define STATUS_CERT_FAIL "4.7.5"
 
-enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN };
-static const char *const match_against[] = {"dns-or-cn", "dns", "cn"};
+enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN, MATCH_IP };
+static const char *const match_against[] = {"dns-or-cn", "dns", "cn", "ip"};
 
 /* policy_requires_tls - levels at which a sender will not deliver in plaintext */
 static int policy_requires_tls(mxtls_level l)
@@ -50,6 +50,13 @@ static int policy_requires_tls(mxtls_level l)
 static const char *policy_nexthop(const mxtls_evidence *ev)
 {
     return ev->routes.n ? ev->routes.v[0] : ev->domain;
+}
+
+/* policy_address_hop - the host that presented the chain is an address (a
+ * route given as an address): never compared with a DNS name or CN */
+static int policy_address_hop(const mxtls_evidence *ev)
+{
+    return evidence_is_ip(evidence_host(ev));
 }
 
 static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
@@ -133,6 +140,7 @@ static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum 
     switch (k) {
     case MATCH_DNS: hit = names_match_san(leaf, name, &matched); break;
     case MATCH_CN: hit = names_match_cn(leaf, name, &matched); break;
+    case MATCH_IP: hit = names_match_ip(leaf, name, &matched); break;
     default: hit = names_match_default(leaf, name, &matched); break;
     }
     if (hit && !r->matched_ref) {
@@ -150,9 +158,20 @@ static int policy_add_ref(mxtls_result *r, X509 *leaf, const char *name, enum ma
 {
     if (result_ref(r, name, match_against[k], source) != MXTLS_OK)
         return -1;
-    if (!*matched && leaf)
+    /* A DNS name or CN that spells an address is no proof of identity: an
+     * address is compared only with iPAddress SANs, where a level does so
+     * (docs/policies.md, "SMTP routes"). */
+    if (!*matched && leaf && (k == MATCH_IP || !evidence_is_ip(name[0] == '.' ? name + 1 : name)))
         *matched = policy_match_one(r, leaf, name, k);
     return 0;
+}
+
+/* policy_postfix_kind - how Postfix compares a reference: an address (a next
+ * hop given as an address) goes to SSL_add1_host(), which OpenSSL 3 turns
+ * into an iPAddress check; a name is a DNS name (CN without DNS SANs) */
+static enum match_kind policy_postfix_kind(const char *name)
+{
+    return evidence_is_ip(name) ? MATCH_IP : MATCH_DNS_OR_CN;
 }
 
 /* policy_refs_postfix - reference identities of verify/secure (Postfix match=) */
@@ -169,9 +188,11 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
     for (size_t i = 0; rc == 0 && i < items.n; i++) {
         const char *it = items.v[i];
         if (strcasecmp(it, "hostname") == 0) {
-            rc = policy_add_ref(r, leaf, evidence_host(ev), MATCH_DNS_OR_CN, "hostname", matched);
+            rc = policy_add_ref(r, leaf, evidence_host(ev), policy_postfix_kind(evidence_host(ev)),
+                                "hostname", matched);
         } else if (strcasecmp(it, "nexthop") == 0) {
-            rc = policy_add_ref(r, leaf, policy_nexthop(ev), MATCH_DNS_OR_CN, "nexthop", matched);
+            rc = policy_add_ref(r, leaf, policy_nexthop(ev), policy_postfix_kind(policy_nexthop(ev)),
+                                "nexthop", matched);
         } else if (strcasecmp(it, "dot-nexthop") == 0) {
             char buf[MXTLS_MAX_NAME + 2];
             snprintf(buf, sizeof buf, ".%s", policy_nexthop(ev));
@@ -186,7 +207,7 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
                 rc = -2;
                 break;
             }
-            rc = policy_add_ref(r, leaf, n, MATCH_DNS_OR_CN, "match", matched);
+            rc = policy_add_ref(r, leaf, n, policy_postfix_kind(n), "match", matched);
             free(n);
         }
     }
@@ -209,24 +230,47 @@ static int policy_refs_esa(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf
     return 0;
 }
 
+/* policy_connected_route - the FQDN route the chain came from: the host that
+ * presented it when that is a route, else the first route given as a name;
+ * NULL when an address route presented it, every route is an address, or
+ * there is none */
+static const char *policy_connected_route(const mxtls_evidence *ev)
+{
+    if (ev->host && evidence_is_ip(ev->host))
+        return NULL; /* an address route was connected */
+    for (size_t i = 0; ev->host && i < ev->routes.n; i++)
+        if (!strcasecmp(ev->routes.v[i], ev->host) && !evidence_is_ip(ev->routes.v[i]))
+            return ev->routes.v[i];
+    for (size_t i = 0; i < ev->routes.n; i++)
+        if (!evidence_is_ip(ev->routes.v[i]))
+            return ev->routes.v[i];
+    return NULL;
+}
+
 /* policy_refs_esa_hosted - ESA "Required - Verify Hosted Domains": dNSNames
- * (CN only without dNSNames) against the recipient domain, the configured
- * SMTP routes and the MX hostname; DNSSEC is not required. */
+ * (CN only without dNSNames) against the recipient domain and then, per the
+ * Cisco note on explicitly configured SMTP routes: the FQDN route through
+ * which the connection was made (the MX hostname is then not considered);
+ * with routes given only as addresses, the MX hostnames (the address is used
+ * to connect, never compared); without routes, the MX hostname that was
+ * connected. DNSSEC is not required. */
 static int policy_refs_esa_hosted(mxtls_result *r, const mxtls_evidence *ev, X509 *leaf,
                                   int *matched)
 {
     if (policy_add_ref(r, leaf, ev->domain, MATCH_DNS_OR_CN, "domain", matched))
         return -1;
-    for (size_t i = 0; i < ev->routes.n; i++)
-        if (policy_add_ref(r, leaf, ev->routes.v[i], MATCH_DNS_OR_CN, "route", matched))
+    const char *route = policy_connected_route(ev);
+    if (route)
+        return policy_add_ref(r, leaf, route, MATCH_DNS_OR_CN, "route", matched);
+    size_t nmx = ev->routes.n ? ev->mx.n : ev->mx.n ? 1 : 0;
+    for (size_t i = 0; i < nmx; i++)
+        if (policy_add_ref(r, leaf, ev->mx.v[i], MATCH_DNS_OR_CN, "mx", matched))
             return -1;
-    if (ev->mx.n && policy_add_ref(r, leaf, ev->mx.v[0], MATCH_DNS_OR_CN, "mx", matched))
-        return -1;
     return 0;
 }
 
-/* policy_list_presented - "a, b, CN=c" for messages */
-static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
+/* policy_list_presented_ip - "a, b, CN=c" for messages (with_ip: ", IP:d" too) */
+static void policy_list_presented_ip(const mxtls_result *r, char *buf, size_t n, int with_ip)
 {
     size_t o = 0;
     buf[0] = '\0';
@@ -234,8 +278,15 @@ static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
         o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", r->presented.dns.v[i]);
     for (size_t i = 0; i < r->presented.cn.n && o < n; i++)
         o += (size_t)snprintf(buf + o, n - o, "%sCN=%s", o ? ", " : "", r->presented.cn.v[i]);
+    for (size_t i = 0; with_ip && i < r->presented.ip.n && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%sIP:%s", o ? ", " : "", r->presented.ip.v[i]);
     if (o == 0)
         snprintf(buf, n, "no names at all");
+}
+
+static void policy_list_presented(const mxtls_result *r, char *buf, size_t n)
+{
+    policy_list_presented_ip(r, buf, n, 0);
 }
 
 /* policy_wildcard_advice - a one-label wildcard that does not cover a deeper name */
@@ -255,33 +306,78 @@ static void policy_wildcard_advice(mxtls_result *r, const char *host)
     }
 }
 
+/* policy_under - name is strictly below parent (a label or more) */
+static int policy_under(const char *name, const char *parent)
+{
+    size_t nl = strlen(name), pl = strlen(parent);
+    return nl > pl + 1 && name[nl - pl - 1] == '.' && strcasecmp(name + nl - pl, parent) == 0;
+}
+
 /* policy_name_advice - which names the certificate must carry for this level */
 static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
 {
-    char have[1024];
+    char have[1024], have_ip[1024];
     policy_list_presented(r, have, sizeof have);
+    policy_list_presented_ip(r, have_ip, sizeof have_ip, 1);
     const char *host = evidence_host(ev);
     switch (r->level) {
     case MXTLS_LEVEL_VERIFY:
-        if (!ev->match_raw)
+        if (ev->match_raw)
+            break;
+        if (policy_address_hop(ev)) {
             result_advice(r,
-                          "The certificate must carry the MX hostname %s as a DNS "
-                          "subjectAltName (it carries: %s). The HELO/EHLO name does not "
-                          "matter for verification.",
-                          host, have);
-        if (!ev->match_raw)
-            policy_wildcard_advice(r, host);
+                          "The next hop is the address %s: a Postfix sender at level verify "
+                          "looks for it among the certificate's iPAddress subjectAltNames "
+                          "(OpenSSL 3), never in a DNS name or CN that spells it (it carries: "
+                          "%s). Route to a host name ([%s%s]) that the certificate carries as "
+                          "a DNS subjectAltName, or give the sender a match= list of names.",
+                          host, have_ip, ev->mx.n ? "" : "mx.",
+                          ev->mx.n ? ev->mx.v[0] : ev->domain);
+            break;
+        }
+        result_advice(r,
+                      "The certificate must carry the MX hostname %s as a DNS "
+                      "subjectAltName (it carries: %s). The HELO/EHLO name does not "
+                      "matter for verification.",
+                      host, have);
+        policy_wildcard_advice(r, host);
         break;
-    case MXTLS_LEVEL_SECURE:
-        if (!ev->match_raw)
+    case MXTLS_LEVEL_SECURE: {
+        if (ev->match_raw)
+            break;
+        const char *nh = policy_nexthop(ev);
+        if (evidence_is_ip(nh)) {
+            result_advice(r,
+                          "The next hop is the address %s: a Postfix sender at level secure "
+                          "looks for it among the certificate's iPAddress subjectAltNames "
+                          "(OpenSSL 3), never in a DNS name or CN that spells it (it carries: "
+                          "%s). Route to a host name ([%s%s]) that the certificate carries as "
+                          "a DNS subjectAltName, or give the sender a match= list of names.",
+                          nh, have_ip, ev->mx.n ? "" : "mx.",
+                          ev->mx.n ? ev->mx.v[0] : ev->domain);
+        } else if (policy_under(host, nh)) {
             result_advice(r,
                           "For senders at level secure the certificate must carry %s or a "
                           "name under it (for example %s) as a DNS subjectAltName (it "
                           "carries: %s).",
-                          policy_nexthop(ev), host, have);
-        if (!ev->match_raw)
+                          nh, host, have);
             policy_wildcard_advice(r, host);
+        } else if (strcasecmp(host, nh) != 0 && !policy_address_hop(ev)) {
+            /* The MX host is elsewhere: naming it does not help. */
+            result_advice(r,
+                          "For senders at level secure the certificate must carry %s or a "
+                          "name under it (such as mx.%s) as a DNS subjectAltName (it carries: "
+                          "%s). The MX hostname %s is not under %s, so naming it does not "
+                          "satisfy secure.",
+                          nh, nh, have, host, nh);
+        } else {
+            result_advice(r,
+                          "For senders at level secure the certificate must carry %s or a "
+                          "name under it as a DNS subjectAltName (it carries: %s).",
+                          nh, have);
+        }
         break;
+    }
     case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
     case MXTLS_LEVEL_ESA_REQUIRED_VERIFY:
         result_advice(r,
@@ -299,13 +395,40 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                               ev->ptr.v[i], ev->ip ? ev->ip : "the address");
         }
         break;
-    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
-        result_advice(r,
-                      "Cisco ESA senders in Verify Hosted Domains mode need the recipient "
-                      "domain %s or the MX hostname %s as a dNSName (it carries: %s).",
-                      ev->domain, host, have);
-        policy_wildcard_advice(r, host);
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED: {
+        const char *route = policy_connected_route(ev);
+        if (route) {
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route "
+                          "need the recipient domain %s or the route's host name %s as a "
+                          "dNSName (it carries: %s).",
+                          ev->domain, route, have);
+            policy_wildcard_advice(r, route);
+        } else if (ev->routes.n) {
+            /* Routes given as addresses only: the address is not a name. */
+            char mx[768] = "";
+            size_t o = 0;
+            for (size_t i = 0; i < ev->mx.n && o < sizeof mx; i++)
+                o += (size_t)snprintf(mx + o, sizeof mx - o, "%s%s", i ? ", " : "",
+                                      ev->mx.v[i]);
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route "
+                          "given as an address (%s) compare the certificate with the recipient "
+                          "domain %s%s%s, never with the address: the certificate needs %s as "
+                          "a dNSName (it carries: %s).",
+                          policy_address_hop(ev) ? evidence_host(ev) : ev->routes.v[0],
+                          ev->domain,
+                          ev->mx.n > 1 ? " and the MX hostnames " : ev->mx.n ? " and the MX hostname " : "",
+                          mx, ev->mx.n ? "one of these names" : "that name", have);
+        } else {
+            result_advice(r,
+                          "Cisco ESA senders in Verify Hosted Domains mode need the recipient "
+                          "domain %s or the MX hostname %s as a dNSName (it carries: %s).",
+                          ev->domain, host, have);
+            policy_wildcard_advice(r, host);
+        }
         break;
+    }
     default:
         break;
     }
@@ -315,7 +438,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
  * (the preconditions of policy_dane and a matching usable record) */
 static int policy_dane_authenticates(const mxtls_evidence *ev, time_t at)
 {
-    if ((ev->mx.n && !ev->mx_secure) || ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
+    if ((ev->mx.n && !ev->mx_secure && !policy_address_hop(ev)) ||
+        ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
         !ev->chain)
         return 0;
     const char *host = evidence_host(ev);
@@ -372,6 +496,40 @@ static void policy_pkix_advice(mxtls_result *r, const char *code, int dane_authe
         result_advice(r, "The certificate's extendedKeyUsage must include serverAuth.");
     else if (!strcmp(code, "revoked"))
         result_advice(r, "The certificate has been revoked: install a new one.");
+}
+
+/* policy_fp_digest_advice - configured fingerprints that cannot be digests
+ * of the selected algorithm (smtp_tls_fingerprint_digest): which digest each
+ * looks like, and whether it is that digest of this very certificate */
+static void policy_fp_digest_advice(mxtls_result *r, const mxtls_evidence *ev,
+                                    const strlist *fps)
+{
+    X509 *leaf = sk_X509_value(ev->chain, 0);
+    for (size_t i = 0; i < fps->n && i < 8; i++) {
+        char buf[1024];
+        size_t bytes;
+        if (!fp_wrong_digest_advice(fps->v[i], r->fp_digest, buf, sizeof buf))
+            continue;
+        const char *guess = fp_guess_digest(fps->v[i], &bytes);
+        int which = -1;
+        for (int pub = 0; guess && which < 0 && pub < 2; pub++) {
+            char *d = fp_digest_cert(leaf, guess, pub);
+            if (d && fp_equal(d, fps->v[i]))
+                which = pub;
+            free(d);
+        }
+        if (which >= 0)
+            result_advice(r,
+                          "The fingerprint %.200s is the %s digest of the server's %s, but the "
+                          "sender computes %s digests (Postfix smtp_tls_fingerprint_digest = "
+                          "%s): configure its %s digest %s instead, or set the digest to %s.",
+                          fps->v[i], fp_digest_label(guess),
+                          which ? "public key" : "certificate", fp_digest_label(r->fp_digest),
+                          r->fp_digest, fp_digest_label(r->fp_digest),
+                          which ? r->fp_pubkey : r->fp_cert, guess);
+        else
+            result_advice(r, "%s", buf);
+    }
 }
 
 /* policy_general_findings - warnings that do not depend on the level */
@@ -520,7 +678,7 @@ static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev
     const char *base = ev->tlsa_base ? ev->tlsa_base : host;
     const char *na_code = NULL;
     char na[768];
-    if (ev->mx.n && !ev->mx_secure) {
+    if (ev->mx.n && !ev->mx_secure && !policy_address_hop(ev)) {
         na_code = "mx-insecure";
         snprintf(na, sizeof na,
                  "the MX RRset is not DNSSEC-validated, so DANE does not apply "
@@ -618,10 +776,35 @@ static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev
         r->verdict = MXTLS_VERDICT_FAIL;
         r->security = MXTLS_SECURITY_NONE;
         result_reason(r, "decisive", dr.code, STATUS_CERT_FAIL, "%s", dr.message);
-        result_advice(r, "Make the TLSA records of %s match the certificate the server "
-                         "presents (mxtls tlsa gen prints them), and publish the next key's "
-                         "record before each certificate change.",
-                      base);
+        if (!strcmp(dr.code, "name-mismatch")) {
+            /* The records are right: the certificate's names are not. */
+            char have[1024], want[600];
+            policy_list_presented(r, have, sizeof have);
+            if (strcasecmp(host, base) != 0)
+                snprintf(want, sizeof want, "the TLSA base domain %s or the MX hostname %s",
+                         base, host);
+            else
+                snprintf(want, sizeof want, "the TLSA base domain %s (the MX hostname)", base);
+            result_advice(r,
+                          "The DANE-TA record of %s matches the server's chain, so the TLSA "
+                          "records are right; but with DANE-TA senders also check the "
+                          "certificate's names against %s, and the certificate carries %s. "
+                          "Put %s in its subjectAltName, or publish a DANE-EE record (\"3 1 "
+                          "1\"), which checks no names.",
+                          base, want, have, base);
+        } else if (!strcmp(dr.code, "expired") || !strcmp(dr.code, "not-yet-valid")) {
+            result_advice(r,
+                          "The DANE-TA record of %s matches the server's chain, but DANE-TA "
+                          "senders also check validity periods and a certificate of the chain "
+                          "is %s: %s it (the records can stay if the issuing CA stays).",
+                          base, dr.code[0] == 'e' ? "expired" : "not yet valid",
+                          dr.code[0] == 'e' ? "renew" : "check the dates of");
+        } else {
+            result_advice(r, "Make the TLSA records of %s match the certificate the server "
+                             "presents (mxtls tlsa gen prints them), and publish the next key's "
+                             "record before each certificate change.",
+                          base);
+        }
     }
     return 0;
 }
@@ -777,6 +960,7 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                           "neither the certificate %s digest %s nor the public-key digest %s "
                           "is among the %zu configured fingerprint(s)",
                           r->fp_digest, r->fp_cert, r->fp_pubkey, fps.n);
+            policy_fp_digest_advice(r, ev, &fps);
         }
         strlist_free(&fps);
         break;
@@ -883,7 +1067,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                           "the revocation status of the certificate is %s (%s)",
                           mxtls_revocation_status_name(ev->revocation),
                           ev->revocation_detail ? ev->revocation_detail : "no details");
-        if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw)
+        if (level == MXTLS_LEVEL_VERIFY && ev->mx.n && !ev->mx_secure && !ev->match_raw &&
+            !policy_address_hop(ev))
             result_reason(r, "warning", "mx-insecure", NULL,
                           "the MX hostname %s comes from an MX lookup without DNSSEC: whoever "
                           "forges that answer chooses the name that is verified (senders "

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "core/ctx.h"
+#include "core/fingerprint.h"
 #include "core/tlsparams.h"
 
 struct mxtls_policymap {
@@ -1085,44 +1086,53 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
 }
 
 /* policymap_lint - what Postfix would do with the table that its author
- * probably does not expect; one "LINE: sentence" per finding */
-static mxtls_status policymap_lint(const mxtls_policymap *map, strlist *out)
+ * probably does not expect; one "LINE\tKEY\tsentence" per finding, in file
+ * order */
+static mxtls_status policymap_lint(const mxtls_policymap *map, const char *fp_digest,
+                                   strlist *out)
 {
-    char buf[600];
+    char msg[1200], buf[1600];
     for (size_t i = 0; map && i < map->n; i++) {
         const mxtls_policy_entry *e = &map->v[i];
-        if (e->kind == POLICYMAP_DEST_DEFAULT) {
-            snprintf(buf, sizeof buf,
-                     "%zu: \"*\" is not a default key in a Postfix TLS policy table: Postfix "
-                     "looks up the next-hop destination and its parent domains (\".parent\") "
-                     "only, so this entry applies to nothing; set the default with "
-                     "smtp_tls_security_level in main.cf",
-                     e->line);
-            if (strlist_add(out, buf) != MXTLS_OK)
-                return MXTLS_ERR_NOMEM;
-        }
-        if (!e->protocols || e->level == MXTLS_LEVEL_NONE)
-            continue;
+        int n = 0;
+        strlist found = {0};
+        if (e->kind == POLICYMAP_DEST_DEFAULT)
+            n += strlist_add(&found,
+                             "\"*\" is not a default key in a Postfix TLS policy table: Postfix "
+                             "looks up the next-hop destination and its parent domains "
+                             "(\".parent\") only, so this entry applies to nothing; set the "
+                             "default with smtp_tls_security_level in main.cf") != MXTLS_OK;
         unsigned excluded, floor, ceiling;
         err_rec er;
         err_clear(&er);
-        if (tlsparams_protocols(e->protocols, &excluded, &floor, &ceiling, &er) != 0) {
-            snprintf(buf, sizeof buf,
-                     "%zu: protocols=%.100s: %s; Postfix cannot start TLS with it and defers "
-                     "the mail",
-                     e->line, e->protocols, er.message);
-        } else if (!(tlsparams_enabled(excluded, floor, ceiling) &
-                     (TLSP_TLSv1_2 | TLSP_TLSv1_3))) {
-            snprintf(buf, sizeof buf,
-                     "%zu: protocols=%.100s leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and "
-                     "1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL "
-                     "builds, so handshakes with this destination fail; remove protocols= or "
-                     "use protocols=>=TLSv1.2",
-                     e->line, e->protocols);
-        } else {
-            continue;
+        if (e->protocols && e->level != MXTLS_LEVEL_NONE) {
+            msg[0] = '\0';
+            if (tlsparams_protocols(e->protocols, &excluded, &floor, &ceiling, &er) != 0)
+                snprintf(msg, sizeof msg,
+                         "protocols=%.100s: %s; Postfix cannot start TLS with it and defers the "
+                         "mail",
+                         e->protocols, er.message);
+            else if (!(tlsparams_enabled(excluded, floor, ceiling) &
+                       (TLSP_TLSv1_2 | TLSP_TLSv1_3)))
+                snprintf(msg, sizeof msg,
+                         "protocols=%.100s leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 "
+                         "are obsolete (RFC 8996) and refused by current servers and OpenSSL "
+                         "builds, so handshakes with this destination fail; remove protocols= "
+                         "or use protocols=>=TLSv1.2",
+                         e->protocols);
+            if (msg[0])
+                n += strlist_add(&found, msg) != MXTLS_OK;
         }
-        if (strlist_add(out, buf) != MXTLS_OK)
+        /* Digests of another length than the sender computes never match. */
+        for (size_t k = 0; fp_digest && e->level == MXTLS_LEVEL_FINGERPRINT && k < e->match.n; k++)
+            if (fp_wrong_digest_advice(e->match.v[k], fp_digest, msg, sizeof msg))
+                n += strlist_add(&found, msg) != MXTLS_OK;
+        for (size_t k = 0; !n && k < found.n; k++) {
+            snprintf(buf, sizeof buf, "%zu\t%s\t%s", e->line, e->key, found.v[k]);
+            n += strlist_add(out, buf) != MXTLS_OK;
+        }
+        strlist_free(&found);
+        if (n)
             return MXTLS_ERR_NOMEM;
     }
     return MXTLS_OK;
@@ -1168,12 +1178,13 @@ const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *att
 }
 
 /* mxtls_policymap_warnings - policymap_lint's findings, one per line */
-char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map)
+char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map,
+                               const char *fingerprint_digest)
 {
     strlist w = {0};
     strbuf b;
     sb_init(&b, MXTLS_MAX_INPUT_FILE);
-    int bad = policymap_lint(map, &w) != MXTLS_OK;
+    int bad = policymap_lint(map, fingerprint_digest, &w) != MXTLS_OK;
     for (size_t i = 0; !bad && i < w.n; i++)
         bad = sb_printf(&b, "%s\n", w.v[i]) != MXTLS_OK;
     strlist_free(&w);

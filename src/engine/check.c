@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "core/ctx.h"
+#include "core/dnssec_advice.h"
 #include "core/evidence.h"
 #include "core/level.h"
 #include "core/names.h"
@@ -374,7 +375,7 @@ static void check_plan(check_run_state *rs, check_host *h, check_address *a)
     }
     if (rs->opt->sni_compare && a->alt_conn < 0 && a->nconns) {
         /* --sni-compare: conns[0]'s hello with the other SNI choice */
-        hello_view v = {.sni = a->conns[0].hello.sni ? NULL : h->name};
+        hello_view v = {.sni = a->conns[0].hello.sni || evidence_is_ip(h->name) ? NULL : h->name};
         a->alt_conn = check_conn_for(rs, h, a, &v, MXTLS_LEVEL_MAY, 1);
     }
 }
@@ -496,6 +497,17 @@ static void check_start_tlsa(check_run_state *rs, check_host *h, const char *bas
     }
 }
 
+/* check_tlsa_info_done - TLSA records published where DANE senders ignore
+ * them (an insecure answer): counted for the advice, never evaluated */
+static void check_tlsa_info_done(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    if (ans->outcome == DNS_DATA && ans->security == DNS_SEC_INSECURE)
+        op->host->tlsa_ignored = ans->n;
+    dns_answer_free(ans);
+    check_step_done(op->rs);
+}
+
 static void check_add_address(check_run_state *rs, check_host *h, const char *ip, int family,
                               dns_security sec)
 {
@@ -537,6 +549,13 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->tlsa_started = 1;
             check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
                              h->canonname != NULL);
+        } else if (ans->security == DNS_SEC_INSECURE && !h->tlsa_info_started) {
+            h->tlsa_info_started = 1;
+            char qname[MXTLS_MAX_NAME + 32];
+            snprintf(qname, sizeof qname, "_%u._tcp.%s", op->rs->rep->port, h->name);
+            check_op *iop = check_op_new(op->rs, h, NULL);
+            if (iop)
+                check_lookup(op->rs, qname, DNS_T_TLSA, check_tlsa_info_done, iop);
         }
     }
     dns_answer_free(ans);
@@ -590,6 +609,30 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
             check_lookup(rs, h->name, DNS_T_AAAA, check_addr_done, op);
         }
     }
+}
+
+static int check_mx_cmp(const void *a, const void *b);
+
+/* check_route_mx_done - the MX hostnames for routes given as addresses (Cisco:
+ * the certificate is then compared with the recipient domain and the names
+ * of its MX records); in preference order, no host is probed */
+static void check_route_mx_done(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    check_report *rep = op->rs->rep;
+    if (ans->outcome == DNS_DATA) {
+        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        rep->route_mx_secure = ans->security == DNS_SEC_SECURE;
+        for (size_t i = 0; i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i++) {
+            char *n = strcmp(ans->rr[i].text, ".") ? names_normalize(ans->rr[i].text, 0, NULL)
+                                                   : NULL;
+            if (n)
+                strlist_add_unique(&rep->route_mx, n);
+            free(n);
+        }
+    }
+    dns_answer_free(ans);
+    check_step_done(op->rs);
 }
 
 static int check_mx_cmp(const void *a, const void *b)
@@ -723,6 +766,12 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     ev->implicit_tls = rs->opt->implicit_tls;
     if (rep->routed) /* the next hop itself presented the chain (Postfix "hostname") */
         bad |= evidence_set_host(ev, h->name, &ctx->err) != MXTLS_OK;
+    if (rep->routed && evidence_is_ip(h->name)) {
+        /* an address route: the domain's MX hostnames are the names */
+        for (size_t i = 0; i < rep->route_mx.n; i++)
+            bad |= mxtls_evidence_add_mx(ctx, ev, rep->route_mx.v[i]) != MXTLS_OK;
+        mxtls_evidence_set_mx_secure(ev, rep->route_mx_secure);
+    }
     bad |= mxtls_evidence_set_ip(ctx, ev, a->ip) != MXTLS_OK;
     for (size_t i = 0; i < a->ptr.n; i++)
         bad |= mxtls_evidence_add_ptr(ctx, ev, a->ptr.v[i], a->ptr_confirmed[i]) != MXTLS_OK;
@@ -1063,6 +1112,41 @@ static void check_advice(check_report *rep)
                  pe_err.message[0] ? "Postfix cannot parse" : "leaves neither TLS 1.2 nor TLS 1.3");
         strlist_add_unique(&rep->advice, buf);
     }
+    char dbuf[2048];
+    /* DNSSEC failures: what the zone's operator should do, from the
+     * validator's reason. */
+    const char *dadv = rep->mx_security == DNS_SEC_BOGUS ? dnssec_advice(rep->mx_why) : NULL;
+    if (dadv) {
+        snprintf(dbuf, sizeof dbuf, "The MX records of %s fail DNSSEC validation (%s). %s",
+                 rep->domain, rep->mx_why, dadv);
+        strlist_add_unique(&rep->advice, dbuf);
+    }
+    for (size_t i = 0; i < rep->nhosts; i++) {
+        const check_host *h = rep->hosts[i];
+        const char *base = h->tlsa_base ? h->tlsa_base : h->name;
+        dadv = h->tlsa_started && h->tlsa_state == MXTLS_TLSA_BOGUS ? dnssec_advice(h->tlsa_why)
+                                                                      : NULL;
+        if (dadv) {
+            snprintf(dbuf, sizeof dbuf, "The TLSA records at _%u._tcp.%s fail DNSSEC validation "
+                     "(%s). %s", rep->port, base, h->tlsa_why, dadv);
+            strlist_add_unique(&rep->advice, dbuf);
+        }
+        /* TLSA records that DANE senders ignore (RFC 7672 §2.2). */
+        size_t ignored = h->tlsa_started
+                             ? (h->tlsa_state == MXTLS_TLSA_INSECURE ? h->ntlsa : 0)
+                             : h->tlsa_ignored;
+        if (ignored) {
+            snprintf(dbuf, sizeof dbuf,
+                     "The TLSA record%s at _%u._tcp.%s %s ignored: %s not DNSSEC-signed (no DS "
+                     "record leads to %s: the zone is not signed, or its delegation is "
+                     "insecure), so DANE senders do not use %s (RFC 7672 §2.2). Sign the zone "
+                     "and publish its DS record at the parent zone.",
+                     ignored == 1 ? "" : "s", rep->port, h->tlsa_started ? base : h->name,
+                     ignored == 1 ? "is" : "are", ignored == 1 ? "it is" : "they are",
+                     ignored == 1 ? "it" : "them", ignored == 1 ? "it" : "them");
+            strlist_add_unique(&rep->advice, dbuf);
+        }
+    }
     if (rep->null_mx_mixed)
         strlist_add_unique(&rep->advice,
                            "The MX RRset mixes a null MX (\".\") with other MX records, which "
@@ -1229,15 +1313,32 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
         goto fail;
     evtimer_add(rs.deadline, &tv);
 
+    int route_mx = 0;
     if (rep->routed) {
+        /* Routes: HOST, [HOST] (no MX lookup either way), or an address,
+         * which is connected to directly and never compared with the
+         * certificate (policy.c). A port belongs in --port. */
         for (size_t i = 0; i < opt->nroutes; i++) {
-            char *r = names_normalize(opt->routes[i], 0, &ctx->err);
-            if (!r)
+            char r[MXTLS_MAX_NAME + 2];
+            int is_ip;
+            unsigned rport;
+            if (evidence_route_parse(opt->routes[i], r, sizeof r, &is_ip, &rport, &ctx->err) !=
+                MXTLS_OK)
                 goto fail;
+            if (rport) {
+                err_set(&ctx->err, MXTLS_ERR_INVALID, "route",
+                        "\"%.64s\": give the port with --port, not in the route",
+                        opt->routes[i]);
+                goto fail;
+            }
             check_host *h = check_add_host(&rs, r, -1);
-            free(r);
-            if (h)
+            if (h && is_ip && !opt->ip_override)
+                check_add_address(&rs, h, r, strchr(r, ':') ? 6 : 4, DNS_SEC_INDETERMINATE);
+            else if (h)
                 check_resolve_host(&rs, h);
+            if (is_ip && !route_mx++)
+                check_lookup(&rs, rep->domain, DNS_T_MX, check_route_mx_done,
+                             check_op_new(&rs, NULL, NULL));
         }
     } else if ((rep->mx_outcome = DNS_TIMEOUT, /* until an answer says otherwise */
                 rep->mx_security = DNS_SEC_INDETERMINATE,
@@ -1344,5 +1445,6 @@ void check_report_free(check_report *r)
     free(r->mx_why);
     free(r->auto_reason);
     strlist_free(&r->advice);
+    strlist_free(&r->route_mx);
     free(r);
 }

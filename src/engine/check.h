@@ -118,6 +118,10 @@ typedef struct check_host {
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
     long tlsa_ttl;               /* smallest TTL of the TLSA RRset, -1 if none */
+    /* Where DANE does not look (the address records are not DNSSEC-secure),
+     * TLSA is still asked once, only to report records senders ignore. */
+    int tlsa_info_started;
+    size_t tlsa_ignored;         /* records in that insecure answer */
     check_address *addrs[2 * CHECK_MAX_ADDRS];
     size_t naddrs;
 } check_host;
@@ -150,6 +154,10 @@ typedef struct check_report {
     const mxtls_policy_entry *policy_entry; /* borrowed from the options' map */
     strlist advice;
     int null_mx_mixed;           /* a null MX next to other MX records (RFC 7505 §3) */
+    /* With a route given as an address: the domain's MX hostnames, looked up
+     * only as reference identities (the address is never one); not probed. */
+    strlist route_mx;
+    int route_mx_secure;
     long elapsed_ms;
     int timed_out;
 } check_report;

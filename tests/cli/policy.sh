@@ -31,16 +31,16 @@ EOF
 # "*" is no default key in Postfix: the check says so (exit 0: a warning)
 run 0 policy check --map policy.map
 same out "policy.map: 4 entries" \
-    "warning: policy.map:8: \"*\" is not a default key in a Postfix TLS policy table: Postfix looks up the next-hop destination and its parent domains (\".parent\") only, so this entry applies to nothing; set the default with smtp_tls_security_level in main.cf"
+    "policy.map:8: warning: *: \"*\" is not a default key in a Postfix TLS policy table: Postfix looks up the next-hop destination and its parent domains (\".parent\") only, so this entry applies to nothing; set the default with smtp_tls_security_level in main.cf"
 same err
 
 # protocols= that leaves no current TLS version (seed 003's protocols=TLSv1)
 printf 'old.example encrypt protocols=TLSv1\n' >tlsv1.map
 run 0 policy check --map tlsv1.map
 same out "tlsv1.map: 1 entry" \
-    "warning: tlsv1.map:1: protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"
+    "tlsv1.map:1: warning: old.example: protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"
 run 0 policy check --map tlsv1.map --json
-same out '{"schema_version":1,"file":"tlsv1.map","valid":true,"entries":1,"warnings":[{"line":1,"message":"protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"}]}'
+same out '{"schema_version":1,"file":"tlsv1.map","valid":true,"entries":1,"warnings":[{"where":"tlsv1.map:1","key":"old.example","message":"protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with this destination fail; remove protocols= or use protocols=>=TLSv1.2"}]}'
 
 printf 'example.com may\n' >one.map
 run 0 policy check --map one.map
@@ -48,6 +48,27 @@ same out "one.map: 1 entry"
 
 run 0 policy check --map one.map --json
 same out '{"schema_version":1,"file":"one.map","valid":true,"entries":1,"warnings":[]}'
+
+# fingerprints in another digest than the sender computes (by their length)
+SHA1=D1:2D:7C:84:B6:4E:77:22:E3:36:3C:54:88:86:07:45:E0:DD:68:0B
+SHA256=2F38EE0B4C1A0FFD3EDAA01E805B94969BED724DF270F4566270F88CECBA7BFB
+MD5=00112233445566778899AABBCCDDEEFF
+printf 'a.example fingerprint match=%s\nb.example fingerprint\n  match=%s|%s\n' \
+    "$SHA1" "$SHA256" "$MD5" >fp.map
+run 0 policy check --map fp.map
+same out "fp.map: 2 entries" \
+    "fp.map:1: warning: a.example: The fingerprint $SHA1 has 20 bytes, the length of a SHA-1 digest, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can never match: give the SHA-256 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha1 if that is the one meant." \
+    "fp.map:2: warning: b.example: The fingerprint $MD5 has 16 bytes, the length of an MD5 digest, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can never match: give the SHA-256 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to md5 if that is the one meant."
+same err
+run 0 policy check --map fp.map --fingerprint-digest md5
+same out "fp.map: 2 entries" \
+    "fp.map:1: warning: a.example: The fingerprint $SHA1 has 20 bytes, the length of a SHA-1 digest, but the sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5), so it can never match: give the MD5 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha1 if that is the one meant." \
+    "fp.map:2: warning: b.example: The fingerprint $SHA256 has 32 bytes, the length of a SHA-256 digest, but the sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5), so it can never match: give the MD5 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha256 if that is the one meant."
+run 0 policy check --map fp.map --fingerprint-digest sha1 --json
+same out '{"schema_version":1,"file":"fp.map","valid":true,"entries":2,"warnings":[{"where":"fp.map:2","key":"b.example","message":"The fingerprint '"$SHA256"' has 32 bytes, the length of a SHA-256 digest, but the sender computes SHA-1 digests (Postfix smtp_tls_fingerprint_digest = sha1), so it can never match: give the SHA-1 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to sha256 if that is the one meant."},{"where":"fp.map:2","key":"b.example","message":"The fingerprint '"$MD5"' has 16 bytes, the length of an MD5 digest, but the sender computes SHA-1 digests (Postfix smtp_tls_fingerprint_digest = sha1), so it can never match: give the SHA-1 digest of the certificate or of its public key (mxtls fingerprint prints them), or set the digest to md5 if that is the one meant."}]}'
+run 2 policy check --map fp.map --fingerprint-digest sha512
+same err "mxtls policy check: --fingerprint-digest must be sha256, sha1 or md5" "Try 'mxtls policy check --help'."
+run 2 policy lookup --map fp.map a.example --fingerprint-digest sha1
 
 printf 'example.com none\n\nexample.org verfy\n' >bad.map
 run 2 policy check --map bad.map
@@ -175,7 +196,7 @@ first out "usage: mxtls policy lookup --map FILE DESTINATION [--json]"
 run 0 policy lookup --help
 first out "usage: mxtls policy lookup --map FILE DESTINATION [--json]"
 run 0 policy check --help
-first out "usage: mxtls policy check --map FILE [--json]"
+first out "usage: mxtls policy check --map FILE [--fingerprint-digest D] [--json]"
 same err
 
 finish

@@ -182,6 +182,68 @@ run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.co
 line "$T/out" "  matched: mx1.example.com = mx1.example.com"
 line "$T/out" "  routes      mx1.example.com"
 
+# verify with a route and no --mx: the route host presented the chain (Postfix
+# "hostname" = the next hop), as with check --route
+run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.com]' --level verify
+first "$T/out" "verify: PASS (security: verified)"
+line "$T/out" "  mx1.example.com                against dns-or-cn (from hostname)  <- matched"
+run 1 $V --chain "$C/mx1-chain.pem" --domain other.test --route 'relay.other.test' --level verify
+frag "$T/out" "  * name-mismatch [4.7.5]: no certificate name matches the reference identities (relay.other.test); "
+line "$T/out" "  - The certificate must carry the MX hostname relay.other.test as a DNS subjectAltName (it carries: mx1.example.com, CN=mx1.example.com). The HELO/EHLO name does not matter for verification."
+
+# Cisco hosted domains with several FQDN routes: the first one is the one
+# connected; the MX hostname is not considered
+run 1 $V --chain "$C/mx1-chain.pem" --domain other.test --route relay.other.test \
+    --route '[mx1.example.com]' --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (other.test, relay.other.test); "
+run 0 $V --chain "$C/mx1-chain.pem" --domain other.test --route '[mx1.example.com]:25' \
+    --route relay.other.test --level esa-required-verify-hosted
+line "$T/out" "  mx1.example.com                against dns-or-cn (from route)  <- matched"
+
+# a route given as an address: used to connect, never compared (a CN or a
+# dNSName that spells the address passes no level)
+for form in 192.0.2.1 '[192.0.2.1]' '[192.0.2.1]:2525'; do
+    for cert in ipcn ipname; do
+        run 0 $V --chain "$C/$cert-chain.pem" --domain example.com --route "$form" --mx mx1.example.com
+        row verify fail none name-mismatch
+        row secure fail none name-mismatch
+        row esa-preferred-verify pass encrypted not-verified
+        row esa-required-verify fail none name-mismatch
+        row esa-required-verify-hosted fail none name-mismatch
+        line "$T/out" "  ip          192.0.2.1"
+        line "$T/out" "  routes      192.0.2.1"
+    done
+done
+run 1 $V --chain "$C/ipcn-chain.pem" --domain example.com --route '[192.0.2.1]' \
+    --mx mx1.example.com --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (example.com, mx1.example.com); the certificate carries CN=192.0.2.1"
+line "$T/out" "  - Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as an address (192.0.2.1) compare the certificate with the recipient domain example.com and the MX hostname mx1.example.com, never with the address: the certificate needs one of these names as a dNSName (it carries: CN=192.0.2.1)."
+# ... and the MX host's certificate passes through it
+run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1]' \
+    --mx mx1.example.com --level esa-required-verify-hosted
+line "$T/out" "  mx1.example.com                against dns-or-cn (from mx)  <- matched"
+# Postfix compares an address next hop with iPAddress SANs (OpenSSL 3)
+run 0 $V --chain "$C/ipsan-chain.pem" --domain example.net --route '[192.0.2.25]' --level verify
+line "$T/out" "  192.0.2.25                     against ip        (from hostname)  <- matched"
+run 1 $V --chain "$C/ipsan-chain.pem" --domain example.net --route '[192.0.2.25]' --level esa-required-verify-hosted
+frag "$T/out" "  * name-mismatch: no certificate name matches the reference identities (example.net); "
+run 2 $V --chain "$C/mx1-chain.pem" --domain example.com --route '[192.0.2.1' --level verify
+line "$T/err" "mxtls verify: route: \"[192.0.2.1\" is not a host, [host], [host]:port or an address"
+
+# secure: the example name is under the next hop, never the MX host elsewhere
+run 1 $V --chain "$C/esa-chain.pem" --domain yahoo.com --mx mta6.am0.yahoodns.net --level secure
+line "$T/out" "  - For senders at level secure the certificate must carry yahoo.com or a name under it (such as mx.yahoo.com) as a DNS subjectAltName (it carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not). The MX hostname mta6.am0.yahoodns.net is not under yahoo.com, so naming it does not satisfy secure."
+nofrag "$T/out" "for example mta6.am0.yahoodns.net"
+
+# a fingerprint in another digest than the selected one
+SHA1=$("$BIN" fingerprint "$C/mx1.crt" --digest sha1)
+SHA256=$("$BIN" fingerprint "$C/mx1.crt")
+run 1 $V --chain "$C/mx1-chain.pem" --domain example.com --level fingerprint --match "$SHA1"
+first "$T/out" "fingerprint: FAIL (security: none)"
+line "$T/out" "  - The fingerprint $SHA1 is the SHA-1 digest of the server's certificate, but the sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): configure its SHA-256 digest $SHA256 instead, or set the digest to sha1."
+run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --level fingerprint --match "$SHA1" --fingerprint-digest sha1
+nofrag "$T/out" "smtp_tls_fingerprint_digest"
+
 # the chain from standard input
 run 0 $V --chain - --domain example.com --mx mx1.example.com --level verify <"$C/mx1-chain.pem"
 first "$T/out" "verify: PASS (security: verified)"

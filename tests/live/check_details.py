@@ -3,7 +3,9 @@
 
 SNI comparison, STARTTLS injection, probe of one server (port 25 and implicit
 TLS on 465), policy-map driven auto level, revocation modes, bad input and
-bounded time against hostile servers. Runs the mxtls binary inside the world's
+bounded time against hostile servers, the exact advice for DNSSEC failures,
+ignored TLSA records and DANE-TA name mismatches, SMTP routes by name and by
+address. Runs the mxtls binary inside the world's
 namespace; every assertion is on an exact value.
 """
 import json
@@ -246,6 +248,114 @@ check(d and rc == 3 and d["reason"]["code"] == "timeout" and secs < 6,
 rc, d, secs = js("check", "endless.test")
 check(d and rc == 3 and d["reason"]["code"] == "smtp-limit-exceeded" and secs < 30,
       f"endless: exit {rc} in {secs:.1f}s {d and d['reason']}")
+
+# Advice that is right every time: exact sentences for the world's cases.
+DANE_TA = ("The DANE-TA record of mx.dane-ta-badname.test matches the server's chain, so the "
+           "TLSA records are right; but with DANE-TA senders also check the certificate's names "
+           "against the TLSA base domain mx.dane-ta-badname.test (the MX hostname), and the "
+           "certificate carries elsewhere.invalid, CN=elsewhere.invalid. Put "
+           "mx.dane-ta-badname.test in its subjectAltName, or publish a DANE-EE record "
+           "(\"3 1 1\"), which checks no names.")
+rc, d, _ = js("check", "dane-ta-badname.test")
+check(d and rc == 1 and d["effective_level"] == "dane" and d["reason"]["code"] == "name-mismatch",
+      f"dane-ta-badname: {rc} {d and (d['effective_level'], d['reason'])}")
+check(d and DANE_TA in d["advice"], f"dane-ta-badname advice: {d and d['advice']}")
+check(d and not any(x.startswith("Make the TLSA records") for x in d["advice"]),
+      f"dane-ta-badname: the TLSA records match, no advice to change them: {d and d['advice']}")
+
+# TLSA records in an unsigned zone: check says they are ignored, why, what to do.
+rc, d, _ = js("check", "dane-insecure.test")
+check(d and rc == 0 and d["effective_level"] == "may",
+      f"dane-insecure: {rc} {d and d['effective_level']}")
+check(d and d["advice"] == [
+    "The TLSA record at _25._tcp.mx.dane-insecure.test is ignored: it is not DNSSEC-signed (no DS "
+    "record leads to it: the zone is not signed, or its delegation is insecure), so DANE senders "
+    "do not use it (RFC 7672 \u00a72.2). Sign the zone and publish its DS record at the parent "
+    "zone."], f"dane-insecure advice: {d and d['advice']}")
+check(d and d["matrix"]["dane"]["code"] == "encrypted",
+      f"dane-insecure: the ignored records change no verdict: {d and d['matrix']['dane']}")
+rc, d, _ = js("check", "good.test")
+check(d and not any("TLSA" in x for x in d["advice"]), f"good.test TLSA advice: {d and d['advice']}")
+
+# DNSSEC failures: the validator's reason becomes the operator's advice.
+EXPIRED_WHY = ("validation failure <bogus-expired.test. MX IN>: signature expired from 127.0.1.3 "
+               "for key bogus-expired.test. while building chain of trust")
+rc, d, _ = js("check", "bogus-expired.test")
+check(d and rc == 3 and d["advice"] == [
+    "The MX records of bogus-expired.test fail DNSSEC validation (" + EXPIRED_WHY + "). The "
+    "zone's DNSSEC signatures (RRSIG) have expired: re-sign the zone now, and check the job that "
+    "re-signs it before they expire (the signer's cron job, or the DNS server's automatic "
+    "re-signing)."], f"bogus-expired advice: {rc} {d and d['advice']}")
+CRYPTO = ("A DNSSEC signature does not verify over the records served: they were changed after "
+          "signing, or a server serves a stale or differently signed copy of the zone; re-sign "
+          "the zone after every change and make every authoritative server serve the same signed "
+          "zone.")
+rc, d, _ = js("check", "bogus-tampered.test")
+check(d and rc == 3 and d["advice"] == [
+    "The MX records of bogus-tampered.test fail DNSSEC validation (validation failure "
+    "<bogus-tampered.test. MX IN>: ECDSA signature verification failed from 127.0.1.3). " + CRYPTO],
+    f"bogus-tampered advice: {rc} {d and d['advice']}")
+rc, d, _ = js("check", "dane-bogus.test")
+check(d and rc == 3 and any(x.startswith("The TLSA records at _25._tcp.mx.dane-bogus.test fail "
+                                         "DNSSEC validation (servfail: validation failure "
+                                         "<_25._tcp.mx.dane-bogus.test. TLSA IN>: ECDSA signature "
+                                         "verification failed from 127.0.1.3")
+                            and x.endswith("). " + CRYPTO) for x in d["advice"]),
+      f"dane-bogus advice: {rc} {d and d['advice']}")
+for dom, adv in (("bogus-expired.test", EXPIRED_WHY), ("dane-insecure.test", None)):
+    rc, out, err, _ = mxtls("dns", dom, *BASE[:4], dns=False)
+    want = ("  advice: The zone's DNSSEC signatures (RRSIG) have expired: re-sign the zone now, and "
+            "check the job that re-signs it before they expire (the signer's cron job, or the DNS "
+            "server's automatic re-signing)." if adv else
+            "  advice: These TLSA records are not DNSSEC-signed (no DS record leads to them: the "
+            "zone is not signed, or its delegation is insecure), so DANE senders ignore them (RFC "
+            "7672 section 2.2). Sign the zone and publish its DS record at the parent zone.")
+    check(want in out.splitlines(), f"dns {dom}: no line {want!r} in {out}")
+
+# A fingerprint of another digest in the policy map (check at level fingerprint).
+_, sha1, _, _ = mxtls("fingerprint", PKI + "/good.crt", "--digest", "sha1", dns=False)
+_, sha256, _, _ = mxtls("fingerprint", PKI + "/good.crt", dns=False)
+sha1, sha256 = sha1.strip(), sha256.strip()
+with tempfile.NamedTemporaryFile("w", suffix=".map", delete=False, dir="/tmp") as m:
+    m.write(f"good.test fingerprint match={sha1}\n")
+    mapfile = m.name
+try:
+    rc, d, _ = js("check", "good.test", "--policy-map", mapfile)
+    want = (f"The fingerprint {sha1} is the SHA-1 digest of the server's certificate, but the "
+            "sender computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): "
+            f"configure its SHA-256 digest {sha256} instead, or set the digest to sha1.")
+    check(d and rc == 1 and d["effective_level"] == "fingerprint" and
+          d["reason"]["code"] == "fingerprint-mismatch" and want in d["advice"],
+          f"fingerprint digest advice: {rc} {d and (d['reason'], d['advice'])}")
+finally:
+    os.unlink(mapfile)
+
+# Routes: an FQDN route is the reference identity (the one connected, not the
+# MX host); an address route connects, and is compared with nothing.
+rc, d, _ = js("check", "other.test", "--route", "[mx.good.test]", "--route", "[mx.expired.test]",
+              "--level", "esa-required-verify-hosted")
+refs = d and [[r["name"] for r in a["levels"]["esa-required-verify-hosted"]["reference"]]
+              for a in d["addresses"]]
+check(d and rc == 0 and refs == [["other.test", "mx.good.test"], ["other.test", "mx.expired.test"]],
+      f"FQDN routes: {rc} {refs}")
+check(d and [a["levels"]["esa-required-verify-hosted"]["verdict"] for a in d["addresses"]] ==
+      ["pass", "fail"], "FQDN routes: each route's own name")
+rc, d, _ = js("check", "good.test", "--route", "[127.0.2.1]", "--level", "esa-required-verify-hosted")
+a = d and d["addresses"][0]
+check(d and rc == 0 and a["ip"] == "127.0.2.1" and a["probe"]["tls"]["sni"] is None and
+      [r["name"] for r in a["levels"]["esa-required-verify-hosted"]["reference"]] ==
+      ["good.test", "mx.good.test"],
+      f"address route, hosted: {rc} {a and a['levels']['esa-required-verify-hosted']}")
+check(d and a["levels"]["verify"]["verdict"] == "fail" and
+      a["levels"]["verify"]["reference"] == [{"name": "127.0.2.1", "against": "ip",
+                                              "source": "hostname"}] and
+      d["matrix"]["secure"]["code"] == "name-mismatch",
+      f"address route, Postfix: {a and a['levels']['verify']} {d and d['matrix']['secure']}")
+rc, d, _ = js("check", "good.test", "--route", "127.0.2.1", "--level", "esa-required-verify-hosted")
+check(d and rc == 0, f"bare address route: {rc}")
+rc, out, err, _ = mxtls("check", "good.test", "--route", "[mx.good.test]:25")
+check(rc == 2 and "give the port with --port, not in the route" in err,
+      f"route with a port: {rc} {err.strip()}")
 
 for f in FAILS:
     print("FAIL", f)

@@ -18,6 +18,12 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "core/ctx.h"
+#include "core/evidence.h"
+#include "core/fingerprint.h"
 #include "core/result.h"
 #include "mxtls.h"
 #include "testutil.h"
@@ -37,6 +43,9 @@ struct ev_spec {
     const char *ptr[MAX_LIST];
     int ptr_confirmed[MAX_LIST];
     const char *route[MAX_LIST];
+    const char *host; /* the host that presented the chain (a route), as check sets it */
+    const char *tlsa[MAX_LIST]; /* "U S M HEX", DNSSEC-secure at tlsa_base (or the host) */
+    const char *tlsa_base;
     const char *match;
     const char *digest;
     const char *at;
@@ -84,6 +93,12 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
         OK(mxtls_evidence_add_ptr(ctx, ev, s->ptr[i], s->ptr_confirmed[i]));
     for (int i = 0; i < MAX_LIST && s->route[i]; i++)
         OK(mxtls_evidence_add_route(ctx, ev, s->route[i]));
+    if (s->host)
+        OK(evidence_set_host(ev, s->host, &ctx->err));
+    for (int i = 0; i < MAX_LIST && s->tlsa[i]; i++)
+        OK(mxtls_evidence_add_tlsa(ctx, ev, s->tlsa[i]));
+    if (s->tlsa[0])
+        OK(mxtls_evidence_set_tlsa_state(ctx, ev, MXTLS_TLSA_SECURE, s->tlsa_base, NULL));
     if (s->match)
         OK(mxtls_evidence_set_match(ctx, ev, s->match));
     if (s->digest)
@@ -574,6 +589,80 @@ static void test_fingerprint_mismatch(void **state)
     refs(r, NULL);
     assert_int_equal(mxtls_result_reason_count(r), 1);
     mxtls_result_free(r);
+    free(other);
+}
+
+/* A fingerprint in another digest than the selected one: the advice says
+ * which digest it looks like (by its length), and when it is that digest of
+ * this certificate, which digest to configure instead. */
+static void test_fingerprint_wrong_digest_advice(void **state)
+{
+    (void)state;
+    char want[1024];
+    /* the SHA-1 digest of this certificate, the sender at sha256 */
+    char *sha1 = fingerprint("mx1.crt", "sha1", 0);
+    char *sha256 = fingerprint("mx1.crt", "sha256", 0);
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = sha1),
+                           MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    snprintf(want, sizeof want,
+             "The fingerprint %s is the SHA-1 digest of the server's certificate, but the sender "
+             "computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256): configure "
+             "its SHA-256 digest %s instead, or set the digest to sha1.",
+             sha1, sha256);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* the SHA-256 digest of the public key, the sender at md5 */
+    char *pk256 = fingerprint("mx1.crt", "sha256", 1);
+    char *pkmd5 = fingerprint("mx1.crt", "md5", 1);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = pk256,
+                .digest = "md5"),
+             MXTLS_LEVEL_FINGERPRINT);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "fingerprint-mismatch", "4.7.5");
+    snprintf(want, sizeof want,
+             "The fingerprint %s is the SHA-256 digest of the server's public key, but the "
+             "sender computes MD5 digests (Postfix smtp_tls_fingerprint_digest = md5): configure "
+             "its MD5 digest %s instead, or set the digest to sha256.",
+             pk256, pkmd5);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* an MD5-long digest of another certificate: only the length speaks */
+    char *md5 = fingerprint("helo.crt", "md5", 0);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = md5),
+             MXTLS_LEVEL_FINGERPRINT);
+    snprintf(want, sizeof want,
+             "The fingerprint %s has 16 bytes, the length of an MD5 digest, but the sender "
+             "computes SHA-256 digests (Postfix smtp_tls_fingerprint_digest = sha256), so it can "
+             "never match: give the SHA-256 digest of the certificate or of its public key "
+             "(mxtls fingerprint prints them), or set the digest to md5 if that is the one "
+             "meant.",
+             md5);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0), want);
+    mxtls_result_free(r);
+
+    /* no digest has 2 bytes; the right length says nothing about digests */
+    char list[512];
+    char *other = fingerprint("helo.crt", "sha256", 0);
+    snprintf(list, sizeof list, "AB:CD|%s", other);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .match = list),
+             MXTLS_LEVEL_FINGERPRINT);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The fingerprint AB:CD has 2 bytes, the length of no digest (MD5 16, "
+                        "SHA-1 20, SHA-256 32, SHA-384 48, SHA-512 64 bytes), so it can never "
+                        "match: give the SHA-256 digest of the certificate or of its public key "
+                        "(mxtls fingerprint prints them).");
+    mxtls_result_free(r);
+    free(sha1);
+    free(sha256);
+    free(pk256);
+    free(pkmd5);
+    free(md5);
     free(other);
 }
 
@@ -1153,10 +1242,51 @@ static void test_secure_mismatch(void **state)
     expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
     refs(r, "other.test/dns-or-cn/nexthop", ".other.test/dns-or-cn/dot-nexthop", NULL);
     matched(r, NULL, NULL);
-    advice_has(r, "For senders at level secure the certificate must carry other.test or a "
-                  "name under it (for example mx1.example.com) as a DNS subjectAltName (it "
-                  "carries: mx1.example.com, CN=mx1.example.com).");
+    /* the MX hostname is not under other.test: it is no example */
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry other.test or a "
+                        "name under it (such as mx.other.test) as a DNS subjectAltName (it "
+                        "carries: mx1.example.com, CN=mx1.example.com). The MX hostname "
+                        "mx1.example.com is not under other.test, so naming it does not satisfy "
+                        "secure.");
     assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* The example name of the secure advice is always under the names it lists. */
+static void test_secure_advice_example(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "esa-chain.pem", .domain = "yahoo.com",
+                              .mx = {"mta6.am0.yahoodns.net"}),
+                           MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry yahoo.com or a "
+                        "name under it (such as mx.yahoo.com) as a DNS subjectAltName (it "
+                        "carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not). The "
+                        "MX hostname mta6.am0.yahoodns.net is not under yahoo.com, so naming it "
+                        "does not satisfy secure.");
+    mxtls_result_free(r);
+
+    r = eval(EV(.chain = "esa-chain.pem", .domain = "example.com", .mx = {"mx9.example.com"}),
+             MXTLS_LEVEL_SECURE);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry example.com or a "
+                        "name under it (for example mx9.example.com) as a DNS subjectAltName (it "
+                        "carries: *.emailhosted.not, emailhosted.not, CN=*.emailhosted.not).");
+    mxtls_result_free(r);
+
+    /* implicit MX: the host is the next hop itself */
+    r = eval(EV(.chain = "esa-chain.pem", .domain = "example.com"), MXTLS_LEVEL_SECURE);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "For senders at level secure the certificate must carry example.com or a "
+                        "name under it as a DNS subjectAltName (it carries: *.emailhosted.not, "
+                        "emailhosted.not, CN=*.emailhosted.not).");
     mxtls_result_free(r);
 }
 
@@ -1375,14 +1505,285 @@ static void test_esa_hosted_domain_and_routes(void **state)
     matched(r, "example.com", "example.com");
     mxtls_result_free(r);
 
+    /* Several FQDN routes: the certificate must name the route that was
+     * connected, not any route (and not the MX hostname). */
     r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
-                .route = {"relay.other.test", "[mx1.example.com]"}),
+                .route = {"relay.other.test", "[mx1.example.com]"}, .host = "mx1.example.com"),
              MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
     expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
-    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route",
-         "mx1.example.com/dns-or-cn/route", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "mx1.example.com/dns-or-cn/route", NULL);
     matched(r, "mx1.example.com", "mx1.example.com");
     mxtls_result_free(r);
+
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test", .mx = {"mx1.example.com"},
+                .route = {"relay.other.test", "[mx1.example.com]"}, .host = "relay.other.test"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route", NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route need "
+                        "the recipient domain other.test or the route's host name "
+                        "relay.other.test as a dNSName (it carries: mx1.example.com, "
+                        "CN=mx1.example.com).");
+    mxtls_result_free(r);
+
+    /* No host said: the first route given as a name was connected. */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "other.test",
+                .route = {"192.0.2.1", "relay.other.test", "[mx1.example.com]"}),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "other.test/dns-or-cn/domain", "relay.other.test/dns-or-cn/route", NULL);
+    mxtls_result_free(r);
+}
+
+/* A route given as an address: used to connect, never compared with the
+ * certificate; the recipient domain and the MX hostnames are. */
+static void test_route_address_never_a_reference(void **state)
+{
+    (void)state;
+    static const mxtls_level all[] = {
+        MXTLS_LEVEL_VERIFY, MXTLS_LEVEL_SECURE, MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
+        MXTLS_LEVEL_ESA_REQUIRED_VERIFY, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED};
+    static const char *const forms[] = {"192.0.2.1", "[192.0.2.1]", "[192.0.2.1]:25"};
+    static const char *const chains[] = {"ipcn-chain.pem", "ipname-chain.pem"};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t f = 0; f < 3; f++)
+            for (size_t l = 0; l < sizeof all / sizeof all[0]; l++) {
+                /* as check evaluates it: the address presented the chain */
+                mxtls_result *r = eval(EV(.chain = chains[c], .domain = "example.com",
+                                          .route = {forms[f]}, .host = "192.0.2.1",
+                                          .ip = "192.0.2.1", .ptr = {"192.0.2.1"},
+                                          .ptr_confirmed = {1}),
+                                       all[l]);
+                if (r->verdict != MXTLS_VERDICT_FAIL && all[l] != MXTLS_LEVEL_ESA_PREFERRED_VERIFY)
+                    fail_msg("%s passes %s with route %s", chains[c], mxtls_level_name(all[l]),
+                             forms[f]);
+                assert_int_not_equal(r->security, MXTLS_SECURITY_VERIFIED);
+                assert_null(mxtls_result_matched_reference(r));
+                /* Cisco never lists it (the PTR "name" here spells it: no match) */
+                for (size_t i = 0; i < r->nrefs; i++)
+                    if (all[l] == MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED)
+                        assert_string_not_equal(r->refs[i].name, "192.0.2.1");
+                mxtls_result_free(r);
+            }
+
+    mxtls_result *r = eval(EV(.chain = "ipcn-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com", "mx2.example.com"},
+                              .route = {"[192.0.2.1]"}, .host = "192.0.2.1"),
+                           MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx1.example.com/dns-or-cn/mx",
+         "mx2.example.com/dns-or-cn/mx", NULL);
+    assert_string_equal(r->host, "192.0.2.1");
+    advice_has(r, "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as "
+                  "an address (192.0.2.1) compare the certificate with the recipient domain "
+                  "example.com and the MX hostnames mx1.example.com, mx2.example.com, never "
+                  "with the address: the certificate needs one of these names as a dNSName (it "
+                  "carries: CN=192.0.2.1).");
+    mxtls_result_free(r);
+
+    /* an address route connected, next to a route by name: the MX names count */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .route = {"relay.example.com", "[192.0.2.1]"}, .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "example.com/dns-or-cn/domain", "mx1.example.com/dns-or-cn/mx", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipcn-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .route = {"relay.example.com", "[192.0.2.1]"}, .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    advice_has(r, "with an SMTP route given as an address (192.0.2.1) compare the certificate "
+                  "with the recipient domain example.com and the MX hostname mx1.example.com, "
+                  "never with the address");
+    mxtls_result_free(r);
+
+    /* the MX hostname's certificate passes through the address route */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                .mx = {"mx9.example.com", "mx1.example.com"}, .route = {"192.0.2.1"},
+                .host = "192.0.2.1"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "mx1.example.com", "mx1.example.com");
+    mxtls_result_free(r);
+
+    /* Postfix levels: the address is the hostname and the next hop, as in
+     * Postfix, compared with iPAddress SANs only (OpenSSL 3's
+     * SSL_add1_host), never with DNS:192.0.2.1 or CN=192.0.2.1 */
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1", .mx = {"mx1.example.com"}),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "192.0.2.1/ip/hostname", NULL);
+    matched(r, NULL, NULL);
+    assert_int_equal(has_reason(r, "mx-insecure"), -1); /* the MX lookup chose no name */
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The next hop is the address 192.0.2.1: a Postfix sender at level verify "
+                        "looks for it among the certificate's iPAddress subjectAltNames (OpenSSL "
+                        "3), never in a DNS name or CN that spells it (it carries: 192.0.2.1, "
+                        "CN=192.0.2.1). Route to a host name ([mx1.example.com]) that the "
+                        "certificate carries as a DNS subjectAltName, or give the sender a match= "
+                        "list of names.");
+    mxtls_result_free(r);
+    /* an iPAddress SAN: Postfix verify and secure accept it; Cisco never
+     * compares the address */
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    matched(r, "192.0.2.25", "192.0.2.25");
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    refs(r, "192.0.2.25/ip/nexthop", ".192.0.2.25/dns-or-cn/dot-nexthop", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipsan-chain.pem", .domain = "example.net", .route = {"[192.0.2.25]"},
+                .host = "192.0.2.25"),
+             MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", NULL);
+    refs(r, "example.net/dns-or-cn/domain", NULL);
+    advice_has(r, "Cisco ESA senders in Verify Hosted Domains mode with an SMTP route given as "
+                  "an address (192.0.2.25) compare the certificate with the recipient domain "
+                  "example.net, never with the address: the certificate needs that name as a "
+                  "dNSName (it carries: mx1.example.com, CN=mx1.example.com).");
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1"),
+             MXTLS_LEVEL_SECURE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    refs(r, "192.0.2.1/ip/nexthop", ".192.0.2.1/dns-or-cn/dot-nexthop", NULL);
+    matched(r, NULL, NULL);
+    advice_has(r, "The next hop is the address 192.0.2.1: a Postfix sender at level secure");
+    mxtls_result_free(r);
+    /* DANE: an address has no TLSA records; an insecure MX lookup is not why */
+    r = eval(EV(.chain = "ipname-chain.pem", .domain = "example.com", .route = {"[192.0.2.1]"},
+                .host = "192.0.2.1", .mx = {"mx1.example.com"}),
+             MXTLS_LEVEL_DANE_ONLY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "dane-not-applicable", "4.7.5");
+    mxtls_result_free(r);
+}
+
+/* The accepted route forms, and the ones refused. */
+/* tlsa_201 - "2 0 1 HEX" of a certificate file (DANE-TA, SHA-256 of the DER) */
+static char *tlsa_201(const char *file)
+{
+    size_t len;
+    char *pem = tu_read_cert(file, &len);
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    assert_non_null(x);
+    char *fp = fp_digest_cert(x, "sha256", 0);
+    static char out[200];
+    size_t o = (size_t)snprintf(out, sizeof out, "2 0 1 ");
+    for (const char *p = fp; *p && o + 1 < sizeof out; p++)
+        if (*p != ':')
+            out[o++] = *p;
+    out[o] = '\0';
+    free(fp);
+    X509_free(x);
+    BIO_free(b);
+    free(pem);
+    return out;
+}
+
+/* A DANE-TA record that matches, a certificate that does not name the TLSA
+ * base domain: the advice is about the certificate's names, not the records. */
+static void test_dane_ta_name_advice(void **state)
+{
+    (void)state;
+    const char *ta = tlsa_201("inter.crt");
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx2.example.com"}, .mx_secure = 1, .tlsa = {ta}),
+                           MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The DANE-TA record of mx2.example.com matches the server's chain, so the "
+                        "TLSA records are right; but with DANE-TA senders also check the "
+                        "certificate's names against the TLSA base domain mx2.example.com (the MX "
+                        "hostname), and the certificate carries mx1.example.com, "
+                        "CN=mx1.example.com. Put mx2.example.com in its subjectAltName, or publish "
+                        "a DANE-EE record (\"3 1 1\"), which checks no names.");
+    mxtls_result_free(r);
+
+    /* a CNAME-expanded MX host: both names count */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx2.example.com"},
+                .mx_secure = 1, .tlsa = {ta}, .tlsa_base = "mx3.example.net"),
+             MXTLS_LEVEL_DANE_ONLY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    advice_has(r, "against the TLSA base domain mx3.example.net or the MX hostname "
+                  "mx2.example.com, and the certificate carries mx1.example.com, "
+                  "CN=mx1.example.com. Put mx3.example.net in its subjectAltName");
+    mxtls_result_free(r);
+
+    /* the same record and a certificate that names the host: authenticated */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .tlsa = {ta}),
+             MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_DANE, "dane-verified", NULL);
+    mxtls_result_free(r);
+
+    /* an expired certificate under a matching DANE-TA record: renew it */
+    r = eval(EV(.chain = "expired-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .tlsa = {ta}),
+             MXTLS_LEVEL_DANE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "expired", "4.7.5");
+    assert_int_equal(mxtls_result_advice_count(r), 1);
+    assert_string_equal(mxtls_result_advice(r, 0),
+                        "The DANE-TA record of mx1.example.com matches the server's chain, but "
+                        "DANE-TA senders also check validity periods and a certificate of the "
+                        "chain is expired: renew it (the records can stay if the issuing CA "
+                        "stays).");
+    mxtls_result_free(r);
+}
+
+static void test_route_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        int ip;
+        unsigned port;
+    } ok[] = {
+        {"relay.example.com", "relay.example.com", 0, 0},
+        {"[Relay.Example.COM.]", "relay.example.com", 0, 0},
+        {"[relay.example.com]:587", "relay.example.com", 0, 587},
+        {"192.0.2.1", "192.0.2.1", 1, 0},
+        {"[192.0.2.1]", "192.0.2.1", 1, 0},
+        {"[192.0.2.1]:2525", "192.0.2.1", 1, 2525},
+        {"2001:DB8:0::1", "2001:db8::1", 1, 0},
+        {"[2001:db8::1]", "2001:db8::1", 1, 0},
+        {"[IPv6:2001:db8::1]:25", "2001:db8::1", 1, 25},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char out[300];
+        int ip = -1;
+        unsigned port = 9;
+        err_rec e;
+        err_clear(&e);
+        if (evidence_route_parse(ok[i].in, out, sizeof out, &ip, &port, &e) != MXTLS_OK)
+            fail_msg("%s: %s", ok[i].in, e.message);
+        assert_string_equal(out, ok[i].out);
+        assert_int_equal(ip, ok[i].ip);
+        assert_int_equal(port, ok[i].port);
+    }
+    static const char *const bad[] = {"", "[]", "[192.0.2.1", "[192.0.2.1]:", "[192.0.2.1]:0",
+                                      "[192.0.2.1]:65536", "[a.example]x", "[IPv6:]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[300];
+        int ip;
+        unsigned port;
+        err_rec e;
+        err_clear(&e);
+        if (evidence_route_parse(bad[i], out, sizeof out, &ip, &port, &e) == MXTLS_OK)
+            fail_msg("route \"%s\" accepted as %s", bad[i], out);
+        assert_string_equal(e.where, "route");
+    }
 }
 
 static void test_esa_hosted_first_mx_only(void **state)
@@ -2049,6 +2450,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_forms),
         cmocka_unit_test(test_fingerprint_other_digests),
         cmocka_unit_test(test_fingerprint_mismatch),
+        cmocka_unit_test(test_fingerprint_wrong_digest_advice),
         cmocka_unit_test(test_fingerprint_no_items),
         cmocka_unit_test(test_fingerprint_ignores_pkix),
         cmocka_unit_test(test_verify_pass),
@@ -2082,6 +2484,7 @@ int main(void)
         cmocka_unit_test(test_secure_nexthop),
         cmocka_unit_test(test_secure_mismatch),
         cmocka_unit_test(test_secure_route),
+        cmocka_unit_test(test_secure_advice_example),
         cmocka_unit_test(test_secure_pkix),
         cmocka_unit_test(test_secure_match_hostname),
         cmocka_unit_test(test_esa_required_verify_dns_domain),
@@ -2097,6 +2500,9 @@ int main(void)
         cmocka_unit_test(test_esa_hosted_mx),
         cmocka_unit_test(test_esa_hosted_domain_and_routes),
         cmocka_unit_test(test_esa_hosted_first_mx_only),
+        cmocka_unit_test(test_route_address_never_a_reference),
+        cmocka_unit_test(test_route_forms),
+        cmocka_unit_test(test_dane_ta_name_advice),
         cmocka_unit_test(test_esa_hosted_cn_rules),
         cmocka_unit_test(test_esa_hosted_pkix),
         cmocka_unit_test(test_cisco_worked_example),

@@ -224,9 +224,9 @@ static void test_lookup_precedence(void **state)
     assert_null(lookup_key(map, "bad name!"));
     assert_null(lookup_key(map, ""));
     /* policy check says why "*" applies to nothing */
-    char *w = mxtls_policymap_warnings(ctx, map);
+    char *w = mxtls_policymap_warnings(ctx, map, "sha256");
     assert_non_null(w);
-    assert_string_equal(w, "1: \"*\" is not a default key in a Postfix TLS policy table: "
+    assert_string_equal(w, "1\t*\t\"*\" is not a default key in a Postfix TLS policy table: "
                            "Postfix looks up the next-hop destination and its parent domains "
                            "(\".parent\") only, so this entry applies to nothing; set the "
                            "default with smtp_tls_security_level in main.cf\n");
@@ -244,17 +244,17 @@ static void test_lookup_precedence(void **state)
                        "e.example encrypt protocols=TLSv1.4\n"
                        "f.example none protocols=TLSv1\n");
     assert_non_null(map);
-    w = mxtls_policymap_warnings(ctx, map);
+    w = mxtls_policymap_warnings(ctx, map, "sha256");
     assert_non_null(w);
     assert_string_equal(
-        w, "1: protocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete "
+        w, "1\ta.example\tprotocols=TLSv1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are obsolete "
            "(RFC 8996) and refused by current servers and OpenSSL builds, so handshakes with "
            "this destination fail; remove protocols= or use protocols=>=TLSv1.2\n"
-           "2: protocols=<=TLSv1.1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are "
+           "2\tb.example\tprotocols=<=TLSv1.1 leaves neither TLS 1.2 nor TLS 1.3: TLS 1.0 and 1.1 are "
            "obsolete (RFC 8996) and refused by current servers and OpenSSL builds, so "
            "handshakes with this destination fail; remove protocols= or use "
            "protocols=>=TLSv1.2\n"
-           "5: protocols=TLSv1.4: unknown TLS protocol \"TLSv1.4\" (Postfix knows SSLv2, SSLv3, "
+           "5\te.example\tprotocols=TLSv1.4: unknown TLS protocol \"TLSv1.4\" (Postfix knows SSLv2, SSLv3, "
            "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3); Postfix cannot start TLS with it and defers the "
            "mail\n");
     free(w);
@@ -262,7 +262,7 @@ static void test_lookup_precedence(void **state)
 
     /* Without "*" nothing applies. */
     map = parse_s(ctx, ".example.com verify\n");
-    assert_null(mxtls_policymap_warnings(ctx, map));
+    assert_null(mxtls_policymap_warnings(ctx, map, "sha256"));
     assert_null(mxtls_policymap_lookup(map, "example.org"));
     assert_null(mxtls_policymap_lookup(map, "example.com"));
     assert_non_null(mxtls_policymap_lookup(map, "mx.example.com"));
