@@ -42,7 +42,9 @@ typedef enum mxtls_status {
     MXTLS_ERR_IO = 4,      /* a file could not be read */
     MXTLS_ERR_LIMIT = 5,   /* input exceeds a documented limit */
     MXTLS_ERR_CRYPTO = 6,  /* OpenSSL failed unexpectedly */
-    MXTLS_ERR_NOTFOUND = 7 /* nothing matches (e.g. no policy-map entry) */
+    MXTLS_ERR_NOTFOUND = 7, /* nothing matches (e.g. no policy-map entry) */
+    MXTLS_ERR_RESOURCE = 8, /* a local resource ran out: file descriptors, the event loop */
+    MXTLS_ERR_STATE = 9     /* not now: the object is frozen, or in use */
 } mxtls_status;
 
 /* Documented limits. */
@@ -299,6 +301,165 @@ mxtls_level mxtls_policy_entry_level(const mxtls_policy_entry *e);
 /* Attribute value as written, or NULL when absent: "match", "protocols",
  * "ciphers", "exclude", "tafile", "servername", "connection_reuse", "enable_rpk". */
 const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *attr);
+
+/* ---- live checks: shared configuration, asynchronous checks ----------- *
+ *
+ * Usage, many domains from one process (what `mxtls check`, the scanner and
+ * the policy daemon do):
+ *
+ *     mxtls_error err;
+ *     mxtls_config *cfg = mxtls_config_new();
+ *     mxtls_config_set_ca_file(cfg, "/etc/ssl/certs/ca-certificates.crt", &err);
+ *     if (mxtls_config_freeze(cfg, &err) != MXTLS_OK) fail(err.message);
+ *     struct event_base *base = event_base_new();
+ *     mxtls_engine *eng = mxtls_engine_new(base, cfg, &err); // one validating
+ *     mxtls_config_unref(cfg);               // resolver, warm for every check
+ *     mxtls_check_options o = {.domain = "example.com"};
+ *     mxtls_check *c = mxtls_check_start(eng, &o, done, arg, &err);
+ *     event_base_dispatch(base);             // done(arg, report, NULL) runs
+ *     ...                                    // once per check
+ *     mxtls_engine_free(eng);
+ *
+ *     static void done(void *arg, mxtls_report *rep, const mxtls_error *e)
+ *     {
+ *         const mxtls_domain_verdict *v = mxtls_report_verdict(rep, MXTLS_LEVEL_VERIFY);
+ *         ... v->verdict, v->code, v->via ...
+ *         mxtls_report_free(rep);
+ *     }
+ *
+ * A configuration is built once and frozen; frozen, it is read-only and is
+ * shared (reference-counted) by every engine and check that uses it, like
+ * libtls's tls_config or Postfix's tls_client_init(). An engine lives on
+ * one event loop (one thread) and holds what checks share there: the
+ * validating resolver and its cache, the HTTPS client, the TLS context. A
+ * check runs on the engine's loop and reports through its callback, never
+ * from inside mxtls_check_start(). Errors belong to the call that failed:
+ * they are written to the caller's mxtls_error, never to shared state. */
+
+/* An error of one call. */
+typedef struct mxtls_error {
+    mxtls_status code;
+    char where[64];    /* "ca-file", "dns", "check", a file name ... */
+    char message[512]; /* a finished sentence */
+} mxtls_error;
+
+typedef struct mxtls_config mxtls_config;
+
+/* mxtls_config_new - defaults: the system trust store, validation at the time
+ * of each check, revocation `report`, libunbound's embedded validating
+ * resolver with Debian's root trust anchor, ports 25/465, timeouts as
+ * documented in docs/cli.md. Reference count 1; NULL when out of memory. */
+mxtls_config *mxtls_config_new(void);
+/* mxtls_config_ref - one more reference; returns cfg */
+mxtls_config *mxtls_config_ref(mxtls_config *cfg);
+/* mxtls_config_unref - drop a reference; the last one frees (NULL: no-op) */
+void mxtls_config_unref(mxtls_config *cfg);
+
+/* Setters: MXTLS_OK, or an error in err (MXTLS_ERR_STATE once frozen). String
+ * arguments are copied. */
+mxtls_status mxtls_config_set_ca_file(mxtls_config *cfg, const char *path, mxtls_error *err);
+mxtls_status mxtls_config_set_ca_path(mxtls_config *cfg, const char *dir, mxtls_error *err);
+mxtls_status mxtls_config_set_time(mxtls_config *cfg, time_t when, mxtls_error *err);
+mxtls_status mxtls_config_set_revocation(mxtls_config *cfg, mxtls_revocation_mode mode,
+                                         mxtls_error *err);
+/* DNS: resolver "ADDR[@PORT]" to forward to (still validated locally; NULL:
+ * recursive), trust anchor file, root hints file (private roots). */
+mxtls_status mxtls_config_set_dns(mxtls_config *cfg, const char *resolver,
+                                  const char *trust_anchor, const char *root_hints,
+                                  mxtls_error *err);
+/* Timeouts in milliseconds (0: the default): connect, each SMTP/TLS phase,
+ * and the whole check. */
+mxtls_status mxtls_config_set_timeouts(mxtls_config *cfg, int connect_ms, int phase_ms,
+                                       int total_ms, mxtls_error *err);
+/* The name announced in EHLO (NULL: this host's FQDN, else mxtls.invalid). */
+mxtls_status mxtls_config_set_ehlo_name(mxtls_config *cfg, const char *name, mxtls_error *err);
+/* A client certificate chain (PEM) and its key (NULL: in the chain file) to
+ * present when a server asks for one. */
+mxtls_status mxtls_config_set_client_cert(mxtls_config *cfg, const char *chain_file,
+                                          const char *key_file, mxtls_error *err);
+/* 0: both address families, 4 or 6: that family only. */
+mxtls_status mxtls_config_set_family(mxtls_config *cfg, int family, mxtls_error *err);
+/* mxtls_config_freeze - check and load everything (trust store, client
+ * certificate, TLS context); afterwards the configuration is read-only.
+ * Engines freeze it themselves; freezing early reports errors early. */
+mxtls_status mxtls_config_freeze(mxtls_config *cfg, mxtls_error *err);
+
+struct event_base;
+typedef struct mxtls_engine mxtls_engine;
+/* mxtls_engine_new - checks on this loop with this configuration (frozen
+ * here if it is not yet; the engine holds a reference). NULL with err set. */
+mxtls_engine *mxtls_engine_new(struct event_base *base, mxtls_config *cfg, mxtls_error *err);
+/* mxtls_engine_free - cancels checks still running (their callbacks are not
+ * called) and frees the resolver; not from inside a check's callback. */
+void mxtls_engine_free(mxtls_engine *eng);
+
+/* Which server name (SNI) the probes send. */
+typedef enum mxtls_sni {
+    MXTLS_SNI_SENDER = 0,   /* each level's sender's own (docs/policies.md) */
+    MXTLS_SNI_HOSTNAME = 1, /* the MX hostname, at every level */
+    MXTLS_SNI_NONE = 2,     /* none, at every level */
+    MXTLS_SNI_NAME = 3      /* sni_name, at every level */
+} mxtls_sni;
+
+#define MXTLS_MAX_ROUTES 16
+
+/* What to check; strings are borrowed until mxtls_check_start() returns,
+ * except policy_map, which must outlive the check. */
+typedef struct mxtls_check_options {
+    const char *domain;                   /* recipient domain (required) */
+    const char *routes[MXTLS_MAX_ROUTES]; /* next hops instead of the MX lookup */
+    size_t nroutes;
+    unsigned port;                        /* 0: 25 (465 with implicit_tls) */
+    int implicit_tls;                     /* TLS on connect (RFC 8314) */
+    mxtls_sni sni;
+    const char *sni_name;                 /* with MXTLS_SNI_NAME */
+    const char *servername;               /* Postfix smtp_tls_servername, or NULL */
+    int sni_compare;                      /* also connect with the other SNI choice */
+    const mxtls_policymap *policy_map;    /* for the auto level and the entry's attributes */
+    const char *ip;                       /* connect to this address instead of resolving */
+} mxtls_check_options;
+
+typedef struct mxtls_check mxtls_check;
+typedef struct mxtls_report mxtls_report;
+
+/* mxtls_check_cb - the check is over: rep is the caller's (free it with
+ * mxtls_report_free); rep is NULL only when the check could not run, and
+ * then err says why. The check handle is gone when the callback runs. */
+typedef void (*mxtls_check_cb)(void *arg, mxtls_report *rep, const mxtls_error *err);
+
+/* mxtls_check_start - start checking; NULL with err set when the options are
+ * unusable (the callback is then never called). */
+mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt,
+                               mxtls_check_cb cb, void *arg, mxtls_error *err);
+/* mxtls_check_cancel - stop a running check; its callback is not called */
+void mxtls_check_cancel(mxtls_check *c);
+
+/* The domain's verdict at one level. */
+typedef struct mxtls_domain_verdict {
+    mxtls_level level;
+    mxtls_verdict verdict;
+    mxtls_security security;
+    const char *code;    /* decisive reason code */
+    const char *message;
+    const char *via;     /* "host [ip]" that decided, or NULL */
+} mxtls_domain_verdict;
+
+void mxtls_report_free(mxtls_report *rep);
+const char *mxtls_report_domain(const mxtls_report *rep);
+/* mxtls_report_auto_level - the level a modern MTA would use (docs/policies.md) */
+mxtls_level mxtls_report_auto_level(const mxtls_report *rep);
+/* mxtls_report_verdict - at a level (MXTLS_LEVEL_INVALID: the auto level);
+ * NULL for a level that was not evaluated. Owned by the report. */
+const mxtls_domain_verdict *mxtls_report_verdict(const mxtls_report *rep, mxtls_level level);
+/* mxtls_report_elapsed_ms - wall-clock time of the check */
+long mxtls_report_elapsed_ms(const mxtls_report *rep);
+/* The report as `mxtls check` prints it (level: the headline's level,
+ * MXTLS_LEVEL_INVALID for auto): JSON (docs/json.md) or text. Caller frees. */
+char *mxtls_report_json(const mxtls_report *rep, mxtls_level level);
+char *mxtls_report_text(const mxtls_report *rep, mxtls_level level, int color);
+/* mxtls_report_dialogues_text - every connection's SMTP dialogue and TLS
+ * details, as `mxtls probe` prints them after the report. Caller frees. */
+char *mxtls_report_dialogues_text(const mxtls_report *rep, int color);
 
 /* ---- files ------------------------------------------------------------ */
 

@@ -25,11 +25,13 @@
 #include "core/pkix.h"
 #include "core/result.h"
 #include "core/tlsparams.h"
+#include "engine/config.h"
 
-typedef struct check_run_state check_run_state;
+/* One check is a struct mxtls_check (the public handle). */
+typedef struct mxtls_check check_run_state;
 
-/* check_op - the context of one asynchronous step; all are freed at the end,
- * so a step cancelled by the deadline leaks nothing */
+/* check_op - the context of one asynchronous step; all are freed with the
+ * check, so a step cancelled by the deadline leaks nothing */
 typedef struct check_op {
     check_run_state *rs;
     check_host *host;
@@ -39,22 +41,44 @@ typedef struct check_op {
     int tlsa_at_target; /* TLSA lookup at the host's CNAME target */
     int family;      /* 4 or 6 for address lookups */
     probe *running;  /* probe in flight, for cancellation */
+    dns_cb fn;       /* the step's DNS callback (through check_dns_answer) */
     struct check_op *next;
 } check_op;
 
-struct check_run_state {
-    mxtls_ctx *ctx;
-    const check_options *opt;
-    check_report *rep;
+/* The engine: what the checks on one loop share (include/mxtls.h). */
+struct mxtls_engine {
     struct event_base *base;
-    dns_resolver *dns;
-    https_client *https;
-    SSL_CTX *ssl;
-    struct event *deadline;
-    int pending;
+    mxtls_config *cfg;           /* a reference; frozen */
+    dns_resolver *dns;           /* one validating resolver: its cache stays warm */
+    check_run_state *runs;       /* checks not yet freed */
+};
+
+/* Lifetime: a check runs until every step is done or its deadline passes;
+ * then it finishes (verdicts, callback). DNS queries cannot be taken back
+ * from the shared resolver, so a finished check stays allocated until the
+ * answers it still owes have come back and been dropped (OpenSMTPD's rule:
+ * free an object after the last callback that refers to it). */
+struct mxtls_check {
+    mxtls_engine *eng;
+    mxtls_ctx *ctx;              /* this check's errors; the config's trust store */
+    check_options optv;          /* the options, with the strings in `owned` */
+    const check_options *opt;    /* = &optv */
+    strlist owned;
+    check_report *rep;
+    struct event_base *base;     /* the engine's */
+    dns_resolver *dns;           /* the engine's */
+    https_client *https;         /* this check's own (revocation), made on first use */
+    SSL_CTX *ssl;                /* the configuration's */
+    struct event *deadline, *finish;
+    int pending;                 /* steps still running */
+    int dns_pending;             /* DNS answers still owed to this check */
+    int finished;                /* verdicts delivered, or cancelled */
     check_op *ops;
     char ehlo[SMTP_MAX_EHLO_NAME + 1];
     struct timeval started;
+    mxtls_check_cb cb;
+    void *cb_arg;
+    struct mxtls_check *prev, *next; /* the engine's list */
 };
 
 /* check_total_ms - the check's whole budget */
@@ -78,10 +102,12 @@ static long check_ms_left(const check_run_state *rs)
     return check_total_ms(rs->opt) - check_elapsed_ms(rs);
 }
 
+/* check_step_done - one step less; the last one finishes the check, from
+ * its own event (never inside another adapter's callback) */
 static void check_step_done(check_run_state *rs)
 {
-    if (--rs->pending == 0)
-        event_base_loopbreak(rs->base);
+    if (--rs->pending == 0 && !rs->finished)
+        event_active(rs->finish, 0, 0);
 }
 
 static check_op *check_op_new(check_run_state *rs, check_host *h, check_address *a)
@@ -97,6 +123,24 @@ static check_op *check_op_new(check_run_state *rs, check_host *h, check_address 
     return op;
 }
 
+static void check_free_run(check_run_state *rs);
+
+/* check_dns_answer - every DNS answer of a check comes here first: a check
+ * that is over only drops it (and is freed with its last one) */
+static void check_dns_answer(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    check_run_state *rs = op->rs;
+    rs->dns_pending--;
+    if (rs->finished) {
+        dns_answer_free(ans);
+        if (rs->dns_pending == 0)
+            check_free_run(rs);
+        return;
+    }
+    op->fn(op, ans);
+}
+
 /* check_lookup - start a DNS query as one pending step */
 static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dns_cb cb,
                         check_op *op)
@@ -105,9 +149,11 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
         return -1;
     err_rec e;
     err_clear(&e);
-    if (dns_resolve(rs->dns, name, type, cb, op, &e) != 0)
+    op->fn = cb;
+    if (dns_resolve(rs->dns, name, type, check_dns_answer, op, &e) != 0)
         return -1;
     rs->pending++;
+    rs->dns_pending++;
     return 0;
 }
 
@@ -708,7 +754,8 @@ static void check_deadline(evutil_socket_t fd, short what, void *arg)
 {
     check_run_state *rs = arg;
     rs->rep->timed_out = 1;
-    event_base_loopbreak(rs->base);
+    if (!rs->finished)
+        event_active(rs->finish, 0, 0);
 }
 
 /* ---- verdicts --------------------------------------------------------- */
@@ -1224,16 +1271,6 @@ static void check_finish(check_run_state *rs)
     check_advice(rep);
 }
 
-/* check_ehlo_name - this machine's FQDN, as an MTA would announce it */
-static void check_ehlo_name(check_run_state *rs)
-{
-    const char *given = rs->opt->ehlo_name;
-    char host[256] = "";
-    if (!given && gethostname(host, sizeof host - 1) == 0 && strchr(host, '.'))
-        given = host;
-    snprintf(rs->ehlo, sizeof rs->ehlo, "%s", given ? given : "mxtls.invalid");
-}
-
 /* check_auto_level - what a modern MTA would use: the policy-map entry, else may */
 static int check_auto_level(mxtls_ctx *ctx, check_report *rep, const check_options *opt)
 {
@@ -1260,130 +1297,417 @@ static int check_auto_level(mxtls_ctx *ctx, check_report *rep, const check_optio
     return 0;
 }
 
-check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
+/* ---- the check's lifetime -------------------------------------------- */
+
+/* check_stop_io - stop what still runs except DNS: probes (no callbacks
+ * after this) and this check's HTTPS client (revocation) */
+static void check_stop_io(check_run_state *rs)
 {
-    err_clear(&ctx->err);
-    char *domain = names_normalize(opt->domain, 0, &ctx->err);
-    if (!domain)
-        return NULL;
-    check_report *rep = calloc(1, sizeof *rep);
-    if (!rep) {
-        free(domain);
-        err_set(&ctx->err, MXTLS_ERR_NOMEM, "check", "out of memory");
+    for (check_op *op = rs->ops; op; op = op->next)
+        if (op->running) {
+            probe_cancel(op->running);
+            op->running = NULL;
+        }
+    https_client_free(rs->https);
+    rs->https = NULL;
+    if (rs->deadline)
+        event_del(rs->deadline);
+}
+
+/* check_unlink - off the engine's list */
+static void check_unlink(check_run_state *rs)
+{
+    if (rs->prev)
+        rs->prev->next = rs->next;
+    else if (rs->eng && rs->eng->runs == rs)
+        rs->eng->runs = rs->next;
+    if (rs->next)
+        rs->next->prev = rs->prev;
+    rs->prev = rs->next = NULL;
+}
+
+static void check_free_run(check_run_state *rs)
+{
+    if (!rs)
+        return;
+    check_stop_io(rs);
+    check_unlink(rs);
+    if (rs->deadline)
+        event_free(rs->deadline);
+    if (rs->finish)
+        event_free(rs->finish);
+    while (rs->ops) {
+        check_op *next = rs->ops->next;
+        free(rs->ops);
+        rs->ops = next;
+    }
+    check_report_free(rs->rep);
+    strlist_free(&rs->owned);
+    mxtls_ctx_free(rs->ctx);
+    free(rs);
+}
+
+/* check_publish - the verdicts as the public API shows them */
+static void check_publish(check_report *rep)
+{
+    for (size_t i = 0; i < rep->nlevels; i++) {
+        const check_domain_verdict *v = &rep->verdicts[i];
+        rep->pub[i] = (mxtls_domain_verdict){v->level, v->verdict, v->security,
+                                             v->code, v->message, v->via};
+    }
+}
+
+/* check_finish_cb - the check is over (every step done, or the deadline):
+ * verdicts from the evidence, then the caller's callback */
+static void check_finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+    check_run_state *rs = arg;
+    (void)fd;
+    (void)what;
+    if (rs->finished)
+        return;
+    check_stop_io(rs);
+    check_finish(rs);
+    check_report *rep = rs->rep;
+    rep->elapsed_ms = check_elapsed_ms(rs);
+    check_publish(rep);
+    rs->rep = NULL;
+    rs->finished = 1;
+    mxtls_check_cb cb = rs->cb;
+    void *cb_arg = rs->cb_arg;
+    /* The handle is gone for the caller once its callback runs. */
+    if (rs->dns_pending == 0)
+        check_free_run(rs);
+    cb(cb_arg, rep, NULL);
+}
+
+/* check_keep - a copy of s that lives as long as the check */
+static const char *check_keep(check_run_state *rs, const char *s, int *bad)
+{
+    if (!s || *bad)
+        return s;
+    if (strlist_add(&rs->owned, s) != MXTLS_OK) {
+        *bad = 1;
         return NULL;
     }
-    rep->domain = domain;
-    rep->port = opt->port ? opt->port : opt->implicit_tls ? 465 : 25;
-    rep->routed = opt->nroutes > 0;
+    return rs->owned.v[rs->owned.n - 1];
+}
+
+/* check_fail - an error for the caller of check_start */
+static mxtls_check *check_fail(check_run_state *rs, mxtls_error *err, const err_rec *e)
+{
+    config_error(err, e);
+    check_free_run(rs);
+    return NULL;
+}
+
+mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_check_cb cb,
+                         void *arg, mxtls_error *err)
+{
+    err_rec e;
+    err_clear(&e);
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!eng || !opt || !opt->domain || !cb) {
+        err_set(&e, MXTLS_ERR_INVALID, "check", "an engine, a domain and a callback are needed");
+        config_error(err, &e);
+        return NULL;
+    }
+    const mxtls_config *cfg = eng->cfg;
+    check_run_state *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        err_set(&e, MXTLS_ERR_NOMEM, "check", "out of memory");
+        config_error(err, &e);
+        return NULL;
+    }
+    rs->eng = eng;
+    rs->cb = cb;
+    rs->cb_arg = arg;
+    rs->base = eng->base;
+    rs->dns = eng->dns;
+    rs->ssl = cfg->ssl;
+    rs->opt = &rs->optv;
+    /* The options, with what the configuration decides. */
+    int bad = 0;
+    check_options *o = &rs->optv;
+    *o = *opt;
+    o->domain = check_keep(rs, opt->domain, &bad);
+    for (size_t i = 0; i < opt->nroutes && i < CHECK_MAX_ROUTES; i++)
+        o->routes[i] = check_keep(rs, opt->routes[i], &bad);
+    o->sni_name = check_keep(rs, opt->sni_name, &bad);
+    o->servername = check_keep(rs, opt->servername, &bad);
+    o->ip_override = check_keep(rs, opt->ip_override, &bad);
+    config_dns(cfg, &o->dns);
+    o->family = cfg->family;
+    o->connect_timeout_ms = cfg->connect_ms;
+    o->phase_timeout_ms = cfg->phase_ms;
+    o->total_timeout_ms = cfg->total_ms;
+    o->ehlo_name = NULL;
+    o->client_cert = o->client_key = NULL;
+    snprintf(rs->ehlo, sizeof rs->ehlo, "%s", cfg->ehlo);
+    rs->ctx = config_ctx_new(cfg);
+    rs->deadline = evtimer_new(rs->base, check_deadline, rs);
+    rs->finish = event_new(rs->base, -1, 0, check_finish_cb, rs);
+    check_report *rep = rs->rep = calloc(1, sizeof *rs->rep);
+    if (bad || !rs->ctx || !rs->deadline || !rs->finish || !rep) {
+        err_set(&e, MXTLS_ERR_NOMEM, "check", "out of memory");
+        return check_fail(rs, err, &e);
+    }
+    rs->next = eng->runs;
+    if (eng->runs)
+        eng->runs->prev = rs;
+    eng->runs = rs;
+    gettimeofday(&rs->started, NULL);
+
+    if (!(rep->domain = names_normalize(o->domain, 0, &e)))
+        return check_fail(rs, err, &e);
+    rep->port = o->port ? o->port : o->implicit_tls ? 465 : 25;
+    rep->routed = o->nroutes > 0;
     size_t n = 0;
     const mxtls_level *levels = mxtls_levels(&n);
     for (size_t i = 0; i < n && i < CHECK_NLEVELS; i++)
         rep->levels[rep->nlevels++] = levels[i];
-    if (check_auto_level(ctx, rep, opt) != 0) {
-        check_report_free(rep);
-        return NULL;
-    }
+    if (check_auto_level(rs->ctx, rep, o) != 0)
+        return check_fail(rs, err, &rs->ctx->err);
 
-    check_run_state rs = {.ctx = ctx, .opt = opt, .rep = rep};
-    gettimeofday(&rs.started, NULL);
-    check_ehlo_name(&rs);
-    err_rec e;
-    err_clear(&e);
-    rs.base = event_base_new();
-    if (rs.base)
-        rs.dns = dns_resolver_new(rs.base, &opt->dns, &e);
-    if (rs.dns)
-        rs.ssl = probe_ssl_ctx_new(&e);
-    if (rs.ssl && opt->client_cert &&
-        probe_ssl_ctx_client_cert(rs.ssl, opt->client_cert, opt->client_key, &e) != 0) {
-        SSL_CTX_free(rs.ssl);
-        rs.ssl = NULL;
-    }
-    if (!rs.ssl || !pkix_store(ctx)) {
-        if (e.code || !rs.base)
-            err_set(&ctx->err, e.code ? e.code : MXTLS_ERR_NOMEM, e.where, "%s",
-                    e.message[0] ? e.message : "cannot set up the event loop");
-        goto fail;
-    }
-
-    int total = check_total_ms(opt);
+    int total = check_total_ms(o);
     struct timeval tv = {total / 1000, (total % 1000) * 1000};
-    rs.deadline = evtimer_new(rs.base, check_deadline, &rs);
-    if (!rs.deadline)
-        goto fail;
-    evtimer_add(rs.deadline, &tv);
+    if (evtimer_add(rs->deadline, &tv) != 0) {
+        err_set(&e, MXTLS_ERR_RESOURCE, "check", "cannot arm the check's deadline");
+        return check_fail(rs, err, &e);
+    }
 
     int route_mx = 0;
     if (rep->routed) {
         /* Routes: HOST, [HOST] (no MX lookup either way), or an address,
          * which is connected to directly and never compared with the
          * certificate (policy.c). A port belongs in --port. */
-        for (size_t i = 0; i < opt->nroutes; i++) {
+        for (size_t i = 0; i < o->nroutes; i++) {
             char r[MXTLS_MAX_NAME + 2];
             int is_ip;
             unsigned rport;
-            if (evidence_route_parse(opt->routes[i], r, sizeof r, &is_ip, &rport, &ctx->err) !=
-                MXTLS_OK)
-                goto fail;
+            if (evidence_route_parse(o->routes[i], r, sizeof r, &is_ip, &rport, &e) != MXTLS_OK)
+                return check_fail(rs, err, &e);
             if (rport) {
-                err_set(&ctx->err, MXTLS_ERR_INVALID, "route",
-                        "\"%.64s\": give the port with --port, not in the route",
-                        opt->routes[i]);
-                goto fail;
+                err_set(&e, MXTLS_ERR_INVALID, "route",
+                        "\"%.64s\": give the port with --port, not in the route", o->routes[i]);
+                return check_fail(rs, err, &e);
             }
-            check_host *h = check_add_host(&rs, r, -1);
-            if (h && is_ip && !opt->ip_override)
-                check_add_address(&rs, h, r, strchr(r, ':') ? 6 : 4, DNS_SEC_INDETERMINATE);
+            check_host *h = check_add_host(rs, r, -1);
+            if (h && is_ip && !o->ip_override)
+                check_add_address(rs, h, r, strchr(r, ':') ? 6 : 4, DNS_SEC_INDETERMINATE);
             else if (h)
-                check_resolve_host(&rs, h);
+                check_resolve_host(rs, h);
             if (is_ip && !route_mx++)
-                check_lookup(&rs, rep->domain, DNS_T_MX, check_route_mx_done,
-                             check_op_new(&rs, NULL, NULL));
+                check_lookup(rs, rep->domain, DNS_T_MX, check_route_mx_done,
+                             check_op_new(rs, NULL, NULL));
         }
     } else if ((rep->mx_outcome = DNS_TIMEOUT, /* until an answer says otherwise */
                 rep->mx_security = DNS_SEC_INDETERMINATE,
-                check_lookup(&rs, rep->domain, DNS_T_MX, check_mx_done,
-                             check_op_new(&rs, NULL, NULL)) != 0)) {
-        err_set(&ctx->err, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
-        goto fail;
+                check_lookup(rs, rep->domain, DNS_T_MX, check_mx_done,
+                             check_op_new(rs, NULL, NULL)) != 0)) {
+        err_set(&e, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
+        return check_fail(rs, err, &e);
     }
-    if (rs.pending > 0)
-        event_base_dispatch(rs.base);
+    if (rs->pending == 0) /* nothing to wait for: finish from the loop */
+        event_active(rs->finish, 0, 0);
+    return rs;
+}
 
-    /* Stop what is still running (deadline): no callbacks after this. */
-    for (check_op *op = rs.ops; op; op = op->next)
-        if (op->running)
-            probe_cancel(op->running);
-    dns_resolver_free(rs.dns);
-    rs.dns = NULL;
-    https_client_free(rs.https);
-    rs.https = NULL;
-
-    check_finish(&rs);
-    rep->elapsed_ms = check_elapsed_ms(&rs);
-    goto out;
-fail:
-    for (check_op *op = rs.ops; op; op = op->next)
-        if (op->running)
-            probe_cancel(op->running);
-    check_report_free(rep);
-    rep = NULL;
-    if (ctx->err.code == MXTLS_OK)
-        err_set(&ctx->err, MXTLS_ERR_NOMEM, "check", "cannot set up the check");
-out:
-    dns_resolver_free(rs.dns);
-    https_client_free(rs.https);
-    if (rs.deadline)
-        event_free(rs.deadline);
-    SSL_CTX_free(rs.ssl);
-    while (rs.ops) {
-        check_op *next = rs.ops->next;
-        free(rs.ops);
-        rs.ops = next;
+mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt,
+                               mxtls_check_cb cb, void *arg, mxtls_error *err)
+{
+    err_rec e;
+    err_clear(&e);
+    if (!opt || opt->nroutes > CHECK_MAX_ROUTES || opt->port > 65535) {
+        err_set(&e, MXTLS_ERR_INVALID, "check", "bad options (routes: at most %d, port: 1-65535)",
+                CHECK_MAX_ROUTES);
+        config_error(err, &e);
+        return NULL;
     }
-    if (rs.base)
-        event_base_free(rs.base);
+    /* RFC 6066 §3: SNI is a host name, never an address. */
+    const char *names[2] = {opt->sni == MXTLS_SNI_NAME ? opt->sni_name : NULL,
+                            opt->servername && strcmp(opt->servername, "hostname") &&
+                                    strcmp(opt->servername, "nexthop")
+                                ? opt->servername
+                                : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!names[i] && !(i == 0 && opt->sni == MXTLS_SNI_NAME))
+            continue;
+        char *nn = names[i] ? names_normalize(names[i], 0, &e) : NULL;
+        int ok = nn && !evidence_is_ip(names[i]);
+        free(nn);
+        if (!ok) {
+            err_set(&e, MXTLS_ERR_INVALID, i ? "servername" : "sni",
+                    i ? "the servername must be hostname, nexthop or a host name"
+                      : "the SNI name must be a host name");
+            config_error(err, &e);
+            return NULL;
+        }
+    }
+    check_options o = {0};
+    o.domain = opt->domain;
+    for (size_t i = 0; i < opt->nroutes; i++)
+        o.routes[i] = opt->routes[i];
+    o.nroutes = opt->nroutes;
+    o.port = (uint16_t)opt->port;
+    o.implicit_tls = opt->implicit_tls;
+    o.sni = (check_sni)opt->sni;
+    o.sni_name = opt->sni_name;
+    o.servername = opt->servername;
+    o.sni_compare = opt->sni_compare;
+    o.policy_map = opt->policy_map;
+    o.ip_override = opt->ip;
+    return check_start(eng, &o, cb, arg, err);
+}
+
+void mxtls_check_cancel(mxtls_check *c)
+{
+    if (!c || c->finished)
+        return;
+    c->finished = 1;
+    check_stop_io(c);
+    if (c->dns_pending == 0)
+        check_free_run(c);
+}
+
+mxtls_engine *mxtls_engine_new(struct event_base *base, mxtls_config *cfg, mxtls_error *err)
+{
+    err_rec e;
+    err_clear(&e);
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!base || !cfg) {
+        err_set(&e, MXTLS_ERR_INVALID, "engine", "an event loop and a configuration are needed");
+        config_error(err, &e);
+        return NULL;
+    }
+    if (mxtls_config_freeze(cfg, err) != MXTLS_OK)
+        return NULL;
+    mxtls_engine *eng = calloc(1, sizeof *eng);
+    if (!eng) {
+        err_set(&e, MXTLS_ERR_NOMEM, "engine", "out of memory");
+        config_error(err, &e);
+        return NULL;
+    }
+    eng->base = base;
+    eng->cfg = mxtls_config_ref(cfg);
+    dns_config dc;
+    config_dns(cfg, &dc);
+    if (!(eng->dns = dns_resolver_new(base, &dc, &e))) {
+        config_error(err, &e);
+        mxtls_config_unref(eng->cfg);
+        free(eng);
+        return NULL;
+    }
+    return eng;
+}
+
+void mxtls_engine_free(mxtls_engine *eng)
+{
+    if (!eng)
+        return;
+    /* The resolver goes first: it drops its queries without callbacks, so
+     * no check owes a DNS answer any more. */
+    dns_resolver_free(eng->dns);
+    eng->dns = NULL;
+    while (eng->runs) {
+        check_run_state *rs = eng->runs;
+        check_unlink(rs);
+        rs->eng = NULL;
+        check_free_run(rs);
+    }
+    mxtls_config_unref(eng->cfg);
+    free(eng);
+}
+
+mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, mxtls_error *e)
+{
+    mxtls_config *cfg = mxtls_config_new();
+    if (!cfg) {
+        e->code = MXTLS_ERR_NOMEM;
+        snprintf(e->where, sizeof e->where, "config");
+        snprintf(e->message, sizeof e->message, "out of memory");
+        return NULL;
+    }
+    if (mxtls_config_set_ca_file(cfg, ctx->ca_file, e) || mxtls_config_set_ca_path(cfg, ctx->ca_path, e) ||
+        mxtls_config_set_time(cfg, ctx->at, e) ||
+        mxtls_config_set_revocation(cfg, ctx->revocation, e) ||
+        mxtls_config_set_dns(cfg, opt->dns.resolver, opt->dns.trust_anchor, opt->dns.root_hints,
+                             e) ||
+        mxtls_config_set_timeouts(cfg, opt->connect_timeout_ms, opt->phase_timeout_ms,
+                                  opt->total_timeout_ms, e) ||
+        mxtls_config_set_ehlo_name(cfg, opt->ehlo_name, e) ||
+        mxtls_config_set_client_cert(cfg, opt->client_cert, opt->client_key, e) ||
+        mxtls_config_set_family(cfg, opt->family, e)) {
+        mxtls_config_unref(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* check_run_done - check_run's callback: keep the report */
+static void check_run_done(void *arg, mxtls_report *rep, const mxtls_error *err)
+{
+    (void)err;
+    *(check_report **)arg = rep;
+}
+
+check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
+{
+    err_clear(&ctx->err);
+    mxtls_error me;
+    memset(&me, 0, sizeof me);
+    check_report *rep = NULL;
+    mxtls_config *cfg = check_config_from(ctx, opt, &me);
+    struct event_base *base = cfg ? event_base_new() : NULL;
+    mxtls_engine *eng = base ? mxtls_engine_new(base, cfg, &me) : NULL;
+    if (cfg && !base)
+        me = (mxtls_error){MXTLS_ERR_RESOURCE, "check", "cannot set up the event loop"};
+    if (eng && check_start(eng, opt, check_run_done, &rep, &me))
+        event_base_dispatch(base);
+    if (!rep)
+        err_set(&ctx->err, me.code ? me.code : MXTLS_ERR_NOMEM, me.where[0] ? me.where : "check",
+                "%s", me.message[0] ? me.message : "cannot set up the check");
+    mxtls_engine_free(eng);
+    if (base)
+        event_base_free(base);
+    mxtls_config_unref(cfg);
     return rep;
+}
+
+/* ---- the report through the public API -------------------------------- */
+
+void mxtls_report_free(mxtls_report *rep)
+{
+    check_report_free(rep);
+}
+
+const char *mxtls_report_domain(const mxtls_report *rep)
+{
+    return rep ? rep->domain : NULL;
+}
+
+mxtls_level mxtls_report_auto_level(const mxtls_report *rep)
+{
+    return rep ? rep->auto_level : MXTLS_LEVEL_INVALID;
+}
+
+const mxtls_domain_verdict *mxtls_report_verdict(const mxtls_report *rep, mxtls_level level)
+{
+    if (!rep)
+        return NULL;
+    if (level == MXTLS_LEVEL_INVALID)
+        level = rep->auto_level;
+    for (size_t i = 0; i < rep->nlevels; i++)
+        if (rep->levels[i] == level)
+            return &rep->pub[i];
+    return NULL;
+}
+
+long mxtls_report_elapsed_ms(const mxtls_report *rep)
+{
+    return rep ? rep->elapsed_ms : 0;
 }
 
 const check_domain_verdict *check_report_verdict(const check_report *r, mxtls_level level)

@@ -135,7 +135,8 @@ typedef struct check_domain_verdict {
     char *via;                   /* "host [ip]" that decided, or NULL */
 } check_domain_verdict;
 
-typedef struct check_report {
+/* The public mxtls_report is this structure (include/mxtls.h). */
+typedef struct mxtls_report {
     char *domain;
     uint16_t port;
     int routed;                  /* routes given: no MX lookup */
@@ -160,15 +161,28 @@ typedef struct check_report {
     int route_mx_secure;
     long elapsed_ms;
     int timed_out;
+    /* the verdicts as the public API shows them (strings borrowed from verdicts) */
+    mxtls_domain_verdict pub[CHECK_NLEVELS];
 } check_report;
 
 void check_report_free(check_report *r);
 /* check_report_verdict - the domain verdict for a level, NULL if not evaluated */
 const check_domain_verdict *check_report_verdict(const check_report *r, mxtls_level level);
 
-/* check_run - run a check to completion on a private event loop. Returns a
- * report (caller frees) or NULL with the error in ctx (bad options, setup
- * failures). Failures of the destination are verdicts in the report. */
+/* check_run - run one check to completion on a private event loop, through
+ * the engine (mxtls_engine_new, mxtls_check_start): the trust settings of
+ * ctx, the connection and DNS settings of opt. Returns a report (caller
+ * frees) or NULL with the error in ctx (bad options, setup failures).
+ * Failures of the destination are verdicts in the report. */
 check_report *check_run(mxtls_ctx *ctx, const check_options *opt);
+
+/* check_config_from - a configuration with ctx's trust settings and opt's
+ * connection and DNS settings (not frozen); NULL with the error in e */
+mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, mxtls_error *e);
+
+/* check_start - mxtls_check_start with the internal options (routes,
+ * ip_override, SNI, policy map, port; the rest comes from the configuration) */
+mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_check_cb cb,
+                         void *arg, mxtls_error *err);
 
 #endif

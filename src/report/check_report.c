@@ -426,3 +426,39 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
               rep->timed_out ? " (deadline reached)" : "");
     return sb_take(&b);
 }
+
+char *mxtls_report_json(const mxtls_report *rep, mxtls_level level)
+{
+    return rep ? check_report_json(rep, level) : NULL;
+}
+
+char *mxtls_report_text(const mxtls_report *rep, mxtls_level level, int color)
+{
+    return rep ? check_report_text(rep, level, color) : NULL;
+}
+
+char *mxtls_report_dialogues_text(const mxtls_report *rep, int color)
+{
+    strbuf b;
+    sb_init(&b, CHECK_TEXT_MAX);
+    for (size_t i = 0; rep && i < rep->nhosts; i++)
+        for (size_t j = 0; j < rep->hosts[i]->naddrs; j++) {
+            const check_address *a = rep->hosts[i]->addrs[j];
+            for (size_t k = 0; k < a->nconns; k++) {
+                const check_conn *cn = &a->conns[k];
+                if (!cn->probe)
+                    continue;
+                char *t = probe_report_text(cn->probe, color);
+                if (!t)
+                    continue;
+                if (a->nconns > 1)
+                    sb_printf(&b, "dialogue with %s (%s%s)\n%s", a->ip,
+                              cn->hello.sni ? "SNI " : "no SNI", cn->hello.sni ? cn->hello.sni : "",
+                              t);
+                else
+                    sb_printf(&b, "dialogue with %s\n%s", a->ip, t);
+                free(t);
+            }
+        }
+    return sb_take(&b);
+}
