@@ -490,7 +490,16 @@ static void check_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- verdicts --------------------------------------------------------- */
 
-/* check_unreachable_code - why an address gave no TLS decision, or NULL */
+/* check_unreachable_code - why the SMTP session with an address is not
+ * usable, or NULL when its evidence decides every level (docs/policies.md,
+ * "When the dialogue fails"). A completed handshake is not enough: the
+ * greeting (implicit TLS) and EHLO over TLS must succeed too, so a session
+ * that fails after the handshake gets a code; policy_unreachable() then lets
+ * the TLS evidence decide what it can (a level that fails on the certificate
+ * fails, level none passes after STARTTLS, may retries in plaintext after a
+ * lost TLS session) and tempfails the rest. A handshake that times out is a
+ * failed handshake, as in Postfix (tls_client_start), not an unreachable
+ * server. */
 static const char *check_unreachable_code(const check_address *a, const probe_report *p)
 {
     if (!p && a->probe_error)
@@ -499,9 +508,9 @@ static const char *check_unreachable_code(const check_address *a, const probe_re
         return "timeout";
     if (!p->connected)
         return "connect-failed";
-    if (p->tls_ok)
-        return NULL;
     switch (p->smtp.outcome) {
+    case SMTP_OUTCOME_OK_TLS:
+        return p->tls_ok ? NULL : "smtp-failed";
     case SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS:
     case SMTP_OUTCOME_OK_PLAINTEXT_STARTTLS_SKIPPED:
     case SMTP_OUTCOME_STARTTLS_REJECTED:
@@ -513,7 +522,10 @@ static const char *check_unreachable_code(const check_address *a, const probe_re
     case SMTP_OUTCOME_PROTOCOL_ERROR: return "smtp-protocol-error";
     case SMTP_OUTCOME_LIMIT_EXCEEDED: return "smtp-limit-exceeded";
     case SMTP_OUTCOME_CONNECTION_CLOSED: return "connection-closed";
-    case SMTP_OUTCOME_TIMEOUT: return "timeout";
+    case SMTP_OUTCOME_TIMEOUT:
+        if (p->smtp.outcome_phase == SMTP_PHASE_TLS_HANDSHAKE && p->tls_attempted && !p->tls_ok)
+            return NULL;
+        return "timeout";
     default: return "smtp-failed";
     }
 }
