@@ -466,11 +466,14 @@ static void policy_unauthenticated(mxtls_result *r, const mxtls_evidence *ev, in
 {
     if (ev->no_tls || ev->tls_failed) {
         const char *code = ev->no_tls ? "no-starttls" : "tls-failed";
-        if (mandatory) {
+        /* With implicit TLS (port 465) there is no plaintext to fall back to. */
+        if (mandatory || (ev->tls_failed && ev->implicit_tls)) {
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
             result_reason(r, "decisive", code, ev->no_tls ? STATUS_TLS_NOT_OFFERED : STATUS_CERT_FAIL,
-                          "level %s requires TLS here (secure TLSA records exist), but %s", lname,
+                          "level %s %s, but %s", lname,
+                          mandatory ? "requires TLS here (secure TLSA records exist)"
+                                    : "has no plaintext to fall back to with implicit TLS",
                           ev->no_tls ? "the server does not offer STARTTLS"
                                      : ev->tls_failed);
         } else {

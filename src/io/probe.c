@@ -854,6 +854,18 @@ static void probe_io_cb(evutil_socket_t fd, short what, void *arg)
         socklen_t len = sizeof err;
         if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
             err = errno;
+        if (err == ECONNRESET || err == EPIPE) {
+            /* Only an established connection can be reset: the server
+             * accepted and hung up. Whether that shows here or on the first
+             * read is timing, so it is the same lost connection. */
+            p->connected = 1;
+            p->rep->connected = 1;
+            event_del(p->ev_phase);
+            p->timed_phase_started = 0;
+            smtp_eof(p->smtp);
+            probe_step(p);
+            return;
+        }
         if (err != 0) {
             p->failed = 1;
             p->rep->connect_error = strdup(probe_errno_text(err));

@@ -1607,6 +1607,31 @@ static void test_tls_failed(void **state)
     mxtls_result_free(r);
 }
 
+/* A failed implicit-TLS handshake: nothing falls back to plaintext, not even
+ * dane where DANE does not apply (it behaves as may, and may has no plaintext
+ * on port 465). */
+static void test_tls_failed_implicit(void **state)
+{
+    (void)state;
+    static const mxtls_level levels[] = {MXTLS_LEVEL_MAY, MXTLS_LEVEL_DANE,
+                                         MXTLS_LEVEL_ESA_PREFERRED};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        mxtls_ctx *ctx;
+        mxtls_evidence *ev;
+        build(EV(.domain = "example.com", .mx = {"mx1.example.com"}, .mx_secure = 1,
+                 .tls_failed = "handshake failure", .after_220 = 1),
+              &ctx, &ev);
+        ev->implicit_tls = 1;
+        mxtls_result *r = mxtls_evaluate(ctx, ev, levels[i]);
+        assert_non_null(r);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "tls-failed",
+               levels[i] == MXTLS_LEVEL_ESA_PREFERRED ? NULL : "4.7.5");
+        mxtls_result_free(r);
+        mxtls_evidence_free(ev);
+        mxtls_ctx_free(ctx);
+    }
+}
+
 /* ---- the dialogue fails (policy_unreachable) -------------------------------- */
 
 /* after_tls - the result of one level when the SMTP dialogue failed with
@@ -2132,6 +2157,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_none_with_tls),
+        cmocka_unit_test(test_tls_failed_implicit),
         cmocka_unit_test(test_unreachable_without_tls),
         cmocka_unit_test(test_unreachable_ehlo_after_starttls),
         cmocka_unit_test(test_unreachable_lost_after_starttls),
