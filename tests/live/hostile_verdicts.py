@@ -3,9 +3,10 @@
 
 docs/policies.md "When the dialogue fails": no level passes without a usable
 SMTP session. This test holds mxtls to the details, with exact values:
-- one outcome every run: 50 sequential checks each of after-220-close.test
-  (220 to STARTTLS, then a close: the EOF used to race the ClientHello) and
-  close-handshake.test give the same verdict matrix and reason codes;
+- one outcome every run: 50 sequential and 24 parallel checks each of
+  after-220-close.test (220 to STARTTLS, then a close: the EOF used to race
+  the ClientHello) and close-handshake.test give the same verdict matrix and
+  reason codes;
 - a failure after the handshake keeps the TLS evidence: the chain, the names
   and the TLS verdict (as an info reason) stay in the report;
 - the phase timeouts (30 s) of a silent peer: a handshake that never ends is a
@@ -100,7 +101,15 @@ for domain in ["after-220-close.test", "close-handshake.test"]:
         for lv, want in HANDSHAKE_FAILED.items():
             check(m[lv] == want, f"{domain} {lv}: {m[lv]}, expected {want}")
     check(secs < 60, f"{domain}: 50 checks took {secs:.1f} s")
-    print(f"{domain}: 50 checks in {secs:.1f} s, {len(seen)} outcome(s)")
+    # and 24 at once, as a loaded machine runs them
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as ex:
+        par = list(ex.map(lambda _: js("check", domain, "--timeout", "10"), range(24)))
+    for rc, d, _ in par:
+        if d:
+            seen.setdefault(matrix(d), []).append(-1)
+    check(len(seen) == 1, f"{domain}: {len(seen)} different verdict matrices with parallel runs")
+    print(f"{domain}: 50 sequential and 24 parallel checks, {len(seen)} outcome(s), "
+          f"{secs:.1f} s sequential")
 
 # ---- 2. failures after the handshake keep the TLS evidence ------------------
 rc, d, _ = js("check", "tls-ehlo-554.test", "--level", "verify")
