@@ -15,6 +15,8 @@ SMTP session. This test holds mxtls to the details, with exact values:
   with the chain shown (tempfail, never pass);
 - renegotiation is refused, the 100-certificate chain is cut at 16, hostile
   peers cost bounded bytes and time;
+- hostile name servers: lame (REFUSED), truncating, malformed: dns-error at
+  once; oversized: still an answer;
 - the HTTPS endpoints meant for an MTA-STS fetcher stall and stream.
 Runs the mxtls binary inside the world's namespace.
 """
@@ -176,6 +178,25 @@ for domain, level, limit in [("endless.test", "may", 3 * 65536),
         check(rc == 3 and p["bytes_in"] < limit and secs < 10,
               f"{domain}: exit {rc}, {p['bytes_in']} bytes in, {secs:.1f} s")
 
+
+# hostile name servers (records.txt delegations, hostile dns-* modes): a lame
+# (REFUSED), truncating or malformed server is a DNS error, at once and at
+# every level; an oversized answer is still an answer
+for domain in ["dns-refused.test", "dns-truncated.test", "dns-malformed.test"]:
+    rc, d, secs = js("check", domain, "--timeout", "15")
+    if d:
+        check(rc == 3 and d["mx"]["outcome"] == "servfail" and secs < 10 and
+              all((d["matrix"][lv]["verdict"], d["matrix"][lv]["code"]) == ("tempfail", "dns-error")
+                  for lv in LEVELS),
+              f"{domain}: exit {rc} in {secs:.1f} s, MX {d['mx']['outcome']}, "
+              f"{set((d['matrix'][lv]['verdict'], d['matrix'][lv]['code']) for lv in LEVELS)}")
+rc, d, secs = js("check", "dns-oversized.test", "--level", "verify")
+if d:
+    check(rc == 0 and d["mx"]["security"] == "insecure" and
+          [a["host"] for a in d["addresses"]] == ["mx.good.test"] and
+          d["matrix"]["verify"]["code"] == "verified" and secs < 10,
+          f"dns-oversized: exit {rc} in {secs:.1f} s, MX {d['mx']['security']}, "
+          f"{[a['host'] for a in d['addresses']]} {d['matrix']['verify']['code']}")
 
 # ---- 3. silent peers: the 30 s phase timeouts ---------------------------------
 def silent(args):

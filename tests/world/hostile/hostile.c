@@ -82,6 +82,7 @@ enum act {
 #define F_IMPLICIT 2u  /* TLS on connect (port 465, or HTTPS) */
 #define F_TLS12 4u     /* TLS 1.2 at most (renegotiation exists only there) */
 #define F_CHAIN100 8u  /* send HOSTILE_CHAIN_FILLERS extra certificates */
+#define F_DNS 16u      /* a DNS server (UDP and TCP) instead of SMTP: see dns_answer */
 
 struct mode_def {
     const char *name;
@@ -143,6 +144,16 @@ static const struct mode_def modes[] = {
              "TLS, a 220 greeting, EHLO and HELO answered 554"),
     TLS_MODE("implicit-alert", F_IMPLICIT, S_HANDSHAKE, A_ALERT,
              "a fatal alert instead of the ServerHello"),
+    /* DNS: name servers of delegations (records.txt) that misbehave; the
+     * step does not matter, the action says how every query is answered */
+    {"dns-refused", F_DNS, {[S_BANNER] = A_4XX},
+     "DNS: REFUSED to every query (a lame delegation)"},
+    {"dns-truncated", F_DNS, {[S_BANNER] = A_CLOSE},
+     "DNS: TC=1 and no records over UDP, the TCP connection closed at once"},
+    {"dns-malformed", F_DNS, {[S_BANNER] = A_GARBAGE},
+     "DNS: an answer whose owner name is a compression pointer to itself"},
+    {"dns-oversized", F_DNS, {[S_BANNER] = A_ENDLESS},
+     "DNS: MX 10 mx.good.test. plus about 4 KiB of additional records, over UDP too"},
     /* HTTPS, for an MTA-STS policy fetcher */
     TLS_MODE("https-stall", F_IMPLICIT, S_BANNER, A_HTTP_STALL,
              "HTTPS: reads the request, never answers"),
@@ -693,6 +704,161 @@ static void add_fillers(SSL_CTX *ctx)
     EVP_PKEY_free(k);
 }
 
+/* ---- DNS ------------------------------------------------------------------- */
+
+#define DNS_MAX_MSG 65535 /* the TCP length prefix's limit */
+#define DNS_PAD_RECORDS 180 /* additional A records of dns-oversized (~4 KiB) */
+
+/* dns_put16 - big-endian 16 bits */
+static size_t dns_put16(unsigned char *p, size_t off, unsigned v)
+{
+    p[off] = (unsigned char)(v >> 8);
+    p[off + 1] = (unsigned char)v;
+    return off + 2;
+}
+
+/* dns_answer - the mode's answer to the query q (len bytes) in out; its
+ * length, or 0 to send nothing. tcp: the query came over TCP. Only the
+ * header and the first question are read; everything is bounded. */
+static size_t dns_answer(const struct mode_def *m, const unsigned char *q, size_t len, int tcp,
+                         unsigned char *out, size_t outsz)
+{
+    if (len < 12 || outsz < 512)
+        return 0;
+    /* the question: labels up to the root, then type and class */
+    size_t off = 12;
+    while (off < len && q[off] != 0) {
+        if (q[off] > 63)
+            return 0; /* no compression in questions */
+        off += (size_t)q[off] + 1;
+    }
+    if (off + 5 > len)
+        return 0;
+    size_t qend = off + 5, qlen = qend - 12;
+    unsigned qtype = (unsigned)q[off + 1] << 8 | q[off + 2];
+    if (qend > outsz)
+        return 0;
+    memcpy(out, q, qend);
+    out[2] = (unsigned char)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD kept; AA TC cleared */
+    out[3] = 0;
+    dns_put16(out, 4, 1); /* QDCOUNT */
+    dns_put16(out, 6, 0);
+    dns_put16(out, 8, 0);
+    dns_put16(out, 10, 0); /* no EDNS in the answer */
+    enum act a = m->at[S_BANNER];
+    size_t o = 12 + qlen;
+    switch (a) {
+    case A_4XX: /* REFUSED */
+        out[3] = 5;
+        return o;
+    case A_CLOSE: /* truncated */
+        out[2] |= 0x02;
+        return o;
+    case A_GARBAGE: /* an answer whose owner is a pointer to itself */
+        out[2] |= 0x04;
+        dns_put16(out, 6, 1);
+        o = dns_put16(out, o, 0xc000 | (unsigned)o); /* points at these two bytes */
+        o = dns_put16(out, o, qtype);
+        o = dns_put16(out, o, 1);
+        o = dns_put16(out, o, 0);
+        o = dns_put16(out, o, 300);
+        o = dns_put16(out, o, 4);
+        memcpy(out + o, "\x7f\x00\x02\x01", 4);
+        return o + 4;
+    case A_ENDLESS: { /* oversized: one MX, then padding in the additional section */
+        static const unsigned char mxname[] = "\x02mx\x04good\x04test";
+        out[2] |= 0x04;
+        if (qtype == 15) {
+            dns_put16(out, 6, 1);
+            o = dns_put16(out, o, 0xc00c);
+            o = dns_put16(out, o, 15);
+            o = dns_put16(out, o, 1);
+            o = dns_put16(out, o, 0);
+            o = dns_put16(out, o, 300);
+            o = dns_put16(out, o, 2 + sizeof mxname);
+            o = dns_put16(out, o, 10);
+            memcpy(out + o, mxname, sizeof mxname); /* includes the root label */
+            o += sizeof mxname;
+        }
+        unsigned n = 0;
+        for (; n < DNS_PAD_RECORDS && o + 32 < outsz; n++) {
+            /* padNNN.<qname> A 192.0.2.N */
+            char lab[8];
+            int l = snprintf(lab, sizeof lab, "pad%03u", n);
+            out[o++] = (unsigned char)l;
+            memcpy(out + o, lab, (size_t)l);
+            o += (size_t)l;
+            o = dns_put16(out, o, 0xc00c);
+            o = dns_put16(out, o, 1);
+            o = dns_put16(out, o, 1);
+            o = dns_put16(out, o, 0);
+            o = dns_put16(out, o, 300);
+            o = dns_put16(out, o, 4);
+            out[o++] = 192, out[o++] = 0, out[o++] = 2, out[o++] = (unsigned char)n;
+        }
+        dns_put16(out, 10, n);
+        (void)tcp; /* the same answer over UDP: larger than any EDNS buffer offered */
+        return o;
+    }
+    default:
+        out[3] = 2; /* SERVFAIL */
+        return o;
+    }
+}
+
+/* dns_udp - answer one datagram (in the listener: stateless and bounded) */
+static void dns_udp(const struct mode_def *m, int ufd)
+{
+    unsigned char q[4096], out[8192];
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(ufd, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (n <= 0)
+        return;
+    size_t a = dns_answer(m, q, (size_t)n, 0, out, sizeof out);
+    if (a)
+        (void)sendto(ufd, out, a, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+}
+
+/* dns_tcp - one TCP connection (in a child): length-prefixed queries */
+static void dns_tcp(struct conn *c)
+{
+    static unsigned char q[DNS_MAX_MSG], out[DNS_MAX_MSG];
+    if (c->m->at[S_BANNER] == A_CLOSE)
+        return; /* truncated over UDP, nothing over TCP */
+    for (int i = 0; i < HOSTILE_MAX_COMMANDS; i++) {
+        unsigned char hdr[2];
+        if (recv(c->fd, hdr, 2, MSG_WAITALL) != 2)
+            return;
+        size_t len = (size_t)hdr[0] << 8 | hdr[1];
+        if (len == 0 || recv(c->fd, q, len, MSG_WAITALL) != (ssize_t)len)
+            return;
+        size_t a = dns_answer(c->m, q, len, 1, out + 2, sizeof out - 2);
+        if (!a)
+            return;
+        dns_put16(out, 0, (unsigned)a);
+        if (conn_write(c, out, a + 2) < 0)
+            return;
+    }
+}
+
+static int udp_on(const char *addr, const char *port)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    int rc = getaddrinfo(addr, port, &hints, &res);
+    if (rc != 0)
+        die("%s port %s: %s", addr, port, gai_strerror(rc));
+    int fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0)
+        die("udp %s port %s: %s", addr, port, strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
 static void reap(int *nchildren)
 {
     pid_t p;
@@ -784,13 +950,18 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int lfd = listen_on(argv[2], argv[3]);
+    int ufd = (m->flags & F_DNS) ? udp_on(argv[2], argv[3]) : -1;
     int nchildren = 0;
 
     while (!stop_requested) {
-        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = ufd, .events = POLLIN}};
         reap(&nchildren);
-        int r = poll(&p, 1, 1000);
+        int r = poll(p, ufd >= 0 ? 2 : 1, 1000);
         if (r <= 0)
+            continue;
+        if (ufd >= 0 && (p[1].revents & POLLIN))
+            dns_udp(m, ufd);
+        if (!(p[0].revents & POLLIN))
             continue;
         int cfd = accept(lfd, NULL, NULL);
         if (cfd < 0)
@@ -810,13 +981,18 @@ int main(int argc, char **argv)
             c.m = m;
             c.ctx = ctx;
             close(lfd);
+            if (ufd >= 0)
+                close(ufd);
             signal(SIGTERM, SIG_DFL);
             signal(SIGINT, SIG_DFL);
 #ifdef __linux__
             prctl(PR_SET_PDEATHSIG, SIGTERM);
 #endif
             alarm(HOSTILE_CONN_SECONDS);
-            serve(&c);
+            if (m->flags & F_DNS)
+                dns_tcp(&c);
+            else
+                serve(&c);
             if (c.ssl) {
                 SSL_shutdown(c.ssl);
                 SSL_free(c.ssl);
@@ -839,6 +1015,8 @@ int main(int argc, char **argv)
 
     /* stop: end every connection we still serve, wait for them (bounded) */
     close(lfd);
+    if (ufd >= 0)
+        close(ufd);
     for (int i = 0; i < HOSTILE_MAX_CHILDREN; i++)
         if (children[i] > 0)
             kill(children[i], SIGTERM);
