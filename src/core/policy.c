@@ -642,11 +642,14 @@ static void policy_unauthenticated(mxtls_result *r, const mxtls_evidence *ev, in
 {
     if (ev->no_tls || ev->tls_failed) {
         const char *code = ev->no_tls ? "no-starttls" : "tls-failed";
-        if (mandatory) {
+        /* With implicit TLS (port 465) there is no plaintext to fall back to. */
+        if (mandatory || (ev->tls_failed && ev->implicit_tls)) {
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
             result_reason(r, "decisive", code, ev->no_tls ? STATUS_TLS_NOT_OFFERED : STATUS_CERT_FAIL,
-                          "level %s requires TLS here (secure TLSA records exist), but %s", lname,
+                          "level %s %s, but %s", lname,
+                          mandatory ? "requires TLS here (secure TLSA records exist)"
+                                    : "has no plaintext to fall back to with implicit TLS",
                           ev->no_tls ? "the server does not offer STARTTLS"
                                      : ev->tls_failed);
         } else {
@@ -1081,6 +1084,74 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     return r;
 }
 
+/* policy_lost_session - codes of a session lost after the handshake, as
+ * opposed to a refusal: Postfix's smtp_stream_except() (EOF or timeout) */
+static int policy_lost_session(const char *code)
+{
+    return !strcmp(code, "connection-closed") || !strcmp(code, "timeout");
+}
+
+/* policy_after_tls - the SMTP dialogue failed after a completed handshake
+ * (greeting or EHLO over TLS refused, lost, malformed, too long). What each
+ * level does, from Postfix's smtp_proto.c and smtp_trouble.c:
+ * - the certificate is judged right after the handshake, before EHLO
+ *   (smtp_start_tls: TLS_MUST_MATCH), so a level that fails or defers on the
+ *   TLS evidence does so here too; level none never sends STARTTLS and
+ *   delivers in plaintext (with implicit TLS it cannot talk at all);
+ * - a lost session (EOF, timeout: smtp_stream_except) at level may is retried
+ *   in plaintext (PLAINTEXT_FALLBACK_OK_AFTER_TLS_SESSION_FAILURE,
+ *   RETRY_AS_PLAINTEXT), as after a failed handshake; there is no plaintext
+ *   with implicit TLS, and Cisco's Preferred modes do not fall back after the
+ *   220 reply to STARTTLS;
+ * - a refused greeting or EHLO/HELO (smtp_site_fail) is never retried in
+ *   plaintext;
+ * - everything else is a temporary failure with the dialogue's code (the
+ *   sender defers), with the TLS evidence kept and the verdict the TLS
+ *   evidence alone would give as an "info" reason. */
+static mxtls_result *policy_after_tls(mxtls_ctx *ctx, const mxtls_evidence *ev,
+                                      mxtls_level level, const char *code, const char *message)
+{
+    mxtls_result *r = mxtls_evaluate(ctx, ev, level);
+    if (!r || r->verdict != MXTLS_VERDICT_PASS)
+        return r;
+    if (level == MXTLS_LEVEL_NONE) /* pass only without implicit TLS */
+        return r;
+    if (!ev->implicit_tls && policy_lost_session(code)) {
+        char why[MXTLS_ERR_MESSAGE_MAX + 64];
+        snprintf(why, sizeof why, "the TLS session was lost after the handshake: %s", message);
+        mxtls_evidence lost = *ev; /* shallow: mxtls_evaluate only reads it */
+        lost.tls_failed = why;
+        lost.tls_failed_after_220 = 1;
+        mxtls_result *fb = mxtls_evaluate(ctx, &lost, level);
+        if (!fb) {
+            mxtls_result_free(r);
+            return NULL;
+        }
+        if (fb->verdict == MXTLS_VERDICT_PASS) {
+            mxtls_result_free(r);
+            return fb;
+        }
+        mxtls_result_free(fb);
+    }
+    /* The dialogue's failure decides; what TLS alone would have given
+     * stays as context. */
+    r->verdict = MXTLS_VERDICT_TEMPFAIL;
+    r->security = MXTLS_SECURITY_NONE;
+    if (result_reason(r, "decisive", code, NULL, "%s", message) != MXTLS_OK) {
+        policy_oom(ctx, r);
+        return NULL;
+    }
+    reason last = r->reasons[r->nreasons - 1];
+    memmove(r->reasons + 1, r->reasons, (r->nreasons - 1) * sizeof *r->reasons);
+    r->reasons[0] = last;
+    for (size_t i = 1; i < r->nreasons; i++)
+        if (!strcmp(r->reasons[i].kind, "decisive"))
+            r->reasons[i].kind = "info";
+    return r;
+}
+
+/* policy_unreachable - see result.h: without a TLS session, tempfail at every
+ * level; after a completed handshake, policy_after_tls() */
 mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level,
                                  const char *code, const char *message)
 {
@@ -1088,6 +1159,8 @@ mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls
         err_set(&ctx->err, MXTLS_ERR_INVALID, "evaluate", "bad level or evidence");
         return NULL;
     }
+    if (ev->chain && !ev->no_tls && !ev->tls_failed)
+        return policy_after_tls(ctx, ev, level, code, message);
     mxtls_result *r = result_new(level);
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);

@@ -78,10 +78,15 @@ mxtls_status result_ref(mxtls_result *r, const char *name, const char *against,
 mxtls_status result_advice(mxtls_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* policy_unreachable - a result for an address no verdict can be had from
- * (connection failed, SMTP refused, timeout): tempfail at every level, since
- * a sender defers and retries; code/message say what happened. NULL with
- * the error in ctx. Defined in policy.c. */
+/* policy_unreachable - a result for an address whose SMTP session is not
+ * usable (connection failed, SMTP refused, lost, malformed, timeout);
+ * code/message say what happened. Without a TLS session (no chain in ev):
+ * tempfail at every level, since a sender defers and retries. After a
+ * completed handshake (ev holds the chain): the TLS evidence decides a level
+ * that fails on it, level none passes after STARTTLS, level may retries in
+ * plaintext after a lost session (connection-closed, timeout), and every
+ * other level tempfails with code (docs/policies.md, "When the dialogue
+ * fails"). NULL with the error in ctx. Defined in policy.c. */
 mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level,
                                  const char *code, const char *message);
 

@@ -788,7 +788,19 @@ void smtp_eof(smtp_session *s)
         smtp_enter_state(s, ST_DONE);
         return;
     }
-    size_t pending = s->state == ST_TLS_HANDSHAKE ? 0 : reply_parser_pending(&s->rp);
+    if (s->state == ST_TLS_HANDSHAKE) {
+        /* A close after the 220 reply to STARTTLS (or, with implicit TLS,
+         * right after the connect) is a failed handshake, whether the adapter
+         * saw the EOF before it sent its ClientHello or in the middle of the
+         * handshake: the two differ only by timing. Postfix's tls_client_start
+         * fails the same way in both cases ("Cannot start TLS: handshake
+         * failure"), and at level may retries in plaintext. */
+        smtp_finish(s, SMTP_OUTCOME_TLS_FAILED, 0,
+                    "the server closed the connection during the TLS handshake%s",
+                    s->implicit_tls ? " (implicit TLS)" : " after STARTTLS");
+        return;
+    }
+    size_t pending = reply_parser_pending(&s->rp);
     if (pending)
         smtp_finish(s, SMTP_OUTCOME_CONNECTION_CLOSED, 0,
                     "the server closed the connection in the middle of the %s (%zu bytes received)",

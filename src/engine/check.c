@@ -132,9 +132,10 @@ static void check_dns_answer(void *arg, dns_answer *ans)
     check_op *op = arg;
     check_run_state *rs = op->rs;
     rs->dns_pending--;
-    if (rs->finished) {
+    if (rs->finished || (rs->rep && rs->rep->timed_out)) {
+        /* over, or past its deadline and about to finish */
         dns_answer_free(ans);
-        if (rs->dns_pending == 0)
+        if (rs->finished && rs->dns_pending == 0)
             check_free_run(rs);
         return;
     }
@@ -750,17 +751,33 @@ static void check_mx_done(void *arg, dns_answer *ans)
     check_step_done(rs);
 }
 
+/* check_stop_io - defined below */
+static void check_stop_io(check_run_state *rs);
+
+/* check_deadline - the check's time is up: nothing that arrives later counts
+ * (probes are stopped now, not after the other events due in this loop
+ * iteration, so a probe timer that expires at the same moment cannot decide) */
 static void check_deadline(evutil_socket_t fd, short what, void *arg)
 {
     check_run_state *rs = arg;
     rs->rep->timed_out = 1;
+    check_stop_io(rs);
     if (!rs->finished)
         event_active(rs->finish, 0, 0);
 }
 
 /* ---- verdicts --------------------------------------------------------- */
 
-/* check_unreachable_code - why a connection gave no TLS decision, or NULL */
+/* check_unreachable_code - why the SMTP session with an address is not
+ * usable, or NULL when its evidence decides every level (docs/policies.md,
+ * "When the dialogue fails"). A completed handshake is not enough: the
+ * greeting (implicit TLS) and EHLO over TLS must succeed too, so a session
+ * that fails after the handshake gets a code; policy_unreachable() then lets
+ * the TLS evidence decide what it can (a level that fails on the certificate
+ * fails, level none passes after STARTTLS, may retries in plaintext after a
+ * lost TLS session) and tempfails the rest. A handshake that times out is a
+ * failed handshake, as in Postfix (tls_client_start), not an unreachable
+ * server. */
 static const char *check_unreachable_code(const check_conn *c)
 {
     const probe_report *p = c->probe;
@@ -770,9 +787,9 @@ static const char *check_unreachable_code(const check_conn *c)
         return "timeout";
     if (!p->connected)
         return "connect-failed";
-    if (p->tls_ok)
-        return NULL;
     switch (p->smtp.outcome) {
+    case SMTP_OUTCOME_OK_TLS:
+        return p->tls_ok ? NULL : "smtp-failed";
     case SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS:
     case SMTP_OUTCOME_OK_PLAINTEXT_STARTTLS_SKIPPED:
     case SMTP_OUTCOME_STARTTLS_REJECTED:
@@ -784,7 +801,10 @@ static const char *check_unreachable_code(const check_conn *c)
     case SMTP_OUTCOME_PROTOCOL_ERROR: return "smtp-protocol-error";
     case SMTP_OUTCOME_LIMIT_EXCEEDED: return "smtp-limit-exceeded";
     case SMTP_OUTCOME_CONNECTION_CLOSED: return "connection-closed";
-    case SMTP_OUTCOME_TIMEOUT: return "timeout";
+    case SMTP_OUTCOME_TIMEOUT:
+        if (p->smtp.outcome_phase == SMTP_PHASE_TLS_HANDSHAKE && p->tls_attempted && !p->tls_ok)
+            return NULL;
+        return "timeout";
     default: return "smtp-failed";
     }
 }

@@ -560,6 +560,7 @@ static enum probe_io probe_do_tls(probe *p)
         /* A TLS server speaks only after our ClientHello, so anything already
          * readable now was sent before it: injected too. Reading it here keeps
          * it away from OpenSSL (bounded, a flood cannot stall us). */
+        p->rep->tls_attempted = 1;
         for (int i = 0; i < PROBE_DRAIN_CHUNKS; i++) {
             ssize_t n = recv(p->fd, p->rbuf, sizeof p->rbuf, MSG_DONTWAIT);
             if (n > 0) {
@@ -567,15 +568,25 @@ static enum probe_io probe_do_tls(probe *p)
                 smtp_feed(p->smtp, p->rbuf, (size_t)n);
                 continue;
             }
-            if (n == 0) {
-                smtp_eof(p->smtp); /* closed before the handshake began */
-                return PROBE_PROGRESS;
-            }
-            if (errno == EINTR)
+            if (n < 0 && errno == EINTR)
                 continue;
-            break; /* EAGAIN, or an error the handshake will report */
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            /* Closed (or reset) before our ClientHello: whether we see that
+             * here or inside SSL_connect is a matter of timing, so both are
+             * the same failed handshake (smtp_eof in the handshake state says
+             * tls-failed too). One outcome, every run. */
+            free(p->rep->tls.error);
+            p->rep->tls.error =
+                n == 0 ? strdup("the server closed the connection before the handshake began")
+                : errno == ECONNRESET
+                    ? strdup("the server reset the connection before the handshake began")
+                    : probe_strdupf("socket error before the handshake began: %s",
+                                    probe_errno_text(errno));
+            p->ssl_fatal = 1;
+            smtp_tls_done(p->smtp, 0);
+            return PROBE_PROGRESS;
         }
-        p->rep->tls_attempted = 1;
         if (probe_tls_new(p) != 0) {
             unsigned long err = ERR_peek_error();
             const char *why = err ? ERR_reason_error_string(err) : NULL;
@@ -888,6 +899,18 @@ static void probe_io_cb(evutil_socket_t fd, short what, void *arg)
         socklen_t len = sizeof err;
         if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
             err = errno;
+        if (err == ECONNRESET || err == EPIPE) {
+            /* Only an established connection can be reset: the server
+             * accepted and hung up. Whether that shows here or on the first
+             * read is timing, so it is the same lost connection. */
+            p->connected = 1;
+            p->rep->connected = 1;
+            event_del(p->ev_phase);
+            p->timed_phase_started = 0;
+            smtp_eof(p->smtp);
+            probe_step(p);
+            return;
+        }
         if (err != 0) {
             p->failed = 1;
             p->rep->connect_error = strdup(probe_errno_text(err));
@@ -1127,7 +1150,13 @@ SSL_CTX *probe_ssl_ctx_new(err_rec *e)
                                /* OpenSSL 3 refuses servers without RFC 5746
                                 * renegotiation_info; we never renegotiate, and
                                 * such servers must still be observed. */
-                               SSL_OP_LEGACY_SERVER_CONNECT);
+                               SSL_OP_LEGACY_SERVER_CONNECT |
+                               /* A server's HelloRequest (TLS <= 1.2) is
+                                * refused with a no_renegotiation alert, as
+                                * Postfix's client does (tls_misc.c: "There's
+                                * no good reason to enable TLS renegotiation in
+                                * the middle of an SMTP connection"). */
+                               SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     /* Non-blocking driving: WANT_READ must come back to the loop. */
     SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);

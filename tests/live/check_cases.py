@@ -5,7 +5,8 @@ Runs inside the world's network namespace (the world script's `exec`), with the
 world's root hints, trust anchor and CA, and compares the verdict matrix with
 tests/world/cases.tsv (every level, dane and dane-only included), the auto
 level (dane where secure, usable TLSA records are published) and the exit code
-that follows it, then the decisive reason codes of EXPECTED_CODES, the info
+that follows it (domains whose MX addresses listen on 465 only, in hosts.tsv,
+are checked with --tls-on-connect), then the decisive reason codes of EXPECTED_CODES, the info
 reasons, security and TLSA base of the DANE cases. Holds the world's swap lock
 shared while it checks, so that no test swaps dane-rollover.test's certificate
 meanwhile. Exit 0 when everything matches, 1 with a list of differences.
@@ -72,6 +73,46 @@ EXPECTED_CODES = {
     ("trickle.test", "dane-only"): "timeout",
     ("close-handshake.test", "dane"): "tls-failed",
     ("close-handshake.test", "dane-only"): "no-tlsa",
+    # hostile servers at every step (docs/policies.md "When the dialogue fails")
+    ("banner-421.test", "none"): "banner-rejected",
+    ("banner-554.test", "verify"): "banner-rejected",
+    ("banner-close.test", "may"): "connection-closed",
+    ("banner-reset.test", "may"): "connection-closed",
+    ("ehlo-421.test", "may"): "ehlo-rejected",
+    ("ehlo-554.test", "none"): "ehlo-rejected",
+    ("ehlo-close.test", "may"): "connection-closed",
+    ("ehlo-reset.test", "may"): "connection-closed",
+    ("starttls-454.test", "may"): "tls-failed",
+    ("starttls-454.test", "esa-preferred"): "tls-failed",
+    ("starttls-554.test", "encrypt"): "tls-failed",
+    ("starttls-close.test", "may"): "connection-closed",
+    ("starttls-reset.test", "none"): "connection-closed",
+    ("after-220-close.test", "may"): "tls-failed",
+    ("after-220-close.test", "esa-preferred"): "tls-failed",
+    ("after-220-reset.test", "encrypt"): "tls-failed",
+    ("handshake-reset.test", "may"): "tls-failed",
+    ("handshake-alert.test", "verify"): "tls-failed",
+    ("handshake-silent.test", "may"): "timeout",
+    ("tls-ehlo-421.test", "none"): "tls-disabled",
+    ("tls-ehlo-421.test", "may"): "ehlo-rejected",
+    ("tls-ehlo-554.test", "verify"): "ehlo-rejected",
+    ("tls-ehlo-554.test", "esa-required-verify"): "name-mismatch",
+    ("tls-ehlo-554.test", "dane-only"): "no-tlsa",
+    ("tls-ehlo-close.test", "may"): "tls-failed",
+    ("tls-ehlo-close.test", "verify"): "connection-closed",
+    ("tls-ehlo-close.test", "esa-preferred"): "connection-closed",
+    ("tls-ehlo-reset.test", "encrypt"): "connection-closed",
+    ("renegotiate.test", "may"): "tls-failed",
+    ("renegotiate.test", "verify"): "connection-closed",
+    ("chain100.test", "verify"): "verified",
+    ("implicit-554.test", "none"): "implicit-tls",
+    ("implicit-554.test", "verify"): "banner-rejected",
+    ("implicit-close.test", "may"): "connection-closed",
+    ("implicit-garbage.test", "encrypt"): "smtp-protocol-error",
+    ("implicit-silent.test", "verify"): "timeout",
+    ("implicit-ehlo-554.test", "secure"): "ehlo-rejected",
+    ("implicit-alert.test", "may"): "tls-failed",
+    ("implicit-alert.test", "dane"): "tls-failed",
     ("dane-ee.test", "dane"): "dane-verified",
     ("dane-ee.test", "dane-only"): "dane-verified",
     ("dane-ee.test", "verify"): "self-signed",
@@ -178,11 +219,31 @@ def read_cases(path):
     return rows
 
 
-def run_check(w, domain):
+def implicit_tls_domains(w, rows):
+    """domains whose every MX address listens on 465 only (hosts.tsv): they
+    are checked with --tls-on-connect"""
+    ports = {}
+    with open(w["MXTLS_WORLD_HOSTS"], encoding="utf-8") as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if line.startswith("#") or len(cols) < 3 or cols[0] == "address":
+                continue
+            ports.setdefault(cols[0], set()).add(cols[1])
+    out = set()
+    for r in rows:
+        if r["addresses"] == "-":
+            continue
+        ips = [a.split("=", 1)[1] for a in r["addresses"].split(",")]
+        if all(ports.get(ip) == {"465"} for ip in ips):
+            out.add(r["domain"])
+    return out
+
+
+def run_check(w, domain, implicit=False):
     cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], "check", domain,
            "--json", "--root-hints", w["MXTLS_WORLD_ROOT_HINTS"],
            "--trust-anchor", w["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", w["MXTLS_WORLD_CA"],
-           "--timeout", "15"]
+           "--timeout", "15"] + (["--tls-on-connect"] if implicit else [])
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     try:
         return p.returncode, json.loads(p.stdout), p.stderr
@@ -202,6 +263,7 @@ def deciding_address(doc, level):
 def main():
     w = world_env()
     rows = read_cases(w["MXTLS_WORLD_CASES"])
+    implicit = implicit_tls_domains(w, rows)
     failures = []
     # dane-rollover.test must present its own certificate while we look: a
     # test that swaps it (tlsa_rollover.sh) holds this lock exclusively
@@ -209,8 +271,11 @@ def main():
         fcntl.flock(lock, fcntl.LOCK_SH)
         with concurrent.futures.ThreadPoolExecutor(max_workers=6) as ex:
             results = dict(zip([r["domain"] for r in rows],
-                               ex.map(lambda r: run_check(w, r["domain"]), rows)))
-    checked = 0
+                               ex.map(lambda r: run_check(w, r["domain"], r["domain"] in implicit),
+                                      rows)))
+    checked = 1
+    if len(implicit) < 6:
+        failures.append(f"only {sorted(implicit)} are implicit-TLS cases (hosts.tsv)")
     for row in rows:
         d = row["domain"]
         rc, doc, err = results[d]

@@ -2035,6 +2035,163 @@ static void test_tls_failed(void **state)
     mxtls_result_free(r);
 }
 
+/* A failed implicit-TLS handshake: nothing falls back to plaintext, not even
+ * dane where DANE does not apply (it behaves as may, and may has no plaintext
+ * on port 465). */
+static void test_tls_failed_implicit(void **state)
+{
+    (void)state;
+    static const mxtls_level levels[] = {MXTLS_LEVEL_MAY, MXTLS_LEVEL_DANE,
+                                         MXTLS_LEVEL_ESA_PREFERRED};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        mxtls_ctx *ctx;
+        mxtls_evidence *ev;
+        build(EV(.domain = "example.com", .mx = {"mx1.example.com"}, .mx_secure = 1,
+                 .tls_failed = "handshake failure", .after_220 = 1),
+              &ctx, &ev);
+        ev->implicit_tls = 1;
+        mxtls_result *r = mxtls_evaluate(ctx, ev, levels[i]);
+        assert_non_null(r);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "tls-failed",
+               levels[i] == MXTLS_LEVEL_ESA_PREFERRED ? NULL : "4.7.5");
+        mxtls_result_free(r);
+        mxtls_evidence_free(ev);
+        mxtls_ctx_free(ctx);
+    }
+}
+
+/* ---- the dialogue fails (policy_unreachable) -------------------------------- */
+
+/* after_tls - the result of one level when the SMTP dialogue failed with
+ * code after a handshake that showed chain (NULL: no TLS session at all) */
+static mxtls_result *after_tls(const char *chain, int implicit, mxtls_level level,
+                               const char *code)
+{
+    mxtls_ctx *ctx;
+    mxtls_evidence *ev;
+    if (chain)
+        build(EV(.chain = chain, .domain = "example.com", .mx = {"mx1.example.com"},
+                 .mx_secure = 1),
+              &ctx, &ev);
+    else
+        build(EV(.no_tls = 1, .domain = "example.com", .mx = {"mx1.example.com"},
+                 .mx_secure = 1),
+              &ctx, &ev);
+    ev->implicit_tls = implicit;
+    mxtls_result *r = policy_unreachable(ctx, ev, level, code, "what the dialogue said");
+    if (!r)
+        fail_msg("policy_unreachable %s: %s", mxtls_level_name(level), mxtls_ctx_error(ctx));
+    mxtls_evidence_free(ev);
+    mxtls_ctx_free(ctx);
+    return r;
+}
+
+/* expect_after_tls_tempfail - the dialogue's code decides; the TLS verdict
+ * stays as info and the chain is still shown */
+static void expect_after_tls_tempfail(mxtls_result *r, const char *code, const char *tls_code)
+{
+    expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, code, NULL);
+    message_has(r, 0, "what the dialogue said");
+    reason_at(r, 1, "info", tls_code, NULL);
+    assert_int_equal(r->no_tls, 0);
+    assert_true(r->nchain >= 1);
+    mxtls_result_free(r);
+}
+
+/* No SMTP session before TLS: a sender defers at every level. */
+static void test_unreachable_without_tls(void **state)
+{
+    (void)state;
+    static const mxtls_level all[] = {MXTLS_LEVEL_NONE, MXTLS_LEVEL_MAY, MXTLS_LEVEL_VERIFY,
+                                      MXTLS_LEVEL_ESA_PREFERRED, MXTLS_LEVEL_DANE_ONLY};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        mxtls_result *r = after_tls(NULL, 0, all[i], "banner-rejected");
+        expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "banner-rejected", NULL);
+        assert_int_equal(mxtls_result_reason_count(r), 1);
+        assert_int_equal(r->no_tls, 1);
+        mxtls_result_free(r);
+    }
+}
+
+/* EHLO over TLS refused (Postfix smtp_helo -> smtp_site_fail): no level
+ * delivers, may does not retry in plaintext, level none never sent STARTTLS,
+ * and a certificate that fails the level fails it first (smtp_start_tls
+ * checks it before EHLO). */
+static void test_unreachable_ehlo_after_starttls(void **state)
+{
+    (void)state;
+    expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_VERIFY, "ehlo-rejected"),
+                              "ehlo-rejected", "verified");
+    expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_MAY, "ehlo-rejected"),
+                              "ehlo-rejected", "encrypted");
+    expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_ESA_PREFERRED,
+                                        "ehlo-rejected"),
+                              "ehlo-rejected", "encrypted");
+    expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED,
+                                        "smtp-protocol-error"),
+                              "smtp-protocol-error", "verified");
+    mxtls_result *r = after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_NONE, "ehlo-rejected");
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    mxtls_result_free(r);
+    r = after_tls("expired-chain.pem", 0, MXTLS_LEVEL_VERIFY, "ehlo-rejected");
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "expired", "4.7.5");
+    assert_int_equal(has_reason(r, "ehlo-rejected"), -1);
+    mxtls_result_free(r);
+    /* DANE does not apply (no TLSA looked up): dane-only fails before any
+     * connection, dane behaves as may */
+    r = after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_DANE_ONLY, "ehlo-rejected");
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "dane-not-applicable", "4.7.5");
+    mxtls_result_free(r);
+    expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_DANE, "ehlo-rejected"),
+                              "ehlo-rejected", "encrypted");
+}
+
+/* The TLS session lost after the handshake (Postfix smtp_stream_except): may
+ * retries in plaintext (RETRY_AS_PLAINTEXT), so does dane where DANE does not
+ * apply; Cisco's Preferred modes do not fall back after the 220; the rest
+ * defers. */
+static void test_unreachable_lost_after_starttls(void **state)
+{
+    (void)state;
+    static const char *const lost[] = {"connection-closed", "timeout"};
+    for (size_t i = 0; i < 2; i++) {
+        mxtls_result *r = after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_MAY, lost[i]);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-failed", NULL);
+        message_has(r, 0, "the TLS session was lost after the handshake: what the dialogue said");
+        mxtls_result_free(r);
+        r = after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_DANE, lost[i]);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-failed", NULL);
+        mxtls_result_free(r);
+        expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_ENCRYPT, lost[i]),
+                                  lost[i], "encrypted");
+        expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_ESA_PREFERRED,
+                                            lost[i]),
+                                  lost[i], "encrypted");
+        expect_after_tls_tempfail(after_tls("mx1-chain.pem", 0, MXTLS_LEVEL_SECURE, lost[i]),
+                                  lost[i], "verified");
+    }
+}
+
+/* Implicit TLS: no plaintext to fall back to, level none cannot talk at all. */
+static void test_unreachable_after_implicit_tls(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {"banner-rejected", "connection-closed", "timeout",
+                                        "smtp-protocol-error", "ehlo-rejected"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        expect_after_tls_tempfail(after_tls("mx1-chain.pem", 1, MXTLS_LEVEL_MAY, codes[i]),
+                                  codes[i], "encrypted");
+        expect_after_tls_tempfail(after_tls("mx1-chain.pem", 1, MXTLS_LEVEL_VERIFY, codes[i]),
+                                  codes[i], "verified");
+        mxtls_result *r = after_tls("mx1-chain.pem", 1, MXTLS_LEVEL_NONE, codes[i]);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "implicit-tls", NULL);
+        mxtls_result_free(r);
+        r = after_tls("self-chain.pem", 1, MXTLS_LEVEL_VERIFY, codes[i]);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "self-signed", "4.7.5");
+        mxtls_result_free(r);
+    }
+}
+
 /* ---- warnings ------------------------------------------------------------- */
 
 static void test_expires_soon(void **state)
@@ -2428,6 +2585,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_none_with_tls),
+        cmocka_unit_test(test_tls_failed_implicit),
+        cmocka_unit_test(test_unreachable_without_tls),
+        cmocka_unit_test(test_unreachable_ehlo_after_starttls),
+        cmocka_unit_test(test_unreachable_lost_after_starttls),
+        cmocka_unit_test(test_unreachable_after_implicit_tls),
         cmocka_unit_test(test_none_ignores_certificate),
         cmocka_unit_test(test_none_without_tls),
         cmocka_unit_test(test_no_tls_may),

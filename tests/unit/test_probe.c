@@ -321,6 +321,48 @@ static void script_close_after_banner(struct sconn *c)
     srv_puts(c, "220 gone.test ESMTP\r\n");
 }
 
+/* STARTTLS accepted, then an immediate close: the FIN usually arrives with
+ * the 220, before the client's ClientHello */
+static void script_close_after_220(struct sconn *c)
+{
+    srv_puts(c, "220 " SRV_NAME " ESMTP\r\n");
+    srv_expect(c, "EHLO");
+    srv_puts(c, "250-" SRV_NAME "\r\n250 STARTTLS\r\n");
+    srv_expect(c, "STARTTLS");
+    srv_puts(c, "220 2.0.0 Ready\r\n");
+}
+
+/* accepted, then reset at once */
+static void script_reset_at_accept(struct sconn *c)
+{
+    struct linger lg = {1, 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(c->fd);
+    _exit(0);
+}
+
+/* TLS 1.2; before answering EHLO the server asks for renegotiation and goes
+ * on only if the client renegotiates */
+static void script_renegotiate(struct sconn *c)
+{
+    srv_puts(c, "220 " SRV_NAME " ESMTP\r\n");
+    srv_expect(c, "EHLO");
+    srv_puts(c, "250-" SRV_NAME "\r\n250 STARTTLS\r\n");
+    srv_expect(c, "STARTTLS");
+    srv_puts(c, "220 2.0.0 Ready\r\n");
+    srv_tls(c);
+    srv_expect(c, "EHLO");
+    if (SSL_renegotiate(c->ssl) != 1 || SSL_do_handshake(c->ssl) != 1)
+        _exit(5);
+    char ch;
+    while (SSL_renegotiate_pending(c->ssl))
+        if (SSL_read(c->ssl, &ch, 1) <= 0)
+            _exit(0); /* refused: the session ends here */
+    srv_puts(c, "250 " SRV_NAME "\r\n");
+    srv_expect(c, "QUIT");
+    srv_puts(c, "221 2.0.0 bye\r\n");
+}
+
 /* ---- driving a probe ---------------------------------------------------- */
 
 struct done {
@@ -531,6 +573,60 @@ static void test_close_mid_handshake(void **state)
     assert_null(r->tls.version);
     assert_null(r->tls.chain);
     assert_int_equal(r->smtp.quit_status, SMTP_QUIT_NOT_SENT);
+    probe_report_free(r);
+}
+
+/* a close right after the 220 to STARTTLS: one outcome, whether the EOF is
+ * seen before the ClientHello or inside the handshake */
+static void test_close_after_220(void **state)
+{
+    for (int i = 0; i < 20; i++) {
+        probe_config cfg = {.ip = "127.0.0.1", .ehlo_name = "probe.test", .sni = SRV_NAME};
+        probe_report *r = run_script(script_close_after_220, &cfg);
+        assert_int_equal(r->smtp.outcome, SMTP_OUTCOME_TLS_FAILED);
+        assert_int_equal(r->smtp.outcome_phase, SMTP_PHASE_TLS_HANDSHAKE);
+        assert_true(r->connected);
+        assert_true(r->tls_attempted);
+        assert_false(r->tls_ok);
+        assert_non_null(r->tls.error);
+        /* a close, or a reset when our ClientHello was already there */
+        if (!strstr(r->tls.error, "closed the connection") &&
+            !strstr(r->tls.error, "reset the connection"))
+            fail_msg("tls.error: %s", r->tls.error);
+        assert_int_equal(r->smtp.quit_status, SMTP_QUIT_NOT_SENT);
+        probe_report_free(r);
+    }
+}
+
+/* a reset right after accept: a lost connection in the greeting phase, never
+ * a connect failure */
+static void test_reset_at_accept(void **state)
+{
+    for (int i = 0; i < 20; i++) {
+        probe_config cfg = {.ip = "127.0.0.1", .ehlo_name = "probe.test"};
+        probe_report *r = run_script(script_reset_at_accept, &cfg);
+        assert_true(r->connected);
+        assert_null(r->connect_error);
+        assert_int_equal(r->smtp.outcome, SMTP_OUTCOME_CONNECTION_CLOSED);
+        assert_int_equal(r->smtp.outcome_phase, SMTP_PHASE_BANNER);
+        probe_report_free(r);
+    }
+}
+
+/* renegotiation is refused (SSL_OP_NO_RENEGOTIATION, as Postfix): the server
+ * that insists ends the session; the TLS session itself was fine */
+static void test_renegotiation_refused(void **state)
+{
+    probe_config cfg = {.ip = "127.0.0.1", .ehlo_name = "probe.test", .sni = SRV_NAME};
+    srv_o.max_version = TLS1_2_VERSION;
+    probe_report *r = run_script(script_renegotiate, &cfg);
+    srv_o.max_version = 0;
+    assert_true(r->tls_ok);
+    assert_string_equal(r->tls.version, "TLSv1.2");
+    assert_int_equal(r->smtp.outcome, SMTP_OUTCOME_CONNECTION_CLOSED);
+    assert_int_equal(r->smtp.outcome_phase, SMTP_PHASE_POST_TLS_EHLO);
+    assert_non_null(r->tls.error);
+    assert_non_null(strstr(r->tls.error, "alert"));
     probe_report_free(r);
 }
 
@@ -875,6 +971,9 @@ int main(void)
         cmocka_unit_test(test_tls12_no_sni),
         cmocka_unit_test(test_injection),
         cmocka_unit_test(test_close_mid_handshake),
+        cmocka_unit_test(test_close_after_220),
+        cmocka_unit_test(test_reset_at_accept),
+        cmocka_unit_test(test_renegotiation_refused),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_phase_timeout),
         cmocka_unit_test(test_total_deadline),

@@ -731,8 +731,6 @@ static void test_eof_each_phase(void **state)
          "the server closed the connection while we waited for the reply to EHLO"},
         {to_starttls, SMTP_PHASE_STARTTLS,
          "the server closed the connection while we waited for the reply to STARTTLS"},
-        {to_handshake, SMTP_PHASE_TLS_HANDSHAKE,
-         "the server closed the connection while we waited for the TLS handshake"},
         {to_post_ehlo, SMTP_PHASE_POST_TLS_EHLO,
          "the server closed the connection while we waited for the reply to EHLO over TLS"},
     };
@@ -741,6 +739,29 @@ static void test_eof_each_phase(void **state)
         const smtp_obs *o = expect_done(s, SMTP_OUTCOME_CONNECTION_CLOSED, cases[i].reason);
         assert_int_equal(o->outcome_phase, cases[i].phase);
         assert_int_equal(o->quit_status, SMTP_QUIT_NOT_SENT);
+        smtp_free(s);
+    }
+    /* EOF during the handshake is a failed handshake, not a lost
+     * connection: one outcome however the adapter learnt of the close. */
+    for (int implicit = 0; implicit < 2; implicit++) {
+        smtp_session *s;
+        if (implicit) {
+            smtp_config c = default_cfg;
+            c.implicit_tls = 1;
+            s = smtp_new(&c);
+        } else {
+            s = run_mode(&default_cfg, to_handshake, MODE_CHUNK);
+        }
+        assert_int_equal(smtp_phase_get(s), SMTP_PHASE_TLS_HANDSHAKE);
+        smtp_eof(s);
+        const smtp_obs *o = expect_done(
+            s, SMTP_OUTCOME_TLS_FAILED,
+            implicit ? "the server closed the connection during the TLS handshake (implicit TLS)"
+                     : "the server closed the connection during the TLS handshake after STARTTLS");
+        assert_int_equal(o->outcome_phase, SMTP_PHASE_TLS_HANDSHAKE);
+        assert_int_equal(o->quit_status, SMTP_QUIT_NOT_SENT);
+        assert_int_equal(o->tls_started, 1);
+        assert_int_equal(o->tls_ok, 0);
         smtp_free(s);
     }
     /* EOF while waiting for the reply to QUIT is a normal end. */
