@@ -13,6 +13,7 @@
 #     dane-only: Postfix delivers exactly where the table says pass, except
 #     the listed differences (SNI, revocation)
 #   - the harness: bounded time, nothing left in the queue
+# Holds the world's swap lock shared (the certificates of cases.tsv).
 # Exit 77 (skipped) when not root or when the world is not up.
 set -u
 export LC_ALL=C
@@ -20,6 +21,11 @@ export LC_ALL=C
 W=${MXTLS_WORLD:?MXTLS_WORLD is not set}
 "$W" status >/dev/null 2>&1 || { echo "SKIP: the world is not up"; exit 77; }
 eval "$("$W" env)"
+
+# The table includes dane-rollover.test: no test may swap its certificate
+# meanwhile (tlsa_rollover.sh holds this lock exclusively while it swaps).
+exec 9>>"$MXTLS_WORLD_SWAP_LOCK"
+flock -s -w 600 9 || { echo "FAIL: the swap lock $MXTLS_WORLD_SWAP_LOCK stays taken"; exit 1; }
 
 passed=0 failed=0
 ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
@@ -31,7 +37,7 @@ expect() {
 
 # send ARGS... - run `world send`, keep its output in $out and exit code in $rc
 send() {
-    out=$(timeout 120 "$W" send "$@" 2>&1)
+    out=$(timeout 120 "$W" send "$@" 2>&1 9>&-)
     rc=$?
 }
 # get KEY - the first KEY=value of the last send
