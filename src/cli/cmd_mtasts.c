@@ -44,7 +44,7 @@ static const char mtasts_help[] =
     "covered, 2 usage error or unreadable file.\n";
 
 /* mtasts_policy_cmd - --policy-file FILE [--mx HOST]... */
-static int mtasts_policy_cmd(const char *file, char **hosts, size_t nhosts, int json)
+static int mtasts_policy_cmd(const char *file, char **hosts, char **norms, size_t nhosts, int json)
 {
     size_t len = 0;
     char *buf = recout_read(MTASTS_CMD, file, MXTLS_MAX_INPUT_FILE, &len);
@@ -62,7 +62,7 @@ static int mtasts_policy_cmd(const char *file, char **hosts, size_t nhosts, int 
     int matched[MTASTS_MAX_HOSTS];
     size_t which[MTASTS_MAX_HOSTS];
     for (size_t i = 0; i < nhosts; i++) {
-        matched[i] = mtasts_mx_match(&pol.mx, hosts[i], &which[i]);
+        matched[i] = mtasts_mx_match(&pol.mx, norms[i], &which[i]);
         all = all && matched[i];
     }
     int rc = pol.valid && all ? EXIT_PASS : EXIT_POLICY;
@@ -168,7 +168,7 @@ int cmd_mtasts(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *policy = NULL;
-    char *hosts[MTASTS_MAX_HOSTS];
+    char *hosts[MTASTS_MAX_HOSTS], *norms[MTASTS_MAX_HOSTS];
     size_t nhosts = 0;
     int json = 0, c, rc = EXIT_PASS;
     recout_records recs = {0};
@@ -184,18 +184,19 @@ int cmd_mtasts(int argc, char **argv)
             policy = optarg;
             break;
         case 'm': {
+            /* matched in A-label form, shown as given */
             err_rec e;
-            char *norm = names_normalize(optarg, 0, &e);
-            free(norm);
-            if (!norm) {
-                rc = cli_usage_error(MTASTS_CMD, "--mx %s: %s", optarg, e.message);
-                goto out;
-            }
             if (nhosts >= MTASTS_MAX_HOSTS) {
                 rc = cli_usage_error(MTASTS_CMD, "at most %d --mx hosts", MTASTS_MAX_HOSTS);
                 goto out;
             }
-            hosts[nhosts++] = optarg;
+            char *norm = names_normalize(optarg, 0, &e);
+            if (!norm) {
+                rc = cli_usage_error(MTASTS_CMD, "--mx %s: %s", optarg, e.message);
+                goto out;
+            }
+            hosts[nhosts] = optarg;
+            norms[nhosts++] = norm;
             break;
         }
         case 'f':
@@ -234,8 +235,10 @@ int cmd_mtasts(int argc, char **argv)
         rc = cli_usage_error(MTASTS_CMD, "--mx needs --policy-file");
         goto out;
     }
-    rc = policy ? mtasts_policy_cmd(policy, hosts, nhosts, json) : mtasts_txt_cmd(&recs, json);
+    rc = policy ? mtasts_policy_cmd(policy, hosts, norms, nhosts, json) : mtasts_txt_cmd(&recs, json);
 out:
+    for (size_t i = 0; i < nhosts; i++)
+        free(norms[i]);
     recout_records_free(&recs);
     return rc;
 }
