@@ -34,6 +34,8 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX policy_expires ON policy (expires_at);",
 };
+_Static_assert(sizeof migrations / sizeof migrations[0] == STSCACHE_SCHEMA_VERSION,
+               "one migration step per schema version");
 
 /* db_error - the SQLite error in plain words, into e */
 static mxtls_status db_error(stscache *c, sqlite3 *db, const char *what, int rc, err_rec *e)
