@@ -2,6 +2,7 @@
 # fuzz.sh [SECONDS] - build the libFuzzer targets with clang and run each one
 # for a bounded time (default 30 s) from its checked-in seed corpus.
 # New inputs go to a temporary directory; crashes are kept in fuzz/artifacts/.
+# fuzz/dict/NAME.dict, when present, is the target's libFuzzer dictionary.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -15,7 +16,10 @@ for bin in build-fuzz/fuzz/fuzz_*; do
     name=$(basename "$bin" | sed 's/^fuzz_//')
     work=$(mktemp -d)
     echo "== fuzz $name for ${secs}s"
-    if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    # A target may have a dictionary of its format's tokens: fuzz/dict/NAME.dict.
+    set --
+    if [ -f "fuzz/dict/$name.dict" ]; then set -- -dict="fuzz/dict/$name.dict"; fi
+    if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "$@" \
             -artifact_prefix=fuzz/artifacts/ "$work" "fuzz/corpus/$name" 2>"$work.log"; then
         tail -n 40 "$work.log"
         status=1

@@ -33,5 +33,7 @@ int cmd_check(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cmd_tlsa(int argc, char **argv);
+int cmd_mtasts(int argc, char **argv);
+int cmd_tlsrpt(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const struct command {
     {"fingerprint", cmd_fingerprint, "certificate or public-key fingerprint, Postfix format"},
     {"policy", cmd_policy, "look up or check a Postfix TLS policy map"},
     {"tlsa", cmd_tlsa, "generate TLSA records and check them before a certificate change"},
+    {"mta-sts", cmd_mtasts, "check an MTA-STS policy or _mta-sts TXT record (offline)"},
+    {"tlsrpt", cmd_tlsrpt, "check a TLS reporting (_smtp._tls) TXT record (offline)"},
 };
 
 static void main_usage(FILE *f)
