@@ -170,6 +170,8 @@ static void check_revocation_done(void *arg, revocation_result *r)
     check_step_done(op->rs);
 }
 
+static void check_plan(check_run_state *rs, check_host *h, check_address *a);
+
 static void check_probe_done(void *arg, probe_report *r)
 {
     check_op *op = arg;
@@ -177,6 +179,14 @@ static void check_probe_done(void *arg, probe_report *r)
     check_conn *c = &op->addr->conns[op->conn];
     op->running = NULL;
     c->probe = r;
+    /* TLS < 1.2 at security level 0: Postfix's authenticating levels make
+     * their own handshake at level 1 (check_level_hello). */
+    if (r->tls_ok && !c->hello.seclevel1 && r->tls.version && !op->addr->legacy_tls &&
+        (!strcmp(r->tls.version, "TLSv1") || !strcmp(r->tls.version, "TLSv1.1") ||
+         !strcmp(r->tls.version, "SSLv3"))) {
+        op->addr->legacy_tls = 1;
+        check_plan(rs, op->host, op->addr);
+    }
     if (rs->ctx->revocation != MXTLS_REVOCATION_OFF && r->tls_ok && r->tls.chain &&
         sk_X509_num(r->tls.chain) > 0) {
         X509_STORE *store = pkix_store(rs->ctx);
@@ -221,6 +231,7 @@ static void check_probe_done(void *arg, probe_report *r)
 /* A ClientHello as a level's sender would send it (strings borrowed). */
 typedef struct hello_view {
     const char *sni, *protocols, *ciphers, *exclude;
+    int seclevel1;
 } hello_view;
 
 /* check_nexthop - Postfix's next-hop domain: the first route, else the domain */
@@ -294,7 +305,7 @@ static const char *check_level_sni(const check_run_state *rs, const check_host *
 
 /* check_level_hello - the ClientHello of a level's sender */
 static void check_level_hello(const check_run_state *rs, const check_host *h, mxtls_level level,
-                              int dane, hello_view *v)
+                              int dane, int legacy, hello_view *v)
 {
     const mxtls_policy_entry *pe = rs->rep->policy_entry;
     memset(v, 0, sizeof *v);
@@ -309,6 +320,18 @@ static void check_level_hello(const check_run_state *rs, const check_host *h, mx
         v->ciphers = pe->ciphers;
         v->exclude = pe->exclude;
     }
+    /* Postfix runs its client at OpenSSL security level 0 and raises the
+     * levels that authenticate the server to 1 (tls_client.c: "if
+     * (TLS_MUST_MATCH(level)) SSL_set_security_level(con, 1)"), which refuses
+     * the SHA-1 signatures of TLS 1.0 and 1.1. That makes a different
+     * handshake only where TLS < 1.2 is negotiated: such a handshake at
+     * level 1 is made only then, or for a policy entry's own limits. */
+    const level_traits *t = level_traits_of(level);
+    int must_match = t && t->sender == LEVEL_SENDER_POSTFIX &&
+                     (level == MXTLS_LEVEL_FINGERPRINT || level == MXTLS_LEVEL_VERIFY ||
+                      level == MXTLS_LEVEL_SECURE || level == MXTLS_LEVEL_DANE ||
+                      level == MXTLS_LEVEL_DANE_ONLY);
+    v->seclevel1 = must_match && (v->protocols || v->ciphers || v->exclude || legacy);
 }
 
 static int check_str_same(const char *a, const char *b, int nocase)
@@ -321,7 +344,8 @@ static int check_str_same(const char *a, const char *b, int nocase)
 static int check_hello_same(const check_hello *h, const hello_view *v)
 {
     return check_str_same(h->sni, v->sni, 1) && check_str_same(h->protocols, v->protocols, 0) &&
-           check_str_same(h->ciphers, v->ciphers, 0) && check_str_same(h->exclude, v->exclude, 0);
+           check_str_same(h->ciphers, v->ciphers, 0) && check_str_same(h->exclude, v->exclude, 0) &&
+           h->seclevel1 == v->seclevel1;
 }
 
 static char *check_dup(const char *s, int *bad)
@@ -337,16 +361,24 @@ static char *check_dup(const char *s, int *bad)
 static int check_probe_limits(const check_hello *hl, mxtls_level level, probe_config *pc,
                               char *ciphers, size_t cap, err_rec *e)
 {
+    pc->postfix_security = hl->seclevel1;
+    if (!hl->protocols && !hl->ciphers && !hl->exclude)
+        return 0;
     if (hl->protocols && tlsparams_protocols(hl->protocols, &pc->proto_excluded,
                                              &pc->proto_floor, &pc->proto_ceiling, e) != 0)
         return -1;
-    if (hl->ciphers || hl->exclude) {
-        int required = level != MXTLS_LEVEL_MAY, authenticates = level >= MXTLS_LEVEL_FINGERPRINT;
-        if (tlsparams_cipherlist(hl->ciphers, hl->exclude, required, authenticates, ciphers, cap,
-                                 e) != 0)
-            return -1;
-        pc->cipher_list = ciphers;
-    }
+    /* The entry's handshake is Postfix's whole ClientHello: its cipher grade
+     * (smtp_tls_[mandatory_]ciphers, default medium, which keeps anonymous
+     * suites for levels that do not authenticate) with the exclusions the
+     * level implies, at OpenSSL's default security level. */
+    int required = level != MXTLS_LEVEL_MAY,
+        authenticates = level == MXTLS_LEVEL_FINGERPRINT || level == MXTLS_LEVEL_VERIFY ||
+                        level == MXTLS_LEVEL_SECURE || level == MXTLS_LEVEL_DANE ||
+                        level == MXTLS_LEVEL_DANE_ONLY;
+    if (tlsparams_cipherlist(hl->ciphers, hl->exclude, required, authenticates, ciphers, cap, e) !=
+        0)
+        return -1;
+    pc->cipher_list = ciphers;
     return 0;
 }
 
@@ -398,6 +430,7 @@ static int check_conn_for(check_run_state *rs, check_host *h, check_address *a,
     c->hello.protocols = check_dup(v->protocols, &bad);
     c->hello.ciphers = check_dup(v->ciphers, &bad);
     c->hello.exclude = check_dup(v->exclude, &bad);
+    c->hello.seclevel1 = v->seclevel1;
     c->alt = alt;
     int ci = (int)a->nconns++;
     if (bad)
@@ -417,7 +450,7 @@ static void check_plan(check_run_state *rs, check_host *h, check_address *a)
     int dane = check_dane_applies(rs, h);
     for (size_t li = 0; li < rep->nlevels; li++) {
         hello_view v;
-        check_level_hello(rs, h, rep->levels[li], dane, &v);
+        check_level_hello(rs, h, rep->levels[li], dane, a->legacy_tls, &v);
         a->level_conn[li] = check_conn_for(rs, h, a, &v, rep->levels[li], 0);
     }
     if (rs->opt->sni_compare && a->alt_conn < 0 && a->nconns) {

@@ -64,6 +64,9 @@ typedef struct check_hello {
     char *protocols;             /* policy entry's protocols= (Postfix syntax), or NULL */
     char *ciphers;               /* policy entry's ciphers= grade, or NULL */
     char *exclude;               /* policy entry's exclude=, or NULL */
+    /* OpenSSL security level 1 (Postfix raises levels that authenticate the
+     * server to it; tls_client.c), instead of the probe's 0 */
+    int seclevel1;
 } check_hello;
 
 /* check_conn - one connection to an address with one ClientHello */
@@ -89,6 +92,7 @@ typedef struct check_address {
     size_t conns_dropped;        /* hellos beyond CHECK_MAX_CONNS (evaluated from conns[0]) */
     int level_conn[CHECK_NLEVELS];            /* conns index each level's verdict comes from */
     int alt_conn;                             /* --sni-compare: conns index, or -1 */
+    int legacy_tls;              /* a connection at security level 0 negotiated TLS < 1.2 */
     mxtls_result *results[CHECK_NLEVELS];     /* per level, same order as the run's levels */
     mxtls_result *results_alt[CHECK_NLEVELS]; /* from the --sni-compare connection */
     int pending;                 /* operations still running for this address */

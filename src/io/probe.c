@@ -91,6 +91,7 @@ struct probe {
     int want_ocsp;
     unsigned proto_excluded, proto_floor, proto_ceiling;
     char *cipher_list;
+    int postfix_security;
     struct sockaddr_storage sa;
     socklen_t salen;
     struct timespec t0;
@@ -513,6 +514,11 @@ static int probe_tls_limits(probe *p)
      * error is reported as the TLS failure it is in Postfix. */
     if (p->cipher_list && SSL_set_cipher_list(p->ssl, p->cipher_list) != 1)
         return -1;
+    /* OpenSSL 3 refuses SHA-1 signatures and small keys from level 1 on: a
+     * TLS 1.0 handshake that authenticates the server fails there, as
+     * Postfix's does (the probe's own level 0 would let it through). */
+    if (p->postfix_security)
+        SSL_set_security_level(p->ssl, 1);
     return 0;
 }
 
@@ -1045,6 +1051,7 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
         free(p);
         return NULL;
     }
+    p->postfix_security = cfg->postfix_security;
     p->proto_excluded = cfg->proto_excluded;
     p->proto_floor = cfg->proto_floor;
     p->proto_ceiling = cfg->proto_ceiling;
