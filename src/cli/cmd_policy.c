@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/policymap.h"
 #include "report/policy_report.h"
 
 static const char policy_help[] =
@@ -137,7 +138,14 @@ static int policy_lookup(int argc, char **argv)
         mxtls_ctx_free(ctx);
         return EXIT_USAGE;
     }
-    const mxtls_policy_entry *e = mxtls_policymap_lookup(map, dest);
+    /* policymap_find, not mxtls_policymap_lookup: out of memory is not "no entry" */
+    const mxtls_policy_entry *e = NULL;
+    if (policymap_find(map, dest, &e) != MXTLS_OK) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        mxtls_policymap_free(map);
+        mxtls_ctx_free(ctx);
+        return EXIT_TEMP;
+    }
     rc = policy_print(cmd, json ? policy_report_lookup_json(file, dest, e)
                                 : policy_report_lookup_text(file, dest, e),
                       json);

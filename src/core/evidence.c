@@ -187,6 +187,8 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
         return MXTLS_OK;
     }
     char *n = names_normalize(host, 0, e);
+    if (!n && e && e->code == MXTLS_ERR_NOMEM)
+        return MXTLS_ERR_NOMEM;
     if (!n) {
         char msg[MXTLS_ERR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid name");

@@ -39,8 +39,12 @@ static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig);
  * name in messages is escaped (it may hold any byte) */
 static int names_check_ldh(const char *s, err_rec *e, const char *orig)
 {
+    if (names_check_ldh_shown(s, NULL, "") == 0)
+        return 0;
     char *shown = names_escape((const unsigned char *)orig, strlen(orig));
-    int rc = names_check_ldh_shown(s, e, shown ? shown : "(name)");
+    if (!shown)
+        return err_set(e, MXTLS_ERR_NOMEM, "name", "out of memory"), -1;
+    int rc = names_check_ldh_shown(s, e, shown);
     free(shown);
     return rc;
 }
@@ -123,10 +127,15 @@ char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e)
         int rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
         if (rc != IDN2_OK)
             rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+        char *shown = rc != IDN2_OK ? names_escape((const unsigned char *)tmp, blen) : NULL;
+        if (rc == IDN2_MALLOC || (rc != IDN2_OK && !shown)) {
+            free(shown);
+            free(tmp);
+            return err_set(e, MXTLS_ERR_NOMEM, "name", "out of memory"), NULL;
+        }
         if (rc != IDN2_OK) {
-            char *shown = names_escape((const unsigned char *)tmp, blen);
             err_set(e, MXTLS_ERR_INVALID, "name", "\"%s\" is not a valid internationalised name: %s",
-                    shown ? shown : "?", idn2_strerror(rc));
+                    shown, idn2_strerror(rc));
             free(shown);
             free(tmp);
             return NULL;
@@ -244,7 +253,7 @@ static int names_check_host(X509 *cert, const char *ref, unsigned int flags, cha
     int rc = X509_check_host(cert, ref, strlen(ref), flags, &peer);
     if (rc != 1) {
         OPENSSL_free(peer);
-        return 0;
+        return rc == -1 ? -1 : 0; /* -1: OpenSSL failed (out of memory); -2: bad input */
     }
     if (matched)
         *matched = peer ? strdup(peer) : strdup(ref);
@@ -267,11 +276,12 @@ int names_match_cn(X509 *cert, const char *ref, char **matched)
         X509_NAME *n = X509_NAME_new();
         int ok = tmp && n && X509_NAME_add_entry(n, X509_NAME_get_entry(subj, j), -1, 0) &&
                  X509_set_subject_name(tmp, n);
-        int hit = ok && names_check_host(tmp, ref, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, matched);
+        int hit = ok ? names_check_host(tmp, ref, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, matched)
+                     : -1; /* the copy could not be made: out of memory */
         X509_NAME_free(n);
         X509_free(tmp);
         if (hit)
-            return 1;
+            return hit;
     }
     return 0;
 }
