@@ -1,5 +1,6 @@
 /* names.c - DNS names: normalisation, presented identities, matching via OpenSSL */
 #include "core/names.h"
+#include "core/osslerr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 /* names_escape - display form of untrusted bytes; caller frees */
@@ -179,9 +181,27 @@ char *names_to_unicode(const char *alabel)
     return copy;
 }
 
+/* names_sans - the subjectAltName extension decoded (caller frees; NULL
+ * when there is none, or it cannot be decoded); -1 when OpenSSL ran out of
+ * memory decoding it */
+static int names_sans(X509 *cert, GENERAL_NAMES **out)
+{
+    int crit = -1;
+    ERR_clear_error();
+    *out = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+    /* crit >= 0: the extension exists but was not decoded */
+    if (!*out && crit >= 0 && osslerr_nomem()) {
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
 int names_has_dns_san(X509 *cert)
 {
-    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens;
+    if (names_sans(cert, &gens) != 0)
+        return -1;
     int found = 0;
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++)
         if (sk_GENERAL_NAME_value(gens, i)->type == GEN_DNS)
@@ -203,7 +223,9 @@ static mxtls_status names_add_escaped(strlist *l, const unsigned char *s, size_t
 mxtls_status names_presented(X509 *cert, presented_ids *out)
 {
     mxtls_status st = MXTLS_OK;
-    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens;
+    if (names_sans(cert, &gens) != 0)
+        return MXTLS_ERR_NOMEM;
     for (int i = 0; st == MXTLS_OK && gens && i < sk_GENERAL_NAME_num(gens); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == GEN_DNS) {
@@ -227,7 +249,13 @@ mxtls_status names_presented(X509 *cert, presented_ids *out)
                      (j = X509_NAME_get_index_by_NID(subj, NID_commonName, j)) >= 0;) {
         ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, j));
         unsigned char *utf8 = NULL;
+        ERR_clear_error();
         int len = ASN1_STRING_to_UTF8(&utf8, v);
+        if (len < 0 && osslerr_nomem()) {
+            ERR_clear_error();
+            st = MXTLS_ERR_NOMEM;
+            continue;
+        }
         if (len < 0) {
             st = strlist_add(&out->cn, "(undecodable CN)");
             continue;
@@ -288,7 +316,10 @@ int names_match_cn(X509 *cert, const char *ref, char **matched)
 
 int names_match_default(X509 *cert, const char *ref, char **matched)
 {
-    if (names_has_dns_san(cert))
+    int has = names_has_dns_san(cert);
+    if (has < 0)
+        return -1;
+    if (has)
         return names_match_san(cert, ref, matched);
     return names_match_cn(cert, ref, matched);
 }

@@ -27,6 +27,7 @@ typedef struct presented_ids {
 
 mxtls_status names_presented(X509 *cert, presented_ids *out);
 void presented_ids_free(presented_ids *p);
+/* names_has_dns_san - 1 the certificate has a dNSName SAN, 0 not, -1 out of memory */
 int names_has_dns_san(X509 *cert);
 
 /* Name matching. Every function asks OpenSSL (X509_check_host) and never

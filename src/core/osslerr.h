@@ -8,8 +8,9 @@
 #ifndef MXTLS_CORE_OSSLERR_H
 #define MXTLS_CORE_OSSLERR_H
 
-/* osslerr_nomem - 1 when the error queue holds an allocation failure; the
- * queue is left as it is */
+/* osslerr_nomem - 1 when the thread's error queue holds an allocation
+ * failure, else 0; empties the queue (read what else you need from it
+ * first). Clear the queue before the OpenSSL call you ask about. */
 int osslerr_nomem(void);
 
 #endif

@@ -21,18 +21,18 @@ X509_STORE *pkix_store(mxtls_ctx *ctx)
         return NULL;
     }
     int ok;
+    ERR_clear_error();
     if (ctx->ca_file || ctx->ca_path)
         ok = X509_STORE_load_locations(st, ctx->ca_file, ctx->ca_path);
     else
         ok = X509_STORE_set_default_paths(st);
-    if (!ok && osslerr_nomem()) {
-        X509_STORE_free(st);
-        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
-    }
     if (!ok) {
         char reason[256];
         ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
-        ERR_clear_error();
+        if (osslerr_nomem()) {
+            X509_STORE_free(st);
+            return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
+        }
         err_set(&ctx->err, MXTLS_ERR_CRYPTO,
                 ctx->ca_file ? ctx->ca_file : ctx->ca_path ? ctx->ca_path : "trust store",
                 "cannot load trust store: %s", reason);
@@ -152,6 +152,7 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         if (!sk_X509_push(untrusted, sk_X509_value(chain, i)))
             nomem = 1;
     X509 *leaf = sk_X509_value(chain, 0);
+    ERR_clear_error();
     if (nomem || !X509_STORE_CTX_init(sctx, store, leaf, untrusted)) {
         X509_STORE_CTX_free(sctx);
         sk_X509_free(untrusted);
@@ -167,6 +168,11 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         X509_VERIFY_PARAM_set_time(param, at);
     ERR_clear_error();
     int ok = X509_verify_cert(sctx);
+    /* OpenSSL absorbs some allocation failures while it builds the chain
+     * and reports a chain error instead (an issuer it could not compare is
+     * "unknown"): the error queue still holds the allocation failure. */
+    if (osslerr_nomem())
+        nomem = 1;
     if (ok == 1) {
         out->valid = 1;
         out->error = X509_V_OK;
@@ -180,7 +186,7 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         if (out->error == X509_V_OK) /* failure without a verify error */
             out->error = X509_V_ERR_UNSPECIFIED;
         /* OpenSSL ran out of memory: that says nothing about the chain. */
-        if (out->error == X509_V_ERR_OUT_OF_MEM || (ok < 0 && osslerr_nomem()))
+        if (out->error == X509_V_ERR_OUT_OF_MEM)
             nomem = 1;
         if (!nomem && pkix_explain(out, bad, sk_X509_num(chain)) != 0)
             nomem = 1;

@@ -554,7 +554,10 @@ static void policy_general_findings(mxtls_result *r, const mxtls_evidence *ev, t
     if (!ev->chain)
         return;
     X509 *leaf = sk_X509_value(ev->chain, 0);
-    if (!names_has_dns_san(leaf)) {
+    int has_dns = names_has_dns_san(leaf);
+    if (has_dns < 0)
+        r->nomem = 1;
+    if (has_dns == 0) {
         result_reason(r, "warning", "cn-only", NULL,
                       "the certificate has no DNS subjectAltName; only clients that fall back "
                       "to the subject CN can match it");

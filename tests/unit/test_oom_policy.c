@@ -36,6 +36,27 @@ static const mxtls_level levels[] = {
 };
 #define NLEVELS (sizeof levels / sizeof levels[0])
 
+/* validates - the level validates a chain with X509_verify_cert (PKIX or
+ * DANE). OpenSSL 3.0 absorbs some allocation failures inside it: a failed
+ * allocation in its provider name map makes an issuer "unknown", with
+ * nothing in the error queue, so the verdict is wrong rather than an error.
+ * Those levels are run with only our own allocations failing. */
+static int validates(mxtls_level l)
+{
+    switch (l) {
+    case MXTLS_LEVEL_VERIFY:
+    case MXTLS_LEVEL_SECURE:
+    case MXTLS_LEVEL_DANE:
+    case MXTLS_LEVEL_DANE_ONLY:
+    case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY:
+    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* ---- evidence records -------------------------------------------------- */
 
 enum { REC_GOOD, REC_BAD, REC_NO_TLS, REC_TLS_FAILED, REC_FINGERPRINT, NRECS };
@@ -211,7 +232,7 @@ static void test_evaluate(void **state)
             char what[128];
             snprintf(what, sizeof what, "evaluate %s at %s", rec_names[rec],
                      mxtls_level_name(levels[i]));
-            total += fm_run(what, op_evaluate, &c, 0);
+            total += fm_run(what, op_evaluate, &c, !validates(levels[i]));
             free(c.want);
         }
         mxtls_evidence_free(ev);
@@ -220,7 +241,10 @@ static void test_evaluate(void **state)
     print_message("mxtls_evaluate: %ld allocations failed one at a time\n", total);
 }
 
-/* A fresh context: the trust store is loaded inside the counted run. */
+/* A fresh context: the trust store is loaded inside the counted run, and
+ * the evidence is built there too. Only our own allocations are failed:
+ * OpenSSL 3.0's PEM_read_bio_ex drops some allocation failures without a
+ * trace in the error queue, which would read as a damaged certificate. */
 typedef struct fresh_case {
     int rec;
     mxtls_level level;
@@ -328,7 +352,7 @@ static void test_render_results(void **state)
             char what[128];
             snprintf(what, sizeof what, "render %s at %s", rec_names[rec],
                      mxtls_level_name(some[i]));
-            fm_run(what, op_render, &c, 0);
+            fm_run(what, op_render, &c, 1);
             free(c.want);
             mxtls_result_free(r);
         }
@@ -422,7 +446,7 @@ static void test_policymap(void **state)
 {
     (void)state;
     map_case c = {.text = policy_map};
-    long n = fm_run("policy map parse, lookup, warnings", op_policymap, &c, 0);
+    long n = fm_run("policy map parse, lookup, warnings", op_policymap, &c, 1);
     assert_non_null(strstr(c.want, "example.com -> example.com:2 verify"));
     assert_non_null(strstr(c.want, "nowhere.example -> -:0 -"));
     print_message("policy map: %ld allocations failed one at a time\n", n);
@@ -430,7 +454,7 @@ static void test_policymap(void **state)
     /* an invalid map: the parse error, or out of memory */
     map_case bad = {.text = "example.com verify\n.example.net secure match=nexthop\n"
                             "example.org verfy\n"};
-    fm_run("invalid policy map", op_policymap, &bad, 0);
+    fm_run("invalid policy map", op_policymap, &bad, 1);
     assert_string_equal(bad.want, "error 3: t.map:3:13: unknown level \"verfy\"");
     free(bad.want);
 }
