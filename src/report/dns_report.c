@@ -8,6 +8,7 @@
 #include "core/dnssec_advice.h"
 #include "core/names.h"
 #include "report/jsonw.h"
+#include "report/textout.h"
 
 #define DNS_REPORT_MAX (64u * 1024u * 1024u)
 
@@ -38,15 +39,16 @@ static const char *dns_report_color(int color, const dns_answer *a, int security
 }
 
 /* dns_report_line - "PREFIX" + untrusted text (TXT, names) made safe for a
- * terminal + "SUFFIX"; -1 when out of memory */
-static int dns_report_line(strbuf *b, const char *prefix, const char *s, const char *suffix)
+ * terminal + "SUFFIX" */
+static void dns_report_line(textout *t, const char *prefix, const char *s, const char *suffix)
 {
-    char *t = names_escape((const unsigned char *)s, strlen(s));
-    if (!t)
-        return -1;
-    mxtls_status st = sb_printf(b, "%s%s%s", prefix, t, suffix);
-    free(t);
-    return st == MXTLS_OK ? 0 : -1;
+    char *e = names_escape((const unsigned char *)s, strlen(s));
+    if (!e) {
+        to_fail(t);
+        return;
+    }
+    to_printf(t, "%s%s%s", prefix, e, suffix);
+    free(e);
 }
 
 char *dns_report_text(const dns_report *r, int color)
@@ -54,67 +56,55 @@ char *dns_report_text(const dns_report *r, int color)
     const dns_config *cfg = r->cfg;
     const char *off = color ? "\033[0m" : "";
     const char *ta = cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR;
-    strbuf b;
-    sb_init(&b, DNS_REPORT_MAX);
-    int bad = 0;
+    textout t;
+    to_init(&t, DNS_REPORT_MAX);
     if (cfg->resolver)
-        bad |= sb_printf(&b, "resolver: forward to %s, validating with %s\n", cfg->resolver,
-                         ta) != MXTLS_OK;
+        to_printf(&t, "resolver: forward to %s, validating with %s\n", cfg->resolver, ta);
     else
-        bad |= sb_printf(&b, "resolver: recursive%s%s, validating with %s\n",
-                         cfg->root_hints ? " from root hints " : "",
-                         cfg->root_hints ? cfg->root_hints : "", ta) != MXTLS_OK;
-    for (size_t i = 0; i < r->n && !bad; i++) {
+        to_printf(&t, "resolver: recursive%s%s, validating with %s\n",
+                  cfg->root_hints ? " from root hints " : "",
+                  cfg->root_hints ? cfg->root_hints : "", ta);
+    for (size_t i = 0; i < r->n; i++) {
         const dns_answer *a = r->answers[i];
         char tb[16];
         if (!a)
             continue;
-        bad |= sb_printf(&b, "%s %s: %s%s%s, %s%s%s", a->qname,
-                         dns_type_name(a->qtype, tb, sizeof tb), dns_report_color(color, a, 0),
-                         dns_outcome_name(a->outcome), color ? off : "",
-                         dns_report_color(color, a, 1), dns_security_name(a->security),
-                         off) != MXTLS_OK;
+        to_printf(&t, "%s %s: %s%s%s, %s%s%s", a->qname, dns_type_name(a->qtype, tb, sizeof tb),
+                  dns_report_color(color, a, 0), dns_outcome_name(a->outcome),
+                  color ? off : "", dns_report_color(color, a, 1),
+                  dns_security_name(a->security), off);
         if (a->why)
-            bad |= dns_report_line(&b, " (", a->why, ")");
-        bad |= sb_puts(&b, "\n") != MXTLS_OK;
+            dns_report_line(&t, " (", a->why, ")");
+        to_puts(&t, "\n");
         if (a->canonname)
-            bad |= sb_printf(&b, "  canonical name %s\n", a->canonname) != MXTLS_OK;
-        for (size_t k = 0; k < a->n && !bad; k++) {
+            to_printf(&t, "  canonical name %s\n", a->canonname);
+        for (size_t k = 0; k < a->n; k++) {
             const dns_record *rr = &a->rr[k];
             if (rr->type == DNS_T_MX) {
                 char pref[16];
                 snprintf(pref, sizeof pref, "  %u ", rr->pref);
-                bad |= dns_report_line(&b, pref, rr->text, "\n");
+                dns_report_line(&t, pref, rr->text, "\n");
             } else if (rr->type == DNS_T_TXT) {
-                bad |= dns_report_line(&b, "  \"", rr->text, "\"\n");
+                dns_report_line(&t, "  \"", rr->text, "\"\n");
             } else {
-                bad |= dns_report_line(&b, "  ", rr->text, "\n");
+                dns_report_line(&t, "  ", rr->text, "\n");
             }
         }
         if (a->truncated)
-            bad |= sb_printf(&b, "  (more than %d records: the rest are not kept)\n",
-                             DNS_MAX_RECORDS) != MXTLS_OK;
+            to_printf(&t, "  (more than %d records: the rest are not kept)\n", DNS_MAX_RECORDS);
         if (dns_report_advice(a))
-            bad |= sb_printf(&b, "  advice: %s\n", dns_report_advice(a)) != MXTLS_OK;
+            to_printf(&t, "  advice: %s\n", dns_report_advice(a));
         if (i == 0 && r->all && r->mail) {
             if (!strcmp(r->mail, "null-mx"))
-                bad |= sb_printf(&b, "  null MX (RFC 7505): %s accepts no mail\n", a->qname) !=
-                       MXTLS_OK;
+                to_printf(&t, "  null MX (RFC 7505): %s accepts no mail\n", a->qname);
             else if (!strcmp(r->mail, "implicit-mx"))
-                bad |= sb_printf(&b,
-                                 "  no MX records: %s itself is the mail host (RFC 5321 "
-                                 "§5.1)\n",
-                                 a->qname) != MXTLS_OK;
+                to_printf(&t, "  no MX records: %s itself is the mail host (RFC 5321 §5.1)\n",
+                          a->qname);
             else if (!strcmp(r->mail, "none"))
-                bad |= sb_printf(&b, "  %s does not exist: no mail host\n", a->qname) !=
-                       MXTLS_OK;
+                to_printf(&t, "  %s does not exist: no mail host\n", a->qname);
         }
     }
-    if (bad) {
-        sb_free(&b);
-        return NULL;
-    }
-    return sb_take(&b);
+    return to_take(&t);
 }
 
 /* dns_report_record_json - one record's fields by type */

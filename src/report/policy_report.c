@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/base.h"
 #include "report/jsonw.h"
+#include "report/textout.h"
 
 /* The attributes printed, in this order (mxtls_policy_entry_attr names). */
 static const char *const policy_attrs[] = {
@@ -24,38 +24,25 @@ static const char *policy_matched_by(const char *dest, const mxtls_policy_entry 
     return "exact";
 }
 
-/* policy_sb_take - the text, or NULL (and nothing leaked) after a failure */
-static char *policy_sb_take(strbuf *b, int failed)
-{
-    if (failed) {
-        sb_free(b);
-        return NULL;
-    }
-    return sb_take(b);
-}
-
 char *policy_report_lookup_text(const char *file, const char *dest, const mxtls_policy_entry *e)
 {
-    strbuf b;
-    sb_init(&b, JSONW_MAX_OUTPUT);
-    int failed = 0;
+    textout t;
+    to_init(&t, JSONW_MAX_OUTPUT);
     if (!e) {
-        failed |= sb_printf(&b, "no entry applies to %s\n", dest) != MXTLS_OK;
-        return policy_sb_take(&b, failed);
+        to_printf(&t, "no entry applies to %s\n", dest);
+        return to_take(&t);
     }
-    failed |= sb_printf(&b, "destination  %s\n", dest) != MXTLS_OK;
-    failed |= sb_printf(&b, "entry        %s\n", mxtls_policy_entry_key(e)) != MXTLS_OK;
-    failed |= sb_printf(&b, "where        %s:%zu\n", file, mxtls_policy_entry_line(e)) !=
-              MXTLS_OK;
-    failed |= sb_printf(&b, "matched-by   %s\n", policy_matched_by(dest, e)) != MXTLS_OK;
-    failed |= sb_printf(&b, "level        %s\n",
-                        mxtls_level_name(mxtls_policy_entry_level(e))) != MXTLS_OK;
+    to_printf(&t, "destination  %s\n", dest);
+    to_printf(&t, "entry        %s\n", mxtls_policy_entry_key(e));
+    to_printf(&t, "where        %s:%zu\n", file, mxtls_policy_entry_line(e));
+    to_printf(&t, "matched-by   %s\n", policy_matched_by(dest, e));
+    to_printf(&t, "level        %s\n", mxtls_level_name(mxtls_policy_entry_level(e)));
     for (size_t i = 0; i < POLICY_NATTRS; i++) {
         const char *v = mxtls_policy_entry_attr(e, policy_attrs[i]);
         if (v)
-            failed |= sb_printf(&b, "%-12s %s\n", policy_attrs[i], v) != MXTLS_OK;
+            to_printf(&t, "%-12s %s\n", policy_attrs[i], v);
     }
-    return policy_sb_take(&b, failed);
+    return to_take(&t);
 }
 
 char *policy_report_lookup_json(const char *file, const char *dest, const mxtls_policy_entry *e)
@@ -117,18 +104,18 @@ static int policy_warning_next(char **p, const char **line, const char **key, co
 
 char *policy_report_check_text(const char *file, size_t entries, const char *warnings)
 {
-    strbuf b;
-    sb_init(&b, JSONW_MAX_OUTPUT);
+    textout t;
+    to_init(&t, JSONW_MAX_OUTPUT);
     char *copy = warnings ? strdup(warnings) : NULL;
-    int failed = warnings && !copy;
-    failed |= sb_printf(&b, "%s: %zu %s\n", file, entries,
-                        entries == 1 ? "entry" : "entries") != MXTLS_OK;
+    if (warnings && !copy)
+        to_fail(&t);
+    to_printf(&t, "%s: %zu %s\n", file, entries, entries == 1 ? "entry" : "entries");
     char *p = copy;
     const char *line, *key, *msg;
-    while (!failed && policy_warning_next(&p, &line, &key, &msg))
-        failed |= sb_printf(&b, "%s:%s: warning: %s: %s\n", file, line, key, msg) != MXTLS_OK;
+    while (policy_warning_next(&p, &line, &key, &msg))
+        to_printf(&t, "%s:%s: warning: %s: %s\n", file, line, key, msg);
     free(copy);
-    return policy_sb_take(&b, failed);
+    return to_take(&t);
 }
 
 char *policy_report_check_json(const char *file, size_t entries, const char *warnings)

@@ -1,7 +1,6 @@
 /* tlsa_report.c - TLSA records and TLSA checks as text and JSON (docs/tlsa.md) */
 #include "report/tlsa_report.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,35 +9,9 @@
 
 #include "core/base.h"
 #include "report/jsonw.h"
+#include "report/textout.h"
 
 #define TLSA_REPORT_MAX (16u << 20)
-
-/* tout - text output whose failures are sticky (tout_take returns NULL) */
-typedef struct tout {
-    strbuf b;
-    int bad;
-} tout;
-
-static void tput(tout *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tput(tout *o, const char *fmt, ...)
-{
-    if (o->bad)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    if (sb_vprintf(&o->b, fmt, ap) != MXTLS_OK)
-        o->bad = 1;
-    va_end(ap);
-}
-
-static char *tout_take(tout *o)
-{
-    if (o->bad) {
-        sb_free(&o->b);
-        return NULL;
-    }
-    return sb_take(&o->b);
-}
 
 /* ---- gen -------------------------------------------------------------- */
 
@@ -68,28 +41,28 @@ static int gen_same(const dane_rr *a, const dane_rr *b)
 
 char *tlsa_report_gen_text(const tlsa_gen_report *g)
 {
-    tout o = {.bad = 0};
-    sb_init(&o.b, TLSA_REPORT_MAX);
-    tput(&o, "; \"3 1 1\" (DANE-EE, public key, SHA-256) matches the server's key rather than "
+    textout o;
+    to_init(&o, TLSA_REPORT_MAX);
+    to_printf(&o, "; \"3 1 1\" (DANE-EE, public key, SHA-256) matches the server's key rather than "
              "its certificate, so it survives every renewal that keeps the key.\n");
     if (g->selector == 0)
-        tput(&o, "; warning: \"x 0 x\" records match the whole certificate and break on every "
+        to_printf(&o, "; warning: \"x 0 x\" records match the whole certificate and break on every "
                  "renewal, even one that keeps the key; prefer selector 1.\n");
     if (g->host_derived)
-        tput(&o, "; host %s: the first DNS name of %s (--host sets another)\n", g->host,
+        to_printf(&o, "; host %s: the first DNS name of %s (--host sets another)\n", g->host,
              g->items[0].file);
     if (g->nitems > 1)
-        tput(&o, "; rollover: publish all these records now, wait at least 2 x TTL, switch the "
+        to_printf(&o, "; rollover: publish all these records now, wait at least 2 x TTL, switch the "
                  "server to the next certificate, then remove the current records.\n");
     for (size_t i = 0; i < g->nitems; i++) {
         const tlsa_gen_item *it = &g->items[i];
         if (g->nitems > 1)
-            tput(&o, "; %s: %s\n", i == 0 ? "current" : "next", it->file);
+            to_printf(&o, "; %s: %s\n", i == 0 ? "current" : "next", it->file);
         if (g->usage == 2) {
             char *subj = tlsa_subject(it->ta);
             if (!subj)
-                o.bad = 1;
-            tput(&o, "; DANE-TA: the CA \"%s\" (certificate %d of %s%s); the server must send it "
+                to_fail(&o);
+            to_printf(&o, "; DANE-TA: the CA \"%s\" (certificate %d of %s%s); the server must send it "
                      "in its chain (RFC 7672 §3.1.2).\n",
                  subj ? subj : "?", it->index + 1, it->file,
                  it->index == 0 ? ", itself a CA certificate" : ", the issuer of the leaf");
@@ -100,38 +73,38 @@ char *tlsa_report_gen_text(const tlsa_gen_report *g)
             if (gen_same(g->items[j].rr, it->rr))
                 dup = (int)j;
         if (dup >= 0) {
-            tput(&o, "; (same record as for %s: printed once)\n", g->items[dup].file);
+            to_printf(&o, "; (same record as for %s: printed once)\n", g->items[dup].file);
             continue;
         }
         char *t = dane_rr_text(it->rr);
         if (!t)
-            o.bad = 1;
+            to_fail(&o);
         if (g->ttl >= 0)
-            tput(&o, "%s %ld IN TLSA %s\n", g->owner, g->ttl, t ? t : "?");
+            to_printf(&o, "%s %ld IN TLSA %s\n", g->owner, g->ttl, t ? t : "?");
         else
-            tput(&o, "%s IN TLSA %s\n", g->owner, t ? t : "?");
+            to_printf(&o, "%s IN TLSA %s\n", g->owner, t ? t : "?");
         free(t);
     }
-    return tout_take(&o);
+    return to_take(&o);
 }
 
 /* ---- check: text ------------------------------------------------------ */
 
 /* cell_text - one record against one address, in a few words */
-static void cell_text(tout *o, const dane_result *d, int raw_depth, int unusable)
+static void cell_text(textout *o, const dane_result *d, int raw_depth, int unusable)
 {
     if (unusable) {
         if (raw_depth >= 0)
-            tput(o, "unusable, though its data equals the certificate at depth %d",
+            to_printf(o, "unusable, though its data equals the certificate at depth %d",
                       raw_depth);
         else
-            tput(o, "unusable; its data matches no certificate sent");
+            to_printf(o, "unusable; its data matches no certificate sent");
     } else if (d->authenticated) {
-        tput(o, "matches the certificate at depth %d (%s)", d->match_depth, d->code);
+        to_printf(o, "matches the certificate at depth %d (%s)", d->match_depth, d->code);
     } else if (!strcmp(d->code, "tlsa-mismatch")) {
-        tput(o, "no match");
+        to_printf(o, "no match");
     } else {
-        tput(o, "%s: %s", d->code, d->message);
+        to_printf(o, "%s: %s", d->code, d->message);
     }
 }
 
@@ -159,101 +132,101 @@ static int mx_unfinished(const check_report *rep)
 char *tlsa_report_check_text(const tlsa_check_result *r, const char *name)
 {
     const check_report *rep = r->rep;
-    tout o = {.bad = 0};
-    sb_init(&o.b, TLSA_REPORT_MAX);
-    tput(&o, "tlsa check %s port %u\n", name, rep->port);
+    textout o;
+    to_init(&o, TLSA_REPORT_MAX);
+    to_printf(&o, "tlsa check %s port %u\n", name, rep->port);
     if (rep->routed)
-        tput(&o, "MX: not looked up\n");
+        to_printf(&o, "MX: not looked up\n");
     else if (mx_unfinished(rep))
-        tput(&o, "MX: no answer before the deadline\n");
+        to_printf(&o, "MX: no answer before the deadline\n");
     else if (rep->null_mx)
-        tput(&o, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
+        to_printf(&o, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
     else if (rep->implicit_mx)
-        tput(&o, "MX: none, %s is its own mail host (implicit MX), %s\n", rep->domain,
+        to_printf(&o, "MX: none, %s is its own mail host (implicit MX), %s\n", rep->domain,
                   dns_security_name(rep->mx_security));
     else
-        tput(&o, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
+        to_printf(&o, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
                   dns_security_name(rep->mx_security), rep->mx_why ? ": " : "",
                   rep->mx_why ? rep->mx_why : "");
     for (size_t i = 0; i < r->nhosts; i++) {
         const tlsa_host_result *hr = &r->hosts[i];
         const check_host *h = hr->host;
-        tput(&o, "host %s\n", h->name);
+        to_printf(&o, "host %s\n", h->name);
         if (h->problem)
-            tput(&o, "  %s\n", h->problem);
+            to_printf(&o, "  %s\n", h->problem);
         mxtls_tlsa_state st = h->tlsa_started ? h->tlsa_state : MXTLS_TLSA_NOT_LOOKED_UP;
-        tput(&o, "  TLSA %s: %s", hr->owner, mxtls_tlsa_state_name(st));
+        to_printf(&o, "  TLSA %s: %s", hr->owner, mxtls_tlsa_state_name(st));
         if (hr->ttl != TLSA_TTL_UNKNOWN)
-            tput(&o, ", TTL %ld", hr->ttl);
+            to_printf(&o, ", TTL %ld", hr->ttl);
         if (h->ntlsa)
-            tput(&o, ", %zu record%s (%zu usable)", h->ntlsa, h->ntlsa == 1 ? "" : "s",
+            to_printf(&o, ", %zu record%s (%zu usable)", h->ntlsa, h->ntlsa == 1 ? "" : "s",
                       hr->usable);
         if (h->tlsa_why)
-            tput(&o, ": %s", h->tlsa_why);
-        tput(&o, "\n");
+            to_printf(&o, ": %s", h->tlsa_why);
+        to_printf(&o, "\n");
         for (size_t k = 0; k < h->ntlsa; k++) {
             const dane_rr *rr = &h->tlsa[k];
             const char *why = dane_rr_unusable_why(rr);
             char *t = tlsa_short(rr);
             if (!t)
-                o.bad = 1;
-            tput(&o, "    [%zu] %s\n", k + 1, t ? t : "?");
+                to_fail(&o);
+            to_printf(&o, "    [%zu] %s\n", k + 1, t ? t : "?");
             free(t);
-            tput(&o, "        %s, %s%s\n", dane_usage_name(rr->usage),
+            to_printf(&o, "        %s, %s%s\n", dane_usage_name(rr->usage),
                       why ? "unusable: " : "usable", why ? why : "");
             for (size_t j = 0; j < h->naddrs; j++) {
                 const tlsa_addr_result *ar = &hr->addrs[j];
-                tput(&o, "        %s: ", ar->addr->ip);
+                to_printf(&o, "        %s: ", ar->addr->ip);
                 if (ar->per_rr)
                     cell_text(&o, &ar->per_rr[k], ar->raw_depth[k], why != NULL);
                 else
-                    tput(&o, "%s%s%s", ar->state, ar->note[0] ? ": " : "", ar->note);
-                tput(&o, "\n");
+                    to_printf(&o, "%s%s%s", ar->state, ar->note[0] ? ": " : "", ar->note);
+                to_printf(&o, "\n");
             }
         }
         if (hr->published) {
-            tput(&o, "  now:\n");
+            to_printf(&o, "  now:\n");
             for (size_t j = 0; j < h->naddrs; j++) {
                 const tlsa_addr_result *ar = &hr->addrs[j];
                 if (!strcmp(ar->state, "authenticated"))
-                    tput(&o, "    %s: authenticated by [%d] (%s, depth %d)\n", ar->addr->ip,
+                    to_printf(&o, "    %s: authenticated by [%d] (%s, depth %d)\n", ar->addr->ip,
                               ar->all.match_index + 1, ar->all.code, ar->all.match_depth);
                 else if (!strcmp(ar->state, "fails"))
-                    tput(&o, "    %s: FAILS %s: %s\n", ar->addr->ip, ar->all.code,
+                    to_printf(&o, "    %s: FAILS %s: %s\n", ar->addr->ip, ar->all.code,
                               ar->all.message);
                 else if (!strcmp(ar->state, "no-tls"))
-                    tput(&o, "    %s: FAILS no-tls: %s; with secure TLSA records senders "
+                    to_printf(&o, "    %s: FAILS no-tls: %s; with secure TLSA records senders "
                                   "require TLS\n",
                               ar->addr->ip, ar->note);
                 else
-                    tput(&o, "    %s: %s: %s\n", ar->addr->ip, ar->state, ar->note);
+                    to_printf(&o, "    %s: %s: %s\n", ar->addr->ip, ar->state, ar->note);
             }
         }
         if (hr->nplans)
-            tput(&o, "  planned:\n");
+            to_printf(&o, "  planned:\n");
         for (size_t p = 0; p < hr->nplans; p++) {
             const tlsa_plan_result *pr = &hr->plans[p];
             if (!strcmp(pr->verdict, "safe"))
-                tput(&o, "    %s: safe to deploy: %s\n", pr->plan->file, pr->r.message);
+                to_printf(&o, "    %s: safe to deploy: %s\n", pr->plan->file, pr->r.message);
             else if (!strcmp(pr->verdict, "will-break"))
-                tput(&o, "    %s: WILL BREAK DANE: %s: %s\n", pr->plan->file, pr->r.code,
+                to_printf(&o, "    %s: WILL BREAK DANE: %s: %s\n", pr->plan->file, pr->r.code,
                           pr->r.message);
             else
-                tput(&o, "    %s: not applicable: %s\n", pr->plan->file, pr->note);
+                to_printf(&o, "    %s: not applicable: %s\n", pr->plan->file, pr->note);
             for (size_t k = 0; k < pr->publish.n; k++)
-                tput(&o, "      publish first: %s. IN TLSA %s\n", hr->owner,
+                to_printf(&o, "      publish first: %s. IN TLSA %s\n", hr->owner,
                           pr->publish.v[k]);
         }
     }
     if (rep->hosts_dropped)
-        tput(&o, "(%zu more MX hosts not checked)\n", rep->hosts_dropped);
+        to_printf(&o, "(%zu more MX hosts not checked)\n", rep->hosts_dropped);
     if (r->nwarnings) {
-        tput(&o, "warnings:\n");
+        to_printf(&o, "warnings:\n");
         for (size_t i = 0; i < r->nwarnings; i++)
-            tput(&o, "  %s: %s\n", r->warnings[i].code, r->warnings[i].message);
+            to_printf(&o, "  %s: %s\n", r->warnings[i].code, r->warnings[i].message);
     }
-    tput(&o, "result: %s: %s\n", tlsa_status_name(r->status), r->summary);
-    return tout_take(&o);
+    to_printf(&o, "result: %s: %s\n", tlsa_status_name(r->status), r->summary);
+    return to_take(&o);
 }
 
 /* ---- check: JSON ------------------------------------------------------ */
