@@ -53,7 +53,8 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
  * up-referenced, the stack copied); MXTLS_OK or MXTLS_ERR_NOMEM */
 mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain);
 /* evidence_match_split - the match= items: fingerprints split on '|', ',' and
- * blanks; names on ':', ',' and blanks (Postfix's separators) */
+ * blanks; names on ':', ',' and blanks (Postfix's separators). Out of memory:
+ * MXTLS_ERR_NOMEM, and out is freed (empty) */
 mxtls_status evidence_match_split(const mxtls_evidence *ev, int fingerprints, strlist *out);
 
 #endif
