@@ -62,6 +62,7 @@ static struct {
     /* the wrap is in effect (a malloc call came through); volatile, since the
      * compiler assumes malloc() touches no global of ours */
     volatile int wrapped;
+    long runs;     /* runs with an allocation failing, over all fm_run calls */
 } fm_;
 
 /* fm_tick - count one allocation; 1 when this one is to fail */
@@ -172,6 +173,7 @@ static inline long fm_run(const char *what, fm_op op, void *arg, int openssl)
             fail_msg("%s: allocation %ld of %ld failing: out-of-memory reported, but no "
                      "allocation failed", what, n, total);
         nomem += rc == FM_NOMEM;
+        fm_.runs++;
     }
     fm_.fail_at = 0;
     fm_.openssl = 0;

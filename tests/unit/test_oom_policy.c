@@ -469,5 +469,6 @@ int main(void)
         cmocka_unit_test(test_policymap),
     };
     int rc = cmocka_run_group_tests(tests, NULL, tu_group_teardown);
+    printf("%ld runs with one allocation failing\n", fm_.runs);
     return rc;
 }
