@@ -4,8 +4,9 @@
  * RRset (null MX, RFC 7505; no MX: implicit MX, RFC 5321 §5.1), then for
  * every mail host its A, AAAA and TLSA (_25._tcp.HOST, RFC 7672 §2.2.3)
  * lookups, all at once. Every lookup is reported with its outcome and DNSSEC
- * status. The DNS adapter is not part of the public API yet, so this command
- * uses the internal header; docs/dns.md describes both. */
+ * status; src/report/dns_report.h renders the report. The DNS adapter is not
+ * part of the public API yet, so this command uses the internal header;
+ * docs/dns.md describes both. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,9 @@
 #include <event2/event.h>
 
 #include "cli/cli.h"
-#include "core/dnssec_advice.h"
 #include "core/names.h"
 #include "io/dns.h"
+#include "report/dns_report.h"
 
 static const char dns_help[] =
     "usage: mxtls dns DOMAIN [--type mx|a|aaaa|ptr|tlsa|txt|all]\n"
@@ -193,191 +194,6 @@ static void dns_cli_mx_done(void *arg, dns_answer *a)
     }
 }
 
-/* ---- output ----------------------------------------------------------------- */
-
-/* dns_cli_json_string - a JSON string; control and non-ASCII bytes as \u00XX */
-static void dns_cli_json_string(FILE *f, const char *s)
-{
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* dns_cli_advice - what the zone's operator should do about this answer:
- * a DNSSEC failure (from the validator's reason), TLSA records that DANE
- * senders ignore; NULL when nothing */
-static const char *dns_cli_advice(const dns_answer *a)
-{
-    if (a->security == DNS_SEC_BOGUS)
-        return dnssec_advice(a->why);
-    if (a->qtype == DNS_T_TLSA && a->outcome == DNS_DATA && a->security == DNS_SEC_INSECURE &&
-        a->n)
-        return "These TLSA records are not DNSSEC-signed (no DS record leads to them: the zone "
-               "is not signed, or its delegation is insecure), so DANE senders ignore them (RFC "
-               "7672 section 2.2). Sign the zone and publish its DS record at the parent zone.";
-    return NULL;
-}
-
-/* dns_cli_display - untrusted text (TXT, names) made safe for a terminal */
-static char *dns_cli_display(const char *s)
-{
-    return names_escape((const unsigned char *)s, strlen(s));
-}
-
-static const char *dns_cli_color(int color, const dns_answer *a, int security)
-{
-    if (!color)
-        return "";
-    if (security) {
-        switch (a->security) {
-        case DNS_SEC_SECURE: return "\033[32m";
-        case DNS_SEC_INSECURE: return "\033[33m";
-        default: return "\033[31m";
-        }
-    }
-    return a->outcome >= DNS_SERVFAIL ? "\033[31m" : "";
-}
-
-/* dns_cli_print_text - one header line per lookup, then its records */
-static void dns_cli_print_text(FILE *f, const dns_run *run, const dns_config *cfg, int color)
-{
-    const char *off = color ? "\033[0m" : "";
-    if (cfg->resolver)
-        fprintf(f, "resolver: forward to %s, validating with %s\n", cfg->resolver,
-                cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
-    else
-        fprintf(f, "resolver: recursive%s%s, validating with %s\n",
-                cfg->root_hints ? " from root hints " : "",
-                cfg->root_hints ? cfg->root_hints : "",
-                cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
-    for (size_t i = 0; i < run->n; i++) {
-        const lookup *l = run->v[i];
-        const dns_answer *a = l->a;
-        char tb[16];
-        if (!a)
-            continue;
-        fprintf(f, "%s %s: %s%s%s, %s%s%s", a->qname, dns_type_name(a->qtype, tb, sizeof tb),
-                dns_cli_color(color, a, 0), dns_outcome_name(a->outcome), color ? off : "",
-                dns_cli_color(color, a, 1), dns_security_name(a->security), off);
-        if (a->why) {
-            char *w = dns_cli_display(a->why);
-            fprintf(f, " (%s)", w ? w : "");
-            free(w);
-        }
-        fputc('\n', f);
-        if (a->canonname)
-            fprintf(f, "  canonical name %s\n", a->canonname);
-        for (size_t k = 0; k < a->n; k++) {
-            const dns_record *r = &a->rr[k];
-            char *t = dns_cli_display(r->text);
-            if (r->type == DNS_T_MX)
-                fprintf(f, "  %u %s\n", r->pref, t ? t : "");
-            else if (r->type == DNS_T_TXT)
-                fprintf(f, "  \"%s\"\n", t ? t : "");
-            else
-                fprintf(f, "  %s\n", t ? t : "");
-            free(t);
-        }
-        if (a->truncated)
-            fprintf(f, "  (more than %d records: the rest are not kept)\n", DNS_MAX_RECORDS);
-        if (dns_cli_advice(a))
-            fprintf(f, "  advice: %s\n", dns_cli_advice(a));
-        if (i == 0 && run->all && run->mail) {
-            if (!strcmp(run->mail, "null-mx"))
-                fprintf(f, "  null MX (RFC 7505): %s accepts no mail\n", a->qname);
-            else if (!strcmp(run->mail, "implicit-mx"))
-                fprintf(f, "  no MX records: %s itself is the mail host (RFC 5321 §5.1)\n",
-                        a->qname);
-            else if (!strcmp(run->mail, "none"))
-                fprintf(f, "  %s does not exist: no mail host\n", a->qname);
-        }
-    }
-}
-
-/* dns_cli_print_record_json - one record's fields by type */
-static void dns_cli_print_record_json(FILE *f, const dns_record *r)
-{
-    fprintf(f, "{\"ttl\":%u,", (unsigned)r->ttl);
-    switch (r->type) {
-    case DNS_T_MX:
-        fprintf(f, "\"preference\":%u,\"exchange\":", r->pref);
-        break;
-    case DNS_T_A:
-    case DNS_T_AAAA: fputs("\"address\":", f); break;
-    case DNS_T_PTR:
-    case DNS_T_CNAME: fputs("\"target\":", f); break;
-    case DNS_T_TXT: fputs("\"text\":", f); break;
-    case DNS_T_TLSA: {
-        fprintf(f, "\"usage\":%u,\"selector\":%u,\"mtype\":%u,\"data\":\"", r->usage,
-                r->selector, r->mtype);
-        for (size_t i = 0; i < r->data_len; i++)
-            fprintf(f, "%02x", r->data[i]);
-        fputs("\"}", f);
-        return;
-    }
-    default: fputs("\"rdata\":", f); break;
-    }
-    dns_cli_json_string(f, r->text);
-    fputc('}', f);
-}
-
-/* dns_cli_print_json - the whole run as one object (docs/dns.md) */
-static void dns_cli_print_json(FILE *f, const dns_run *run, const char *domain,
-                               const dns_config *cfg)
-{
-    fputs("{\"domain\":", f);
-    dns_cli_json_string(f, domain);
-    fprintf(f, ",\"resolver\":{\"mode\":\"%s\",\"forwarder\":",
-            cfg->resolver ? "forward" : "recursive");
-    dns_cli_json_string(f, cfg->resolver);
-    fputs(",\"trust_anchor\":", f);
-    dns_cli_json_string(f, cfg->trust_anchor ? cfg->trust_anchor : DNS_DEFAULT_TRUST_ANCHOR);
-    fputs(",\"root_hints\":", f);
-    dns_cli_json_string(f, cfg->root_hints);
-    fputs("},\"mail\":", f);
-    dns_cli_json_string(f, run->all ? run->mail : NULL);
-    fputs(",\"lookups\":[", f);
-    int first = 1;
-    for (size_t i = 0; i < run->n; i++) {
-        const dns_answer *a = run->v[i]->a;
-        char tb[16];
-        if (!a)
-            continue;
-        fputs(first ? "" : ",", f);
-        first = 0;
-        fputs("{\"name\":", f);
-        dns_cli_json_string(f, a->qname);
-        fprintf(f, ",\"type\":\"%s\",\"outcome\":\"%s\",\"security\":\"%s\",\"rcode\":%d,",
-                dns_type_name(a->qtype, tb, sizeof tb), dns_outcome_name(a->outcome),
-                dns_security_name(a->security), a->rcode);
-        fputs("\"why\":", f);
-        dns_cli_json_string(f, a->why);
-        fputs(",\"advice\":", f);
-        dns_cli_json_string(f, dns_cli_advice(a));
-        fputs(",\"canonname\":", f);
-        dns_cli_json_string(f, a->canonname);
-        fprintf(f, ",\"truncated\":%s,\"records\":[", a->truncated ? "true" : "false");
-        for (size_t k = 0; k < a->n; k++) {
-            if (k)
-                fputc(',', f);
-            dns_cli_print_record_json(f, &a->rr[k]);
-        }
-        fputs("]}", f);
-    }
-    fputs("]}\n", f);
-}
-
 /* ---- command ------------------------------------------------------------------ */
 
 /* dns_cli_type - --type argument: a DNS type, 0 for all, -1 unknown */
@@ -519,10 +335,25 @@ int cmd_dns(int argc, char **argv)
             a->outcome == DNS_ERROR)
             rc = EXIT_TEMP;
     }
-    if (json)
-        dns_cli_print_json(stdout, &run, domain, &cfg);
-    else
-        dns_cli_print_text(stdout, &run, &cfg, cli_use_color(stdout));
+    const dns_answer **answers = calloc(run.n ? run.n : 1, sizeof *answers);
+    char *doc = NULL;
+    if (answers) {
+        for (size_t i = 0; i < run.n; i++)
+            answers[i] = run.v[i]->a;
+        dns_report rep = {.domain = domain, .cfg = &cfg, .all = run.all, .mail = run.mail,
+                          .answers = answers, .n = run.n};
+        doc = json ? dns_report_json(&rep) : dns_report_text(&rep, cli_use_color(stdout));
+        free(answers);
+    }
+    if (doc) {
+        fputs(doc, stdout);
+        if (json)
+            fputc('\n', stdout);
+        free(doc);
+    } else {
+        fprintf(stderr, "mxtls %s: out of memory: no report\n", cmd);
+        rc = EXIT_TEMP;
+    }
     if (run.failed)
         fprintf(stderr, "mxtls %s: out of memory: some lookups were not made\n", cmd);
     dns_resolver_free(run.res);

@@ -1,13 +1,16 @@
 /* cmd_policy.c - mxtls policy: look up or check a Postfix TLS policy map
  *
- * Uses only the public API: mxtls_read_file, mxtls_policymap_*. The format,
- * lookup order and errors are described in docs/policymap.md. */
+ * Uses the public API (mxtls_read_file, mxtls_policymap_*) and prints what
+ * src/report/policy_report.h renders. The format, lookup order and errors
+ * are described in docs/policymap.md. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/policymap.h"
+#include "report/policy_report.h"
 
 static const char policy_help[] =
     "usage: mxtls policy lookup --map FILE DESTINATION [--json]\n"
@@ -49,70 +52,6 @@ static const char check_help[] =
     "\n"
     "exit: 0 valid, 2 usage or input error (an invalid map).\n";
 
-/* The attributes printed, in this order (mxtls_policy_entry_attr names). */
-static const char *const policy_attrs[] = {
-    "match", "protocols", "ciphers", "exclude", "tafile", "servername", "connection_reuse",
-    "enable_rpk",
-};
-
-/* policy_utf8_len - length of the well-formed UTF-8 sequence at p, 0 if none
- * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF) */
-static size_t policy_utf8_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    else
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-/* policy_json_string - a JSON string literal (docs/json.md: UTF-8 passes,
- * bytes that are not valid UTF-8 become U+FFFD, control characters escaped) */
-static void policy_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p == '"' || *p == '\\') {
-            fprintf(f, "\\%c", *p++);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            fprintf(f, "\\u%04x", *p++);
-        } else if (*p < 0x80) {
-            fputc(*p++, f);
-        } else {
-            size_t n = policy_utf8_len(p);
-            if (n) {
-                fwrite(p, 1, n, f);
-                p += n;
-            } else {
-                fputs("\\ufffd", f);
-                p++;
-            }
-        }
-    }
-    fputc('"', f);
-}
-
-/* policy_matched_by - how the entry was found: "exact" or "subdomain" */
-static const char *policy_matched_by(const char *dest, const mxtls_policy_entry *e)
-{
-    const char *key = mxtls_policy_entry_key(e);
-    if (key[0] == '.' && dest[0] != '.')
-        return "subdomain";
-    return "exact";
-}
-
 /* policy_load - read and parse the map; NULL after printing the error (or
  * leaving it in ctx for the caller when quiet) */
 static mxtls_policymap *policy_load(mxtls_ctx *ctx, const char *cmd, const char *file, int quiet)
@@ -127,47 +66,19 @@ static mxtls_policymap *policy_load(mxtls_ctx *ctx, const char *cmd, const char 
     return map;
 }
 
-/* policy_print_text - the lookup result, one "name  value" line each */
-static void policy_print_text(const char *file, const char *dest, const mxtls_policy_entry *e)
+/* policy_print - a rendered report (and a newline after JSON); EXIT_TEMP when
+ * it could not be made */
+static int policy_print(const char *cmd, char *doc, int json)
 {
-    printf("destination  %s\n", dest);
-    printf("entry        %s\n", mxtls_policy_entry_key(e));
-    printf("where        %s:%zu\n", file, mxtls_policy_entry_line(e));
-    printf("matched-by   %s\n", policy_matched_by(dest, e));
-    printf("level        %s\n", mxtls_level_name(mxtls_policy_entry_level(e)));
-    for (size_t i = 0; i < sizeof policy_attrs / sizeof policy_attrs[0]; i++) {
-        const char *v = mxtls_policy_entry_attr(e, policy_attrs[i]);
-        if (v)
-            printf("%-12s %s\n", policy_attrs[i], v);
+    if (!doc) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        return EXIT_TEMP;
     }
-}
-
-/* policy_print_json - the lookup result as one JSON object */
-static void policy_print_json(const char *file, const char *dest, const mxtls_policy_entry *e)
-{
-    printf("{\"schema_version\":1,\"destination\":");
-    policy_json_string(stdout, dest);
-    if (!e) {
-        printf(",\"found\":false}\n");
-        return;
-    }
-    printf(",\"found\":true,\"entry\":{\"key\":");
-    policy_json_string(stdout, mxtls_policy_entry_key(e));
-    printf(",\"file\":");
-    policy_json_string(stdout, file);
-    printf(",\"line\":%zu,\"matched_by\":\"%s\",\"level\":\"%s\",\"attributes\":{",
-           mxtls_policy_entry_line(e), policy_matched_by(dest, e),
-           mxtls_level_name(mxtls_policy_entry_level(e)));
-    int first = 1;
-    for (size_t i = 0; i < sizeof policy_attrs / sizeof policy_attrs[0]; i++) {
-        const char *v = mxtls_policy_entry_attr(e, policy_attrs[i]);
-        if (!v)
-            continue;
-        printf("%s\"%s\":", first ? "" : ",", policy_attrs[i]);
-        policy_json_string(stdout, v);
-        first = 0;
-    }
-    printf("}}}\n");
+    fputs(doc, stdout);
+    if (json)
+        fputc('\n', stdout);
+    free(doc);
+    return EXIT_PASS;
 }
 
 /* policy_options - parse --map/--json/--help; returns -1 to go on, else an exit code */
@@ -227,46 +138,22 @@ static int policy_lookup(int argc, char **argv)
         mxtls_ctx_free(ctx);
         return EXIT_USAGE;
     }
-    const mxtls_policy_entry *e = mxtls_policymap_lookup(map, dest);
-    if (json)
-        policy_print_json(file, dest, e);
-    else if (e)
-        policy_print_text(file, dest, e);
-    else
-        printf("no entry applies to %s\n", dest);
-    rc = e ? EXIT_PASS : EXIT_POLICY;
+    /* policymap_find, not mxtls_policymap_lookup: out of memory is not "no entry" */
+    const mxtls_policy_entry *e = NULL;
+    if (policymap_find(map, dest, &e) != MXTLS_OK) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        mxtls_policymap_free(map);
+        mxtls_ctx_free(ctx);
+        return EXIT_TEMP;
+    }
+    rc = policy_print(cmd, json ? policy_report_lookup_json(file, dest, e)
+                                : policy_report_lookup_text(file, dest, e),
+                      json);
+    if (rc == EXIT_PASS && !e)
+        rc = EXIT_POLICY;
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
     return rc;
-}
-
-/* policy_warnings - mxtls_policymap_warnings' lines ("LINE\tKEY\tsentence")
- * as "FILE:LINE: warning: KEY: sentence" or as JSON objects */
-static void policy_warnings(char *warn, const char *file, int json)
-{
-    for (char *l = warn, *nl; l && *l; l = nl + 1) {
-        nl = strchr(l, '\n');
-        *nl = '\0';
-        char *key = strchr(l, '\t');
-        char *msg = key ? strchr(key + 1, '\t') : NULL;
-        if (!msg)
-            continue;
-        *key++ = '\0';
-        *msg++ = '\0';
-        if (json) {
-            char where[600];
-            snprintf(where, sizeof where, "%s:%s", file, l);
-            printf("%s{\"where\":", l == warn ? "" : ",");
-            policy_json_string(stdout, where);
-            printf(",\"key\":");
-            policy_json_string(stdout, key);
-            printf(",\"message\":");
-            policy_json_string(stdout, msg);
-            printf("}");
-        } else {
-            printf("%s:%s: warning: %s: %s\n", file, l, key, msg);
-        }
-    }
 }
 
 /* policy_check - mxtls policy check --map FILE [--json] */
@@ -292,25 +179,18 @@ static int policy_check(int argc, char **argv)
         mxtls_ctx_free(ctx);
         return EXIT_TEMP;
     }
-    if (json) {
-        printf("{\"schema_version\":1,\"file\":");
-        policy_json_string(stdout, file);
-        if (map) {
-            printf(",\"valid\":true,\"entries\":%zu,\"warnings\":[", n);
-            policy_warnings(warn, file, 1);
-            printf("]}\n");
-        } else {
-            printf(",\"valid\":false,\"error\":{\"where\":");
-            policy_json_string(stdout, mxtls_ctx_error_where(ctx));
-            printf(",\"message\":");
-            policy_json_string(stdout, mxtls_ctx_error(ctx));
-            printf("}}\n");
-        }
-    } else if (map) {
-        printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
-        policy_warnings(warn, file, 0);
-    }
-    rc = map ? EXIT_PASS : EXIT_USAGE;
+    rc = EXIT_PASS;
+    if (json && map)
+        rc = policy_print(cmd, policy_report_check_json(file, n, warn), 1);
+    else if (json)
+        rc = policy_print(cmd,
+                          policy_report_check_error_json(file, mxtls_ctx_error_where(ctx),
+                                                         mxtls_ctx_error(ctx)),
+                          1);
+    else if (map)
+        rc = policy_print(cmd, policy_report_check_text(file, n, warn), 0);
+    if (rc == EXIT_PASS && !map)
+        rc = EXIT_USAGE;
     free(warn);
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);

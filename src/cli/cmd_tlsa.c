@@ -3,7 +3,8 @@
  *
  * gen is offline: PEM files in, zone-file lines out. check runs the engine of
  * `mxtls check` (MX, addresses, TLSA with DNSSEC, one probe per address) and
- * judges the result with src/engine/tlsa_check.c. docs/tlsa.md. */
+ * judges the result with src/engine/tlsa_check.c; src/report/tlsa_report.h
+ * renders both. docs/tlsa.md. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include "core/names.h"
 #include "engine/check.h"
 #include "engine/tlsa_check.h"
-#include "report/jsonw.h"
+#include "report/tlsa_report.h"
 
 static const char tlsa_help[] =
     "usage: mxtls tlsa gen --cert FILE [options]\n"
@@ -137,20 +138,6 @@ static char *tlsa_first_dns_name(X509 *cert)
     return out;
 }
 
-/* tlsa_subject - the certificate's subject, RFC 2253 style; caller frees */
-static char *tlsa_subject(X509 *x)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    if (!b)
-        return NULL;
-    X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    char *data = NULL;
-    long n = BIO_get_mem_data(b, &data);
-    char *s = n >= 0 ? xstrndup(data, (size_t)n) : NULL;
-    BIO_free(b);
-    return s;
-}
-
 /* ---- gen -------------------------------------------------------------- */
 
 typedef struct gen_item {
@@ -159,24 +146,6 @@ typedef struct gen_item {
     dane_rr rr;
     int index;        /* chain index the record was made from; -1 the key */
 } gen_item;
-
-/* gen_record_line - one zone-file line */
-static void gen_record_line(const char *owner, long ttl, const dane_rr *rr)
-{
-    char *t = dane_rr_text(rr);
-    if (ttl >= 0)
-        printf("%s %ld IN TLSA %s\n", owner, ttl, t ? t : "?");
-    else
-        printf("%s IN TLSA %s\n", owner, t ? t : "?");
-    free(t);
-}
-
-/* gen_same - two records with identical fields and data */
-static int gen_same(const dane_rr *a, const dane_rr *b)
-{
-    return a->usage == b->usage && a->selector == b->selector && a->mtype == b->mtype &&
-           a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
 
 static int tlsa_gen(int argc, char **argv)
 {
@@ -349,38 +318,24 @@ static int tlsa_gen(int argc, char **argv)
 
     char owner[MXTLS_MAX_NAME + 32];
     snprintf(owner, sizeof owner, "_%ld._tcp.%s.", port, host);
-    printf("; \"3 1 1\" (DANE-EE, public key, SHA-256) matches the server's key rather than "
-           "its certificate, so it survives every renewal that keeps the key.\n");
-    if (selector == 0)
-        printf("; warning: \"x 0 x\" records match the whole certificate and break on every "
-               "renewal, even one that keeps the key; prefer selector 1.\n");
-    if (!host_arg)
-        printf("; host %s: the first DNS name of %s (--host sets another)\n", host, cert_file);
-    if (nnext)
-        printf("; rollover: publish all these records now, wait at least 2 x TTL, switch the "
-               "server to the next certificate, then remove the current records.\n");
-    for (size_t i = 0; i < nitems; i++) {
-        gen_item *it = &items[i];
-        if (nnext)
-            printf("; %s: %s\n", i == 0 ? "current" : "next", it->file);
-        if (usage == 2) {
-            X509 *ta = sk_X509_value(it->m.chain, it->index);
-            char *subj = tlsa_subject(ta);
-            printf("; DANE-TA: the CA \"%s\" (certificate %d of %s%s); the server must send it "
-                   "in its chain (RFC 7672 §3.1.2).\n",
-                   subj ? subj : "?", it->index + 1, it->file,
-                   it->index == 0 ? ", itself a CA certificate" : ", the issuer of the leaf");
-            free(subj);
-        }
-        int dup = -1;
-        for (size_t j = 0; j < i && dup < 0; j++)
-            if (gen_same(&items[j].rr, &it->rr))
-                dup = (int)j;
-        if (dup >= 0)
-            printf("; (same record as for %s: printed once)\n", items[dup].file);
-        else
-            gen_record_line(owner, ttl, &it->rr);
+    tlsa_gen_item rows[1 + TLSA_MAX_PLANNED];
+    for (size_t i = 0; i < nitems; i++)
+        rows[i] = (tlsa_gen_item){.file = items[i].file, .rr = &items[i].rr,
+                                  .ta = usage == 2 ? sk_X509_value(items[i].m.chain,
+                                                                   items[i].index)
+                                                   : NULL,
+                                  .index = items[i].index};
+    tlsa_gen_report g = {.owner = owner, .host = host, .host_derived = !host_arg, .ttl = ttl,
+                         .usage = (int)usage, .selector = (int)selector, .items = rows,
+                         .nitems = nitems};
+    char *doc = tlsa_report_gen_text(&g);
+    if (!doc) {
+        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+        rc = EXIT_TEMP;
+        goto out;
     }
+    fputs(doc, stdout);
+    free(doc);
     rc = EXIT_PASS;
 out:
     for (size_t i = 0; i < nitems; i++) {
@@ -391,296 +346,6 @@ out:
     free(derived);
     mxtls_ctx_free(ctx);
     return rc;
-}
-
-/* ---- check: text ------------------------------------------------------ */
-
-/* cell_text - one record against one address, in a few words */
-static void cell_text(strbuf *b, const dane_result *d, int raw_depth, int unusable)
-{
-    if (unusable) {
-        if (raw_depth >= 0)
-            sb_printf(b, "unusable, though its data equals the certificate at depth %d",
-                      raw_depth);
-        else
-            sb_printf(b, "unusable; its data matches no certificate sent");
-    } else if (d->authenticated) {
-        sb_printf(b, "matches the certificate at depth %d (%s)", d->match_depth, d->code);
-    } else if (!strcmp(d->code, "tlsa-mismatch")) {
-        sb_printf(b, "no match");
-    } else {
-        sb_printf(b, "%s: %s", d->code, d->message);
-    }
-}
-
-/* tlsa_short - "3 1 1 0a1b2c..." for display: digests (up to SHA-512) in
- * full, longer full data cut after 32 bytes (JSON has it all) */
-static char *tlsa_short(const dane_rr *rr)
-{
-    char *t = dane_rr_text(rr);
-    if (t && rr->len > 64) {
-        /* the text is "U S M " + 2 * len hex digits: room for the note */
-        char *hex = t + strlen(t) - 2 * rr->len;
-        snprintf(hex + 64, 2 * rr->len - 64 + 1, "... (%zu bytes)", rr->len);
-    }
-    return t;
-}
-
-/* mx_unfinished - the deadline stopped the MX lookup: check_report keeps the
- * zeroed outcome ("data, secure") then, which must not be shown */
-static int mx_unfinished(const check_report *rep)
-{
-    return !rep->routed && rep->timed_out && rep->nhosts == 0 && !rep->null_mx &&
-           rep->mx_outcome == DNS_DATA;
-}
-
-static char *tlsa_check_text(const tlsa_check_result *r, const char *name)
-{
-    const check_report *rep = r->rep;
-    strbuf b;
-    sb_init(&b, 16u << 20);
-    sb_printf(&b, "tlsa check %s port %u\n", name, rep->port);
-    if (rep->routed)
-        sb_printf(&b, "MX: not looked up\n");
-    else if (mx_unfinished(rep))
-        sb_printf(&b, "MX: no answer before the deadline\n");
-    else if (rep->null_mx)
-        sb_printf(&b, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
-    else if (rep->implicit_mx)
-        sb_printf(&b, "MX: none, %s is its own mail host (implicit MX), %s\n", rep->domain,
-                  dns_security_name(rep->mx_security));
-    else
-        sb_printf(&b, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
-                  dns_security_name(rep->mx_security), rep->mx_why ? ": " : "",
-                  rep->mx_why ? rep->mx_why : "");
-    for (size_t i = 0; i < r->nhosts; i++) {
-        const tlsa_host_result *hr = &r->hosts[i];
-        const check_host *h = hr->host;
-        sb_printf(&b, "host %s\n", h->name);
-        if (h->problem)
-            sb_printf(&b, "  %s\n", h->problem);
-        mxtls_tlsa_state st = h->tlsa_started ? h->tlsa_state : MXTLS_TLSA_NOT_LOOKED_UP;
-        sb_printf(&b, "  TLSA %s: %s", hr->owner, mxtls_tlsa_state_name(st));
-        if (hr->ttl != TLSA_TTL_UNKNOWN)
-            sb_printf(&b, ", TTL %ld", hr->ttl);
-        if (h->ntlsa)
-            sb_printf(&b, ", %zu record%s (%zu usable)", h->ntlsa, h->ntlsa == 1 ? "" : "s",
-                      hr->usable);
-        if (h->tlsa_why)
-            sb_printf(&b, ": %s", h->tlsa_why);
-        sb_puts(&b, "\n");
-        for (size_t k = 0; k < h->ntlsa; k++) {
-            const dane_rr *rr = &h->tlsa[k];
-            const char *why = dane_rr_unusable_why(rr);
-            char *t = tlsa_short(rr);
-            sb_printf(&b, "    [%zu] %s\n", k + 1, t ? t : "?");
-            free(t);
-            sb_printf(&b, "        %s, %s%s\n", dane_usage_name(rr->usage),
-                      why ? "unusable: " : "usable", why ? why : "");
-            for (size_t j = 0; j < h->naddrs; j++) {
-                const tlsa_addr_result *ar = &hr->addrs[j];
-                sb_printf(&b, "        %s: ", ar->addr->ip);
-                if (ar->per_rr)
-                    cell_text(&b, &ar->per_rr[k], ar->raw_depth[k], why != NULL);
-                else
-                    sb_printf(&b, "%s%s%s", ar->state, ar->note[0] ? ": " : "", ar->note);
-                sb_puts(&b, "\n");
-            }
-        }
-        if (hr->published) {
-            sb_puts(&b, "  now:\n");
-            for (size_t j = 0; j < h->naddrs; j++) {
-                const tlsa_addr_result *ar = &hr->addrs[j];
-                if (!strcmp(ar->state, "authenticated"))
-                    sb_printf(&b, "    %s: authenticated by [%d] (%s, depth %d)\n", ar->addr->ip,
-                              ar->all.match_index + 1, ar->all.code, ar->all.match_depth);
-                else if (!strcmp(ar->state, "fails"))
-                    sb_printf(&b, "    %s: FAILS %s: %s\n", ar->addr->ip, ar->all.code,
-                              ar->all.message);
-                else if (!strcmp(ar->state, "no-tls"))
-                    sb_printf(&b, "    %s: FAILS no-tls: %s; with secure TLSA records senders "
-                                  "require TLS\n",
-                              ar->addr->ip, ar->note);
-                else
-                    sb_printf(&b, "    %s: %s: %s\n", ar->addr->ip, ar->state, ar->note);
-            }
-        }
-        if (hr->nplans)
-            sb_puts(&b, "  planned:\n");
-        for (size_t p = 0; p < hr->nplans; p++) {
-            const tlsa_plan_result *pr = &hr->plans[p];
-            if (!strcmp(pr->verdict, "safe"))
-                sb_printf(&b, "    %s: safe to deploy: %s\n", pr->plan->file, pr->r.message);
-            else if (!strcmp(pr->verdict, "will-break"))
-                sb_printf(&b, "    %s: WILL BREAK DANE: %s: %s\n", pr->plan->file, pr->r.code,
-                          pr->r.message);
-            else
-                sb_printf(&b, "    %s: not applicable: %s\n", pr->plan->file, pr->note);
-            for (size_t k = 0; k < pr->publish.n; k++)
-                sb_printf(&b, "      publish first: %s. IN TLSA %s\n", hr->owner,
-                          pr->publish.v[k]);
-        }
-    }
-    if (rep->hosts_dropped)
-        sb_printf(&b, "(%zu more MX hosts not checked)\n", rep->hosts_dropped);
-    if (r->nwarnings) {
-        sb_puts(&b, "warnings:\n");
-        for (size_t i = 0; i < r->nwarnings; i++)
-            sb_printf(&b, "  %s: %s\n", r->warnings[i].code, r->warnings[i].message);
-    }
-    sb_printf(&b, "result: %s: %s\n", tlsa_status_name(r->status), r->summary);
-    return sb_take(&b);
-}
-
-/* ---- check: JSON ------------------------------------------------------ */
-
-static void json_dane(jsonw *w, const dane_result *d)
-{
-    jw_kbool(w, "authenticated", d->authenticated);
-    jw_kstr(w, "code", d->code);
-    jw_key(w, "match_index");
-    if (d->match_index >= 0)
-        jw_int(w, d->match_index);
-    else
-        jw_null(w);
-    jw_key(w, "match_depth");
-    if (d->match_depth >= 0)
-        jw_int(w, d->match_depth);
-    else
-        jw_null(w);
-    jw_kstr(w, "message", d->message);
-}
-
-static char *tlsa_check_json(const tlsa_check_result *r, const char *name)
-{
-    const check_report *rep = r->rep;
-    jsonw w;
-    jw_init(&w);
-    jw_obj(&w);
-    jw_kint(&w, "schema_version", 1);
-    jw_kstr(&w, "name", name);
-    jw_kstr(&w, "domain", rep->domain);
-    jw_kint(&w, "port", rep->port);
-    jw_key(&w, "mx");
-    jw_obj(&w);
-    int unfinished = mx_unfinished(rep);
-    jw_kstr(&w, "outcome", unfinished ? "timeout" : dns_outcome_name(rep->mx_outcome));
-    jw_kstr(&w, "security", dns_security_name(unfinished ? DNS_SEC_INDETERMINATE
-                                                         : rep->mx_security));
-    jw_kstr(&w, "why", rep->mx_why);
-    jw_kbool(&w, "null_mx", rep->null_mx);
-    jw_kbool(&w, "implicit_mx", rep->implicit_mx);
-    jw_end_obj(&w);
-    jw_key(&w, "hosts");
-    jw_arr(&w);
-    for (size_t i = 0; i < r->nhosts; i++) {
-        const tlsa_host_result *hr = &r->hosts[i];
-        const check_host *h = hr->host;
-        jw_obj(&w);
-        jw_kstr(&w, "name", h->name);
-        jw_kstr(&w, "problem", h->problem);
-        jw_key(&w, "tlsa");
-        jw_obj(&w);
-        jw_kstr(&w, "owner", hr->owner);
-        jw_kstr(&w, "state", mxtls_tlsa_state_name(h->tlsa_started ? h->tlsa_state
-                                                                  : MXTLS_TLSA_NOT_LOOKED_UP));
-        jw_kstr(&w, "why", h->tlsa_why);
-        jw_key(&w, "ttl");
-        if (hr->ttl != TLSA_TTL_UNKNOWN)
-            jw_int(&w, hr->ttl);
-        else
-            jw_null(&w);
-        jw_kbool(&w, "published", hr->published);
-        jw_kint(&w, "usable", (long long)hr->usable);
-        jw_key(&w, "records");
-        jw_arr(&w);
-        for (size_t k = 0; k < h->ntlsa; k++) {
-            const dane_rr *rr = &h->tlsa[k];
-            char *t = dane_rr_text(rr);
-            jw_obj(&w);
-            jw_kstr(&w, "record", t);
-            free(t);
-            jw_kstr(&w, "usage", dane_usage_name(rr->usage));
-            jw_kstr(&w, "unusable", dane_rr_unusable_why(rr));
-            jw_key(&w, "addresses");
-            jw_arr(&w);
-            for (size_t j = 0; j < h->naddrs; j++) {
-                const tlsa_addr_result *ar = &hr->addrs[j];
-                jw_obj(&w);
-                jw_kstr(&w, "ip", ar->addr->ip);
-                jw_kbool(&w, "checked", ar->per_rr != NULL);
-                if (ar->per_rr) {
-                    json_dane(&w, &ar->per_rr[k]);
-                    jw_key(&w, "data_depth");
-                    if (ar->raw_depth[k] >= 0)
-                        jw_int(&w, ar->raw_depth[k]);
-                    else
-                        jw_null(&w);
-                }
-                jw_end_obj(&w);
-            }
-            jw_end_arr(&w);
-            jw_end_obj(&w);
-        }
-        jw_end_arr(&w);
-        jw_end_obj(&w);
-        jw_key(&w, "addresses");
-        jw_arr(&w);
-        for (size_t j = 0; j < h->naddrs; j++) {
-            const tlsa_addr_result *ar = &hr->addrs[j];
-            jw_obj(&w);
-            jw_kstr(&w, "ip", ar->addr->ip);
-            jw_kstr(&w, "state", ar->state);
-            jw_kstr(&w, "note", ar->note[0] ? ar->note : NULL);
-            if (ar->per_rr) {
-                jw_key(&w, "rrset");
-                jw_obj(&w);
-                json_dane(&w, &ar->all);
-                jw_end_obj(&w);
-            }
-            jw_end_obj(&w);
-        }
-        jw_end_arr(&w);
-        jw_key(&w, "planned");
-        jw_arr(&w);
-        for (size_t p = 0; p < hr->nplans; p++) {
-            const tlsa_plan_result *pr = &hr->plans[p];
-            jw_obj(&w);
-            jw_kstr(&w, "option", pr->plan->option);
-            jw_kstr(&w, "file", pr->plan->file);
-            jw_kstr(&w, "verdict", pr->verdict);
-            if (strcmp(pr->verdict, "not-applicable") != 0)
-                json_dane(&w, &pr->r);
-            else
-                jw_kstr(&w, "note", pr->note);
-            jw_key(&w, "publish");
-            jw_arr(&w);
-            for (size_t k = 0; k < pr->publish.n; k++)
-                jw_str(&w, pr->publish.v[k]);
-            jw_end_arr(&w);
-            jw_end_obj(&w);
-        }
-        jw_end_arr(&w);
-        jw_end_obj(&w);
-    }
-    jw_end_arr(&w);
-    jw_key(&w, "warnings");
-    jw_arr(&w);
-    for (size_t i = 0; i < r->nwarnings; i++) {
-        jw_obj(&w);
-        jw_kstr(&w, "code", r->warnings[i].code);
-        jw_kstr(&w, "host", r->warnings[i].host);
-        jw_kstr(&w, "message", r->warnings[i].message);
-        jw_end_obj(&w);
-    }
-    jw_end_arr(&w);
-    jw_key(&w, "result");
-    jw_obj(&w);
-    jw_kstr(&w, "status", tlsa_status_name(r->status));
-    jw_kstr(&w, "message", r->summary);
-    jw_end_obj(&w);
-    jw_end_obj(&w);
-    return jw_finish(&w);
 }
 
 /* ---- check ------------------------------------------------------------ */
@@ -810,7 +475,7 @@ static int tlsa_check(int argc, char **argv)
         rc = EXIT_TEMP;
         goto out;
     }
-    char *doc = json ? tlsa_check_json(res, name) : tlsa_check_text(res, name);
+    char *doc = json ? tlsa_report_check_json(res, name) : tlsa_report_check_text(res, name);
     if (!doc) {
         fprintf(stderr, "mxtls %s: out of memory\n", cmd);
         rc = EXIT_TEMP;

@@ -84,22 +84,29 @@ mxtls_status sb_puts(strbuf *b, const char *s)
     return sb_append(b, s, strlen(s));
 }
 
-mxtls_status sb_printf(strbuf *b, const char *fmt, ...)
+mxtls_status sb_vprintf(strbuf *b, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
     if (n < 0)
         return MXTLS_ERR_INVALID;
     mxtls_status st = sb_reserve(b, (size_t)n);
     if (st != MXTLS_OK)
         return st;
-    va_start(ap, fmt);
     vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     b->len += (size_t)n;
     return MXTLS_OK;
+}
+
+mxtls_status sb_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mxtls_status st = sb_vprintf(b, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 char *sb_take(strbuf *b)

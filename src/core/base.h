@@ -44,6 +44,8 @@ void sb_reset(strbuf *b);
 mxtls_status sb_append(strbuf *b, const char *s, size_t n);
 mxtls_status sb_puts(strbuf *b, const char *s);
 mxtls_status sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+mxtls_status sb_vprintf(strbuf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* sb_take - hand the text to the caller (malloc'd, caller frees); the buffer is emptied */
 char *sb_take(strbuf *b);
 

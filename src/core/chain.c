@@ -1,5 +1,6 @@
 /* chain.c - load a presented certificate chain from PEM text (untrusted input) */
 #include "core/chain.h"
+#include "core/osslerr.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +52,8 @@ static X509 *chain_decode_block(const char *p, size_t n, err_rec *e, const char 
         unsigned long code = ERR_peek_last_error();
         char reason[256];
         ERR_error_string_n(code, reason, sizeof reason);
-        ERR_clear_error();
+        if (osslerr_nomem()) /* empties the queue */
+            return err_set(e, MXTLS_ERR_NOMEM, where, "out of memory"), NULL;
         err_set(e, MXTLS_ERR_PARSE, where,
                 "certificate block cannot be decoded (damaged base64 or not a certificate): %s",
                 code ? reason : "unknown error");

@@ -371,6 +371,8 @@ dns_answer *dnsmsg_answer(const char *qname, uint16_t qtype, int rcode, const ui
     }
     ldns_pkt *pkt = NULL;
     ldns_status st = wire && len ? ldns_wire2pkt(&pkt, wire, len) : LDNS_STATUS_PACKET_OVERFLOW;
+    if (st == LDNS_STATUS_MEM_ERR)
+        return NULL; /* out of memory: not a malformed packet */
     if (st != LDNS_STATUS_OK) {
         char msg[160];
         snprintf(msg, sizeof msg, "malformed reply packet (%s)", ldns_get_errorstr_by_id(st));
@@ -394,6 +396,8 @@ dns_answer *dnsmsg_answer(const char *qname, uint16_t qtype, int rcode, const ui
         /* Only a name that dnsmsg_name_normalize() would refuse gets here. */
         free(a->why);
         a->why = strdup("query name is not a domain name");
+        if (!a->why)
+            goto err;
         a->outcome = DNS_ERROR;
         a->security = DNS_SEC_INDETERMINATE;
         ldns_pkt_free(pkt);

@@ -187,6 +187,8 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
         return MXTLS_OK;
     }
     char *n = names_normalize(host, 0, e);
+    if (!n && e && e->code == MXTLS_ERR_NOMEM)
+        return MXTLS_ERR_NOMEM;
     if (!n) {
         char msg[MXTLS_ERR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid name");
@@ -239,8 +241,10 @@ mxtls_status evidence_match_split(const mxtls_evidence *ev, int fingerprints, st
     const char *seps = fingerprints ? "|, \t" : ":, \t";
     for (const char *p = ev->match_raw; p && *p;) {
         size_t n = strcspn(p, seps);
-        if (n && strlist_addn(out, p, n) != MXTLS_OK)
+        if (n && strlist_addn(out, p, n) != MXTLS_OK) {
+            strlist_free(out); /* nothing half-made is left to the caller */
             return MXTLS_ERR_NOMEM;
+        }
         p += n;
         while (*p && strchr(seps, *p))
             p++;

@@ -24,6 +24,7 @@ struct mxtls_evidence {
     int implicit_tls;      /* TLS on connect (port 465): no plaintext at all */
     char *tls_failed;      /* STARTTLS offered, TLS not established: why; else NULL */
     int tls_failed_after_220; /* the handshake failed (vs STARTTLS refused) */
+    int tls_anonymous;     /* TLS established with an anonymous suite: no certificate */
     mxtls_revocation_status revocation;
     char *revocation_detail;
     mxtls_tlsa_state tlsa_state;
@@ -53,7 +54,8 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
  * up-referenced, the stack copied); MXTLS_OK or MXTLS_ERR_NOMEM */
 mxtls_status evidence_set_chain(mxtls_evidence *ev, STACK_OF(X509) *chain);
 /* evidence_match_split - the match= items: fingerprints split on '|', ',' and
- * blanks; names on ':', ',' and blanks (Postfix's separators) */
+ * blanks; names on ':', ',' and blanks (Postfix's separators). Out of memory:
+ * MXTLS_ERR_NOMEM, and out is freed (empty) */
 mxtls_status evidence_match_split(const mxtls_evidence *ev, int fingerprints, strlist *out);
 
 #endif

@@ -125,12 +125,17 @@ char *fp_name_text(const X509_NAME *name)
     BIO *bio = BIO_new(BIO_s_mem());
     if (!bio)
         return NULL;
-    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    /* A failed write (the memory BIO could not grow) would cut the name. */
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+        BIO_free(bio);
+        return NULL;
+    }
     char *data = NULL;
     long n = BIO_get_mem_data(bio, &data);
-    char *s = malloc((size_t)n + 1);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
     if (s) {
-        memcpy(s, data, (size_t)n);
+        if (n)
+            memcpy(s, data, (size_t)n);
         s[n] = '\0';
     }
     BIO_free(bio);

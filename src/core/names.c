@@ -1,5 +1,6 @@
 /* names.c - DNS names: normalisation, presented identities, matching via OpenSSL */
 #include "core/names.h"
+#include "core/osslerr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 /* names_escape - display form of untrusted bytes; caller frees */
@@ -39,8 +41,12 @@ static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig);
  * name in messages is escaped (it may hold any byte) */
 static int names_check_ldh(const char *s, err_rec *e, const char *orig)
 {
+    if (names_check_ldh_shown(s, NULL, "") == 0)
+        return 0;
     char *shown = names_escape((const unsigned char *)orig, strlen(orig));
-    int rc = names_check_ldh_shown(s, e, shown ? shown : "(name)");
+    if (!shown)
+        return err_set(e, MXTLS_ERR_NOMEM, "name", "out of memory"), -1;
+    int rc = names_check_ldh_shown(s, e, shown);
     free(shown);
     return rc;
 }
@@ -123,10 +129,15 @@ char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e)
         int rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
         if (rc != IDN2_OK)
             rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+        char *shown = rc != IDN2_OK ? names_escape((const unsigned char *)tmp, blen) : NULL;
+        if (rc == IDN2_MALLOC || (rc != IDN2_OK && !shown)) {
+            free(shown);
+            free(tmp);
+            return err_set(e, MXTLS_ERR_NOMEM, "name", "out of memory"), NULL;
+        }
         if (rc != IDN2_OK) {
-            char *shown = names_escape((const unsigned char *)tmp, blen);
             err_set(e, MXTLS_ERR_INVALID, "name", "\"%s\" is not a valid internationalised name: %s",
-                    shown ? shown : "?", idn2_strerror(rc));
+                    shown, idn2_strerror(rc));
             free(shown);
             free(tmp);
             return NULL;
@@ -170,9 +181,27 @@ char *names_to_unicode(const char *alabel)
     return copy;
 }
 
+/* names_sans - the subjectAltName extension decoded (caller frees; NULL
+ * when there is none, or it cannot be decoded); -1 when OpenSSL ran out of
+ * memory decoding it */
+static int names_sans(X509 *cert, GENERAL_NAMES **out)
+{
+    int crit = -1;
+    ERR_clear_error();
+    *out = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+    /* crit >= 0: the extension exists but was not decoded */
+    if (!*out && crit >= 0 && osslerr_nomem()) {
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
 int names_has_dns_san(X509 *cert)
 {
-    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens;
+    if (names_sans(cert, &gens) != 0)
+        return -1;
     int found = 0;
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++)
         if (sk_GENERAL_NAME_value(gens, i)->type == GEN_DNS)
@@ -194,7 +223,9 @@ static mxtls_status names_add_escaped(strlist *l, const unsigned char *s, size_t
 mxtls_status names_presented(X509 *cert, presented_ids *out)
 {
     mxtls_status st = MXTLS_OK;
-    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    GENERAL_NAMES *gens;
+    if (names_sans(cert, &gens) != 0)
+        return MXTLS_ERR_NOMEM;
     for (int i = 0; st == MXTLS_OK && gens && i < sk_GENERAL_NAME_num(gens); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == GEN_DNS) {
@@ -218,7 +249,13 @@ mxtls_status names_presented(X509 *cert, presented_ids *out)
                      (j = X509_NAME_get_index_by_NID(subj, NID_commonName, j)) >= 0;) {
         ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, j));
         unsigned char *utf8 = NULL;
+        ERR_clear_error();
         int len = ASN1_STRING_to_UTF8(&utf8, v);
+        if (len < 0 && osslerr_nomem()) {
+            ERR_clear_error();
+            st = MXTLS_ERR_NOMEM;
+            continue;
+        }
         if (len < 0) {
             st = strlist_add(&out->cn, "(undecodable CN)");
             continue;
@@ -244,7 +281,7 @@ static int names_check_host(X509 *cert, const char *ref, unsigned int flags, cha
     int rc = X509_check_host(cert, ref, strlen(ref), flags, &peer);
     if (rc != 1) {
         OPENSSL_free(peer);
-        return 0;
+        return rc == -1 ? -1 : 0; /* -1: OpenSSL failed (out of memory); -2: bad input */
     }
     if (matched)
         *matched = peer ? strdup(peer) : strdup(ref);
@@ -267,18 +304,22 @@ int names_match_cn(X509 *cert, const char *ref, char **matched)
         X509_NAME *n = X509_NAME_new();
         int ok = tmp && n && X509_NAME_add_entry(n, X509_NAME_get_entry(subj, j), -1, 0) &&
                  X509_set_subject_name(tmp, n);
-        int hit = ok && names_check_host(tmp, ref, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, matched);
+        int hit = ok ? names_check_host(tmp, ref, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, matched)
+                     : -1; /* the copy could not be made: out of memory */
         X509_NAME_free(n);
         X509_free(tmp);
         if (hit)
-            return 1;
+            return hit;
     }
     return 0;
 }
 
 int names_match_default(X509 *cert, const char *ref, char **matched)
 {
-    if (names_has_dns_san(cert))
+    int has = names_has_dns_san(cert);
+    if (has < 0)
+        return -1;
+    if (has)
         return names_match_san(cert, ref, matched);
     return names_match_cn(cert, ref, matched);
 }

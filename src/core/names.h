@@ -27,13 +27,16 @@ typedef struct presented_ids {
 
 mxtls_status names_presented(X509 *cert, presented_ids *out);
 void presented_ids_free(presented_ids *p);
+/* names_has_dns_san - 1 the certificate has a dNSName SAN, 0 not, -1 out of memory */
 int names_has_dns_san(X509 *cert);
 
 /* Name matching. Every function asks OpenSSL (X509_check_host) and never
  * allows partial wildcards ("f*.example.com"): a wildcard is the whole leftmost
  * label and matches exactly one label. A reference starting with '.' matches
  * any name below it (Postfix "dot-nexthop" / ".example.com"). On a match,
- * *matched receives the presented name that matched (caller frees). */
+ * *matched receives the presented name that matched (caller frees; NULL if
+ * that copy could not be made). They return 1 on a match, 0 without one, and
+ * -1 when OpenSSL could not compare (out of memory). */
 
 /* names_match_default - RFC 6125 / Postfix: dNSName SANs; the subject CN only
  * when the certificate has no dNSName (pinned here, not left to OpenSSL's

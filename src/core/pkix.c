@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/fingerprint.h"
+#include "core/osslerr.h"
 
 X509_STORE *pkix_store(mxtls_ctx *ctx)
 {
@@ -20,6 +21,7 @@ X509_STORE *pkix_store(mxtls_ctx *ctx)
         return NULL;
     }
     int ok;
+    ERR_clear_error();
     if (ctx->ca_file || ctx->ca_path)
         ok = X509_STORE_load_locations(st, ctx->ca_file, ctx->ca_path);
     else
@@ -27,7 +29,10 @@ X509_STORE *pkix_store(mxtls_ctx *ctx)
     if (!ok) {
         char reason[256];
         ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
-        ERR_clear_error();
+        if (osslerr_nomem()) {
+            X509_STORE_free(st);
+            return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
+        }
         err_set(&ctx->err, MXTLS_ERR_CRYPTO,
                 ctx->ca_file ? ctx->ca_file : ctx->ca_path ? ctx->ca_path : "trust store",
                 "cannot load trust store: %s", reason);
@@ -38,21 +43,24 @@ X509_STORE *pkix_store(mxtls_ctx *ctx)
     return st;
 }
 
-/* pkix_name - RFC 2253 text of a subject or issuer name for messages */
-static void pkix_name(X509 *x, int issuer, char *buf, size_t n)
+/* pkix_name - RFC 2253 text of a subject or issuer name for messages; -1
+ * when out of memory */
+static int pkix_name(X509 *x, int issuer, char *buf, size_t n)
 {
     char *t = x ? fp_name_text(issuer ? X509_get_issuer_name(x) : X509_get_subject_name(x))
                 : NULL;
     snprintf(buf, n, "\"%s\"", t ? t : "(unknown)");
     free(t);
+    return x && !t ? -1 : 0;
 }
 
-/* pkix_explain - map OpenSSL's verify error to a stable code and plain words */
-static void pkix_explain(pkix_result *r, X509 *cert, int presented)
+/* pkix_explain - map OpenSSL's verify error to a stable code and plain words;
+ * -1 when out of memory */
+static int pkix_explain(pkix_result *r, X509 *cert, int presented)
 {
     char subj[256], iss[256];
-    pkix_name(cert, 0, subj, sizeof subj);
-    pkix_name(cert, 1, iss, sizeof iss);
+    if (pkix_name(cert, 0, subj, sizeof subj) || pkix_name(cert, 1, iss, sizeof iss))
+        return -1;
     const char *what = r->depth == 0 ? "the server certificate" : "a certificate in the chain";
     switch (r->error) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -122,6 +130,7 @@ static void pkix_explain(pkix_result *r, X509 *cert, int presented)
                  X509_verify_cert_error_string(r->error), r->error, r->depth);
         break;
     }
+    return 0;
 }
 
 mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pkix_result *out)
@@ -138,12 +147,17 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         sk_X509_free(untrusted);
         return err_set(&ctx->err, MXTLS_ERR_NOMEM, "pkix", "out of memory");
     }
+    int nomem = 0;
     for (int i = 1; i < sk_X509_num(chain); i++)
-        sk_X509_push(untrusted, sk_X509_value(chain, i));
+        if (!sk_X509_push(untrusted, sk_X509_value(chain, i)))
+            nomem = 1;
     X509 *leaf = sk_X509_value(chain, 0);
-    if (!X509_STORE_CTX_init(sctx, store, leaf, untrusted)) {
+    ERR_clear_error();
+    if (nomem || !X509_STORE_CTX_init(sctx, store, leaf, untrusted)) {
         X509_STORE_CTX_free(sctx);
         sk_X509_free(untrusted);
+        if (nomem || osslerr_nomem())
+            return err_set(&ctx->err, MXTLS_ERR_NOMEM, "pkix", "out of memory");
         return err_set(&ctx->err, MXTLS_ERR_CRYPTO, "pkix", "cannot set up chain validation");
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(sctx);
@@ -154,6 +168,11 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         X509_VERIFY_PARAM_set_time(param, at);
     ERR_clear_error();
     int ok = X509_verify_cert(sctx);
+    /* OpenSSL absorbs some allocation failures while it builds the chain
+     * and reports a chain error instead (an issuer it could not compare is
+     * "unknown"): the error queue still holds the allocation failure. */
+    if (osslerr_nomem())
+        nomem = 1;
     if (ok == 1) {
         out->valid = 1;
         out->error = X509_V_OK;
@@ -166,16 +185,23 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
         X509 *bad = X509_STORE_CTX_get_current_cert(sctx);
         if (out->error == X509_V_OK) /* failure without a verify error */
             out->error = X509_V_ERR_UNSPECIFIED;
-        pkix_explain(out, bad, sk_X509_num(chain));
-        if (bad) {
+        /* OpenSSL ran out of memory: that says nothing about the chain. */
+        if (out->error == X509_V_ERR_OUT_OF_MEM)
+            nomem = 1;
+        if (!nomem && pkix_explain(out, bad, sk_X509_num(chain)) != 0)
+            nomem = 1;
+        if (bad && !nomem) {
             char *t = fp_name_text(X509_get_subject_name(bad));
             snprintf(out->bad_subject, sizeof out->bad_subject, "%s", t ? t : "?");
+            nomem |= !t;
             free(t);
             t = fp_time_text(X509_get0_notBefore(bad));
             snprintf(out->bad_not_before, sizeof out->bad_not_before, "%s", t ? t : "?");
+            nomem |= !t;
             free(t);
             t = fp_time_text(X509_get0_notAfter(bad));
             snprintf(out->bad_not_after, sizeof out->bad_not_after, "%s", t ? t : "?");
+            nomem |= !t;
             free(t);
             for (int i = 0; i < sk_X509_num(chain); i++)
                 if (X509_cmp(sk_X509_value(chain, i), bad) == 0)
@@ -185,5 +211,7 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
     ERR_clear_error();
     X509_STORE_CTX_free(sctx);
     sk_X509_free(untrusted);
+    if (nomem)
+        return err_set(&ctx->err, MXTLS_ERR_NOMEM, "pkix", "out of memory");
     return MXTLS_OK;
 }

@@ -143,10 +143,16 @@ static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum 
     case MATCH_IP: hit = names_match_ip(leaf, name, &matched); break;
     default: hit = names_match_default(leaf, name, &matched); break;
     }
+    if (hit < 0) {
+        r->nomem = 1; /* OpenSSL could not compare (out of memory) */
+        return 0;
+    }
     if (hit && !r->matched_ref) {
         r->matched_ref = strdup(name);
         r->matched_pres = matched;
         matched = NULL;
+        if (!r->matched_ref || !r->matched_pres)
+            r->nomem = 1;
     }
     free(matched);
     return hit;
@@ -199,6 +205,10 @@ static int policy_refs_postfix(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
             rc = policy_add_ref(r, leaf, buf, MATCH_DNS_OR_CN, "dot-nexthop", matched);
         } else {
             char *n = names_normalize(it, 1, &ctx->err);
+            if (!n && ctx->err.code == MXTLS_ERR_NOMEM) {
+                rc = -1;
+                break;
+            }
             if (!n) {
                 char msg[MXTLS_ERR_MESSAGE_MAX];
                 snprintf(msg, sizeof msg, "%s", ctx->err.message);
@@ -387,7 +397,7 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
                       ev->domain, have);
         for (size_t i = 0; i < ev->ptr.n; i++) {
             X509 *leaf = sk_X509_value(ev->chain, 0);
-            if (!ev->ptr_confirmed[i] && names_match_cn(leaf, ev->ptr.v[i], NULL))
+            if (!ev->ptr_confirmed[i] && names_match_cn(leaf, ev->ptr.v[i], NULL) > 0)
                 result_advice(r,
                               "The CN matches the PTR name %s, but that name does not resolve "
                               "back to %s: fix its A/AAAA record so the PTR is "
@@ -436,7 +446,7 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
 
 /* policy_dane_authenticates - would a DANE sender authenticate this chain?
  * (the preconditions of policy_dane and a matching usable record) */
-static int policy_dane_authenticates(const mxtls_evidence *ev, time_t at)
+static int policy_dane_authenticates(mxtls_result *r, const mxtls_evidence *ev, time_t at)
 {
     if ((ev->mx.n && !ev->mx_secure && !policy_address_hop(ev)) ||
         ev->tlsa_state != MXTLS_TLSA_SECURE || !ev->ntlsa ||
@@ -448,9 +458,13 @@ static int policy_dane_authenticates(const mxtls_evidence *ev, time_t at)
     dane_result dr;
     err_rec e;
     err_clear(&e);
-    return dane_verify(ev->chain, ev->tlsa, ev->ntlsa, base, names,
-                       strcasecmp(host, base) != 0, at, &dr, &e) == 0 &&
-           dr.authenticated;
+    if (dane_verify(ev->chain, ev->tlsa, ev->ntlsa, base, names, strcasecmp(host, base) != 0, at,
+                    &dr, &e) != 0) {
+        if (e.code == MXTLS_ERR_NOMEM)
+            r->nomem = 1;
+        return 0;
+    }
+    return dr.authenticated;
 }
 
 /* policy_pkix_advice - what the operator should change for a PKIX failure */
@@ -514,6 +528,8 @@ static void policy_fp_digest_advice(mxtls_result *r, const mxtls_evidence *ev,
         int which = -1;
         for (int pub = 0; guess && which < 0 && pub < 2; pub++) {
             char *d = fp_digest_cert(leaf, guess, pub);
+            if (!d)
+                r->nomem = 1;
             if (d && fp_equal(d, fps->v[i]))
                 which = pub;
             free(d);
@@ -538,7 +554,10 @@ static void policy_general_findings(mxtls_result *r, const mxtls_evidence *ev, t
     if (!ev->chain)
         return;
     X509 *leaf = sk_X509_value(ev->chain, 0);
-    if (!names_has_dns_san(leaf)) {
+    int has_dns = names_has_dns_san(leaf);
+    if (has_dns < 0)
+        r->nomem = 1;
+    if (has_dns == 0) {
         result_reason(r, "warning", "cn-only", NULL,
                       "the certificate has no DNS subjectAltName; only clients that fall back "
                       "to the subject CN can match it");
@@ -812,9 +831,10 @@ static int policy_dane(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evidence *ev
     return 0;
 }
 
-mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level)
+/* policy_evaluate - mxtls_evaluate without the final out-of-memory check */
+static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
+                                     mxtls_level level)
 {
-    err_clear(&ctx->err);
     const char *lname = mxtls_level_name(level);
     if (!lname) {
         err_set(&ctx->err, MXTLS_ERR_INVALID, "level", "unknown level %d", (int)level);
@@ -824,7 +844,7 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
         err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence", "no recipient domain given");
         return NULL;
     }
-    if (!ev->no_tls && !ev->tls_failed && !ev->chain) {
+    if (!ev->no_tls && !ev->tls_failed && !ev->chain && !ev->tls_anonymous) {
         err_set(&ctx->err, MXTLS_ERR_INVALID, "evidence",
                 "no certificate chain given, and TLS is not marked as unavailable");
         return NULL;
@@ -833,6 +853,30 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);
         return NULL;
+    }
+
+    /* An anonymous cipher suite (a policy entry's cipher grade at may or
+     * encrypt, as Postfix offers them there): encrypted, and nothing to
+     * authenticate, so every level that authenticates fails. */
+    if (ev->tls_anonymous && !ev->no_tls && !ev->tls_failed && level != MXTLS_LEVEL_NONE) {
+        if (level == MXTLS_LEVEL_MAY || level == MXTLS_LEVEL_ENCRYPT ||
+            level == MXTLS_LEVEL_ESA_PREFERRED || level == MXTLS_LEVEL_ESA_REQUIRED) {
+            r->verdict = MXTLS_VERDICT_PASS;
+            r->security = MXTLS_SECURITY_ENCRYPTED;
+            result_reason(r, "decisive", "encrypted", NULL,
+                          "TLS is established with an anonymous cipher suite (no certificate); "
+                          "level %s does not authenticate the server",
+                          lname);
+        } else {
+            r->verdict = MXTLS_VERDICT_FAIL;
+            r->security = MXTLS_SECURITY_NONE;
+            result_reason(r, "decisive", "no-certificate",
+                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL,
+                          "TLS is established with an anonymous cipher suite: the server sent "
+                          "no certificate to authenticate at level %s",
+                          lname);
+        }
+        return r;
     }
 
     /* DANE levels have their own preconditions (RFC 7672, Postfix dane_init). */
@@ -951,6 +995,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
             r->security = MXTLS_SECURITY_VERIFIED;
             r->matched_ref = strdup(hit);
             r->matched_pres = strdup(fp_equal(hit, r->fp_cert) ? r->fp_cert : r->fp_pubkey);
+            if (!r->matched_ref || !r->matched_pres)
+                r->nomem = 1;
             result_reason(r, "decisive", "fingerprint-match", NULL,
                           "the %s %s digest of the server certificate matches a configured "
                           "fingerprint",
@@ -1023,7 +1069,7 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                 result_reason(r, kind, r->pkix_code, st, "%s", r->pkix_message);
                 policy_pkix_advice(r, r->pkix_code,
                                    !strcmp(r->pkix_code, "self-signed") &&
-                                       policy_dane_authenticates(ev, ctx->at));
+                                       policy_dane_authenticates(r, ev, ctx->at));
             }
             if (!names_ok) {
                 char have[1024], want[1024];
@@ -1152,6 +1198,26 @@ static mxtls_result *policy_after_tls(mxtls_ctx *ctx, const mxtls_evidence *ev,
 
 /* policy_unreachable - see result.h: without a TLS session, tempfail at every
  * level; after a completed handshake, policy_after_tls() */
+
+mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level)
+{
+    err_clear(&ctx->err);
+    mxtls_result *r = policy_evaluate(ctx, ev, level);
+    /* A result that lost a reason, a reference or advice to an allocation
+     * failure is not returned: callers may rely on the decisive reason. */
+    if (r && r->nomem) {
+        policy_oom(ctx, r);
+        return NULL;
+    }
+    if (r && r->nreasons == 0) {
+        err_set(&ctx->err, MXTLS_ERR_INVALID, "evaluate",
+                "internal error: level %s gave no reason", mxtls_level_name(level));
+        mxtls_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level,
                                  const char *code, const char *message)
 {

@@ -248,6 +248,8 @@ static int pm_host_norm(const char *s, size_t n, size_t base, int allow_idn, con
     if (rc != IDN2_OK)
         rc = idn2_to_ascii_8z(tmp, &a, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
     free(tmp);
+    if (rc == IDN2_MALLOC)
+        return pm_oom(f);
     if (rc != IDN2_OK)
         return pm_failf(f, base, "invalid internationalised name in destination \"%s\": %s",
                         shown, idn2_strerror(rc));
@@ -1060,18 +1062,23 @@ mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t 
 /* mxtls_policymap_lookup - exact key, then ".parent" keys for a bare domain
  * (Postfix smtp_tls_policy.c tls_policy_lookup()). "*" is no default: Postfix
  * never looks it up, so an entry "*" applies to no next hop. */
-const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
-                                                 const char *destination)
+mxtls_status policymap_find(const mxtls_policymap *map, const char *destination,
+                            const mxtls_policy_entry **out)
 {
+    *out = NULL;
     if (!map || !destination)
-        return NULL;
+        return MXTLS_OK;
     size_t n = strnlen(destination, MXTLS_POLICYMAP_MAX_LINE + 1);
     policymap_dest_kind kind;
     char *norm = NULL;
     pm_fail f;
     const mxtls_policy_entry *e = NULL;
     /* A destination that is no valid next-hop cannot equal any (valid) key. */
-    if (n <= MXTLS_POLICYMAP_MAX_LINE && pm_dest_parse(destination, n, &kind, &norm, &f) == 0) {
+    if (n > MXTLS_POLICYMAP_MAX_LINE)
+        return MXTLS_OK;
+    if (pm_dest_parse(destination, n, &kind, &norm, &f) != 0)
+        return f.code == MXTLS_ERR_NOMEM ? MXTLS_ERR_NOMEM : MXTLS_OK;
+    {
         e = pm_find(map, norm);
         /* postconf(5): only a bare domain walks up its parents as ".parent"
          * keys, nearest first; "example.com" itself never matches
@@ -1082,7 +1089,17 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                 e = pm_find(map, d);
         free(norm);
     }
-    return e;
+    *out = e;
+    return MXTLS_OK;
+}
+
+const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
+                                                 const char *destination)
+{
+    const mxtls_policy_entry *e;
+    /* Out of memory looks like "no entry" here: the public API has no
+     * context to say otherwise (policymap_find does). */
+    return policymap_find(map, destination, &e) == MXTLS_OK ? e : NULL;
 }
 
 /* policymap_lint - what Postfix would do with the table that its author

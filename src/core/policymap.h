@@ -51,6 +51,12 @@ struct mxtls_policy_entry {
     char *enable_rpk;         /* "yes" / "no" as written; the last one wins */
 };
 
+/* policymap_find - mxtls_policymap_lookup that tells "no entry applies" (MXTLS_OK,
+ * *out NULL) from "out of memory" (MXTLS_ERR_NOMEM), which the public lookup
+ * cannot: it has no context for the error */
+mxtls_status policymap_find(const mxtls_policymap *map, const char *destination,
+                            const mxtls_policy_entry **out);
+
 /* policymap_entry_at - the i-th entry in file order, NULL past the end */
 const mxtls_policy_entry *policymap_entry_at(const mxtls_policymap *map, size_t i);
 

@@ -68,8 +68,10 @@ mxtls_status result_reason(mxtls_result *r, const char *kind, const char *code,
                            const char *status, const char *fmt, ...)
 {
     reason *v = realloc(r->reasons, (r->nreasons + 1) * sizeof *v);
-    if (!v)
+    if (!v) {
+        r->nomem = 1;
         return MXTLS_ERR_NOMEM;
+    }
     r->reasons = v;
     char msg[1024];
     va_list ap;
@@ -85,6 +87,7 @@ mxtls_status result_reason(mxtls_result *r, const char *kind, const char *code,
         free(x->code);
         free(x->message);
         free(x->status);
+        r->nomem = 1;
         return MXTLS_ERR_NOMEM;
     }
     r->nreasons++;
@@ -98,12 +101,16 @@ mxtls_status result_ref(mxtls_result *r, const char *name, const char *against,
         if (strcmp(r->refs[i].name, name) == 0 && strcmp(r->refs[i].against, against) == 0)
             return MXTLS_OK;
     refid *v = realloc(r->refs, (r->nrefs + 1) * sizeof *v);
-    if (!v)
+    if (!v) {
+        r->nomem = 1;
         return MXTLS_ERR_NOMEM;
+    }
     r->refs = v;
     v[r->nrefs].name = strdup(name);
-    if (!v[r->nrefs].name)
+    if (!v[r->nrefs].name) {
+        r->nomem = 1;
         return MXTLS_ERR_NOMEM;
+    }
     v[r->nrefs].against = against;
     v[r->nrefs].source = source;
     r->nrefs++;
@@ -117,7 +124,10 @@ mxtls_status result_advice(mxtls_result *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return strlist_add_unique(&r->advice, msg);
+    mxtls_status st = strlist_add_unique(&r->advice, msg);
+    if (st != MXTLS_OK)
+        r->nomem = 1;
+    return st;
 }
 
 mxtls_level mxtls_result_level(const mxtls_result *r) { return r->level; }

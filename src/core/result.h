@@ -66,10 +66,17 @@ struct mxtls_result {
     char *pkix_bad_subject, *pkix_bad_not_before, *pkix_bad_not_after;
     int pkix_bad_presented; /* the certificate at fault was sent by the server */
     char *fp_digest, *fp_cert, *fp_pubkey;
+    /* An allocation failed while the result was built (result_reason,
+     * result_ref, result_advice, or a copy the builder made): the result is
+     * incomplete, and mxtls_evaluate returns NULL with MXTLS_ERR_NOMEM
+     * instead. Builders may therefore ignore those functions' status. */
+    int nomem;
 };
 
 mxtls_result *result_new(mxtls_level level);
-/* result_reason - append a reason; status may be NULL */
+/* result_reason - append a reason; status may be NULL. Like result_ref and
+ * result_advice, returns MXTLS_ERR_NOMEM and sets r->nomem when memory runs
+ * out. */
 mxtls_status result_reason(mxtls_result *r, const char *kind, const char *code,
                            const char *status, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

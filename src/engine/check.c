@@ -889,7 +889,9 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
                                              "the host's address records are not DNSSEC-secure")
                != MXTLS_OK;
     }
-    if (p && p->tls_ok && p->tls.chain) {
+    if (p && p->tls_ok && (!p->tls.chain || sk_X509_num(p->tls.chain) == 0)) {
+        ev->tls_anonymous = 1;
+    } else if (p && p->tls_ok && p->tls.chain) {
         bad |= evidence_set_chain(ev, p->tls.chain) != MXTLS_OK;
         static const mxtls_revocation_status map[] = {
             [REVOCATION_NOT_CHECKED] = MXTLS_REVOCATION_NOT_CHECKED,

@@ -8,6 +8,7 @@
 #include "core/fingerprint.h"
 #include "core/result.h"
 #include "report/probe_report.h"
+#include "report/textout.h"
 
 #define CHECK_TEXT_MAX (16u * 1024u * 1024u)
 
@@ -225,23 +226,23 @@ char *check_report_json(const check_report *rep, mxtls_level level)
 }
 
 /* cr_conn_label - "SNI mx.example.com" / "no SNI", with a policy entry's limits */
-static void cr_conn_label(strbuf *b, const check_conn *c)
+static void cr_conn_label(textout *b, const check_conn *c)
 {
     if (c->hello.sni)
-        sb_printf(b, "SNI %s", c->hello.sni);
+        to_printf(b, "SNI %s", c->hello.sni);
     else
-        sb_puts(b, "no SNI");
+        to_puts(b, "no SNI");
     if (c->hello.protocols)
-        sb_printf(b, ", protocols=%s", c->hello.protocols);
+        to_printf(b, ", protocols=%s", c->hello.protocols);
     if (c->hello.ciphers)
-        sb_printf(b, ", ciphers=%s", c->hello.ciphers);
+        to_printf(b, ", ciphers=%s", c->hello.ciphers);
     if (c->hello.exclude)
-        sb_printf(b, ", exclude=%s", c->hello.exclude);
+        to_printf(b, ", exclude=%s", c->hello.exclude);
 }
 
 /* cr_text_other_conns - the connections other than the shown one: which
  * levels' senders make them and whether they saw the same certificate */
-static void cr_text_other_conns(strbuf *b, const check_report *rep, const check_address *a,
+static void cr_text_other_conns(textout *b, const check_report *rep, const check_address *a,
                                 const check_conn *shown)
 {
     X509 *first = shown && shown->probe && shown->probe->tls_ok && shown->probe->tls.chain &&
@@ -252,108 +253,108 @@ static void cr_text_other_conns(strbuf *b, const check_report *rep, const check_
         const check_conn *c = &a->conns[k];
         if (c == shown || (long long)k == a->alt_conn)
             continue;
-        sb_puts(b, "      also  ");
+        to_puts(b, "      also  ");
         cr_conn_label(b, c);
-        sb_puts(b, " (");
+        to_puts(b, " (");
         int n = 0;
         for (size_t li = 0; li < rep->nlevels; li++)
             if ((size_t)a->level_conn[li] == k)
-                sb_printf(b, "%s%s", n++ ? ", " : "", mxtls_level_name(rep->levels[li]));
-        sb_puts(b, "): ");
+                to_printf(b, "%s%s", n++ ? ", " : "", mxtls_level_name(rep->levels[li]));
+        to_puts(b, "): ");
         const probe_report *q = c->probe;
         if (!q) {
-            sb_printf(b, "%s\n", c->probe_error ? c->probe_error : "no answer before the deadline");
+            to_printf(b, "%s\n", c->probe_error ? c->probe_error : "no answer before the deadline");
             continue;
         }
         if (!q->tls_ok || !q->tls.chain || !sk_X509_num(q->tls.chain)) {
-            sb_printf(b, "%s: %s\n", smtp_outcome_name(q->smtp.outcome),
+            to_printf(b, "%s: %s\n", smtp_outcome_name(q->smtp.outcome),
                       q->tls.error ? q->tls.error : q->smtp.reason);
             continue;
         }
         X509 *x = sk_X509_value(q->tls.chain, 0);
-        sb_printf(b, "%s %s, ", q->tls.version ? q->tls.version : "?",
+        to_printf(b, "%s %s, ", q->tls.version ? q->tls.version : "?",
                   q->tls.cipher ? q->tls.cipher : "?");
         if (first && X509_cmp(first, x) == 0) {
-            sb_puts(b, "the same certificate\n");
+            to_puts(b, "the same certificate\n");
         } else {
             char *subj = fp_name_text(X509_get_subject_name(x));
-            sb_printf(b, "a different certificate: %s\n", subj ? subj : "?");
+            to_printf(b, "a different certificate: %s\n", subj ? subj : "?");
             free(subj);
         }
     }
 }
 
 /* cr_text_address - one address: what it said and showed */
-static void cr_text_address(strbuf *b, const check_report *rep, const check_host *h,
+static void cr_text_address(textout *b, const check_report *rep, const check_host *h,
                             const check_address *a, size_t sel)
 {
-    sb_printf(b, "    %s", a->ip);
+    to_printf(b, "    %s", a->ip);
     for (size_t k = 0; k < a->ptr.n; k++)
-        sb_printf(b, "%s%s%s", k ? ", " : "  ptr ", a->ptr.v[k],
+        to_printf(b, "%s%s%s", k ? ", " : "  ptr ", a->ptr.v[k],
                   a->ptr_confirmed[k] ? " (forward-confirmed)" : " (not forward-confirmed)");
-    sb_puts(b, "\n");
+    to_puts(b, "\n");
     const check_conn *c = check_address_conn(a, sel);
     const probe_report *p = c ? c->probe : NULL;
     if (!p) {
-        sb_printf(b, "      %s\n", c && c->probe_error ? c->probe_error
+        to_printf(b, "      %s\n", c && c->probe_error ? c->probe_error
                                                        : "no answer before the deadline");
         cr_text_other_conns(b, rep, a, c);
         return;
     }
     if (!p->connected) {
-        sb_printf(b, "      connect: %s\n", p->connect_error ? p->connect_error : "failed");
+        to_printf(b, "      connect: %s\n", p->connect_error ? p->connect_error : "failed");
         return;
     }
     if (p->smtp.banner.code)
-        sb_printf(b, "      smtp  %d %s\n", p->smtp.banner.code,
+        to_printf(b, "      smtp  %d %s\n", p->smtp.banner.code,
                   p->smtp.banner.lines.n ? p->smtp.banner.lines.v[0] : "");
-    sb_printf(b, "      smtp  %s: %s\n", smtp_outcome_name(p->smtp.outcome), p->smtp.reason);
+    to_printf(b, "      smtp  %s: %s\n", smtp_outcome_name(p->smtp.outcome), p->smtp.reason);
     if (p->tls_ok)
-        sb_printf(b, "      tls   %s %s%s%s, %s %d bits, SNI %s\n",
+        to_printf(b, "      tls   %s %s%s%s, %s %d bits, SNI %s\n",
                   p->tls.version ? p->tls.version : "?", p->tls.cipher ? p->tls.cipher : "?",
                   p->tls.group ? " " : "", p->tls.group ? p->tls.group : "",
                   p->tls.peer_key_type ? p->tls.peer_key_type : "?", p->tls.peer_key_bits,
                   p->tls.sni_sent ? p->tls.sni_sent : "none");
     const mxtls_result *r = a->results[sel];
     if (r && r->nchain) {
-        sb_printf(b, "      cert  %s\n", r->chain[0].subject);
+        to_printf(b, "      cert  %s\n", r->chain[0].subject);
         if (r->presented.dns.n) {
-            sb_puts(b, "            dns:");
+            to_puts(b, "            dns:");
             for (size_t k = 0; k < r->presented.dns.n; k++)
-                sb_printf(b, " %s", r->presented.dns.v[k]);
-            sb_puts(b, "\n");
+                to_printf(b, " %s", r->presented.dns.v[k]);
+            to_puts(b, "\n");
         }
-        sb_printf(b, "            issuer %s, valid until %s\n", r->chain[0].issuer,
+        to_printf(b, "            issuer %s, valid until %s\n", r->chain[0].issuer,
                   r->chain[0].not_after);
         if (r->pkix_checked)
-            sb_printf(b, "            pkix %s\n", r->pkix_valid ? "valid" : r->pkix_message);
+            to_printf(b, "            pkix %s\n", r->pkix_valid ? "valid" : r->pkix_message);
     }
     if (c->rev.status != REVOCATION_NOT_CHECKED)
-        sb_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(c->rev.status),
+        to_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(c->rev.status),
                   revocation_source_name(c->rev.source), c->rev.detail ? ": " : "",
                   c->rev.detail ? c->rev.detail : "");
     for (size_t k = 0; k < p->smtp.nfindings; k++)
-        sb_printf(b, "      ! %s: %s\n", p->smtp.findings[k].code, p->smtp.findings[k].detail);
+        to_printf(b, "      ! %s: %s\n", p->smtp.findings[k].code, p->smtp.findings[k].detail);
     if (r)
-        sb_printf(b, "      %s: %s (%s)\n", mxtls_level_name(r->level),
+        to_printf(b, "      %s: %s (%s)\n", mxtls_level_name(r->level),
                   mxtls_verdict_name(r->verdict), r->nreasons ? r->reasons[0].message : "");
     cr_text_other_conns(b, rep, a, c);
     if (a->alt_conn >= 0 && a->conns[a->alt_conn].probe) {
         const probe_report *q = a->conns[a->alt_conn].probe;
         const mxtls_result *ra = a->results_alt[sel];
-        sb_printf(b, "      with SNI %s instead: %s", q->tls.sni_sent ? q->tls.sni_sent : "none",
+        to_printf(b, "      with SNI %s instead: %s", q->tls.sni_sent ? q->tls.sni_sent : "none",
                   ra && ra->nchain ? ra->chain[0].subject : smtp_outcome_name(q->smtp.outcome));
         if (ra)
-            sb_printf(b, " -> %s %s", mxtls_level_name(ra->level), mxtls_verdict_name(ra->verdict));
-        sb_puts(b, "\n");
+            to_printf(b, " -> %s %s", mxtls_level_name(ra->level), mxtls_verdict_name(ra->verdict));
+        to_puts(b, "\n");
     }
     (void)h;
 }
 
 char *check_report_text(const check_report *rep, mxtls_level level, int color)
 {
-    strbuf b;
-    sb_init(&b, CHECK_TEXT_MAX);
+    textout b;
+    to_init(&b, CHECK_TEXT_MAX);
     const check_domain_verdict *sel = check_report_selected(rep, level);
     size_t sel_i = 0;
     for (size_t i = 0; i < rep->nlevels; i++)
@@ -365,40 +366,40 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     for (; vn[k] && k < sizeof up - 1; k++)
         up[k] = (char)(vn[k] - 32);
     up[k] = '\0';
-    sb_printf(&b, "%s: %s%s%s at level %s", rep->domain, cr_color(sel->verdict, color), up,
+    to_printf(&b, "%s: %s%s%s at level %s", rep->domain, cr_color(sel->verdict, color), up,
               cr_reset(color), mxtls_level_name(sel->level));
     if (level == MXTLS_LEVEL_INVALID)
-        sb_printf(&b, " (auto: %s)", rep->auto_reason);
-    sb_printf(&b, "\n  %s: %s%s%s\n", sel->code, sel->message, sel->via ? " -- " : "",
+        to_printf(&b, " (auto: %s)", rep->auto_reason);
+    to_printf(&b, "\n  %s: %s%s%s\n", sel->code, sel->message, sel->via ? " -- " : "",
               sel->via ? sel->via : "");
 
     if (rep->routed)
-        sb_puts(&b, "next hops (configured routes, no MX lookup)\n");
+        to_puts(&b, "next hops (configured routes, no MX lookup)\n");
     else if (rep->null_mx)
-        sb_printf(&b, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
+        to_printf(&b, "MX: null MX (RFC 7505), %s\n", dns_security_name(rep->mx_security));
     else if (rep->implicit_mx)
-        sb_printf(&b, "MX: none, the domain is its own mail host (implicit MX), %s\n",
+        to_printf(&b, "MX: none, the domain is its own mail host (implicit MX), %s\n",
                   dns_security_name(rep->mx_security));
     else
-        sb_printf(&b, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
+        to_printf(&b, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
                   dns_security_name(rep->mx_security), rep->mx_why ? ": " : "",
                   rep->mx_why ? rep->mx_why : "");
     for (size_t i = 0; i < rep->nhosts; i++) {
         const check_host *h = rep->hosts[i];
         if (h->pref >= 0)
-            sb_printf(&b, "  %3d %s\n", h->pref, h->name);
+            to_printf(&b, "  %3d %s\n", h->pref, h->name);
         else
-            sb_printf(&b, "      %s\n", h->name);
+            to_printf(&b, "      %s\n", h->name);
         if (h->problem)
-            sb_printf(&b, "    %s\n", h->problem);
+            to_printf(&b, "    %s\n", h->problem);
         if (h->tlsa_started) {
-            sb_printf(&b, "    tlsa %s at _%u._tcp.%s%s%s\n", mxtls_tlsa_state_name(h->tlsa_state),
+            to_printf(&b, "    tlsa %s at _%u._tcp.%s%s%s\n", mxtls_tlsa_state_name(h->tlsa_state),
                       rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "",
                       h->tlsa_why ? h->tlsa_why : "");
             for (size_t t_i = 0; t_i < h->ntlsa; t_i++) {
                 char *t = dane_rr_text(&h->tlsa[t_i]);
                 const char *why = dane_rr_unusable_why(&h->tlsa[t_i]);
-                sb_printf(&b, "      %.72s%s%s%s\n", t ? t : "?", why ? " (unusable: " : "",
+                to_printf(&b, "      %.72s%s%s%s\n", t ? t : "?", why ? " (unusable: " : "",
                           why ? why : "", why ? ")" : "");
                 free(t);
             }
@@ -407,24 +408,24 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
             cr_text_address(&b, rep, h, h->addrs[j], sel_i);
     }
     if (rep->hosts_dropped)
-        sb_printf(&b, "  (%zu more MX hosts not checked)\n", rep->hosts_dropped);
+        to_printf(&b, "  (%zu more MX hosts not checked)\n", rep->hosts_dropped);
 
-    sb_printf(&b, "verdicts\n  %-28s %-9s %-10s %-24s %s\n", "LEVEL", "VERDICT", "SECURITY",
+    to_printf(&b, "verdicts\n  %-28s %-9s %-10s %-24s %s\n", "LEVEL", "VERDICT", "SECURITY",
               "REASON", "VIA");
     for (size_t i = 0; i < rep->nlevels; i++) {
         const check_domain_verdict *v = &rep->verdicts[i];
-        sb_printf(&b, "  %-28s %s%-9s%s %-10s %-24s %s\n", mxtls_level_name(v->level),
+        to_printf(&b, "  %-28s %s%-9s%s %-10s %-24s %s\n", mxtls_level_name(v->level),
                   cr_color(v->verdict, color), mxtls_verdict_name(v->verdict), cr_reset(color),
                   mxtls_security_name(v->security), v->code, v->via ? v->via : "");
     }
     if (rep->advice.n) {
-        sb_puts(&b, "advice\n");
+        to_puts(&b, "advice\n");
         for (size_t i = 0; i < rep->advice.n; i++)
-            sb_printf(&b, "  - %s\n", rep->advice.v[i]);
+            to_printf(&b, "  - %s\n", rep->advice.v[i]);
     }
-    sb_printf(&b, "checked in %ld ms%s\n", rep->elapsed_ms,
+    to_printf(&b, "checked in %ld ms%s\n", rep->elapsed_ms,
               rep->timed_out ? " (deadline reached)" : "");
-    return sb_take(&b);
+    return to_take(&b);
 }
 
 char *mxtls_report_json(const mxtls_report *rep, mxtls_level level)

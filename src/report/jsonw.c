@@ -50,7 +50,10 @@ void jw_end_obj(jsonw *w) { jw_close(w, "}"); }
 void jw_arr(jsonw *w) { jw_open(w, "["); }
 void jw_end_arr(jsonw *w) { jw_close(w, "]"); }
 
-/* jw_escaped - a JSON string; bytes that are not valid UTF-8 become U+FFFD */
+/* jw_escaped - a JSON string (docs/json.md): '"' and '\\' escaped, control
+ * characters and DEL as \u00XX, valid UTF-8 as is, and every byte that does
+ * not start a valid UTF-8 sequence as the escape \ufffd (U+FFFD), so the
+ * document is valid UTF-8 whatever the input */
 static void jw_escaped(jsonw *w, const char *s)
 {
     jw_raw(w, "\"", 1);
@@ -97,7 +100,7 @@ static void jw_escaped(jsonw *w, const char *s)
                 jw_raw(w, (const char *)p, (size_t)n);
                 p += n;
             } else {
-                jw_raw(w, "\xef\xbf\xbd", 3);
+                jw_raw(w, "\\ufffd", 6);
                 p++;
             }
         }

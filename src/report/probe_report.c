@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "core/fingerprint.h"
+#include "report/textout.h"
 
 #define PR_TEXT_MAX (4u * 1024u * 1024u) /* a report is a few KiB; peer text is bounded by reply.h */
 #define PR_LABEL "  %-15s"
@@ -28,7 +29,7 @@ const char *probe_report_phase(const probe_report *r)
 
 /* pr_escaped - peer bytes made printable (reply_escape), appended in pieces so
  * nothing is cut */
-static void pr_escaped(strbuf *b, const char *s, size_t n)
+static void pr_escaped(textout *b, const char *s, size_t n)
 {
     char esc[1024];
     size_t done = 0;
@@ -36,7 +37,7 @@ static void pr_escaped(strbuf *b, const char *s, size_t n)
         size_t used = reply_escape(s + done, n - done, esc, sizeof esc);
         if (used == 0)
             break;
-        sb_puts(b, esc);
+        to_puts(b, esc);
         done += used;
     }
 }
@@ -44,12 +45,10 @@ static void pr_escaped(strbuf *b, const char *s, size_t n)
 /* pr_escape_dup - a malloc'd escaped copy of peer bytes (for JSON values) */
 static char *pr_escape_dup(const char *s, size_t n)
 {
-    strbuf b;
-    sb_init(&b, PR_TEXT_MAX);
+    textout b;
+    to_init(&b, PR_TEXT_MAX);
     pr_escaped(&b, s, n);
-    if (!b.s)
-        return strdup("");
-    return sb_take(&b);
+    return to_take(&b); /* "" for no bytes */
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -77,111 +76,111 @@ static const char *pr_outcome_color(const probe_report *r, int color)
 }
 
 /* pr_text_reply - "220 first line" and the other lines indented below */
-static void pr_text_reply(strbuf *b, const char *label, const reply_rec *rr)
+static void pr_text_reply(textout *b, const char *label, const reply_rec *rr)
 {
-    sb_printf(b, PR_LABEL "%03d", label, rr->code);
+    to_printf(b, PR_LABEL "%03d", label, rr->code);
     for (size_t i = 0; i < rr->lines.n; i++) {
         if (i)
-            sb_printf(b, PR_LABEL "%03d", "", rr->code);
+            to_printf(b, PR_LABEL "%03d", "", rr->code);
         if (rr->lines.v[i][0]) {
-            sb_puts(b, " ");
+            to_puts(b, " ");
             pr_escaped(b, rr->lines.v[i], strlen(rr->lines.v[i]));
         }
-        sb_puts(b, "\n");
+        to_puts(b, "\n");
     }
     if (rr->lines.n == 0)
-        sb_puts(b, "\n");
+        to_puts(b, "\n");
 }
 
 /* pr_text_side - one EHLO exchange: the reply's first line, the capabilities
  * (every later line, as sent) on one line, and a HELO fallback if any */
-static void pr_text_side(strbuf *b, const char *label, const smtp_ehlo_obs *e)
+static void pr_text_side(textout *b, const char *label, const smtp_ehlo_obs *e)
 {
     if (!e->ehlo_sent)
         return;
     if (e->ehlo.code == 0) {
-        sb_printf(b, PR_LABEL "no complete reply\n", label);
+        to_printf(b, PR_LABEL "no complete reply\n", label);
     } else {
-        sb_printf(b, PR_LABEL "%03d", label, e->ehlo.code);
+        to_printf(b, PR_LABEL "%03d", label, e->ehlo.code);
         if (e->ehlo.lines.n > 0 && e->ehlo.lines.v[0][0]) {
-            sb_puts(b, " ");
+            to_puts(b, " ");
             pr_escaped(b, e->ehlo.lines.v[0], strlen(e->ehlo.lines.v[0]));
         }
-        sb_puts(b, "\n");
+        to_puts(b, "\n");
         if (e->esmtp && e->ehlo.lines.n > 1) {
-            sb_printf(b, PR_LABEL, "");
+            to_printf(b, PR_LABEL, "");
             for (size_t i = 1; i < e->ehlo.lines.n; i++) {
                 if (i > 1)
-                    sb_puts(b, ", ");
+                    to_puts(b, ", ");
                 pr_escaped(b, e->ehlo.lines.v[i], strlen(e->ehlo.lines.v[i]));
             }
-            sb_puts(b, "\n");
+            to_puts(b, "\n");
         }
     }
     if (e->helo_fallback) {
         if (e->helo.code)
             pr_text_reply(b, "helo", &e->helo);
         else
-            sb_printf(b, PR_LABEL "no complete reply\n", "helo");
+            to_printf(b, PR_LABEL "no complete reply\n", "helo");
     }
 }
 
 /* pr_text_tls - the negotiated session and the chain as sent */
-static void pr_text_tls(strbuf *b, const probe_report *r, int color)
+static void pr_text_tls(textout *b, const probe_report *r, int color)
 {
     const probe_tls *t = &r->tls;
     if (!r->tls_attempted)
         return;
     if (r->tls_ok)
-        sb_printf(b, PR_LABEL "%s, %s, group %s\n", "tls", t->version ? t->version : "?",
+        to_printf(b, PR_LABEL "%s, %s, group %s\n", "tls", t->version ? t->version : "?",
                   t->cipher ? t->cipher : "?", t->group ? t->group : "unknown");
     else
-        sb_printf(b, PR_LABEL "%sfailed%s: %s\n", "tls", pr_color(color, "\033[31m"),
+        to_printf(b, PR_LABEL "%sfailed%s: %s\n", "tls", pr_color(color, "\033[31m"),
                   pr_reset(color), t->error ? t->error : "unknown reason");
     if (t->peer_key_type)
-        sb_printf(b, PR_LABEL "%s %d bits\n", "peer key", t->peer_key_type, t->peer_key_bits);
-    sb_printf(b, PR_LABEL "%s\n", "sni", t->sni_sent ? t->sni_sent : "(none sent)");
+        to_printf(b, PR_LABEL "%s %d bits\n", "peer key", t->peer_key_type, t->peer_key_bits);
+    to_printf(b, PR_LABEL "%s\n", "sni", t->sni_sent ? t->sni_sent : "(none sent)");
     int n = t->chain ? sk_X509_num(t->chain) : 0;
     for (int i = 0; i < n; i++) {
         char *subj = fp_name_text(X509_get_subject_name(sk_X509_value(t->chain, i)));
-        sb_printf(b, PR_LABEL "[%d] %s\n", i == 0 ? "chain" : "", i, subj ? subj : "?");
+        to_printf(b, PR_LABEL "[%d] %s\n", i == 0 ? "chain" : "", i, subj ? subj : "?");
         free(subj);
     }
     if (r->tls_ok && n == 0)
-        sb_printf(b, PR_LABEL "%s\n", "chain", "(no certificate)");
+        to_printf(b, PR_LABEL "%s\n", "chain", "(no certificate)");
     if (t->client_cert_requested)
-        sb_printf(b, PR_LABEL "requested by the server; %s\n", "client cert",
+        to_printf(b, PR_LABEL "requested by the server; %s\n", "client cert",
                   t->client_cert_sent ? "sent" : "none sent");
     if (t->ocsp_staple)
-        sb_printf(b, PR_LABEL "%zu bytes\n", "ocsp staple", t->ocsp_staple_len);
+        to_printf(b, PR_LABEL "%zu bytes\n", "ocsp staple", t->ocsp_staple_len);
 }
 
 /* probe_report_text - see probe_report.h */
 char *probe_report_text(const probe_report *r, int color)
 {
-    strbuf b;
-    sb_init(&b, PR_TEXT_MAX);
+    textout b;
+    to_init(&b, PR_TEXT_MAX);
     const smtp_obs *o = &r->smtp;
     int v6 = r->ip && strchr(r->ip, ':');
-    sb_printf(&b, "probe %s%s%s port %u%s\n", v6 ? "[" : "", r->ip ? r->ip : "?", v6 ? "]" : "",
+    to_printf(&b, "probe %s%s%s port %u%s\n", v6 ? "[" : "", r->ip ? r->ip : "?", v6 ? "]" : "",
               (unsigned)r->port, o->implicit_tls ? " (implicit TLS)" : "");
     if (!r->connected) {
-        sb_printf(&b, PR_LABEL "%sfailed%s: %s\n", "connect", pr_color(color, "\033[31m"),
+        to_printf(&b, PR_LABEL "%sfailed%s: %s\n", "connect", pr_color(color, "\033[31m"),
                   pr_reset(color), r->connect_error ? r->connect_error : "unknown reason");
     } else {
-        sb_printf(&b, PR_LABEL "ok\n", "connect");
+        to_printf(&b, PR_LABEL "ok\n", "connect");
         if (o->implicit_tls)
             pr_text_tls(&b, r, color);
         if (o->banner.code)
             pr_text_reply(&b, "banner", &o->banner);
         if (r->greeting_host) {
-            sb_printf(&b, PR_LABEL, "greeting host");
+            to_printf(&b, PR_LABEL, "greeting host");
             pr_escaped(&b, r->greeting_host, strlen(r->greeting_host));
-            sb_puts(&b, "\n");
+            to_puts(&b, "\n");
         }
         pr_text_side(&b, "ehlo", &o->pre_tls);
         if (!o->implicit_tls && o->pre_tls.esmtp)
-            sb_printf(&b, PR_LABEL "%s\n", "starttls",
+            to_printf(&b, PR_LABEL "%s\n", "starttls",
                       o->starttls_offered
                           ? (o->starttls_attempted ? "offered, attempted" : "offered, not attempted")
                           : "not offered");
@@ -189,13 +188,13 @@ char *probe_report_text(const probe_report *r, int color)
             pr_text_reply(&b, "starttls reply", &o->starttls);
         if (o->starttls_attempted || o->injected_bytes) {
             if (o->injected_bytes) {
-                sb_printf(&b, PR_LABEL "%s%zu bytes%s before the handshake, discarded: \"",
+                to_printf(&b, PR_LABEL "%s%zu bytes%s before the handshake, discarded: \"",
                           "injection", pr_color(color, "\033[31m"), o->injected_bytes,
                           pr_reset(color));
                 pr_escaped(&b, o->injected_head, o->injected_head_len);
-                sb_printf(&b, "\"%s\n", o->injected_bytes > o->injected_head_len ? "..." : "");
+                to_printf(&b, "\"%s\n", o->injected_bytes > o->injected_head_len ? "..." : "");
             } else {
-                sb_printf(&b, PR_LABEL "none\n", "injection");
+                to_printf(&b, PR_LABEL "none\n", "injection");
             }
         }
         if (!o->implicit_tls)
@@ -203,30 +202,28 @@ char *probe_report_text(const probe_report *r, int color)
         pr_text_side(&b, "ehlo over tls", &o->post_tls);
         if (o->quit_status != SMTP_QUIT_NOT_SENT) {
             if (o->quit_status == SMTP_QUIT_REPLIED)
-                sb_printf(&b, PR_LABEL "%03d\n", "quit", o->quit_code);
+                to_printf(&b, PR_LABEL "%03d\n", "quit", o->quit_code);
             else
-                sb_printf(&b, PR_LABEL "%s\n", "quit", smtp_quit_status_name(o->quit_status));
+                to_printf(&b, PR_LABEL "%s\n", "quit", smtp_quit_status_name(o->quit_status));
         }
         for (size_t i = 0; i < o->nfindings; i++) {
             const smtp_finding *f = &o->findings[i];
             int alarm = !strcmp(f->code, "starttls-injection") || !strcmp(f->code, "pre-tls-data");
-            sb_printf(&b, PR_LABEL "%s%s%s (%s): %s\n", i == 0 ? "findings" : "",
+            to_printf(&b, PR_LABEL "%s%s%s (%s): %s\n", i == 0 ? "findings" : "",
                       alarm ? pr_color(color, "\033[31m") : "", f->code,
                       alarm ? pr_reset(color) : "", smtp_phase_name(f->phase), f->detail);
         }
         if (o->findings_dropped)
-            sb_printf(&b, PR_LABEL "%zu more not kept\n", "", o->findings_dropped);
+            to_printf(&b, PR_LABEL "%zu more not kept\n", "", o->findings_dropped);
     }
-    sb_printf(&b, PR_LABEL "%s%s%s in %s", "outcome", pr_outcome_color(r, color),
+    to_printf(&b, PR_LABEL "%s%s%s in %s", "outcome", pr_outcome_color(r, color),
               probe_report_outcome(r), pr_reset(color), probe_report_phase(r));
     if (r->connected && o->reason[0])
-        sb_printf(&b, ": %s", o->reason);
-    sb_puts(&b, "\n");
-    sb_printf(&b, PR_LABEL "%ld ms, %zu bytes in, %zu bytes out\n", "time", r->elapsed_ms,
+        to_printf(&b, ": %s", o->reason);
+    to_puts(&b, "\n");
+    to_printf(&b, PR_LABEL "%ld ms, %zu bytes in, %zu bytes out\n", "time", r->elapsed_ms,
               r->bytes_in, r->bytes_out);
-    if (!b.s)
-        return NULL;
-    return sb_take(&b);
+    return to_take(&b);
 }
 
 /* ---- JSON --------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/result.h"
+#include "report/textout.h"
 
 #define TEXT_MAX_OUTPUT (16u * 1024u * 1024u)
 
@@ -25,132 +26,133 @@ static void text_upper(const char *s, char *out, size_t n)
     out[i] = '\0';
 }
 
-static void text_list(strbuf *b, const char *label, const strlist *l)
+static void text_list(textout *b, const char *label, const strlist *l)
 {
     if (!l->n)
         return;
-    sb_printf(b, "  %-12s", label);
+    to_printf(b, "  %-12s", label);
     for (size_t i = 0; i < l->n; i++)
-        sb_printf(b, "%s%s", i ? ", " : "", l->v[i]);
-    sb_puts(b, "\n");
+        to_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+    to_puts(b, "\n");
 }
 
 /* text_evidence - what the verdict rests on (shared by both reports) */
-static void text_evidence(strbuf *b, const mxtls_result *r)
+static void text_evidence(textout *b, const mxtls_result *r)
 {
-    sb_printf(b, "  %-12s%s\n", "domain", r->domain);
+    to_printf(b, "  %-12s%s\n", "domain", r->domain);
     if (r->mx.n) {
-        sb_printf(b, "  %-12s", "mx");
+        to_printf(b, "  %-12s", "mx");
         for (size_t i = 0; i < r->mx.n; i++)
-            sb_printf(b, "%s%s", i ? ", " : "", r->mx.v[i]);
-        sb_printf(b, " (MX lookup %s)\n", r->mx_secure ? "DNSSEC-secure" : "not DNSSEC-secure");
+            to_printf(b, "%s%s", i ? ", " : "", r->mx.v[i]);
+        to_printf(b, " (MX lookup %s)\n", r->mx_secure ? "DNSSEC-secure" : "not DNSSEC-secure");
     }
     if (r->ip)
-        sb_printf(b, "  %-12s%s\n", "ip", r->ip);
+        to_printf(b, "  %-12s%s\n", "ip", r->ip);
     for (size_t i = 0; i < r->ptr.n; i++)
-        sb_printf(b, "  %-12s%s (%s)\n", "ptr", r->ptr.v[i],
+        to_printf(b, "  %-12s%s (%s)\n", "ptr", r->ptr.v[i],
                   r->ptr_confirmed[i] ? "forward-confirmed" : "not forward-confirmed");
     text_list(b, "routes", &r->routes);
     if (r->no_tls) {
-        sb_printf(b, "  %-12s%s\n", "tls",
+        to_printf(b, "  %-12s%s\n", "tls",
                   r->tls_failed ? r->tls_failed : "not established (no STARTTLS)");
         return;
     }
     if (r->tlsa_state != MXTLS_TLSA_NOT_LOOKED_UP) {
-        sb_printf(b, "  %-12s%s at %s\n", "tlsa", mxtls_tlsa_state_name(r->tlsa_state),
+        to_printf(b, "  %-12s%s at %s\n", "tlsa", mxtls_tlsa_state_name(r->tlsa_state),
                   r->tlsa_base ? r->tlsa_base : "?");
         for (size_t i = 0; i < r->tlsa.n; i++)
-            sb_printf(b, "  %-12s%.60s%s%s%s\n", "", r->tlsa.v[i],
+            to_printf(b, "  %-12s%.60s%s%s%s\n", "", r->tlsa.v[i],
                       r->tlsa_unusable.v[i][0] ? " (unusable: " : "",
                       r->tlsa_unusable.v[i][0] ? r->tlsa_unusable.v[i] : "",
                       r->tlsa_unusable.v[i][0] ? ")"
                       : (int)i == r->dane_match_index ? " <- matched" : "");
     }
     if (r->revocation != MXTLS_REVOCATION_NOT_CHECKED)
-        sb_printf(b, "  %-12s%s%s%s\n", "revocation", mxtls_revocation_status_name(r->revocation),
+        to_printf(b, "  %-12s%s%s%s\n", "revocation", mxtls_revocation_status_name(r->revocation),
                   r->revocation_detail ? ": " : "", r->revocation_detail ? r->revocation_detail : "");
     text_list(b, "cert dns", &r->presented.dns);
     text_list(b, "cert ip", &r->presented.ip);
     text_list(b, "cert cn", &r->presented.cn);
     for (size_t i = 0; i < r->nchain; i++)
-        sb_printf(b, "  %-12s[%zu] %s\n  %-12s    issuer %s\n  %-12s    valid %s .. %s\n",
+        to_printf(b, "  %-12s[%zu] %s\n  %-12s    issuer %s\n  %-12s    valid %s .. %s\n",
                   i == 0 ? "chain" : "", i, r->chain[i].subject, "", r->chain[i].issuer, "",
                   r->chain[i].not_before, r->chain[i].not_after);
     if (r->fp_cert)
-        sb_printf(b, "  %-12s%s %s\n  %-12s%s %s (public key)\n", "fingerprint", r->fp_digest,
+        to_printf(b, "  %-12s%s %s\n  %-12s%s %s (public key)\n", "fingerprint", r->fp_digest,
                   r->fp_cert, "", r->fp_digest, r->fp_pubkey);
 }
 
-static void text_advice(strbuf *b, const strlist *advice)
+static void text_advice(textout *b, const strlist *advice)
 {
     if (!advice->n)
         return;
-    sb_puts(b, "advice\n");
+    to_puts(b, "advice\n");
     for (size_t i = 0; i < advice->n; i++)
-        sb_printf(b, "  - %s\n", advice->v[i]);
+        to_printf(b, "  - %s\n", advice->v[i]);
 }
 
 char *mxtls_result_text(const mxtls_result *r, int color)
 {
-    strbuf b;
-    sb_init(&b, TEXT_MAX_OUTPUT);
+    textout b;
+    to_init(&b, TEXT_MAX_OUTPUT);
     char up[16];
     text_upper(mxtls_verdict_name(r->verdict), up, sizeof up);
-    sb_printf(&b, "%s: %s%s%s (security: %s)\n", mxtls_level_name(r->level),
+    to_printf(&b, "%s: %s%s%s (security: %s)\n", mxtls_level_name(r->level),
               text_color(r->verdict, color), up, text_reset(color),
               mxtls_security_name(r->security));
     for (size_t i = 0; i < r->nreasons; i++) {
         const reason *x = &r->reasons[i];
         const char *mark = !strcmp(x->kind, "warning") ? "!" : !strcmp(x->kind, "info") ? "i" : "*";
-        sb_printf(&b, "  %s %s%s%s%s: %s\n", mark, x->code, x->status ? " [" : "",
+        to_printf(&b, "  %s %s%s%s%s: %s\n", mark, x->code, x->status ? " [" : "",
                   x->status ? x->status : "", x->status ? "]" : "", x->message);
     }
     if (r->nrefs) {
-        sb_puts(&b, "reference identities\n");
+        to_puts(&b, "reference identities\n");
         for (size_t i = 0; i < r->nrefs; i++)
-            sb_printf(&b, "  %-30s against %-9s (from %s)%s\n", r->refs[i].name,
+            to_printf(&b, "  %-30s against %-9s (from %s)%s\n", r->refs[i].name,
                       r->refs[i].against, r->refs[i].source,
                       r->matched_ref && !strcmp(r->matched_ref, r->refs[i].name)
                           ? "  <- matched"
                           : "");
         if (r->matched_ref)
-            sb_printf(&b, "  matched: %s = %s\n", r->matched_ref, r->matched_pres);
+            to_printf(&b, "  matched: %s = %s\n", r->matched_ref, r->matched_pres);
         else
-            sb_puts(&b, "  matched: none\n");
+            to_puts(&b, "  matched: none\n");
     }
-    sb_puts(&b, "evidence\n");
+    to_puts(&b, "evidence\n");
     text_evidence(&b, r);
     if (r->pkix_checked)
-        sb_printf(&b, "  %-12s%s\n", "pkix", r->pkix_valid ? "valid" : r->pkix_message);
+        to_printf(&b, "  %-12s%s\n", "pkix", r->pkix_valid ? "valid" : r->pkix_message);
     text_advice(&b, &r->advice);
-    return sb_take(&b);
+    return to_take(&b);
 }
 
 char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color)
 {
-    strbuf b;
-    sb_init(&b, TEXT_MAX_OUTPUT);
-    sb_printf(&b, "%-28s %-9s %-10s %s\n", "LEVEL", "VERDICT", "SECURITY", "REASON");
+    textout b;
+    to_init(&b, TEXT_MAX_OUTPUT);
+    to_printf(&b, "%-28s %-9s %-10s %s\n", "LEVEL", "VERDICT", "SECURITY", "REASON");
     strlist advice = {0};
     const mxtls_result *pk = NULL;
     for (size_t i = 0; i < n; i++) {
         const mxtls_result *r = rs[i];
-        sb_printf(&b, "%-28s %s%-9s%s %-10s %s\n", mxtls_level_name(r->level),
+        to_printf(&b, "%-28s %s%-9s%s %-10s %s\n", mxtls_level_name(r->level),
                   text_color(r->verdict, color), mxtls_verdict_name(r->verdict),
                   text_reset(color), mxtls_security_name(r->security),
                   r->nreasons ? r->reasons[0].code : "");
         for (size_t j = 0; j < r->advice.n; j++)
-            strlist_add_unique(&advice, r->advice.v[j]);
+            if (strlist_add_unique(&advice, r->advice.v[j]) != MXTLS_OK)
+                to_fail(&b);
         if (r->pkix_checked && !pk)
             pk = r;
     }
     if (n) {
-        sb_puts(&b, "evidence\n");
+        to_puts(&b, "evidence\n");
         text_evidence(&b, rs[0]);
         if (pk)
-            sb_printf(&b, "  %-12s%s\n", "pkix", pk->pkix_valid ? "valid" : pk->pkix_message);
+            to_printf(&b, "  %-12s%s\n", "pkix", pk->pkix_valid ? "valid" : pk->pkix_message);
     }
     text_advice(&b, &advice);
     strlist_free(&advice);
-    return sb_take(&b);
+    return to_take(&b);
 }
