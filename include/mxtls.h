@@ -42,7 +42,8 @@ typedef enum mxtls_status {
     MXTLS_ERR_IO = 4,      /* a file could not be read */
     MXTLS_ERR_LIMIT = 5,   /* input exceeds a documented limit */
     MXTLS_ERR_CRYPTO = 6,  /* OpenSSL failed unexpectedly */
-    MXTLS_ERR_NOTFOUND = 7 /* nothing matches (e.g. no policy-map entry) */
+    MXTLS_ERR_NOTFOUND = 7, /* nothing matches (e.g. no policy-map entry) */
+    MXTLS_ERR_RESOURCE = 8  /* a local resource ran out: file descriptors, the event loop */
 } mxtls_status;
 
 /* Documented limits. */

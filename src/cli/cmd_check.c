@@ -221,7 +221,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     mxtls_policymap *map = NULL;
     check_report *rep = NULL;
     if (!ctx)
-        return EXIT_TEMP;
+        return cli_nomem(cmd);
     if ((r = cli_trust_apply(cmd, ctx, &trust)) != EXIT_PASS) {
         rc = r;
         goto out;
@@ -246,8 +246,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     }
     char *doc = json ? check_report_json(rep, level) : check_report_text(rep, level, cli_use_color(stdout));
     if (!doc) {
-        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
-        rc = EXIT_TEMP;
+        rc = cli_nomem(cmd);
         goto out;
     }
     fputs(doc, stdout);

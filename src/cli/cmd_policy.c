@@ -211,11 +211,12 @@ static int policy_lookup(int argc, char **argv)
         return cli_usage_error(cmd, "the DESTINATION is empty");
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_USAGE;
+        return cli_nomem(cmd);
     mxtls_policymap *map = policy_load(ctx, cmd, file, 0);
     if (!map) {
+        rc = cli_exit_for_status(mxtls_ctx_error_code(ctx));
         mxtls_ctx_free(ctx);
-        return EXIT_USAGE;
+        return rc;
     }
     const mxtls_policy_entry *e = mxtls_policymap_lookup(map, dest);
     if (json)
@@ -242,7 +243,7 @@ static int policy_check(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_USAGE;
+        return cli_nomem(cmd);
     mxtls_policymap *map = policy_load(ctx, cmd, file, json);
     size_t n = mxtls_policymap_count(map);
     if (json) {
@@ -260,7 +261,7 @@ static int policy_check(int argc, char **argv)
     } else if (map) {
         printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
     }
-    rc = map ? EXIT_PASS : EXIT_USAGE;
+    rc = map ? EXIT_PASS : cli_exit_for_status(mxtls_ctx_error_code(ctx));
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
     return rc;

@@ -251,10 +251,8 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
 /* verify_print - write a document and a final newline */
 static int verify_print(char *doc)
 {
-    if (!doc) {
-        fprintf(stderr, "mxtls verify: out of memory\n");
-        return EXIT_TEMP;
-    }
+    if (!doc)
+        return cli_nomem("verify");
     fputs(doc, stdout);
     if (*doc && doc[strlen(doc) - 1] != '\n')
         fputc('\n', stdout);
@@ -290,7 +288,7 @@ int cmd_verify(int argc, char **argv)
     mxtls_ctx *ctx = mxtls_ctx_new();
     mxtls_evidence *ev = mxtls_evidence_new();
     if (!ctx || !ev) {
-        fprintf(stderr, "mxtls verify: out of memory\n");
+        rc = cli_nomem("verify");
         goto out;
     }
     if (at)
@@ -314,7 +312,7 @@ int cmd_verify(int argc, char **argv)
         const mxtls_level *levels = mxtls_levels(&n);
         mxtls_result **rs = calloc(n, sizeof *rs);
         if (!rs) {
-            fprintf(stderr, "mxtls verify: out of memory\n");
+            rc = cli_nomem("verify");
             goto out;
         }
         size_t done = 0;

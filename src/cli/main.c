@@ -30,7 +30,7 @@ static void main_usage(FILE *f)
                "failure,\n2 usage or input error, 3 temporary failure (docs/cli.md).\n");
 }
 
-int main(int argc, char **argv)
+static int main_run(int argc, char **argv)
 {
     if (argc < 2) {
         main_usage(stderr);
@@ -54,4 +54,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "mxtls: unknown command '%s'\n", cmd);
     fprintf(stderr, "Try 'mxtls --help'.\n");
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    return cli_finish_output(main_run(argc, argv));
 }
