@@ -54,7 +54,8 @@ static const char check_help[] =
     "  --json                 JSON (docs/json.md)\n"
     "\n"
     "exit: 0 pass, 1 the sender would not deliver, 2 usage or input error,\n"
-    "3 temporary failure (the sender would defer).\n";
+    "3 temporary failure (the sender would defer), 4 local failure (out of memory or\n"
+    "file descriptors, standard output not written).\n";
 
 enum {
     OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,

@@ -52,7 +52,7 @@ static const char verify_help[] =
     "  --json                 JSON (docs/json.md)\n"
     "\n"
     "exit: 0 pass (or table printed), 1 the sender would not deliver, 2 usage or\n"
-    "input error, 3 temporary failure (the sender would defer).\n";
+    "input error, 3 temporary failure (the sender would defer), 4 local failure.\n";
 
 enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,

@@ -1,6 +1,10 @@
 /* main.c - mxtls: command dispatch, --help, --version */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "cli/cli.h"
 
@@ -27,7 +31,8 @@ static void main_usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'mxtls COMMAND --help' describes a command. Exit codes: 0 pass, 1 policy "
-               "failure,\n2 usage or input error, 3 temporary failure (docs/cli.md).\n");
+               "failure,\n2 usage or input error, 3 temporary failure, 4 local failure (out of\n"
+               "memory, file descriptors, standard output not written) (docs/cli.md).\n");
 }
 
 static int main_run(int argc, char **argv)
@@ -56,7 +61,39 @@ static int main_run(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* The last message libevent wanted to log: never printed raw, but quoted in
+ * the one line mxtls prints if libevent gives up. */
+static char main_event_msg[160];
+
+/* main_event_log - libevent's log: kept, not printed */
+static void main_event_log(int severity, const char *msg)
+{
+    (void)severity;
+    size_t o = 0;
+    for (; msg && *msg && o + 1 < sizeof main_event_msg; msg++)
+        main_event_msg[o++] = (*msg >= 0x20 && *msg < 0x7f) ? *msg : '?';
+    main_event_msg[o] = '\0';
+}
+
+/* main_event_fatal - libevent cannot go on (it would exit(1), the code of a
+ * policy failure): its failures are resource failures here, such as no
+ * descriptor left for the loop's internal socket pair */
+static void main_event_fatal(int err)
+{
+    (void)err;
+    fflush(stdout);
+    if (strstr(main_event_msg, "Too many open files"))
+        fprintf(stderr, "mxtls: out of file descriptors (ulimit -n) (libevent: %s)\n",
+                main_event_msg);
+    else
+        fprintf(stderr, "mxtls: the event loop failed (libevent: %s)\n",
+                main_event_msg[0] ? main_event_msg : "fatal error");
+    _exit(EXIT_LOCAL);
+}
+
 int main(int argc, char **argv)
 {
+    event_set_log_callback(main_event_log);
+    event_set_fatal_callback(main_event_fatal);
     return cli_finish_output(main_run(argc, argv));
 }

@@ -1,10 +1,20 @@
 /* base.c - error records, bounded strings and string lists */
 #include "core/base.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+mxtls_status err_code_errno(int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        return MXTLS_ERR_RESOURCE;
+    if (err == ENOMEM)
+        return MXTLS_ERR_NOMEM;
+    return MXTLS_ERR_IO;
+}
 
 void err_clear(err_rec *e)
 {

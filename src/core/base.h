@@ -24,6 +24,10 @@ typedef struct err_rec {
 } err_rec;
 
 void err_clear(err_rec *e);
+/* err_code_errno - the status for a failed system call: MXTLS_ERR_RESOURCE for
+ * EMFILE/ENFILE (out of file descriptors), MXTLS_ERR_NOMEM for ENOMEM, else
+ * MXTLS_ERR_IO */
+mxtls_status err_code_errno(int err);
 /* err_set - record an error and return its code, so callers can `return err_set(...)` */
 mxtls_status err_set(err_rec *e, mxtls_status code, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

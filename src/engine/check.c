@@ -75,6 +75,17 @@ static long check_ms_left(const check_run_state *rs)
     return check_total_ms(rs->opt) - check_elapsed_ms(rs);
 }
 
+/* check_local_failure - out of memory or descriptors is this machine's
+ * failure, not the domain's: remember the first and stop; check_run fails */
+static void check_local_failure(check_run_state *rs, const err_rec *e)
+{
+    if (e->code != MXTLS_ERR_NOMEM && e->code != MXTLS_ERR_RESOURCE)
+        return;
+    if (rs->ctx->err.code == MXTLS_OK)
+        rs->ctx->err = *e;
+    event_base_loopbreak(rs->base);
+}
+
 static void check_step_done(check_run_state *rs)
 {
     if (--rs->pending == 0)
@@ -102,8 +113,10 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
         return -1;
     err_rec e;
     err_clear(&e);
-    if (dns_resolve(rs->dns, name, type, cb, op, &e) != 0)
+    if (dns_resolve(rs->dns, name, type, cb, op, &e) != 0) {
+        check_local_failure(rs, &e);
         return -1;
+    }
     rs->pending++;
     return 0;
 }
@@ -199,7 +212,9 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
     if (op->running)
         rs->pending++;
-    else if (!alt && !a->probe_error)
+    else
+        check_local_failure(rs, &e);
+    if (!op->running && !alt && !a->probe_error)
         a->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
 }
 
@@ -939,16 +954,17 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     if (!rs.ssl || !pkix_store(ctx)) {
         if (e.code || !rs.base)
             err_set(&ctx->err, e.code ? e.code : MXTLS_ERR_NOMEM, e.where, "%s",
-                    e.message[0] ? e.message : "cannot set up the event loop");
+                    e.message[0] ? e.message : "out of memory (cannot create the event loop)");
         goto fail;
     }
 
     int total = check_total_ms(opt);
     struct timeval tv = {total / 1000, (total % 1000) * 1000};
     rs.deadline = evtimer_new(rs.base, check_deadline, &rs);
-    if (!rs.deadline)
+    if (!rs.deadline || evtimer_add(rs.deadline, &tv) != 0) {
+        err_set(&ctx->err, MXTLS_ERR_NOMEM, "check", "out of memory (the event loop)");
         goto fail;
-    evtimer_add(rs.deadline, &tv);
+    }
 
     if (rep->routed) {
         for (size_t i = 0; i < opt->nroutes; i++) {
@@ -967,8 +983,11 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
         err_set(&ctx->err, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
         goto fail;
     }
-    if (rs.pending > 0)
+    int local = ctx->err.code == MXTLS_ERR_NOMEM || ctx->err.code == MXTLS_ERR_RESOURCE;
+    if (rs.pending > 0 && !local)
         event_base_dispatch(rs.base);
+    if (ctx->err.code == MXTLS_ERR_NOMEM || ctx->err.code == MXTLS_ERR_RESOURCE)
+        goto fail; /* check_local_failure: out of memory or descriptors */
 
     /* Stop what is still running (deadline): no callbacks after this. */
     for (check_op *op = rs.ops; op; op = op->next)
