@@ -263,8 +263,11 @@ static int check_main(const char *cmd, int argc, char **argv)
                 if (!a->probe)
                     continue;
                 char *t = probe_report_text(a->probe, cli_use_color(stdout));
-                if (t)
-                    printf("dialogue with %s\n%s", a->ip, t);
+                if (!t) {
+                    rc = cli_nomem(cmd);
+                    goto out;
+                }
+                printf("dialogue with %s\n%s", a->ip, t);
                 free(t);
             }
     }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -91,8 +92,50 @@ static void main_event_fatal(int err)
     _exit(EXIT_LOCAL);
 }
 
+/* Stack that main_reserve_stack() grows at start-up. Under an address-space
+ * limit (ulimit -v) the stack grows only while the limit allows it, and a
+ * failed growth is a SIGSEGV, not an error: libunbound keeps 64 KiB buffers on
+ * the stack while it starts. Growing it once, first, turns "no room" into
+ * the clean out-of-memory exit. */
+#define MAIN_STACK_RESERVE (512 * 1024)
+#define MAIN_PAGE 4096
+
+/* main_touch_stack - fault in MAIN_STACK_RESERVE bytes below this frame */
+__attribute__((noinline)) static void main_touch_stack(void)
+{
+    volatile char pad[MAIN_STACK_RESERVE];
+    for (size_t i = 0; i < sizeof pad; i += MAIN_PAGE)
+        pad[i] = 0;
+}
+
+/* main_reserve_stack - 0, or -1 when the address-space limit leaves no
+ * room for the stack reserve (the growth itself would be a SIGSEGV) */
+static int main_reserve_stack(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        unsigned long pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f) {
+            if (fscanf(f, "%lu", &pages) != 1)
+                pages = 0;
+            fclose(f);
+        }
+        long psize = sysconf(_SC_PAGESIZE);
+        if (pages && psize > 0 &&
+            (rlim_t)pages * (rlim_t)psize + 2 * MAIN_STACK_RESERVE > rl.rlim_cur)
+            return -1;
+    }
+    main_touch_stack();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (main_reserve_stack() != 0) {
+        fprintf(stderr, "mxtls: out of memory (ulimit -v leaves no room to start)\n");
+        return EXIT_LOCAL;
+    }
     event_set_log_callback(main_event_log);
     event_set_fatal_callback(main_event_fatal);
     return cli_finish_output(main_run(argc, argv));

@@ -7,6 +7,15 @@
 #include <string.h>
 #include <strings.h>
 
+const char *err_errno_text(int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        return "out of file descriptors (ulimit -n)";
+    if (err == ENOMEM)
+        return "out of memory";
+    return strerror(err);
+}
+
 mxtls_status err_code_errno(int err)
 {
     if (err == EMFILE || err == ENFILE)

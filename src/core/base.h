@@ -28,6 +28,9 @@ void err_clear(err_rec *e);
  * EMFILE/ENFILE (out of file descriptors), MXTLS_ERR_NOMEM for ENOMEM, else
  * MXTLS_ERR_IO */
 mxtls_status err_code_errno(int err);
+/* err_errno_text - strerror(err), but "out of file descriptors (ulimit -n)" for
+ * EMFILE/ENFILE and "out of memory" for ENOMEM: the words of exit code 4 */
+const char *err_errno_text(int err);
 /* err_set - record an error and return its code, so callers can `return err_set(...)` */
 mxtls_status err_set(err_rec *e, mxtls_status code, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

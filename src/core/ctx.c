@@ -116,7 +116,7 @@ char *mxtls_read_file(mxtls_ctx *ctx, const char *path, size_t max, size_t *len)
     struct stat st;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        err_set(&ctx->err, err_code_errno(errno), path, "cannot open: %s", strerror(errno));
+        err_set(&ctx->err, err_code_errno(errno), path, "cannot open: %s", err_errno_text(errno));
         return NULL;
     }
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -396,14 +396,12 @@ static mxtls_status dns_check_file(const char *path, const char *what, err_rec *
     struct stat st;
     if (stat(path, &st) != 0)
         return err_set(e, err_code_errno(errno), path, "%s: %s", what,
-                       errno == EMFILE || errno == ENFILE ? "out of file descriptors (ulimit -n)"
-                                                          : strerror(errno));
+                       err_errno_text(errno));
     if (!S_ISREG(st.st_mode))
         return err_set(e, MXTLS_ERR_IO, path, "%s: not a regular file", what);
     if (access(path, R_OK) != 0)
         return err_set(e, err_code_errno(errno), path, "%s: %s", what,
-                       errno == EMFILE || errno == ENFILE ? "out of file descriptors (ulimit -n)"
-                                                          : strerror(errno));
+                       err_errno_text(errno));
     if (strchr(path, '"') || strchr(path, '\n'))
         return err_set(e, MXTLS_ERR_INVALID, path,
                        "%s: the path cannot be written into an unbound config file", what);
@@ -423,13 +421,13 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, err_code_errno(errno), path, "trust anchor: %s",
-                       errno == EMFILE || errno == ENFILE ? "out of file descriptors (ulimit -n)"
-                                                          : strerror(errno));
+                       err_errno_text(errno));
     int line = 1, anchors = 0;
     uint32_t ttl = 3600;
     ldns_rdf *origin = NULL, *prev = NULL;
     while (!feof(f)) {
         ldns_rr *rr = NULL;
+        int rr_line = line; /* ldns counts the newline of the record it read */
         ldns_status s = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
         if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
             s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
@@ -444,7 +442,7 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
                 return err_set(e, MXTLS_ERR_NOMEM, path, "trust anchor: out of memory");
             }
             char where[MXTLS_ERR_WHERE_MAX];
-            snprintf(where, sizeof where, "%s:%d", path, line);
+            snprintf(where, sizeof where, "%s:%d", path, rr_line);
             fclose(f);
             ldns_rdf_deep_free(origin);
             ldns_rdf_deep_free(prev);
@@ -478,7 +476,7 @@ static mxtls_status dns_check_root_hints(const char *path, err_rec *e)
         return st;
     FILE *f = fopen(path, "r");
     if (!f)
-        return err_set(e, err_code_errno(errno), path, "root hints: %s", strerror(errno));
+        return err_set(e, err_code_errno(errno), path, "root hints: %s", err_errno_text(errno));
     int line = 1, ns = 0, addrs = 0;
     uint32_t ttl = 3600;
     ldns_rdf *origin = NULL, *prev = NULL;
@@ -490,19 +488,18 @@ static mxtls_status dns_check_root_hints(const char *path, err_rec *e)
     }
     while (!feof(f)) {
         ldns_rr *rr = NULL;
+        int rr_line = line; /* ldns counts the newline of the record it read */
         ldns_status s = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
         if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
             s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
             continue;
         if (s != LDNS_STATUS_OK) {
-            if (feof(f) && (ns > 0 || addrs > 0))
-                break;
             if (s == LDNS_STATUS_MEM_ERR) {
                 st = err_set(e, MXTLS_ERR_NOMEM, path, "root hints: out of memory");
                 goto out;
             }
             char where[MXTLS_ERR_WHERE_MAX];
-            snprintf(where, sizeof where, "%s:%d", path, line);
+            snprintf(where, sizeof where, "%s:%d", path, rr_line);
             st = err_set(e, MXTLS_ERR_PARSE, where, "root hints: %s", ldns_get_errorstr_by_id(s));
             goto out;
         }
@@ -580,7 +577,7 @@ static mxtls_status dns_write_conf(dns_resolver *r, const char *anchor, const dn
     FILE *f = fopen(r->conf, "w");
     if (!f)
         return err_set(e, err_code_errno(errno), r->conf, "cannot write the resolver config: %s",
-                       strerror(errno));
+                       err_errno_text(errno));
     fprintf(f, "server:\n");
     /* Validate (RFC 4033-4035) on top of iteration or forwarding. */
     fprintf(f, "  module-config: \"validator iterator\"\n");
@@ -624,14 +621,15 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
     /* unbound resolves relative paths against its own idea of a directory;
      * absolute paths mean what the caller meant. */
     if (!realpath(ta, anchor)) {
-        err_set(e, err_code_errno(errno), ta, "trust anchor: %s", strerror(errno));
+        err_set(e, err_code_errno(errno), ta, "trust anchor: %s", err_errno_text(errno));
         return NULL;
     }
     if (cfg->root_hints) {
         if (dns_check_root_hints(cfg->root_hints, e) != MXTLS_OK)
             return NULL;
         if (!realpath(cfg->root_hints, hints)) {
-            err_set(e, err_code_errno(errno), cfg->root_hints, "root hints: %s", strerror(errno));
+            err_set(e, err_code_errno(errno), cfg->root_hints, "root hints: %s",
+                    err_errno_text(errno));
             return NULL;
         }
     }
@@ -651,7 +649,7 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
     snprintf(r->dir, sizeof r->dir, "%s/mxtls-dns-XXXXXX", tmp);
     if (!mkdtemp(r->dir)) {
         err_set(e, err_code_errno(errno), r->dir, "cannot create a private directory: %s",
-                strerror(errno));
+                err_errno_text(errno));
         r->dir[0] = '\0';
         goto err;
     }
@@ -666,7 +664,7 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
     if (!r->log) {
         int saved = errno;
         err_set(e, err_code_errno(saved), r->logpath, "cannot create the resolver's log: %s",
-                strerror(saved));
+                err_errno_text(saved));
         goto err;
     }
     r->ub_base.super.magic = UB_EVENT_MAGIC;
