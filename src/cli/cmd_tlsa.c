@@ -332,8 +332,14 @@ static int tlsa_gen(int argc, char **argv)
     }
     host = names_normalize(host_arg ? host_arg : derived, 0, &e);
     if (!host) {
-        fprintf(stderr, "mxtls %s: --host '%s': %s\n", cmd, host_arg ? host_arg : derived,
-                e.message);
+        /* The message quotes the name escaped and cut (names_normalize):
+         * a certificate's name may hold any byte and any length. */
+        if (host_arg)
+            fprintf(stderr, "mxtls %s: --host: %s\n", cmd, e.message);
+        else
+            fprintf(stderr, "mxtls %s: %s: the certificate's first DNS subjectAltName is not "
+                            "a host name: %s; give --host\n",
+                    cmd, cert_file, e.message);
         goto out;
     }
 

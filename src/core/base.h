@@ -54,6 +54,18 @@ mxtls_status sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(pr
 /* sb_take - hand the text to the caller (malloc'd, caller frees); the buffer is emptied */
 char *sb_take(strbuf *b);
 
+/* utf8_seq_len - the length (1-4) of the well-formed UTF-8 sequence at s (n
+ * bytes available), or 0: no overlong forms, surrogates or code points above
+ * U+10FFFF (RFC 3629) */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* sb_put_display - append untrusted text for a terminal: control characters
+ * (C0 including newline, DEL, C1) and bytes that are not UTF-8 as \xNN,
+ * everything else (printable ASCII, valid UTF-8) as it is */
+mxtls_status sb_put_display(strbuf *b, const char *s);
+/* text_display - sb_put_display into a new string (caller frees); NULL when
+ * memory is short */
+char *text_display(const char *s);
+
 /* strlist - owned array of owned strings */
 typedef struct strlist {
     char **v;

@@ -191,17 +191,25 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
     sb_puts(b, "\n");
     const probe_report *p = a->probe;
     if (!p) {
-        sb_printf(b, "      %s\n", a->probe_error ? a->probe_error : "no answer before the deadline");
+        sb_puts(b, "      ");
+        sb_put_display(b, a->probe_error ? a->probe_error : "no answer before the deadline");
+        sb_puts(b, "\n");
         return;
     }
     if (!p->connected) {
-        sb_printf(b, "      connect: %s\n", p->connect_error ? p->connect_error : "failed");
+        sb_puts(b, "      connect: ");
+        sb_put_display(b, p->connect_error ? p->connect_error : "failed");
+        sb_puts(b, "\n");
         return;
     }
-    if (p->smtp.banner.code)
-        sb_printf(b, "      smtp  %d %s\n", p->smtp.banner.code,
-                  p->smtp.banner.lines.n ? p->smtp.banner.lines.v[0] : "");
-    sb_printf(b, "      smtp  %s: %s\n", smtp_outcome_name(p->smtp.outcome), p->smtp.reason);
+    if (p->smtp.banner.code) {
+        sb_printf(b, "      smtp  %d ", p->smtp.banner.code);
+        sb_put_display(b, p->smtp.banner.lines.n ? p->smtp.banner.lines.v[0] : "");
+        sb_puts(b, "\n");
+    }
+    sb_printf(b, "      smtp  %s: ", smtp_outcome_name(p->smtp.outcome));
+    sb_put_display(b, p->smtp.reason);
+    sb_puts(b, "\n");
     if (p->tls_ok)
         sb_printf(b, "      tls   %s %s%s%s, %s %d bits, SNI %s\n",
                   p->tls.version ? p->tls.version : "?", p->tls.cipher ? p->tls.cipher : "?",
@@ -210,32 +218,48 @@ static void cr_text_address(strbuf *b, const check_report *rep, const check_host
                   p->tls.sni_sent ? p->tls.sni_sent : "none");
     const mxtls_result *r = a->results[sel];
     if (r && r->nchain) {
-        sb_printf(b, "      cert  %s\n", r->chain[0].subject);
+        sb_puts(b, "      cert  ");
+        sb_put_display(b, r->chain[0].subject);
+        sb_puts(b, "\n");
         if (r->presented.dns.n) {
             sb_puts(b, "            dns:");
-            for (size_t k = 0; k < r->presented.dns.n; k++)
-                sb_printf(b, " %s", r->presented.dns.v[k]);
+            for (size_t k = 0; k < r->presented.dns.n; k++) {
+                sb_puts(b, " ");
+                sb_put_display(b, r->presented.dns.v[k]);
+            }
             sb_puts(b, "\n");
         }
-        sb_printf(b, "            issuer %s, valid until %s\n", r->chain[0].issuer,
-                  r->chain[0].not_after);
-        if (r->pkix_checked)
-            sb_printf(b, "            pkix %s\n", r->pkix_valid ? "valid" : r->pkix_message);
+        sb_puts(b, "            issuer ");
+        sb_put_display(b, r->chain[0].issuer);
+        sb_printf(b, ", valid until %s\n", r->chain[0].not_after);
+        if (r->pkix_checked) {
+            sb_puts(b, "            pkix ");
+            sb_put_display(b, r->pkix_valid ? "valid" : r->pkix_message);
+            sb_puts(b, "\n");
+        }
     }
-    if (a->rev.status != REVOCATION_NOT_CHECKED)
-        sb_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(a->rev.status),
-                  revocation_source_name(a->rev.source), a->rev.detail ? ": " : "",
-                  a->rev.detail ? a->rev.detail : "");
-    for (size_t k = 0; k < p->smtp.nfindings; k++)
-        sb_printf(b, "      ! %s: %s\n", p->smtp.findings[k].code, p->smtp.findings[k].detail);
-    if (r)
-        sb_printf(b, "      %s: %s (%s)\n", mxtls_level_name(r->level),
-                  mxtls_verdict_name(r->verdict), r->nreasons ? r->reasons[0].message : "");
+    if (a->rev.status != REVOCATION_NOT_CHECKED) {
+        sb_printf(b, "      revocation %s (%s)%s", revocation_status_name(a->rev.status),
+                  revocation_source_name(a->rev.source), a->rev.detail ? ": " : "");
+        sb_put_display(b, a->rev.detail ? a->rev.detail : "");
+        sb_puts(b, "\n");
+    }
+    for (size_t k = 0; k < p->smtp.nfindings; k++) {
+        sb_printf(b, "      ! %s: ", p->smtp.findings[k].code);
+        sb_put_display(b, p->smtp.findings[k].detail);
+        sb_puts(b, "\n");
+    }
+    if (r) {
+        sb_printf(b, "      %s: %s (", mxtls_level_name(r->level), mxtls_verdict_name(r->verdict));
+        sb_put_display(b, r->nreasons ? r->reasons[0].message : "");
+        sb_puts(b, ")\n");
+    }
     if (a->probe_alt) {
         const probe_report *q = a->probe_alt;
         const mxtls_result *ra = a->results_alt[sel];
-        sb_printf(b, "      with SNI %s instead: %s", q->tls.sni_sent ? q->tls.sni_sent : "none",
-                  ra && ra->nchain ? ra->chain[0].subject : smtp_outcome_name(q->smtp.outcome));
+        sb_printf(b, "      with SNI %s instead: ", q->tls.sni_sent ? q->tls.sni_sent : "none");
+        sb_put_display(b, ra && ra->nchain ? ra->chain[0].subject
+                                           : smtp_outcome_name(q->smtp.outcome));
         if (ra)
             sb_printf(b, " -> %s %s", mxtls_level_name(ra->level), mxtls_verdict_name(ra->verdict));
         sb_puts(b, "\n");
@@ -263,8 +287,9 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
               cr_reset(color), mxtls_level_name(sel->level));
     if (level == MXTLS_LEVEL_INVALID)
         sb_printf(&b, " (auto: %s)", rep->auto_reason);
-    sb_printf(&b, "\n  %s: %s%s%s\n", sel->code, sel->message, sel->via ? " -- " : "",
-              sel->via ? sel->via : "");
+    sb_printf(&b, "\n  %s: ", sel->code);
+    sb_put_display(&b, sel->message);
+    sb_printf(&b, "%s%s\n", sel->via ? " -- " : "", sel->via ? sel->via : "");
 
     if (rep->routed)
         sb_puts(&b, "next hops (configured routes, no MX lookup)\n");
@@ -273,22 +298,28 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     else if (rep->implicit_mx)
         sb_printf(&b, "MX: none, the domain is its own mail host (implicit MX), %s\n",
                   dns_security_name(rep->mx_security));
-    else
-        sb_printf(&b, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
-                  dns_security_name(rep->mx_security), rep->mx_why ? ": " : "",
-                  rep->mx_why ? rep->mx_why : "");
+    else {
+        sb_printf(&b, "MX: %s, %s%s", dns_outcome_name(rep->mx_outcome),
+                  dns_security_name(rep->mx_security), rep->mx_why ? ": " : "");
+        sb_put_display(&b, rep->mx_why ? rep->mx_why : "");
+        sb_puts(&b, "\n");
+    }
     for (size_t i = 0; i < rep->nhosts; i++) {
         const check_host *h = rep->hosts[i];
         if (h->pref >= 0)
             sb_printf(&b, "  %3d %s\n", h->pref, h->name);
         else
             sb_printf(&b, "      %s\n", h->name);
-        if (h->problem)
-            sb_printf(&b, "    %s\n", h->problem);
+        if (h->problem) {
+            sb_puts(&b, "    ");
+            sb_put_display(&b, h->problem);
+            sb_puts(&b, "\n");
+        }
         if (h->tlsa_started) {
-            sb_printf(&b, "    tlsa %s at _%u._tcp.%s%s%s\n", mxtls_tlsa_state_name(h->tlsa_state),
-                      rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "",
-                      h->tlsa_why ? h->tlsa_why : "");
+            sb_printf(&b, "    tlsa %s at _%u._tcp.%s%s", mxtls_tlsa_state_name(h->tlsa_state),
+                      rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "");
+            sb_put_display(&b, h->tlsa_why ? h->tlsa_why : "");
+            sb_puts(&b, "\n");
             for (size_t t_i = 0; t_i < h->ntlsa; t_i++) {
                 char *t = dane_rr_text(&h->tlsa[t_i]);
                 const char *why = dane_rr_unusable_why(&h->tlsa[t_i]);
@@ -313,8 +344,11 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     }
     if (rep->advice.n) {
         sb_puts(&b, "advice\n");
-        for (size_t i = 0; i < rep->advice.n; i++)
-            sb_printf(&b, "  - %s\n", rep->advice.v[i]);
+        for (size_t i = 0; i < rep->advice.n; i++) {
+            sb_puts(&b, "  - ");
+            sb_put_display(&b, rep->advice.v[i]);
+            sb_puts(&b, "\n");
+        }
     }
     sb_printf(&b, "checked in %ld ms%s\n", rep->elapsed_ms,
               rep->timed_out ? " (deadline reached)" : "");
