@@ -989,10 +989,20 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     if (ctx->err.code == MXTLS_ERR_NOMEM || ctx->err.code == MXTLS_ERR_RESOURCE)
         goto fail; /* check_local_failure: out of memory or descriptors */
 
-    /* Stop what is still running (deadline): no callbacks after this. */
+    /* Stop what is still running (deadline): no callbacks after this. A
+     * probe hands back what it saw so far (connection, partial dialogue). */
+    char stop_why[64];
+    snprintf(stop_why, sizeof stop_why, "the check's deadline of %d ms", check_total_ms(opt));
     for (check_op *op = rs.ops; op; op = op->next)
-        if (op->running)
-            probe_cancel(op->running);
+        if (op->running) {
+            probe_report *pr = probe_stop(op->running, stop_why);
+            op->running = NULL;
+            probe_report **slot = op->alt ? &op->addr->probe_alt : &op->addr->probe;
+            if (pr && !*slot)
+                *slot = pr;
+            else
+                probe_report_free(pr);
+        }
     dns_resolver_free(rs.dns);
     rs.dns = NULL;
     https_client_free(rs.https);

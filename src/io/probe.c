@@ -81,6 +81,7 @@ struct probe {
     int bio_eof;   /* the socket BIO saw EOF (answers BIO_CTRL_EOF) */
     int timer_fired; /* 1 phase timer, 2 total deadline: explains a timeout */
     const char *loop_error; /* the event loop refused a timer or an fd event */
+    char stop_why[96];      /* probe_stop: the caller's deadline, for the reason */
     struct event *ev_read, *ev_write, *ev_phase, *ev_total, *ev_later;
     smtp_session *smtp;
     int timed_phase; /* smtp_phase the phase timer runs for, or PROBE_PHASE_* */
@@ -760,7 +761,9 @@ static void probe_note_timer(probe *p)
     if (o->outcome != SMTP_OUTCOME_TIMEOUT || !p->timer_fired)
         return;
     size_t n = strlen(o->reason);
-    if (p->timer_fired == 2)
+    if (p->timer_fired == 3)
+        snprintf(o->reason + n, sizeof o->reason - n, " (%s)", p->stop_why);
+    else if (p->timer_fired == 2)
         snprintf(o->reason + n, sizeof o->reason - n, " (probe deadline of %d ms)", p->total_ms);
     else
         snprintf(o->reason + n, sizeof o->reason - n, " (phase timeout of %d ms)", p->phase_ms);
@@ -1075,6 +1078,34 @@ void probe_cancel(probe *p)
     if (!p || p->in_callback)
         return;
     probe_free(p);
+}
+
+/* probe_stop - see probe.h: the report probe_finish() would hand over had
+ * a timer of ours fired now */
+probe_report *probe_stop(probe *p, const char *why)
+{
+    if (!p || p->in_callback)
+        return NULL;
+    snprintf(p->stop_why, sizeof p->stop_why, "%s", why ? why : "the caller's deadline");
+    if (!p->connected && !p->failed) {
+        free(p->rep->connect_error);
+        p->rep->connect_error = probe_strdupf("timed out (%s)", p->stop_why);
+    } else if (p->connected) {
+        p->timer_fired = 3;
+        if (smtp_want(p->smtp) == SMTP_WANT_START_TLS && p->rep->tls_attempted &&
+            !p->rep->tls.error)
+            p->rep->tls.error = probe_strdupf("the handshake did not finish before %s",
+                                              p->stop_why);
+        smtp_timeout(p->smtp);
+    }
+    probe_report *r = p->rep;
+    r->connected = p->connected;
+    probe_copy_obs(r, smtp_obs_get(p->smtp));
+    probe_note_timer(p);
+    r->elapsed_ms = probe_now_ms(p);
+    p->rep = NULL;
+    probe_free(p);
+    return r;
 }
 
 /* probe_ssl_ctx_new - see probe.h; docs/probe.md explains each setting */

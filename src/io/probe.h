@@ -77,6 +77,14 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
                    probe_cb cb, void *arg, err_rec *e);
 /* probe_cancel - stop a probe that has not reported yet; its callback is not called */
 void probe_cancel(probe *p);
+/* probe_stop - stop a probe that has not reported yet, for the caller's own
+ * deadline, and hand back what it saw so far instead of calling back: the
+ * connection state, the dialogue up to then (a reply still incomplete is
+ * quoted in the reason as far as it arrived), the TLS session if any, with
+ * outcome timeout and WHY ("the check's deadline of 2000 ms") in the reason.
+ * The caller owns the report (probe_report_free); NULL inside the callback
+ * (the probe reports itself). */
+probe_report *probe_stop(probe *p, const char *why);
 
 /* probe_ssl_ctx_new - an SSL_CTX for probing: TLS 1.0-1.3 allowed (to report
  * what the server offers), no verification during the handshake, session
