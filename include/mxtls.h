@@ -275,6 +275,11 @@ mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t 
                                        const char *name);
 void mxtls_policymap_free(mxtls_policymap *map);
 size_t mxtls_policymap_count(const mxtls_policymap *map);
+/* mxtls_policymap_warning_count, mxtls_policymap_warning - lines that parse
+ * but do not do what they seem to (docs/policymap.md), each "LINE: sentence";
+ * the strings are owned by the map */
+size_t mxtls_policymap_warning_count(const mxtls_policymap *map);
+const char *mxtls_policymap_warning(const mxtls_policymap *map, size_t i);
 /* mxtls_policymap_lookup - the entry a next-hop destination gets, as Postfix
  * finds it ("example.com", "[mx.example.com]:587"); NULL when none applies.
  * The entry is owned by the map. */

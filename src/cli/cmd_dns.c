@@ -420,8 +420,9 @@ int cmd_dns(int argc, char **argv)
             char *end;
             double s = strtod(optarg, &end);
             if (end == optarg || *end || !(s > 0) || s > 600)
-                return cli_usage_error(cmd, "--timeout wants seconds between 0 and 600, not "
-                                            "'%s'", optarg);
+                return cli_usage_error(cmd, "--timeout wants a number of seconds above 0 and "
+                                            "at most 600 (fractions allowed), not '%s'",
+                                       optarg);
             cfg.timeout_ms = (int)(s * 1000 + 0.5);
             if (cfg.timeout_ms < 1)
                 cfg.timeout_ms = 1;

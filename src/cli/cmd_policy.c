@@ -250,7 +250,13 @@ static int policy_check(int argc, char **argv)
         printf("{\"schema_version\":1,\"file\":");
         policy_json_string(stdout, file);
         if (map) {
-            printf(",\"valid\":true,\"entries\":%zu}\n", n);
+            printf(",\"valid\":true,\"entries\":%zu,\"warnings\":[", n);
+            for (size_t i = 0; i < mxtls_policymap_warning_count(map); i++) {
+                if (i)
+                    putchar(',');
+                policy_json_string(stdout, mxtls_policymap_warning(map, i));
+            }
+            printf("]}\n");
         } else {
             printf(",\"valid\":false,\"error\":{\"where\":");
             policy_json_string(stdout, mxtls_ctx_error_where(ctx));
@@ -260,6 +266,14 @@ static int policy_check(int argc, char **argv)
         }
     } else if (map) {
         printf("%s: %zu %s\n", file, n, n == 1 ? "entry" : "entries");
+    }
+    /* Warnings: the map is valid (exit 0), but some line does not do what
+     * it seems to. On standard error, "FILE:LINE: warning: ...". */
+    for (size_t i = 0; !json && i < mxtls_policymap_warning_count(map); i++) {
+        const char *w = mxtls_policymap_warning(map, i);
+        const char *sep = strstr(w, ": ");
+        fprintf(stderr, "mxtls %s: %s:%.*s: warning: %s\n", cmd, file,
+                sep ? (int)(sep - w) : 0, w, sep ? sep + 2 : w);
     }
     rc = map ? EXIT_PASS : cli_exit_for_status(mxtls_ctx_error_code(ctx));
     mxtls_policymap_free(map);

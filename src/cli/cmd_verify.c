@@ -1,4 +1,5 @@
 /* cmd_verify.c - mxtls verify: verdicts for a chain given as files (offline) */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,35 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
     return 0;
 }
 
+/* verify_check_fingerprints - --match at level fingerprint: '|'-separated
+ * (commas and blanks too) digests in hex, optionally with ':' after each
+ * byte, as a policy map's match= (docs/policymap.md); 0 or EXIT_USAGE */
+static int verify_check_fingerprints(const char *list)
+{
+    const char *seps = "|, \t";
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, seps);
+        size_t i = 0, bytes = 0;
+        int ok = n > 0;
+        while (ok && i < n) {
+            ok = i + 1 < n && isxdigit((unsigned char)p[i]) && isxdigit((unsigned char)p[i + 1]);
+            i += 2;
+            bytes++;
+            if (ok && i < n && p[i] == ':')
+                i++;
+        }
+        if (n > 0 && (!ok || bytes > 64))
+            return cli_usage_error("verify", "--match: \"%.*s\" is not a fingerprint (hex "
+                                             "digits, optionally with \":\" after each byte, "
+                                             "such as AB:CD:...; several separated by \"|\")",
+                                   n > 80 ? 80 : (int)n, p);
+        p += n;
+        while (*p && strchr(seps, *p))
+            p++;
+    }
+    return 0;
+}
+
 /* verify_print - write a document and a final newline */
 static int verify_print(char *doc)
 {
@@ -278,6 +308,8 @@ int cmd_verify(int argc, char **argv)
         if (level == MXTLS_LEVEL_FINGERPRINT && !a.match)
             return cli_usage_error("verify", "level fingerprint needs --match with the "
                                              "expected fingerprint(s)");
+        if (level == MXTLS_LEVEL_FINGERPRINT && verify_check_fingerprints(a.match) != 0)
+            return EXIT_USAGE;
     }
     time_t at = 0;
     if (a.at && cli_parse_time(a.at, &at) != 0)

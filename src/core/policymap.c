@@ -32,6 +32,7 @@ struct mxtls_policymap {
     size_t n, cap;
     size_t *slots;         /* open addressing on norm: entry index + 1, 0 = empty */
     size_t nslots;         /* a power of two, at least twice n */
+    strlist warnings;      /* "LINE: sentence" */
 };
 
 /* A failed check: offset into the checked text and a finished sentence. */
@@ -482,7 +483,18 @@ void mxtls_policymap_free(mxtls_policymap *map)
         pm_entry_free(&map->v[i]);
     free(map->v);
     free(map->slots);
+    strlist_free(&map->warnings);
     free(map);
+}
+
+size_t mxtls_policymap_warning_count(const mxtls_policymap *map)
+{
+    return map ? map->warnings.n : 0;
+}
+
+const char *mxtls_policymap_warning(const mxtls_policymap *map, size_t i)
+{
+    return map && i < map->warnings.n ? map->warnings.v[i] : NULL;
 }
 
 /* mxtls_policymap_count - number of entries */
@@ -866,8 +878,37 @@ static mxtls_status pm_entry(pm_parser *p)
     size_t kend = 0;
     while (kend < len && !pm_space(s[kend]))
         kend++;
-    if (pm_dest_parse(s, kend, &e.kind, &e.norm, &f) != 0)
-        return f.code == MXTLS_ERR_NOMEM ? pm_nomem(p) : pm_error(p, f.off, "%s", f.msg);
+    /* A UTF-8 byte order mark (an editor's, at the start of the file) is
+     * part of the key for Postfix, whose keys are bytes: that entry matches
+     * nothing. libidn2 would drop U+FEFF, so it is taken off before the
+     * syntax check and put back on the normalised key, where no destination
+     * can ever have it. */
+    size_t bom = kend >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    if (pm_dest_parse(s + bom, kend - bom, &e.kind, &e.norm, &f) != 0)
+        return f.code == MXTLS_ERR_NOMEM ? pm_nomem(p)
+                                         : pm_error(p, f.off + bom, "%s", f.msg);
+    if (bom) {
+        size_t nl = strlen(e.norm);
+        char *marked = malloc(nl + 4);
+        if (!marked) {
+            free(e.norm);
+            return pm_nomem(p);
+        }
+        memcpy(marked, "\xef\xbb\xbf", 3);
+        memcpy(marked + 3, e.norm, nl + 1);
+        free(e.norm);
+        e.norm = marked;
+        char w[PM_SHOW_BUF + 256];
+        snprintf(w, sizeof w,
+                 "%zu: the destination \"%s\" starts with a UTF-8 byte order mark: Postfix "
+                 "keeps it as part of the key, so this entry matches no destination (save the "
+                 "file without a BOM)",
+                 e.line, pm_show(shown, sizeof shown, s + bom, kend - bom));
+        if (strlist_add(&m->warnings, w) != MXTLS_OK) {
+            free(e.norm);
+            return pm_nomem(p);
+        }
+    }
     const mxtls_policy_entry *first = pm_find(m, e.norm);
     if (first) {
         free(e.norm);

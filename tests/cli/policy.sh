@@ -37,7 +37,7 @@ run 0 policy check --map one.map
 same out "one.map: 1 entry"
 
 run 0 policy check --map policy.map --json
-same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4}'
+same out '{"schema_version":1,"file":"policy.map","valid":true,"entries":4,"warnings":[]}'
 
 printf 'example.com none\n\nexample.org verfy\n' >bad.map
 run 2 policy check --map bad.map
