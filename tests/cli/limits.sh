@@ -7,8 +7,8 @@
 # error at once (exit 2), with the file and line and nothing of libunbound's.
 #
 # The address-space loop needs a binary without AddressSanitizer (ASan
-# reserves terabytes of address space and cannot start under ulimit -v): the
-# script exits 77 (skipped) for a sanitizer build.
+# reserves terabytes of address space and cannot start under ulimit -v): with
+# a sanitizer build it is left out, the rest runs.
 #
 # Environment (set by CTest): MXTLS_BIN, MXTLS_TEST_CERTS.
 set -eu
@@ -16,9 +16,9 @@ set -eu
 C=${MXTLS_TEST_CERTS:?MXTLS_TEST_CERTS is not set}
 NO_COLOR=1
 export NO_COLOR
+ASAN=0
 if ldd "$BIN" 2>/dev/null | grep -q 'libasan'; then
-    echo "limits.sh: skipped (AddressSanitizer build)"
-    exit 77
+    ASAN=1
 fi
 
 # A loopback port nobody listens on: bound, then released.
@@ -98,10 +98,14 @@ vloop() {
     echo "ulimit -v: mxtls $1 ...: $ok_runs normal, $local_runs out of memory, floor $floor KiB"
 }
 
-# shellcheck disable=SC2086
-vloop 0 "verify: PASS (security: verified)" $VERIFY
-# shellcheck disable=SC2086
-vloop 3 "closed.example: TEMPFAIL at level may (auto: no policy map entry: opportunistic TLS (may))" $PROBE
+if [ $ASAN = 0 ]; then
+    # shellcheck disable=SC2086
+    vloop 0 "verify: PASS (security: verified)" $VERIFY
+    # shellcheck disable=SC2086
+    vloop 3 "closed.example: TEMPFAIL at level may (auto: no policy map entry: opportunistic TLS (may))" $PROBE
+else
+    echo "limits.sh: ulimit -v loops left out (AddressSanitizer build)"
+fi
 
 # ulimit -n: from plenty down to the three standard descriptors
 for cmd in VERIFY PROBE; do
