@@ -980,7 +980,8 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
                 rep->mx_security = DNS_SEC_INDETERMINATE,
                 check_lookup(&rs, rep->domain, DNS_T_MX, check_mx_done,
                              check_op_new(&rs, NULL, NULL)) != 0)) {
-        err_set(&ctx->err, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
+        if (ctx->err.code == MXTLS_OK) /* else check_local_failure said why */
+            err_set(&ctx->err, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
         goto fail;
     }
     int local = ctx->err.code == MXTLS_ERR_NOMEM || ctx->err.code == MXTLS_ERR_RESOURCE;
