@@ -99,6 +99,10 @@ static void fuzz_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level 
     char *t = mxtls_result_text(r, 0);
     if (!j || !t)
         abort();
+    /* no control character from the certificate reaches a terminal */
+    for (const unsigned char *c = (const unsigned char *)t; *c; c++)
+        if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
+            abort();
     free(j);
     free(t);
     mxtls_result_free(r);
@@ -124,13 +128,27 @@ static int fuzz_one(const uint8_t *data, size_t size)
     presented_ids p = {0};
     if (names_presented(leaf, &p) != MXTLS_OK)
         abort();
-    /* display forms are printable ASCII */
+    /* stored forms are UTF-8, cut after NAMES_MAX_PRESENTED bytes of the
+     * certificate (each of which may have become a 3-byte U+FFFD), plus the
+     * "...(N bytes)" marker; their terminal form has no control character */
     const strlist *lists[] = {&p.dns, &p.ip, &p.cn};
     for (size_t k = 0; k < 3; k++)
-        for (size_t i = 0; i < lists[k]->n; i++)
-            for (const char *c = lists[k]->v[i]; *c; c++)
-                if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+        for (size_t i = 0; i < lists[k]->n; i++) {
+            const unsigned char *v = (const unsigned char *)lists[k]->v[i];
+            size_t len = strlen((const char *)v);
+            if (len > 3 * NAMES_MAX_PRESENTED + 32)
+                abort();
+            for (size_t o = 0, sl; o < len; o += sl)
+                if ((sl = utf8_seq_len(v + o, len - o)) == 0)
                     abort();
+            char *shown = text_display((const char *)v);
+            if (!shown)
+                abort();
+            for (const unsigned char *c = (const unsigned char *)shown; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || (c[0] == 0xc2 && c[1] >= 0x80 && c[1] < 0xa0))
+                    abort();
+            free(shown);
+        }
     (void)names_has_dns_san(leaf);
     static const char *const refs[] = {"mx1.example.com", ".example.com", "example.com",
                                        "mx.xn--mnchen-3ya.example", "a.b.example.com", "com"};

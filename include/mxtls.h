@@ -288,7 +288,7 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                                                  const char *destination);
 /* mxtls_policymap_warnings - entries Postfix reads differently than their
  * author probably expects: a "*" key (no default in Postfix: it applies to
- * nothing), protocols= that leave neither TLS 1.2 nor 1.3 or that Postfix
+ * nothing), a key that starts with a UTF-8 BOM (it matches nothing), protocols= that leave neither TLS 1.2 nor 1.3 or that Postfix
  * cannot parse, fingerprints of another length than fingerprint_digest
  * ("sha256", "sha1", "md5"; NULL: not checked) computes. One
  * "LINE<TAB>KEY<TAB>sentence" per line, in file order; NULL when there is

@@ -22,8 +22,13 @@ int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt
 {
     long v;
     switch (c) {
-    case '4': opt->family = 4; break;
-    case '6': opt->family = 6; break;
+    case '4':
+    case '6':
+        if (opt->family && opt->family != (c == '4' ? 4 : 6))
+            return cli_usage_error(cmd, "give -4 or -6, not both (without either: both "
+                                        "address families)");
+        opt->family = c == '4' ? 4 : 6;
+        break;
     case CLI_CHECK_OPT_PORT:
         if ((v = cli_check_number(arg, 1, 65535)) < 0)
             return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", arg);

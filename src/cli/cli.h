@@ -14,11 +14,22 @@
 #define EXIT_POLICY 1   /* policy failure: the sender would not deliver */
 #define EXIT_USAGE 2    /* usage or input error */
 #define EXIT_TEMP 3     /* temporary failure: no verdict possible now */
+#define EXIT_LOCAL 4    /* local failure: out of memory, file descriptors or other local
+                           resources, or standard output could not be written */
 
 /* cli_usage_error - print "mxtls CMD: message" and a pointer to --help; returns EXIT_USAGE */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* cli_ctx_error - print the context's error as "mxtls CMD: where: message"; returns EXIT_USAGE */
+/* cli_ctx_error - print the context's error as "mxtls CMD: where: message"; returns
+ * cli_exit_for_status() of its code */
 int cli_ctx_error(const char *cmd, const mxtls_ctx *ctx);
+/* cli_exit_for_status - EXIT_LOCAL for a local resource failure (out of memory,
+ * out of file descriptors), else EXIT_USAGE (the input or an option is wrong) */
+int cli_exit_for_status(mxtls_status st);
+/* cli_nomem - print "mxtls CMD: out of memory"; returns EXIT_LOCAL */
+int cli_nomem(const char *cmd);
+/* cli_finish_output - flush and close standard output; on a write error print
+ * "mxtls: error writing standard output: REASON" and return EXIT_LOCAL, else RC */
+int cli_finish_output(int rc);
 /* cli_use_color - colour only on a terminal and only without NO_COLOR */
 int cli_use_color(FILE *f);
 /* cli_parse_time - RFC 3339 UTC time ("2026-06-01T00:00:00Z") to time_t; -1 if invalid */

@@ -61,7 +61,8 @@ static const char check_help[] =
     "  --json                 JSON (docs/json.md)\n"
     "\n"
     "exit: 0 pass, 1 the sender would not deliver, 2 usage or input error,\n"
-    "3 temporary failure (the sender would defer).\n";
+    "3 temporary failure (the sender would defer), 4 local failure (out of memory or\n"
+    "file descriptors, standard output not written).\n";
 
 enum {
     OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,
@@ -242,7 +243,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     mxtls_policymap *map = NULL;
     check_report *rep = NULL;
     if (!ctx)
-        return EXIT_TEMP;
+        return cli_nomem(cmd);
     if ((r = cli_trust_apply(cmd, ctx, &trust)) != EXIT_PASS) {
         rc = r;
         goto out;
@@ -267,8 +268,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     }
     char *doc = json ? check_report_json(rep, level) : check_report_text(rep, level, cli_use_color(stdout));
     if (!doc) {
-        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
-        rc = EXIT_TEMP;
+        rc = cli_nomem(cmd);
         goto out;
     }
     fputs(doc, stdout);
@@ -286,11 +286,15 @@ static int check_main(const char *cmd, int argc, char **argv)
                     if (!cn->probe)
                         continue;
                     char *t = probe_report_text(cn->probe, cli_use_color(stdout));
-                    if (t && a->nconns > 1)
+                    if (!t) {
+                        rc = cli_nomem(cmd);
+                        goto out;
+                    }
+                    if (a->nconns > 1)
                         printf("dialogue with %s (%s%s)\n%s", a->ip,
                                cn->hello.sni ? "SNI " : "no SNI",
                                cn->hello.sni ? cn->hello.sni : "", t);
-                    else if (t)
+                    else
                         printf("dialogue with %s\n%s", a->ip, t);
                     free(t);
                 }

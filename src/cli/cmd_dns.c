@@ -256,8 +256,9 @@ int cmd_dns(int argc, char **argv)
             char *end;
             double s = strtod(optarg, &end);
             if (end == optarg || *end || !(s > 0) || s > 600)
-                return cli_usage_error(cmd, "--timeout wants seconds between 0 and 600, not "
-                                            "'%s'", optarg);
+                return cli_usage_error(cmd, "--timeout wants a number of seconds above 0 and "
+                                            "at most 600 (fractions allowed), not '%s'",
+                                       optarg);
             cfg.timeout_ms = (int)(s * 1000 + 0.5);
             if (cfg.timeout_ms < 1)
                 cfg.timeout_ms = 1;
@@ -297,16 +298,15 @@ int cmd_dns(int argc, char **argv)
             return cli_usage_error(cmd, "'%s' is too long for a DNS name", qname);
         }
     }
-    if (!domain) {
-        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
-        return EXIT_TEMP;
-    }
+    if (!domain)
+        return cli_nomem(cmd);
 
     struct event_base *base = event_base_new();
     if (!base) {
         free(domain);
-        fprintf(stderr, "mxtls %s: cannot create an event loop\n", cmd);
-        return EXIT_TEMP;
+        fprintf(stderr, "mxtls %s: cannot create an event loop (out of memory or file "
+                        "descriptors)\n", cmd);
+        return EXIT_LOCAL;
     }
     err_rec e;
     err_clear(&e);
@@ -319,7 +319,7 @@ int cmd_dns(int argc, char **argv)
             fprintf(stderr, "mxtls %s: %s\n", cmd, e.message);
         event_base_free(base);
         free(domain);
-        return e.code == MXTLS_ERR_NOMEM ? EXIT_TEMP : EXIT_USAGE;
+        return cli_exit_for_status(e.code);
     }
     dns_cli_start(&run, qname, type == 0 ? DNS_T_MX : (uint16_t)type, dns_cli_mx_done);
     /* Run until our lookups are answered: libunbound may keep timers of its
@@ -328,12 +328,12 @@ int cmd_dns(int argc, char **argv)
         if (event_base_loop(base, EVLOOP_ONCE) < 0)
             break;
 
-    int rc = run.failed ? EXIT_TEMP : EXIT_PASS;
+    int rc = run.failed ? EXIT_LOCAL : EXIT_PASS;
     for (size_t i = 0; i < run.n; i++) {
         const dns_answer *a = run.v[i]->a;
         if (!a || a->outcome == DNS_SERVFAIL || a->outcome == DNS_TIMEOUT ||
             a->outcome == DNS_ERROR)
-            rc = EXIT_TEMP;
+            rc = run.failed ? EXIT_LOCAL : EXIT_TEMP;
     }
     const dns_answer **answers = calloc(run.n ? run.n : 1, sizeof *answers);
     char *doc = NULL;

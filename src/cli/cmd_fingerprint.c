@@ -43,7 +43,7 @@ int cmd_fingerprint(int argc, char **argv)
     const char *file = argv[optind];
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_TEMP;
+        return cli_nomem("fingerprint");
     size_t len = 0;
     int rc = EXIT_PASS;
     char *pem = mxtls_read_file(ctx, strcmp(file, "-") ? file : "/dev/stdin", MXTLS_MAX_INPUT_FILE, &len);

@@ -132,11 +132,12 @@ static int policy_lookup(int argc, char **argv)
         return cli_usage_error(cmd, "the DESTINATION is empty");
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_USAGE;
+        return cli_nomem(cmd);
     mxtls_policymap *map = policy_load(ctx, cmd, file, 0);
     if (!map) {
+        rc = cli_exit_for_status(mxtls_ctx_error_code(ctx));
         mxtls_ctx_free(ctx);
-        return EXIT_USAGE;
+        return rc;
     }
     /* policymap_find, not mxtls_policymap_lookup: out of memory is not "no entry" */
     const mxtls_policy_entry *e = NULL;
@@ -169,7 +170,7 @@ static int policy_check(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_USAGE;
+        return cli_nomem(cmd);
     mxtls_policymap *map = policy_load(ctx, cmd, file, json);
     size_t n = mxtls_policymap_count(map);
     char *warn = map ? mxtls_policymap_warnings(ctx, map, digest) : NULL;

@@ -227,7 +227,7 @@ static int tlsa_gen(int argc, char **argv)
 
     mxtls_ctx *ctx = mxtls_ctx_new();
     if (!ctx)
-        return EXIT_TEMP;
+        return cli_nomem(cmd);
     int rc = EXIT_USAGE;
     gen_item items[1 + TLSA_MAX_PLANNED];
     size_t nitems = 0;
@@ -301,8 +301,14 @@ static int tlsa_gen(int argc, char **argv)
     }
     host = names_normalize(host_arg ? host_arg : derived, 0, &e);
     if (!host) {
-        fprintf(stderr, "mxtls %s: --host '%s': %s\n", cmd, host_arg ? host_arg : derived,
-                e.message);
+        /* The message quotes the name escaped and cut (names_normalize):
+         * a certificate's name may hold any byte and any length. */
+        if (host_arg)
+            fprintf(stderr, "mxtls %s: --host: %s\n", cmd, e.message);
+        else
+            fprintf(stderr, "mxtls %s: %s: the certificate's first DNS subjectAltName is not "
+                            "a host name: %s; give --host\n",
+                    cmd, cert_file, e.message);
         goto out;
     }
 
@@ -427,7 +433,7 @@ static int tlsa_check(int argc, char **argv)
     tlsa_check_result *res = NULL;
     long *ttl = NULL;
     if (!ctx)
-        return EXIT_TEMP;
+        return cli_nomem(cmd);
     for (size_t i = 0; i < nplanned; i++) {
         size_t len = 0;
         const char *f = planned[i].file;
@@ -460,7 +466,7 @@ static int tlsa_check(int argc, char **argv)
     }
     ttl = calloc(rep->nhosts ? rep->nhosts : 1, sizeof *ttl);
     if (!ttl) {
-        rc = EXIT_TEMP;
+        rc = cli_nomem(cmd);
         goto out;
     }
     err_rec e;
@@ -472,13 +478,12 @@ static int tlsa_check(int argc, char **argv)
     res = tlsa_check_analyze(rep, &cfg, &e);
     if (!res) {
         fprintf(stderr, "mxtls %s: %s: %s\n", cmd, e.where, e.message);
-        rc = EXIT_TEMP;
+        rc = e.code == MXTLS_ERR_NOMEM ? EXIT_LOCAL : EXIT_TEMP;
         goto out;
     }
     char *doc = json ? tlsa_report_check_json(res, name) : tlsa_report_check_text(res, name);
     if (!doc) {
-        fprintf(stderr, "mxtls %s: out of memory\n", cmd);
-        rc = EXIT_TEMP;
+        rc = cli_nomem(cmd);
         goto out;
     }
     fputs(doc, stdout);

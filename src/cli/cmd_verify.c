@@ -1,4 +1,5 @@
 /* cmd_verify.c - mxtls verify: verdicts for a chain given as files (offline) */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ static const char verify_help[] =
     "  --json                 JSON (docs/json.md)\n"
     "\n"
     "exit: 0 pass (or table printed), 1 the sender would not deliver, 2 usage or\n"
-    "input error, 3 temporary failure (the sender would defer).\n";
+    "input error, 3 temporary failure (the sender would defer), 4 local failure.\n";
 
 enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
@@ -262,13 +263,40 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
     return 0;
 }
 
+/* verify_check_fingerprints - --match at level fingerprint: '|'-separated
+ * (commas and blanks too) digests in hex, optionally with ':' after each
+ * byte, as a policy map's match= (docs/policymap.md); 0 or EXIT_USAGE */
+static int verify_check_fingerprints(const char *list)
+{
+    const char *seps = "|, \t";
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, seps);
+        size_t i = 0, bytes = 0;
+        int ok = n > 0;
+        while (ok && i < n) {
+            ok = i + 1 < n && isxdigit((unsigned char)p[i]) && isxdigit((unsigned char)p[i + 1]);
+            i += 2;
+            bytes++;
+            if (ok && i < n && p[i] == ':')
+                i++;
+        }
+        if (n > 0 && (!ok || bytes > 64))
+            return cli_usage_error("verify", "--match: \"%.*s\" is not a fingerprint (hex "
+                                             "digits, optionally with \":\" after each byte, "
+                                             "such as AB:CD:...; several separated by \"|\")",
+                                   n > 80 ? 80 : (int)n, p);
+        p += n;
+        while (*p && strchr(seps, *p))
+            p++;
+    }
+    return 0;
+}
+
 /* verify_print - write a document and a final newline */
 static int verify_print(char *doc)
 {
-    if (!doc) {
-        fprintf(stderr, "mxtls verify: out of memory\n");
-        return EXIT_TEMP;
-    }
+    if (!doc)
+        return cli_nomem("verify");
     fputs(doc, stdout);
     if (*doc && doc[strlen(doc) - 1] != '\n')
         fputc('\n', stdout);
@@ -294,6 +322,8 @@ int cmd_verify(int argc, char **argv)
         if (level == MXTLS_LEVEL_FINGERPRINT && !a.match)
             return cli_usage_error("verify", "level fingerprint needs --match with the "
                                              "expected fingerprint(s)");
+        if (level == MXTLS_LEVEL_FINGERPRINT && verify_check_fingerprints(a.match) != 0)
+            return EXIT_USAGE;
     }
     time_t at = 0;
     if (a.at && cli_parse_time(a.at, &at) != 0)
@@ -304,7 +334,7 @@ int cmd_verify(int argc, char **argv)
     mxtls_ctx *ctx = mxtls_ctx_new();
     mxtls_evidence *ev = mxtls_evidence_new();
     if (!ctx || !ev) {
-        fprintf(stderr, "mxtls verify: out of memory\n");
+        rc = cli_nomem("verify");
         goto out;
     }
     if (at)
@@ -328,7 +358,7 @@ int cmd_verify(int argc, char **argv)
         const mxtls_level *levels = mxtls_levels(&n);
         mxtls_result **rs = calloc(n, sizeof *rs);
         if (!rs) {
-            fprintf(stderr, "mxtls verify: out of memory\n");
+            rc = cli_nomem("verify");
             goto out;
         }
         size_t done = 0;

@@ -1,4 +1,5 @@
 /* util.c - helpers shared by the commands */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,40 @@ int cli_ctx_error(const char *cmd, const mxtls_ctx *ctx)
         fprintf(stderr, "mxtls %s: %s: %s\n", cmd, where, mxtls_ctx_error(ctx));
     else
         fprintf(stderr, "mxtls %s: %s\n", cmd, mxtls_ctx_error(ctx));
-    return EXIT_USAGE;
+    return cli_exit_for_status(mxtls_ctx_error_code(ctx));
+}
+
+int cli_exit_for_status(mxtls_status st)
+{
+    return st == MXTLS_ERR_NOMEM || st == MXTLS_ERR_RESOURCE ? EXIT_LOCAL : EXIT_USAGE;
+}
+
+int cli_nomem(const char *cmd)
+{
+    fprintf(stderr, "mxtls %s: out of memory\n", cmd);
+    return EXIT_LOCAL;
+}
+
+int cli_finish_output(int rc)
+{
+    /* A script keeps what mxtls prints: output that did not reach its file
+     * (disk full, closed descriptor, broken pipe) is a failure, not a pass. */
+    int bad = ferror(stdout);
+    errno = 0;
+    if (fflush(stdout) != 0)
+        bad = 1;
+    int err = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (!bad)
+        return rc;
+    if (err)
+        fprintf(stderr, "mxtls: error writing standard output: %s\n", strerror(err));
+    else
+        fprintf(stderr, "mxtls: error writing standard output\n");
+    return EXIT_LOCAL;
 }
 
 int cli_use_color(FILE *f)

@@ -1,10 +1,29 @@
 /* base.c - error records, bounded strings and string lists */
 #include "core/base.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+const char *err_errno_text(int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        return "out of file descriptors (ulimit -n)";
+    if (err == ENOMEM)
+        return "out of memory";
+    return strerror(err);
+}
+
+mxtls_status err_code_errno(int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        return MXTLS_ERR_RESOURCE;
+    if (err == ENOMEM)
+        return MXTLS_ERR_NOMEM;
+    return MXTLS_ERR_IO;
+}
 
 void err_clear(err_rec *e)
 {
@@ -183,4 +202,77 @@ void strlist_free(strlist *l)
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
+}
+
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned long cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0; /* continuation byte, overlong lead C0/C1, or F5..FF */
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+mxtls_status sb_put_display(strbuf *b, const char *str)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t n = strlen((const char *)s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(s + i, n - i);
+        /* C0 controls (newline too: one field is one line), DEL, and C1
+         * controls (U+0080..U+009F, which some terminals obey) */
+        int control = k == 0 || s[i] < 0x20 || s[i] == 0x7f ||
+                      (k == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0);
+        if (!control) {
+            if (sb_append(b, (const char *)s + i, k) != MXTLS_OK)
+                return MXTLS_ERR_LIMIT;
+            i += k;
+            continue;
+        }
+        size_t m = k ? k : 1;
+        for (size_t j = 0; j < m; j++) {
+            char esc[4] = {'\\', 'x', hex[s[i + j] >> 4], hex[s[i + j] & 15]};
+            if (sb_append(b, esc, 4) != MXTLS_OK)
+                return MXTLS_ERR_LIMIT;
+        }
+        i += m;
+    }
+    return MXTLS_OK;
+}
+
+char *text_display(const char *s)
+{
+    strbuf b;
+    sb_init(&b, 4 * strlen(s ? s : "") + 1);
+    if (sb_put_display(&b, s) != MXTLS_OK) {
+        sb_free(&b);
+        return NULL;
+    }
+    return sb_take(&b);
 }

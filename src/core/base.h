@@ -24,6 +24,13 @@ typedef struct err_rec {
 } err_rec;
 
 void err_clear(err_rec *e);
+/* err_code_errno - the status for a failed system call: MXTLS_ERR_RESOURCE for
+ * EMFILE/ENFILE (out of file descriptors), MXTLS_ERR_NOMEM for ENOMEM, else
+ * MXTLS_ERR_IO */
+mxtls_status err_code_errno(int err);
+/* err_errno_text - strerror(err), but "out of file descriptors (ulimit -n)" for
+ * EMFILE/ENFILE and "out of memory" for ENOMEM: the words of exit code 4 */
+const char *err_errno_text(int err);
 /* err_set - record an error and return its code, so callers can `return err_set(...)` */
 mxtls_status err_set(err_rec *e, mxtls_status code, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -48,6 +55,18 @@ mxtls_status sb_vprintf(strbuf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* sb_take - hand the text to the caller (malloc'd, caller frees); the buffer is emptied */
 char *sb_take(strbuf *b);
+
+/* utf8_seq_len - the length (1-4) of the well-formed UTF-8 sequence at s (n
+ * bytes available), or 0: no overlong forms, surrogates or code points above
+ * U+10FFFF (RFC 3629) */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* sb_put_display - append untrusted text for a terminal: control characters
+ * (C0 including newline, DEL, C1) and bytes that are not UTF-8 as \xNN,
+ * everything else (printable ASCII, valid UTF-8) as it is */
+mxtls_status sb_put_display(strbuf *b, const char *s);
+/* text_display - sb_put_display into a new string (caller frees); NULL when
+ * memory is short */
+char *text_display(const char *s);
 
 /* strlist - owned array of owned strings */
 typedef struct strlist {

@@ -39,9 +39,28 @@ static int chain_line_starts(const char *p, const char *end, const char *s)
     return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
 }
 
+/* chain_block_is_empty - no base64 between the BEGIN line and the END line */
+static int chain_block_is_empty(const char *p, size_t n)
+{
+    const char *end = p + n;
+    const char *nl = memchr(p, '\n', n);
+    for (const char *q = nl ? nl + 1 : end; q < end; q++) {
+        if (*q == '-')
+            return 1; /* reached the END line */
+        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+            return 0;
+    }
+    return 1;
+}
+
 /* chain_decode_block - one PEM block of text into an X509 */
 static X509 *chain_decode_block(const char *p, size_t n, err_rec *e, const char *where)
 {
+    if (chain_block_is_empty(p, n))
+        return err_set(e, MXTLS_ERR_PARSE, where,
+                       "empty certificate block: no base64 data between the BEGIN and END "
+                       "lines"),
+               NULL;
     BIO *bio = BIO_new_mem_buf(p, (int)n);
     if (!bio)
         return err_set(e, MXTLS_ERR_NOMEM, where, "out of memory"), NULL;
@@ -55,13 +74,16 @@ static X509 *chain_decode_block(const char *p, size_t n, err_rec *e, const char 
         if (osslerr_nomem()) /* empties the queue */
             return err_set(e, MXTLS_ERR_NOMEM, where, "out of memory"), NULL;
         err_set(e, MXTLS_ERR_PARSE, where,
-                "certificate block cannot be decoded (damaged base64 or not a certificate): %s",
-                code ? reason : "unknown error");
+                "certificate block cannot be decoded (damaged base64 or not a certificate)%s%s",
+                code ? ": " : "", code ? reason : "");
     }
     return x;
 }
 
-STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, err_rec *e)
+/* chain_parse - chain_parse_pem, stopping after max_certs certificates when
+ * stop_at_max, else failing beyond MXTLS_MAX_CHAIN */
+static STACK_OF(X509) *chain_parse(const char *buf, size_t len, const char *name,
+                                   int stop_at_max, err_rec *e)
 {
     char where[MXTLS_ERR_WHERE_MAX];
     if (!name)
@@ -70,6 +92,12 @@ STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, e
         return err_set(e, MXTLS_ERR_LIMIT, name, "input is larger than the limit of %u bytes",
                        MXTLS_MAX_INPUT_FILE),
                NULL;
+    /* A UTF-8 byte order mark (Windows editors write one) is not part of
+     * the text; OpenSSL's PEM reader skips it too. */
+    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+        buf += 3;
+        len -= 3;
+    }
     size_t skip = 0;
     while (skip < len && (buf[skip] == ' ' || buf[skip] == '\t' || buf[skip] == '\r' ||
                           buf[skip] == '\n'))
@@ -133,6 +161,8 @@ STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, e
                     err_set(e, MXTLS_ERR_NOMEM, where, "out of memory");
                     goto fail;
                 }
+                if (stop_at_max)
+                    break;
             }
             p = block_end;
             line = l2 + 1;
@@ -150,4 +180,14 @@ STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, e
 fail:
     chain_free(chain);
     return NULL;
+}
+
+STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, err_rec *e)
+{
+    return chain_parse(buf, len, name, 0, e);
+}
+
+STACK_OF(X509) *chain_parse_pem_first(const char *buf, size_t len, const char *name, err_rec *e)
+{
+    return chain_parse(buf, len, name, 1, e);
 }

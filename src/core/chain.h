@@ -16,6 +16,11 @@
  * sk_X509_pop_free(s, X509_free)) or NULL with the error in e. */
 STACK_OF(X509) *chain_parse_pem(const char *buf, size_t len, const char *name, err_rec *e);
 
+/* chain_parse_pem_first - the same, but reading stops after the first
+ * CERTIFICATE block: what follows it (more certificates, whatever their
+ * number) is not read. For commands that use only the first certificate. */
+STACK_OF(X509) *chain_parse_pem_first(const char *buf, size_t len, const char *name, err_rec *e);
+
 /* chain_free - free a stack from chain_parse_pem (NULL is fine) */
 void chain_free(STACK_OF(X509) *chain);
 

@@ -46,7 +46,7 @@ static mxtls_status ctx_set_path(mxtls_ctx *ctx, char **slot, const char *path, 
     if (!path || !*path)
         return err_set(&ctx->err, MXTLS_ERR_INVALID, "trust store", "empty path");
     if (stat(path, &st) != 0)
-        return err_set(&ctx->err, MXTLS_ERR_IO, path, "cannot use trust store: %s",
+        return err_set(&ctx->err, err_code_errno(errno), path, "cannot use trust store: %s",
                        strerror(errno));
     if (want_dir != !!S_ISDIR(st.st_mode))
         return err_set(&ctx->err, MXTLS_ERR_INVALID, path, "trust store is %s",
@@ -116,7 +116,7 @@ char *mxtls_read_file(mxtls_ctx *ctx, const char *path, size_t max, size_t *len)
     struct stat st;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        err_set(&ctx->err, MXTLS_ERR_IO, path, "cannot open: %s", strerror(errno));
+        err_set(&ctx->err, err_code_errno(errno), path, "cannot open: %s", err_errno_text(errno));
         return NULL;
     }
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -164,7 +164,8 @@ char *mxtls_fingerprint_pem(mxtls_ctx *ctx, const char *pem, size_t len, const c
                 "unknown digest \"%.32s\" (use sha256, sha1 or md5)", digest);
         return NULL;
     }
-    STACK_OF(X509) *chain = chain_parse_pem(pem, len, name, &ctx->err);
+    /* Only the first certificate counts: the rest of the file is not read. */
+    STACK_OF(X509) *chain = chain_parse_pem_first(pem, len, name, &ctx->err);
     if (!chain)
         return NULL;
     char *fp = fp_digest_cert(sk_X509_value(chain, 0), digest, pubkey);

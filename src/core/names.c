@@ -35,6 +35,23 @@ char *names_escape(const unsigned char *s, size_t n)
     return out;
 }
 
+/* names_shown - a name in an error message: escaped (names_escape), at most
+ * NAMES_MAX_SHOWN bytes of it, then "..." */
+static char *names_shown(const unsigned char *s, size_t n)
+{
+    char *esc = names_escape(s, n > NAMES_MAX_SHOWN ? NAMES_MAX_SHOWN : n);
+    if (!esc || n <= NAMES_MAX_SHOWN)
+        return esc;
+    size_t l = strlen(esc);
+    char *out = realloc(esc, l + 4);
+    if (!out) {
+        free(esc);
+        return NULL;
+    }
+    memcpy(out + l, "...", 4);
+    return out;
+}
+
 static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig);
 
 /* names_check_ldh - label syntax of an A-label name (no leading dot); the
@@ -43,7 +60,7 @@ static int names_check_ldh(const char *s, err_rec *e, const char *orig)
 {
     if (names_check_ldh_shown(s, NULL, "") == 0)
         return 0;
-    char *shown = names_escape((const unsigned char *)orig, strlen(orig));
+    char *shown = names_shown((const unsigned char *)orig, strlen(orig));
     if (!shown)
         return err_set(e, MXTLS_ERR_NOMEM, "name", "out of memory"), -1;
     int rc = names_check_ldh_shown(s, e, shown);
@@ -58,7 +75,7 @@ static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig)
         return err_set(e, MXTLS_ERR_INVALID, "name", "empty name"), -1;
     if (len > MXTLS_MAX_NAME)
         return err_set(e, MXTLS_ERR_INVALID, "name",
-                       "name \"%.64s...\" is longer than %d characters", orig, MXTLS_MAX_NAME),
+                       "name \"%s\" is longer than %d characters", orig, MXTLS_MAX_NAME),
                -1;
     const char *label = s;
     for (const char *p = s;; p++) {
@@ -70,7 +87,7 @@ static int names_check_ldh_shown(const char *s, err_rec *e, const char *orig)
                        -1;
             if (ll > 63)
                 return err_set(e, MXTLS_ERR_INVALID, "name",
-                               "name \"%.64s...\" has a label longer than 63 characters", orig),
+                               "name \"%s\" has a label longer than 63 characters", orig),
                        -1;
             if (label[0] == '-' || p[-1] == '-')
                 return err_set(e, MXTLS_ERR_INVALID, "name",
@@ -129,7 +146,7 @@ char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e)
         int rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
         if (rc != IDN2_OK)
             rc = idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-        char *shown = rc != IDN2_OK ? names_escape((const unsigned char *)tmp, blen) : NULL;
+        char *shown = rc != IDN2_OK ? names_shown((const unsigned char *)tmp, blen) : NULL;
         if (rc == IDN2_MALLOC || (rc != IDN2_OK && !shown)) {
             free(shown);
             free(tmp);
@@ -210,9 +227,36 @@ int names_has_dns_san(X509 *cert)
     return found;
 }
 
+char *names_presented_text(const unsigned char *s, size_t n)
+{
+    strbuf b;
+    sb_init(&b, 3 * NAMES_MAX_PRESENTED + 64);
+    size_t i = 0;
+    int bad = 0;
+    while (i < n && !bad) {
+        size_t k = utf8_seq_len(s + i, n - i);
+        if (i + (k ? k : 1) > NAMES_MAX_PRESENTED)
+            break;
+        if (k == 0 || s[i] == 0) {
+            bad = sb_append(&b, "\xef\xbf\xbd", 3) != MXTLS_OK; /* U+FFFD */
+            i++;
+        } else {
+            bad = sb_append(&b, (const char *)s + i, k) != MXTLS_OK;
+            i += k;
+        }
+    }
+    if (!bad && i < n)
+        bad = sb_printf(&b, "...(%zu bytes)", n) != MXTLS_OK;
+    if (bad) { /* a name cut short would be a different name */
+        sb_free(&b);
+        return NULL;
+    }
+    return sb_take(&b);
+}
+
 static mxtls_status names_add_escaped(strlist *l, const unsigned char *s, size_t n)
 {
-    char *esc = names_escape(s, n);
+    char *esc = names_presented_text(s, n);
     if (!esc)
         return MXTLS_ERR_NOMEM;
     mxtls_status st = strlist_add(l, esc);
@@ -239,8 +283,11 @@ mxtls_status names_presented(X509 *cert, presented_ids *out)
                 st = strlist_add(&out->ip, buf);
             else if (len == 16 && inet_ntop(AF_INET6, d, buf, sizeof buf))
                 st = strlist_add(&out->ip, buf);
-            else
-                st = names_add_escaped(&out->ip, d, (size_t)len);
+            else {
+                char *esc = names_escape(d, len > 0 && len <= 64 ? (size_t)len : 0);
+                st = esc ? strlist_add(&out->ip, esc) : MXTLS_ERR_NOMEM;
+                free(esc);
+            }
         }
     }
     GENERAL_NAMES_free(gens);

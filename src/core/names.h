@@ -17,8 +17,18 @@ char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e);
  * xn-- labels or cannot be converted (display only). Caller frees. */
 char *names_to_unicode(const char *alabel);
 
-/* presented_ids - the identities a certificate presents, for display.
- * Strings are escaped for display (non-printable bytes as \xNN). */
+/* NAMES_MAX_PRESENTED - bytes of one presented name that are kept; a longer
+ * one (no DNS name is longer than 253) is cut there and ends in
+ * "...(N bytes)", in text and JSON alike (docs/json.md). */
+#define NAMES_MAX_PRESENTED 255
+/* NAMES_MAX_SHOWN - bytes of an invalid name quoted in an error message */
+#define NAMES_MAX_SHOWN 64
+
+/* presented_ids - the identities a certificate presents, for reports.
+ * Each string is valid UTF-8: the certificate's bytes where they are UTF-8,
+ * U+FFFD for each byte that is not (NUL included), cut at
+ * NAMES_MAX_PRESENTED. Control characters are kept: text output escapes them
+ * (sb_put_display), JSON output escapes them as JSON does. */
 typedef struct presented_ids {
     strlist dns;  /* SAN dNSName */
     strlist ip;   /* SAN iPAddress, text form */
@@ -49,7 +59,11 @@ int names_match_cn(X509 *cert, const char *ref, char **matched);
 /* names_match_ip - iPAddress SANs against an address */
 int names_match_ip(X509 *cert, const char *ip, char **matched);
 
-/* names_escape - display form of untrusted bytes; caller frees */
+/* names_escape - display form of untrusted bytes (every byte outside
+ * printable ASCII, and the backslash, as \xNN); caller frees */
 char *names_escape(const unsigned char *s, size_t n);
+/* names_presented_text - the stored form of a presented name (see
+ * presented_ids); caller frees, NULL when memory is short */
+char *names_presented_text(const unsigned char *s, size_t n);
 
 #endif

@@ -190,6 +190,29 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
             nomem = 1;
         if (!nomem && pkix_explain(out, bad, sk_X509_num(chain)) != 0)
             nomem = 1;
+        /* A certificate whose extensions OpenSSL cannot decode (a malformed
+         * subjectAltName, say) is marked invalid and never issues nor is
+         * issued: the verify error then names a missing issuer. Say what it
+         * is instead; the first such certificate of the chain is at fault. */
+        for (int i = 0; !nomem && i < sk_X509_num(chain); i++) {
+            X509 *x = sk_X509_value(chain, i);
+            if (!(X509_get_extension_flags(x) & EXFLAG_INVALID))
+                continue;
+            char subj[256];
+            if (pkix_name(x, 0, subj, sizeof subj) != 0) {
+                nomem = 1;
+                break;
+            }
+            bad = x;
+            out->depth = i;
+            out->code = "bad-extension";
+            snprintf(out->message, sizeof out->message,
+                     "%s %s has an extension OpenSSL cannot decode (a malformed "
+                     "subjectAltName or another extension): clients that verify with OpenSSL "
+                     "reject it",
+                     i == 0 ? "the server certificate" : "a certificate in the chain", subj);
+            break;
+        }
         if (bad && !nomem) {
             char *t = fp_name_text(X509_get_subject_name(bad));
             snprintf(out->bad_subject, sizeof out->bad_subject, "%s", t ? t : "?");

@@ -506,6 +506,9 @@ static void policy_pkix_advice(mxtls_result *r, const char *code, int dane_authe
     else if (!strcmp(code, "unknown-issuer") || !strcmp(code, "untrusted-root"))
         result_advice(r, "The chain does not lead to a CA in the sender's trust store: use a "
                          "publicly trusted CA and send the complete chain.");
+    else if (!strcmp(code, "bad-extension"))
+        result_advice(r, "Reissue the certificate: one of its extensions is not valid DER "
+                         "(check the subjectAltName names with \"openssl x509 -text\").");
     else if (!strcmp(code, "wrong-purpose"))
         result_advice(r, "The certificate's extendedKeyUsage must include serverAuth.");
     else if (!strcmp(code, "revoked"))

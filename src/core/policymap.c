@@ -489,6 +489,7 @@ void mxtls_policymap_free(mxtls_policymap *map)
     free(map);
 }
 
+
 /* mxtls_policymap_count - number of entries */
 size_t mxtls_policymap_count(const mxtls_policymap *map)
 {
@@ -870,8 +871,27 @@ static mxtls_status pm_entry(pm_parser *p)
     size_t kend = 0;
     while (kend < len && !pm_space(s[kend]))
         kend++;
-    if (pm_dest_parse(s, kend, &e.kind, &e.norm, &f) != 0)
-        return f.code == MXTLS_ERR_NOMEM ? pm_nomem(p) : pm_error(p, f.off, "%s", f.msg);
+    /* A UTF-8 byte order mark (an editor's, at the start of the file) is
+     * part of the key for Postfix, whose keys are bytes: that entry matches
+     * nothing. libidn2 would drop U+FEFF, so it is taken off before the
+     * syntax check and put back on the normalised key, where no destination
+     * can ever have it. */
+    size_t bom = kend >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    if (pm_dest_parse(s + bom, kend - bom, &e.kind, &e.norm, &f) != 0)
+        return f.code == MXTLS_ERR_NOMEM ? pm_nomem(p)
+                                         : pm_error(p, f.off + bom, "%s", f.msg);
+    if (bom) {
+        size_t nl = strlen(e.norm);
+        char *marked = malloc(nl + 4);
+        if (!marked) {
+            free(e.norm);
+            return pm_nomem(p);
+        }
+        memcpy(marked, "\xef\xbb\xbf", 3);
+        memcpy(marked + 3, e.norm, nl + 1);
+        free(e.norm);
+        e.norm = marked;
+    }
     const mxtls_policy_entry *first = pm_find(m, e.norm);
     if (first) {
         free(e.norm);
@@ -1113,6 +1133,11 @@ static mxtls_status policymap_lint(const mxtls_policymap *map, const char *fp_di
         const mxtls_policy_entry *e = &map->v[i];
         int n = 0;
         strlist found = {0};
+        if (!strncmp(e->norm, "\xef\xbb\xbf", 3))
+            n += strlist_add(&found,
+                             "the destination starts with a UTF-8 byte order mark: Postfix keeps "
+                             "it as part of the key, so this entry matches no destination (save "
+                             "the file without a BOM)") != MXTLS_OK;
         if (e->kind == POLICYMAP_DEST_DEFAULT)
             n += strlist_add(&found,
                              "\"*\" is not a default key in a Postfix TLS policy table: Postfix "
@@ -1145,7 +1170,9 @@ static mxtls_status policymap_lint(const mxtls_policymap *map, const char *fp_di
             if (fp_wrong_digest_advice(e->match.v[k], fp_digest, msg, sizeof msg))
                 n += strlist_add(&found, msg) != MXTLS_OK;
         for (size_t k = 0; !n && k < found.n; k++) {
-            snprintf(buf, sizeof buf, "%zu\t%s\t%s", e->line, e->key, found.v[k]);
+            /* the key as written, without the BOM it may start with */
+            const char *key = strncmp(e->key, "\xef\xbb\xbf", 3) ? e->key : e->key + 3;
+            snprintf(buf, sizeof buf, "%zu\t%s\t%s", e->line, key, found.v[k]);
             n += strlist_add(out, buf) != MXTLS_OK;
         }
         strlist_free(&found);

@@ -826,12 +826,30 @@ void smtp_timeout(smtp_session *s)
     }
     /* No QUIT: a peer that does not answer will not read it either, and after
      * a timeout the two sides may be out of step (Postfix gives up the same way). */
-    if (s->out_off < s->out_len)
+    size_t pending = s->state == ST_TLS_HANDSHAKE ? 0 : reply_parser_pending(&s->rp);
+    if (s->out_off < s->out_len) {
         smtp_finish(s, SMTP_OUTCOME_TIMEOUT, 0, "timed out sending %s", s->command);
-    else if (s->state == ST_TLS_HANDSHAKE)
+    } else if (s->state == ST_TLS_HANDSHAKE) {
         smtp_finish(s, SMTP_OUTCOME_TIMEOUT, 0, "timed out during the TLS handshake");
-    else
+    } else if (pending) {
+        /* Part of the reply arrived: say what, as far as it came (its first
+         * complete line and the incomplete last one, escaped and cut). */
+        char first[200] = "", last[200] = "";
+        const reply_rec *r = &s->rp.r;
+        if (r->lines.n) {
+            char line[128];
+            snprintf(line, sizeof line, "%03d-%s", r->code, r->lines.v[0]);
+            reply_escape(line, strlen(line), first, sizeof first);
+        }
+        reply_escape(s->rp.line, s->rp.line_len < 96 ? s->rp.line_len : 96, last, sizeof last);
+        smtp_finish(s, SMTP_OUTCOME_TIMEOUT, 0,
+                    "timed out waiting for the %s, %zu bytes into it (%s%s%s%s%s%s%s)",
+                    smtp_awaited(s), pending, first[0] ? "\"" : "", first,
+                    first[0] ? "\"" : "", first[0] && last[0] ? ", then " : "",
+                    last[0] ? "\"" : "", last, last[0] ? "\"" : "");
+    } else {
         smtp_finish(s, SMTP_OUTCOME_TIMEOUT, 0, "timed out waiting for the %s", smtp_awaited(s));
+    }
 }
 
 /* smtp_obs_get - the observations */

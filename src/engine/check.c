@@ -73,6 +73,7 @@ struct mxtls_check {
     int pending;                 /* steps still running */
     int dns_pending;             /* DNS answers still owed to this check */
     int finished;                /* verdicts delivered, or cancelled */
+    err_rec local_err;           /* out of memory or descriptors: no report */
     check_op *ops;
     char ehlo[SMTP_MAX_EHLO_NAME + 1];
     struct timeval started;
@@ -100,6 +101,19 @@ static long check_elapsed_ms(const check_run_state *rs)
 static long check_ms_left(const check_run_state *rs)
 {
     return check_total_ms(rs->opt) - check_elapsed_ms(rs);
+}
+
+/* check_local_failure - out of memory or descriptors is this machine's
+ * failure, not the domain's: remember the first, stop, and report it to the
+ * caller instead of a report (its verdicts would be wrong) */
+static void check_local_failure(check_run_state *rs, const err_rec *e)
+{
+    if (e->code != MXTLS_ERR_NOMEM && e->code != MXTLS_ERR_RESOURCE)
+        return;
+    if (rs->local_err.code == MXTLS_OK)
+        rs->local_err = *e;
+    if (!rs->finished)
+        event_active(rs->finish, 0, 0);
 }
 
 /* check_step_done - one step less; the last one finishes the check, from
@@ -151,8 +165,10 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
     err_rec e;
     err_clear(&e);
     op->fn = cb;
-    if (dns_resolve(rs->dns, name, type, check_dns_answer, op, &e) != 0)
+    if (dns_resolve(rs->dns, name, type, check_dns_answer, op, &e) != 0) {
+        check_local_failure(rs, &e);
         return -1;
+    }
     rs->pending++;
     rs->dns_pending++;
     return 0;
@@ -409,7 +425,9 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
         op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
     if (op->running)
         rs->pending++;
-    else if (!c->probe_error)
+    else
+        check_local_failure(rs, &e);
+    if (!op->running && !c->probe_error)
         c->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
 }
 
@@ -817,6 +835,10 @@ static const char *check_unreachable_code(const check_conn *c)
     if (!p && c->probe_error)
         return "probe-error";
     if (!p)
+        return "timeout";
+    /* Stopped by the check's own deadline: what it saw is kept and shown,
+     * but the server gave no outcome, so no level decides on it. */
+    if (p->stopped)
         return "timeout";
     if (!p->connected)
         return "connect-failed";
@@ -1358,9 +1380,22 @@ static int check_auto_level(mxtls_ctx *ctx, check_report *rep, const check_optio
  * after this) and this check's HTTPS client (revocation) */
 static void check_stop_io(check_run_state *rs)
 {
+    /* At the deadline a probe hands back what it saw so far (connection,
+     * partial dialogue); otherwise it is dropped. */
+    char stop_why[64];
+    snprintf(stop_why, sizeof stop_why, "the check's deadline of %d ms", check_total_ms(rs->opt));
     for (check_op *op = rs->ops; op; op = op->next)
         if (op->running) {
-            probe_cancel(op->running);
+            if (rs->rep && rs->rep->timed_out && !rs->finished && op->addr) {
+                probe_report *pr = probe_stop(op->running, stop_why);
+                check_conn *c = &op->addr->conns[op->conn];
+                if (pr && !c->probe)
+                    c->probe = pr;
+                else
+                    probe_report_free(pr);
+            } else {
+                probe_cancel(op->running);
+            }
             op->running = NULL;
         }
     https_client_free(rs->https);
@@ -1422,6 +1457,18 @@ static void check_finish_cb(evutil_socket_t fd, short what, void *arg)
     if (rs->finished)
         return;
     check_stop_io(rs);
+    if (rs->local_err.code) {
+        /* This machine failed, not the domain: no verdicts. */
+        mxtls_error me;
+        config_error(&me, &rs->local_err);
+        rs->finished = 1;
+        mxtls_check_cb lcb = rs->cb;
+        void *larg = rs->cb_arg;
+        if (rs->dns_pending == 0)
+            check_free_run(rs);
+        lcb(larg, NULL, &me);
+        return;
+    }
     check_finish(rs);
     check_report *rep = rs->rep;
     rep->elapsed_ms = check_elapsed_ms(rs);
@@ -1561,6 +1608,8 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
                 rep->mx_security = DNS_SEC_INDETERMINATE,
                 check_lookup(rs, rep->domain, DNS_T_MX, check_mx_done,
                              check_op_new(rs, NULL, NULL)) != 0)) {
+        if (rs->local_err.code) /* check_local_failure said why */
+            return check_fail(rs, err, &rs->local_err);
         err_set(&e, MXTLS_ERR_INVALID, "dns", "cannot start the MX lookup");
         return check_fail(rs, err, &e);
     }
@@ -1702,10 +1751,20 @@ mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, 
 }
 
 /* check_run_done - check_run's callback: keep the report */
+typedef struct check_run_result {
+    check_report *rep;
+    mxtls_error err;
+    struct event_base *base;
+} check_run_result;
+
 static void check_run_done(void *arg, mxtls_report *rep, const mxtls_error *err)
 {
-    (void)err;
-    *(check_report **)arg = rep;
+    check_run_result *res = arg;
+    res->rep = rep;
+    if (err)
+        res->err = *err;
+    /* One check per loop: done. The resolver's own timers need not run out. */
+    event_base_loopbreak(res->base);
 }
 
 check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
@@ -1713,14 +1772,19 @@ check_report *check_run(mxtls_ctx *ctx, const check_options *opt)
     err_clear(&ctx->err);
     mxtls_error me;
     memset(&me, 0, sizeof me);
-    check_report *rep = NULL;
+    check_run_result res;
+    memset(&res, 0, sizeof res);
     mxtls_config *cfg = check_config_from(ctx, opt, &me);
     struct event_base *base = cfg ? event_base_new() : NULL;
     mxtls_engine *eng = base ? mxtls_engine_new(base, cfg, &me) : NULL;
     if (cfg && !base)
-        me = (mxtls_error){MXTLS_ERR_RESOURCE, "check", "cannot set up the event loop"};
-    if (eng && check_start(eng, opt, check_run_done, &rep, &me))
+        me = (mxtls_error){MXTLS_ERR_RESOURCE, "check", "out of memory (cannot create the event loop)"};
+    res.base = base;
+    if (eng && check_start(eng, opt, check_run_done, &res, &me))
         event_base_dispatch(base);
+    check_report *rep = res.rep;
+    if (!rep && res.err.code)
+        me = res.err;
     if (!rep)
         err_set(&ctx->err, me.code ? me.code : MXTLS_ERR_NOMEM, me.where[0] ? me.where : "check",
                 "%s", me.message[0] ? me.message : "cannot set up the check");

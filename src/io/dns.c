@@ -19,6 +19,21 @@
  *   frees the record. ub_cancel() is not used: in 1.17 it is written for the
  *   background-worker modes (it deletes the query and writes to a pipe the
  *   event mode does not have).
+ *
+ * libunbound runs on our loop through its pluggable event API
+ * (ub_ctx_create_ub_event) with a thin table over libevent, not through
+ * ub_ctx_create_event(): when libunbound fails to set up its worker (out of
+ * memory, out of file descriptors) its clean-up frees the event base it was
+ * given (libworker_delete -> comm_base_delete -> event_base_free, libunbound
+ * 1.17 to at least 1.24), and the next event_add on our loop crashes. Our
+ * table's "free the base" does nothing, so the loop stays ours. The worker
+ * is set up in dns_resolver_new() (a first query for "localhost.", answered
+ * from libunbound's local zone), so that such failures are reported there,
+ * as "out of memory", before anything runs.
+ *
+ * libunbound logs to standard error unless told otherwise: its log goes to a
+ * file in the resolver's private directory (ub_ctx_debugout), and the first
+ * error line becomes part of our error message when setting up fails.
  */
 #include "io/dns.h"
 
@@ -32,11 +47,14 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <ldns/ldns.h>
 #include <unbound-event.h>
 #include <unbound.h>
 
 #define DNS_CONF_NAME "unbound.conf"
+#define DNS_LOG_NAME "unbound.log"
+#define DNS_LOG_LINE_MAX 160 /* bytes of a libunbound log line quoted in an error */
 
 typedef struct dns_query dns_query;
 
@@ -54,15 +72,241 @@ struct dns_query {
     int delivered;           /* the caller has had its answer */
 };
 
+/* The pluggable event base handed to libunbound: our loop, never freed by it. */
+typedef struct dns_ub_base {
+    struct ub_event_base super; /* first: libunbound sees only this */
+    struct event_base *base;
+} dns_ub_base;
+
+/* One event of libunbound's, on our loop. */
+typedef struct dns_ub_event {
+    struct ub_event super; /* first */
+    struct event ev;
+    struct event_base *base;
+    int fd;
+    short bits;
+    void (*cb)(int, short, void *);
+    void *arg;
+} dns_ub_event;
+
 struct dns_resolver {
     struct event_base *base;
     struct ub_ctx *ub;
+    dns_ub_base ub_base;     /* libunbound's view of base */
+    FILE *log;               /* libunbound's log (ub_ctx_debugout), or NULL */
     char dir[PATH_MAX];      /* private temp dir holding the unbound config */
     char conf[PATH_MAX];
+    char logpath[PATH_MAX];
     int timeout_ms;
     int freeing;             /* in dns_resolver_free: ignore libunbound callbacks */
     dns_query *queries;
 };
+
+/* ---- libunbound's pluggable events over libevent ----------------------- */
+
+#if UB_EV_TIMEOUT != EV_TIMEOUT || UB_EV_READ != EV_READ || UB_EV_WRITE != EV_WRITE || \
+    UB_EV_SIGNAL != EV_SIGNAL || UB_EV_PERSIST != EV_PERSIST
+#error "libunbound's event bits differ from libevent's"
+#endif
+
+/* dns_ub_assign - (re)configure a libunbound event that is not pending */
+static void dns_ub_assign(dns_ub_event *u)
+{
+    /* event_assign() fails only for an invalid base or bits; the event then
+     * stays as it was and its event_add() reports the failure to libunbound. */
+    (void)event_assign(&u->ev, u->base, u->fd, u->bits, u->cb, u->arg);
+}
+
+static void dns_ub_add_bits(struct ub_event *ev, short bits)
+{
+    dns_ub_event *u = (dns_ub_event *)ev;
+    u->bits |= bits;
+    dns_ub_assign(u);
+}
+
+static void dns_ub_del_bits(struct ub_event *ev, short bits)
+{
+    dns_ub_event *u = (dns_ub_event *)ev;
+    u->bits &= (short)~bits;
+    dns_ub_assign(u);
+}
+
+static void dns_ub_set_fd(struct ub_event *ev, int fd)
+{
+    dns_ub_event *u = (dns_ub_event *)ev;
+    u->fd = fd;
+    dns_ub_assign(u);
+}
+
+static void dns_ub_free(struct ub_event *ev)
+{
+    free(ev);
+}
+
+static int dns_ub_add(struct ub_event *ev, struct timeval *tv)
+{
+    return event_add(&((dns_ub_event *)ev)->ev, tv);
+}
+
+static int dns_ub_del(struct ub_event *ev)
+{
+    return event_del(&((dns_ub_event *)ev)->ev);
+}
+
+static int dns_ub_add_timer(struct ub_event *ev, struct ub_event_base *b,
+                            void (*cb)(int, short, void *), void *arg, struct timeval *tv)
+{
+    dns_ub_event *u = (dns_ub_event *)ev;
+    u->base = ((dns_ub_base *)b)->base;
+    u->fd = -1;
+    u->bits = EV_TIMEOUT;
+    u->cb = cb;
+    u->arg = arg;
+    if (event_assign(&u->ev, u->base, -1, EV_TIMEOUT, cb, arg) != 0)
+        return -1;
+    return event_add(&u->ev, tv);
+}
+
+static int dns_ub_del_timer(struct ub_event *ev)
+{
+    return event_del(&((dns_ub_event *)ev)->ev);
+}
+
+static void dns_ub_winsock_unregister(struct ub_event *ev)
+{
+    (void)ev;
+}
+
+static void dns_ub_winsock_wouldblock(struct ub_event *ev, int bits)
+{
+    (void)ev;
+    (void)bits;
+}
+
+static struct ub_event_vmt dns_ub_event_vmt = {
+    dns_ub_add_bits, dns_ub_del_bits, dns_ub_set_fd,    dns_ub_free,
+    dns_ub_add,      dns_ub_del,      dns_ub_add_timer, dns_ub_del_timer,
+    dns_ub_add,      dns_ub_del, /* signals: not used by libunbound */
+    dns_ub_winsock_unregister,   dns_ub_winsock_wouldblock,
+};
+
+static struct ub_event *dns_ub_new_event(struct ub_event_base *b, int fd, short bits,
+                                         void (*cb)(int, short, void *), void *arg)
+{
+    dns_ub_event *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->super.magic = UB_EVENT_MAGIC;
+    u->super.vmt = &dns_ub_event_vmt;
+    u->base = ((dns_ub_base *)b)->base;
+    u->fd = fd;
+    u->bits = bits;
+    u->cb = cb;
+    u->arg = arg;
+    if (event_assign(&u->ev, u->base, fd, bits, cb, arg) != 0) {
+        free(u);
+        return NULL;
+    }
+    return &u->super;
+}
+
+static struct ub_event *dns_ub_new_signal(struct ub_event_base *b, int fd,
+                                          void (*cb)(int, short, void *), void *arg)
+{
+    return dns_ub_new_event(b, fd, EV_SIGNAL | EV_PERSIST, cb, arg);
+}
+
+static struct ub_event *dns_ub_register_wsaevent(struct ub_event_base *b, void *wsaevent,
+                                                 void (*cb)(int, short, void *), void *arg)
+{
+    (void)b;
+    (void)wsaevent;
+    (void)cb;
+    (void)arg;
+    return NULL;
+}
+
+/* dns_ub_base_free - libunbound's clean-up after a failed worker set-up
+ * calls this: the loop is the caller's and stays (see the top) */
+static void dns_ub_base_free(struct ub_event_base *b)
+{
+    (void)b;
+}
+
+static int dns_ub_base_dispatch(struct ub_event_base *b)
+{
+    return event_base_dispatch(((dns_ub_base *)b)->base);
+}
+
+static int dns_ub_base_loopexit(struct ub_event_base *b, struct timeval *tv)
+{
+    return event_base_loopexit(((dns_ub_base *)b)->base, tv);
+}
+
+static struct ub_event_base_vmt dns_ub_base_vmt = {
+    dns_ub_base_free,  dns_ub_base_dispatch, dns_ub_base_loopexit,
+    dns_ub_new_event,  dns_ub_new_signal,    dns_ub_register_wsaevent,
+};
+
+/* dns_ub_warmup_done - the answer to the set-up query: nothing to do */
+static void dns_ub_warmup_done(void *mydata, int rcode, void *packet, int packet_len, int sec,
+                               char *why_bogus, int was_ratelimited)
+{
+    (void)mydata;
+    (void)rcode;
+    (void)packet;
+    (void)packet_len;
+    (void)sec;
+    (void)why_bogus;
+    (void)was_ratelimited;
+}
+
+/* dns_log_error - the first error line libunbound logged, without its
+ * "[time] libunbound[pid:0] error: " prefix, printable ASCII only, cut to
+ * DNS_LOG_LINE_MAX bytes; "" if none */
+static void dns_log_error(dns_resolver *r, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (!r->log || outlen == 0)
+        return;
+    fflush(r->log);
+    rewind(r->log);
+    char line[512];
+    while (fgets(line, sizeof line, r->log)) {
+        char *m = strstr(line, " error: ");
+        if (!m)
+            continue;
+        m += strlen(" error: ");
+        size_t o = 0;
+        for (; *m && *m != '\n' && o + 1 < outlen && o < DNS_LOG_LINE_MAX; m++)
+            out[o++] = (*m >= 0x20 && *m < 0x7f) ? *m : '?';
+        out[o] = '\0';
+        break;
+    }
+    clearerr(r->log);
+    fseek(r->log, 0, SEEK_END);
+}
+
+/* dns_ub_failure - an error record for a failed libunbound set-up step: out
+ * of memory or file descriptors when its log or errno says so, else
+ * libunbound's own words */
+static void dns_ub_failure(dns_resolver *r, int rc, err_rec *e)
+{
+    int saved = errno;
+    char why[DNS_LOG_LINE_MAX + 1];
+    dns_log_error(r, why, sizeof why);
+    if (rc == UB_NOMEM || strstr(why, "malloc") || strstr(why, "memory") ||
+        strstr(why, "alloc"))
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (libunbound: %s)",
+                why[0] ? why : ub_strerror(rc));
+    else if (saved == EMFILE || saved == ENFILE || strstr(why, "Too many open files"))
+        err_set(e, MXTLS_ERR_RESOURCE, "dns", "out of file descriptors (ulimit -n) (libunbound: %s)",
+                why[0] ? why : ub_strerror(rc));
+    else if (why[0])
+        err_set(e, MXTLS_ERR_INVALID, "dns", "libunbound: %s", why);
+    else /* the files were checked above: a silent failure is a failed allocation */
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (libunbound: %s)", ub_strerror(rc));
+}
 
 /* dns_query_unlink - take a record off the resolver's list */
 static void dns_query_unlink(dns_query *q)
@@ -151,11 +395,13 @@ static mxtls_status dns_check_file(const char *path, const char *what, err_rec *
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return err_set(e, MXTLS_ERR_IO, path, "%s: %s", what, strerror(errno));
+        return err_set(e, err_code_errno(errno), path, "%s: %s", what,
+                       err_errno_text(errno));
     if (!S_ISREG(st.st_mode))
         return err_set(e, MXTLS_ERR_IO, path, "%s: not a regular file", what);
     if (access(path, R_OK) != 0)
-        return err_set(e, MXTLS_ERR_IO, path, "%s: %s", what, strerror(errno));
+        return err_set(e, err_code_errno(errno), path, "%s: %s", what,
+                       err_errno_text(errno));
     if (strchr(path, '"') || strchr(path, '\n'))
         return err_set(e, MXTLS_ERR_INVALID, path,
                        "%s: the path cannot be written into an unbound config file", what);
@@ -174,12 +420,14 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
         return st;
     FILE *f = fopen(path, "r");
     if (!f)
-        return err_set(e, MXTLS_ERR_IO, path, "trust anchor: %s", strerror(errno));
+        return err_set(e, err_code_errno(errno), path, "trust anchor: %s",
+                       err_errno_text(errno));
     int line = 1, anchors = 0;
     uint32_t ttl = 3600;
     ldns_rdf *origin = NULL, *prev = NULL;
     while (!feof(f)) {
         ldns_rr *rr = NULL;
+        int rr_line = line; /* ldns counts the newline of the record it read */
         ldns_status s = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
         if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
             s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
@@ -187,8 +435,14 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
         if (s != LDNS_STATUS_OK) {
             if (feof(f) && anchors > 0)
                 break;
+            if (s == LDNS_STATUS_MEM_ERR) {
+                fclose(f);
+                ldns_rdf_deep_free(origin);
+                ldns_rdf_deep_free(prev);
+                return err_set(e, MXTLS_ERR_NOMEM, path, "trust anchor: out of memory");
+            }
             char where[MXTLS_ERR_WHERE_MAX];
-            snprintf(where, sizeof where, "%s:%d", path, line);
+            snprintf(where, sizeof where, "%s:%d", path, rr_line);
             fclose(f);
             ldns_rdf_deep_free(origin);
             ldns_rdf_deep_free(prev);
@@ -206,6 +460,84 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
     if (anchors == 0)
         return err_set(e, MXTLS_ERR_PARSE, path, "trust anchor: no DS or DNSKEY record");
     return MXTLS_OK;
+}
+
+/* dns_check_root_hints - NS records for the root and an address for one of
+ * the servers they name, as libunbound's iterator needs them
+ *
+ * libunbound reads root hints when the first query starts; an empty file or
+ * one without NS records makes it fall back to its built-in root servers
+ * silently (a DNS timeout later), and a malformed one is a bare
+ * "initialization failure". Reading the file here gives the file and line. */
+static mxtls_status dns_check_root_hints(const char *path, err_rec *e)
+{
+    mxtls_status st = dns_check_file(path, "root hints", e);
+    if (st != MXTLS_OK)
+        return st;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, err_code_errno(errno), path, "root hints: %s", err_errno_text(errno));
+    int line = 1, ns = 0, addrs = 0;
+    uint32_t ttl = 3600;
+    ldns_rdf *origin = NULL, *prev = NULL;
+    ldns_rr_list *targets = ldns_rr_list_new(), *glue = ldns_rr_list_new();
+    ldns_rdf *root = ldns_dname_new_frm_str(".");
+    if (!targets || !glue || !root) {
+        st = err_set(e, MXTLS_ERR_NOMEM, path, "root hints: out of memory");
+        goto out;
+    }
+    while (!feof(f)) {
+        ldns_rr *rr = NULL;
+        int rr_line = line; /* ldns counts the newline of the record it read */
+        ldns_status s = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
+        if (s == LDNS_STATUS_SYNTAX_EMPTY || s == LDNS_STATUS_SYNTAX_TTL ||
+            s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
+            continue;
+        if (s != LDNS_STATUS_OK) {
+            if (s == LDNS_STATUS_MEM_ERR) {
+                st = err_set(e, MXTLS_ERR_NOMEM, path, "root hints: out of memory");
+                goto out;
+            }
+            char where[MXTLS_ERR_WHERE_MAX];
+            snprintf(where, sizeof where, "%s:%d", path, rr_line);
+            st = err_set(e, MXTLS_ERR_PARSE, where, "root hints: %s", ldns_get_errorstr_by_id(s));
+            goto out;
+        }
+        ldns_rr_type t = ldns_rr_get_type(rr);
+        if (t == LDNS_RR_TYPE_NS && ldns_dname_compare(ldns_rr_owner(rr), root) == 0) {
+            ns++;
+            if (!ldns_rr_list_push_rr(targets, rr))
+                ldns_rr_free(rr);
+        } else if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) {
+            addrs++;
+            if (!ldns_rr_list_push_rr(glue, rr))
+                ldns_rr_free(rr);
+        } else {
+            ldns_rr_free(rr);
+        }
+    }
+    if (ns == 0) {
+        st = err_set(e, MXTLS_ERR_PARSE, path,
+                     "root hints: no NS record for the root (\".\") in the file");
+        goto out;
+    }
+    int usable = 0;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(targets) && !usable; i++) {
+        const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(targets, i), 0);
+        for (size_t j = 0; target && j < ldns_rr_list_rr_count(glue) && !usable; j++)
+            usable = ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(glue, j)), target) == 0;
+    }
+    if (!usable)
+        st = err_set(e, MXTLS_ERR_PARSE, path,
+                     "root hints: no address (A or AAAA record) for any of the root's NS names");
+out:
+    fclose(f);
+    ldns_rdf_deep_free(origin);
+    ldns_rdf_deep_free(prev);
+    ldns_rdf_deep_free(root);
+    ldns_rr_list_deep_free(targets);
+    ldns_rr_list_deep_free(glue);
+    return st;
 }
 
 /* dns_check_forwarder - "ADDR" or "ADDR@PORT" as ub_ctx_set_fwd() takes it */
@@ -244,8 +576,8 @@ static mxtls_status dns_write_conf(dns_resolver *r, const char *anchor, const dn
 {
     FILE *f = fopen(r->conf, "w");
     if (!f)
-        return err_set(e, MXTLS_ERR_IO, r->conf, "cannot write the resolver config: %s",
-                       strerror(errno));
+        return err_set(e, err_code_errno(errno), r->conf, "cannot write the resolver config: %s",
+                       err_errno_text(errno));
     fprintf(f, "server:\n");
     /* Validate (RFC 4033-4035) on top of iteration or forwarding. */
     fprintf(f, "  module-config: \"validator iterator\"\n");
@@ -289,14 +621,15 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
     /* unbound resolves relative paths against its own idea of a directory;
      * absolute paths mean what the caller meant. */
     if (!realpath(ta, anchor)) {
-        err_set(e, MXTLS_ERR_IO, ta, "trust anchor: %s", strerror(errno));
+        err_set(e, err_code_errno(errno), ta, "trust anchor: %s", err_errno_text(errno));
         return NULL;
     }
     if (cfg->root_hints) {
-        if (dns_check_file(cfg->root_hints, "root hints", e) != MXTLS_OK)
+        if (dns_check_root_hints(cfg->root_hints, e) != MXTLS_OK)
             return NULL;
         if (!realpath(cfg->root_hints, hints)) {
-            err_set(e, MXTLS_ERR_IO, cfg->root_hints, "root hints: %s", strerror(errno));
+            err_set(e, err_code_errno(errno), cfg->root_hints, "root hints: %s",
+                    err_errno_text(errno));
             return NULL;
         }
     }
@@ -315,8 +648,8 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
         tmp = "/tmp";
     snprintf(r->dir, sizeof r->dir, "%s/mxtls-dns-XXXXXX", tmp);
     if (!mkdtemp(r->dir)) {
-        err_set(e, MXTLS_ERR_IO, r->dir, "cannot create a private directory: %s",
-                strerror(errno));
+        err_set(e, err_code_errno(errno), r->dir, "cannot create a private directory: %s",
+                err_errno_text(errno));
         r->dir[0] = '\0';
         goto err;
     }
@@ -326,23 +659,46 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
     if (dns_write_conf(r, anchor, &abs, e) != MXTLS_OK)
         goto err;
 
-    r->ub = ub_ctx_create_event(base);
-    if (!r->ub) {
-        err_set(e, MXTLS_ERR_NOMEM, "dns", "libunbound: cannot create a context");
+    snprintf(r->logpath, sizeof r->logpath, "%s/" DNS_LOG_NAME, r->dir);
+    r->log = fopen(r->logpath, "w+");
+    if (!r->log) {
+        int saved = errno;
+        err_set(e, err_code_errno(saved), r->logpath, "cannot create the resolver's log: %s",
+                err_errno_text(saved));
         goto err;
     }
+    r->ub_base.super.magic = UB_EVENT_MAGIC;
+    r->ub_base.super.vmt = &dns_ub_base_vmt;
+    r->ub_base.base = base;
+    r->ub = ub_ctx_create_ub_event(&r->ub_base.super);
+    if (!r->ub) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (libunbound: cannot create a context)");
+        goto err;
+    }
+    /* Before anything can log: libunbound's messages never reach our
+     * caller's standard error. */
+    ub_ctx_debugout(r->ub, r->log);
     int rc = ub_ctx_config(r->ub, r->conf);
     if (rc != 0) {
-        err_set(e, MXTLS_ERR_INVALID, "dns", "libunbound config: %s", ub_strerror(rc));
+        dns_ub_failure(r, rc, e);
         goto err;
     }
     if (cfg->resolver) {
         rc = ub_ctx_set_fwd(r->ub, cfg->resolver);
         if (rc != 0) {
-            err_set(e, MXTLS_ERR_INVALID, "resolver", "libunbound forwarder \"%s\": %s",
-                    cfg->resolver, ub_strerror(rc));
+            err_set(e, rc == UB_NOMEM ? MXTLS_ERR_NOMEM : MXTLS_ERR_INVALID, "resolver",
+                    "libunbound forwarder \"%s\": %s", cfg->resolver, ub_strerror(rc));
             goto err;
         }
+    }
+    /* Set up libunbound's modules and worker now (see the top): a name from
+     * its built-in local zone, answered inside ub_resolve_event(). */
+    errno = 0;
+    rc = ub_resolve_event(r->ub, "localhost.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, NULL,
+                          dns_ub_warmup_done, NULL);
+    if (rc != 0) {
+        dns_ub_failure(r, rc, e);
+        goto err;
     }
     return r;
 err:
@@ -359,13 +715,17 @@ void dns_resolver_free(dns_resolver *r)
     /* ub_ctx_delete() cleans up its mesh and calls back every query still in
      * flight with SERVFAIL; dns_ub_done() ignores those (r->freeing). */
     if (r->ub)
-        ub_ctx_delete(r->ub);
+        ub_ctx_delete(r->ub); /* also stops libunbound's logging to r->log */
     r->ub = NULL;
     while (r->queries) {
         dns_query *q = r->queries;
         dns_query_unlink(q);
         dns_query_free(q);
     }
+    if (r->log)
+        fclose(r->log);
+    if (r->logpath[0])
+        unlink(r->logpath);
     if (r->conf[0])
         unlink(r->conf);
     if (r->dir[0])
@@ -418,7 +778,13 @@ int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, vo
     }
     if (q->ub_pending) {
         struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-        event_add(q->timer, &tv);
+        if (event_add(q->timer, &tv) != 0) {
+            /* No timeout of ours: the caller gets no callback and an error;
+             * libunbound keeps the record and its late answer frees it. */
+            q->delivered = 1;
+            err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (the event loop refused a timer)");
+            return -1;
+        }
     }
     /* else: answered from local data inside ub_resolve_event(); dns_ub_done()
      * has already made the delivery event active. */

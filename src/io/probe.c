@@ -82,6 +82,8 @@ struct probe {
     int ssl_fatal; /* SSL_shutdown() must not be called after a fatal error */
     int bio_eof;   /* the socket BIO saw EOF (answers BIO_CTRL_EOF) */
     int timer_fired; /* 1 phase timer, 2 total deadline: explains a timeout */
+    const char *loop_error; /* the event loop refused a timer or an fd event */
+    char stop_why[96];      /* probe_stop: the caller's deadline, for the reason */
     struct event *ev_read, *ev_write, *ev_phase, *ev_total, *ev_later;
     smtp_session *smtp;
     int timed_phase; /* smtp_phase the phase timer runs for, or PROBE_PHASE_* */
@@ -173,17 +175,31 @@ static void probe_quickack(probe *p)
 #endif
 }
 
+/* probe_loop_failed - the loop could not arm an event (libevent out of
+ * memory): end the probe from the loop with an internal error, never wait
+ * for an event that will not come */
+static void probe_loop_failed(probe *p, const char *what)
+{
+    if (!p->loop_error)
+        p->loop_error = what;
+    p->failed = 1;
+    event_active(p->ev_later, 0, 0);
+}
+
 /* probe_wait - arm the fd event for one direction; the other is not needed */
 static enum probe_io probe_wait(probe *p, short what)
 {
+    int rc;
     if (what == EV_READ) {
         probe_quickack(p);
         event_del(p->ev_write);
-        event_add(p->ev_read, NULL);
+        rc = event_add(p->ev_read, NULL);
     } else {
         event_del(p->ev_read);
-        event_add(p->ev_write, NULL);
+        rc = event_add(p->ev_write, NULL);
     }
+    if (rc != 0)
+        probe_loop_failed(p, "the event loop could not watch the socket (out of memory)");
     return PROBE_WAIT;
 }
 
@@ -284,7 +300,8 @@ static void probe_arm_phase_timer(probe *p)
         return;
     }
     struct timeval tv = probe_tv(p->phase_ms);
-    evtimer_add(p->ev_phase, &tv);
+    if (evtimer_add(p->ev_phase, &tv) != 0)
+        probe_loop_failed(p, "the event loop could not arm the phase timer (out of memory)");
 }
 
 /* probe_on_timer - the phase timer or the total deadline expired */
@@ -805,7 +822,9 @@ static void probe_note_timer(probe *p)
     if (o->outcome != SMTP_OUTCOME_TIMEOUT || !p->timer_fired)
         return;
     size_t n = strlen(o->reason);
-    if (p->timer_fired == 2)
+    if (p->timer_fired == 3)
+        snprintf(o->reason + n, sizeof o->reason - n, " (%s)", p->stop_why);
+    else if (p->timer_fired == 2)
         snprintf(o->reason + n, sizeof o->reason - n, " (probe deadline of %d ms)", p->total_ms);
     else
         snprintf(o->reason + n, sizeof o->reason - n, " (phase timeout of %d ms)", p->phase_ms);
@@ -857,6 +876,10 @@ static void probe_finish(probe *p)
     r->connected = p->connected;
     probe_copy_obs(r, smtp_obs_get(p->smtp));
     probe_note_timer(p);
+    if (p->loop_error) {
+        r->smtp.outcome = SMTP_OUTCOME_INTERNAL_ERROR;
+        snprintf(r->smtp.reason, sizeof r->smtp.reason, "%s", p->loop_error);
+    }
     r->elapsed_ms = probe_now_ms(p);
     p->rep = NULL;
     p->in_callback = 1;
@@ -873,6 +896,8 @@ static void probe_step(probe *p)
     }
     for (int i = 0; i < PROBE_STEPS_PER_EVENT; i++) {
         probe_arm_phase_timer(p);
+        if (p->failed)
+            return; /* probe_loop_failed: finished from ev_later */
         enum probe_io r;
         switch (smtp_want(p->smtp)) {
         case SMTP_WANT_WRITE:
@@ -1083,7 +1108,11 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
 
     p->fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (p->fd < 0) {
-        err_set(e, MXTLS_ERR_IO, "probe", "socket: %s", strerror(errno));
+        int err = errno;
+        if (err == EMFILE || err == ENFILE)
+            err_set(e, MXTLS_ERR_RESOURCE, "probe", "out of file descriptors (ulimit -n)");
+        else
+            err_set(e, err_code_errno(err), "probe", "socket: %s", strerror(err));
         probe_free(p);
         return NULL;
     }
@@ -1100,15 +1129,22 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
         return NULL;
     }
     struct timeval total = probe_tv(p->total_ms);
-    evtimer_add(p->ev_total, &total);
+    if (evtimer_add(p->ev_total, &total) != 0) {
+        err_set(e, MXTLS_ERR_NOMEM, "probe", "out of memory (the event loop refused a timer)");
+        probe_free(p);
+        return NULL;
+    }
 
     if (connect(p->fd, (struct sockaddr *)&p->sa, p->salen) == 0 || errno == EINPROGRESS ||
         errno == EINTR) { /* EINTR: the connect goes on asynchronously */
         /* Writable means connected or failed (SO_ERROR tells): probe_io_cb. */
         struct timeval ct = probe_tv(p->connect_ms);
         p->timed_phase = PROBE_PHASE_CONNECT;
-        evtimer_add(p->ev_phase, &ct);
-        event_add(p->ev_write, NULL);
+        if (evtimer_add(p->ev_phase, &ct) != 0 || event_add(p->ev_write, NULL) != 0) {
+            err_set(e, MXTLS_ERR_NOMEM, "probe", "out of memory (the event loop refused an event)");
+            probe_free(p);
+            return NULL;
+        }
     } else {
         /* Refused at once (possible on loopback): report it from the loop,
          * never from inside probe_start(). */
@@ -1128,12 +1164,43 @@ void probe_cancel(probe *p)
     probe_free(p);
 }
 
+/* probe_stop - see probe.h: the report probe_finish() would hand over had
+ * a timer of ours fired now */
+probe_report *probe_stop(probe *p, const char *why)
+{
+    if (!p || p->in_callback)
+        return NULL;
+    snprintf(p->stop_why, sizeof p->stop_why, "%s", why ? why : "the caller's deadline");
+    if (!p->connected && !p->failed) {
+        free(p->rep->connect_error);
+        p->rep->connect_error = probe_strdupf("timed out (%s)", p->stop_why);
+    } else if (p->connected) {
+        p->timer_fired = 3;
+        if (smtp_want(p->smtp) == SMTP_WANT_START_TLS && p->rep->tls_attempted &&
+            !p->rep->tls.error)
+            p->rep->tls.error = probe_strdupf("the handshake did not finish before %s",
+                                              p->stop_why);
+        smtp_timeout(p->smtp);
+    }
+    probe_report *r = p->rep;
+    r->connected = p->connected;
+    r->stopped = 1;
+    probe_copy_obs(r, smtp_obs_get(p->smtp));
+    probe_note_timer(p);
+    r->elapsed_ms = probe_now_ms(p);
+    p->rep = NULL;
+    probe_free(p);
+    return r;
+}
+
 /* probe_ssl_ctx_new - see probe.h; docs/probe.md explains each setting */
 SSL_CTX *probe_ssl_ctx_new(err_rec *e)
 {
     SSL_CTX *c = SSL_CTX_new(TLS_client_method());
     if (!c) {
-        err_set(e, MXTLS_ERR_CRYPTO, "probe", "SSL_CTX_new failed");
+        /* With the default providers this fails only when an allocation does. */
+        err_set(e, MXTLS_ERR_NOMEM, "probe", "out of memory (OpenSSL cannot create a TLS context)");
+        ERR_clear_error();
         return NULL;
     }
     /* Observe, do not judge: old protocols and weak parameters are allowed

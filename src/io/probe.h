@@ -61,6 +61,7 @@ typedef struct probe_report {
     char *ip;
     uint16_t port;
     int connected;             /* TCP connected */
+    int stopped;               /* stopped by its caller (probe_stop): no outcome of its own */
     char *connect_error;       /* "connection refused", "timed out", ... */
     smtp_obs smtp;             /* a copy of the machine's observations (owned; see probe_report_free) */
     char *greeting_host;       /* copy of smtp.greeting_host (the copy in smtp is NULLed) */
@@ -85,6 +86,14 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
                    probe_cb cb, void *arg, err_rec *e);
 /* probe_cancel - stop a probe that has not reported yet; its callback is not called */
 void probe_cancel(probe *p);
+/* probe_stop - stop a probe that has not reported yet, for the caller's own
+ * deadline, and hand back what it saw so far instead of calling back: the
+ * connection state, the dialogue up to then (a reply still incomplete is
+ * quoted in the reason as far as it arrived), the TLS session if any, with
+ * outcome timeout and WHY ("the check's deadline of 2000 ms") in the reason.
+ * The caller owns the report (probe_report_free); NULL inside the callback
+ * (the probe reports itself). */
+probe_report *probe_stop(probe *p, const char *why);
 
 /* probe_ssl_ctx_new - an SSL_CTX for probing: TLS 1.0-1.3 allowed (to report
  * what the server offers), no verification during the handshake, session

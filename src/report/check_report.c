@@ -296,19 +296,26 @@ static void cr_text_address(textout *b, const check_report *rep, const check_hos
     const check_conn *c = check_address_conn(a, sel);
     const probe_report *p = c ? c->probe : NULL;
     if (!p) {
-        to_printf(b, "      %s\n", c && c->probe_error ? c->probe_error
-                                                       : "no answer before the deadline");
+        to_puts(b, "      ");
+        to_put_display(b, c && c->probe_error ? c->probe_error : "no answer before the deadline");
+        to_puts(b, "\n");
         cr_text_other_conns(b, rep, a, c);
         return;
     }
     if (!p->connected) {
-        to_printf(b, "      connect: %s\n", p->connect_error ? p->connect_error : "failed");
+        to_puts(b, "      connect: ");
+        to_put_display(b, p->connect_error ? p->connect_error : "failed");
+        to_puts(b, "\n");
         return;
     }
-    if (p->smtp.banner.code)
-        to_printf(b, "      smtp  %d %s\n", p->smtp.banner.code,
-                  p->smtp.banner.lines.n ? p->smtp.banner.lines.v[0] : "");
-    to_printf(b, "      smtp  %s: %s\n", smtp_outcome_name(p->smtp.outcome), p->smtp.reason);
+    if (p->smtp.banner.code) {
+        to_printf(b, "      smtp  %d ", p->smtp.banner.code);
+        to_put_display(b, p->smtp.banner.lines.n ? p->smtp.banner.lines.v[0] : "");
+        to_puts(b, "\n");
+    }
+    to_printf(b, "      smtp  %s: ", smtp_outcome_name(p->smtp.outcome));
+    to_put_display(b, p->smtp.reason);
+    to_puts(b, "\n");
     if (p->tls_ok)
         to_printf(b, "      tls   %s %s%s%s, %s %d bits, SNI %s\n",
                   p->tls.version ? p->tls.version : "?", p->tls.cipher ? p->tls.cipher : "?",
@@ -317,33 +324,49 @@ static void cr_text_address(textout *b, const check_report *rep, const check_hos
                   p->tls.sni_sent ? p->tls.sni_sent : "none");
     const mxtls_result *r = a->results[sel];
     if (r && r->nchain) {
-        to_printf(b, "      cert  %s\n", r->chain[0].subject);
+        to_puts(b, "      cert  ");
+        to_put_display(b, r->chain[0].subject);
+        to_puts(b, "\n");
         if (r->presented.dns.n) {
             to_puts(b, "            dns:");
-            for (size_t k = 0; k < r->presented.dns.n; k++)
-                to_printf(b, " %s", r->presented.dns.v[k]);
+            for (size_t k = 0; k < r->presented.dns.n; k++) {
+                to_puts(b, " ");
+                to_put_display(b, r->presented.dns.v[k]);
+            }
             to_puts(b, "\n");
         }
-        to_printf(b, "            issuer %s, valid until %s\n", r->chain[0].issuer,
-                  r->chain[0].not_after);
-        if (r->pkix_checked)
-            to_printf(b, "            pkix %s\n", r->pkix_valid ? "valid" : r->pkix_message);
+        to_puts(b, "            issuer ");
+        to_put_display(b, r->chain[0].issuer);
+        to_printf(b, ", valid until %s\n", r->chain[0].not_after);
+        if (r->pkix_checked) {
+            to_puts(b, "            pkix ");
+            to_put_display(b, r->pkix_valid ? "valid" : r->pkix_message);
+            to_puts(b, "\n");
+        }
     }
-    if (c->rev.status != REVOCATION_NOT_CHECKED)
-        to_printf(b, "      revocation %s (%s)%s%s\n", revocation_status_name(c->rev.status),
-                  revocation_source_name(c->rev.source), c->rev.detail ? ": " : "",
-                  c->rev.detail ? c->rev.detail : "");
-    for (size_t k = 0; k < p->smtp.nfindings; k++)
-        to_printf(b, "      ! %s: %s\n", p->smtp.findings[k].code, p->smtp.findings[k].detail);
-    if (r)
-        to_printf(b, "      %s: %s (%s)\n", mxtls_level_name(r->level),
-                  mxtls_verdict_name(r->verdict), r->nreasons ? r->reasons[0].message : "");
+    if (c->rev.status != REVOCATION_NOT_CHECKED) {
+        to_printf(b, "      revocation %s (%s)%s", revocation_status_name(c->rev.status),
+                  revocation_source_name(c->rev.source), c->rev.detail ? ": " : "");
+        to_put_display(b, c->rev.detail ? c->rev.detail : "");
+        to_puts(b, "\n");
+    }
+    for (size_t k = 0; k < p->smtp.nfindings; k++) {
+        to_printf(b, "      ! %s: ", p->smtp.findings[k].code);
+        to_put_display(b, p->smtp.findings[k].detail);
+        to_puts(b, "\n");
+    }
+    if (r) {
+        to_printf(b, "      %s: %s (", mxtls_level_name(r->level), mxtls_verdict_name(r->verdict));
+        to_put_display(b, r->nreasons ? r->reasons[0].message : "");
+        to_puts(b, ")\n");
+    }
     cr_text_other_conns(b, rep, a, c);
     if (a->alt_conn >= 0 && a->conns[a->alt_conn].probe) {
         const probe_report *q = a->conns[a->alt_conn].probe;
         const mxtls_result *ra = a->results_alt[sel];
-        to_printf(b, "      with SNI %s instead: %s", q->tls.sni_sent ? q->tls.sni_sent : "none",
-                  ra && ra->nchain ? ra->chain[0].subject : smtp_outcome_name(q->smtp.outcome));
+        to_printf(b, "      with SNI %s instead: ", q->tls.sni_sent ? q->tls.sni_sent : "none");
+        to_put_display(b, ra && ra->nchain ? ra->chain[0].subject
+                                           : smtp_outcome_name(q->smtp.outcome));
         if (ra)
             to_printf(b, " -> %s %s", mxtls_level_name(ra->level), mxtls_verdict_name(ra->verdict));
         to_puts(b, "\n");
@@ -370,8 +393,9 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
               cr_reset(color), mxtls_level_name(sel->level));
     if (level == MXTLS_LEVEL_INVALID)
         to_printf(&b, " (auto: %s)", rep->auto_reason);
-    to_printf(&b, "\n  %s: %s%s%s\n", sel->code, sel->message, sel->via ? " -- " : "",
-              sel->via ? sel->via : "");
+    to_printf(&b, "\n  %s: ", sel->code);
+    to_put_display(&b, sel->message);
+    to_printf(&b, "%s%s\n", sel->via ? " -- " : "", sel->via ? sel->via : "");
 
     if (rep->routed)
         to_puts(&b, "next hops (configured routes, no MX lookup)\n");
@@ -380,22 +404,28 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     else if (rep->implicit_mx)
         to_printf(&b, "MX: none, the domain is its own mail host (implicit MX), %s\n",
                   dns_security_name(rep->mx_security));
-    else
-        to_printf(&b, "MX: %s, %s%s%s\n", dns_outcome_name(rep->mx_outcome),
-                  dns_security_name(rep->mx_security), rep->mx_why ? ": " : "",
-                  rep->mx_why ? rep->mx_why : "");
+    else {
+        to_printf(&b, "MX: %s, %s%s", dns_outcome_name(rep->mx_outcome),
+                  dns_security_name(rep->mx_security), rep->mx_why ? ": " : "");
+        to_put_display(&b, rep->mx_why ? rep->mx_why : "");
+        to_puts(&b, "\n");
+    }
     for (size_t i = 0; i < rep->nhosts; i++) {
         const check_host *h = rep->hosts[i];
         if (h->pref >= 0)
             to_printf(&b, "  %3d %s\n", h->pref, h->name);
         else
             to_printf(&b, "      %s\n", h->name);
-        if (h->problem)
-            to_printf(&b, "    %s\n", h->problem);
+        if (h->problem) {
+            to_puts(&b, "    ");
+            to_put_display(&b, h->problem);
+            to_puts(&b, "\n");
+        }
         if (h->tlsa_started) {
-            to_printf(&b, "    tlsa %s at _%u._tcp.%s%s%s\n", mxtls_tlsa_state_name(h->tlsa_state),
-                      rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "",
-                      h->tlsa_why ? h->tlsa_why : "");
+            to_printf(&b, "    tlsa %s at _%u._tcp.%s%s", mxtls_tlsa_state_name(h->tlsa_state),
+                      rep->port, h->tlsa_base ? h->tlsa_base : h->name, h->tlsa_why ? ": " : "");
+            to_put_display(&b, h->tlsa_why ? h->tlsa_why : "");
+            to_puts(&b, "\n");
             for (size_t t_i = 0; t_i < h->ntlsa; t_i++) {
                 char *t = dane_rr_text(&h->tlsa[t_i]);
                 const char *why = dane_rr_unusable_why(&h->tlsa[t_i]);
@@ -420,8 +450,11 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     }
     if (rep->advice.n) {
         to_puts(&b, "advice\n");
-        for (size_t i = 0; i < rep->advice.n; i++)
-            to_printf(&b, "  - %s\n", rep->advice.v[i]);
+        for (size_t i = 0; i < rep->advice.n; i++) {
+            to_puts(&b, "  - ");
+            to_put_display(&b, rep->advice.v[i]);
+            to_puts(&b, "\n");
+        }
     }
     to_printf(&b, "checked in %ld ms%s\n", rep->elapsed_ms,
               rep->timed_out ? " (deadline reached)" : "");

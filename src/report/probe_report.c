@@ -135,15 +135,21 @@ static void pr_text_tls(textout *b, const probe_report *r, int color)
         to_printf(b, PR_LABEL "%s, %s, group %s\n", "tls", t->version ? t->version : "?",
                   t->cipher ? t->cipher : "?", t->group ? t->group : "unknown");
     else
-        to_printf(b, PR_LABEL "%sfailed%s: %s\n", "tls", pr_color(color, "\033[31m"),
-                  pr_reset(color), t->error ? t->error : "unknown reason");
+    {
+        to_printf(b, PR_LABEL "%sfailed%s: ", "tls", pr_color(color, "\033[31m"),
+                  pr_reset(color));
+        to_put_display(b, t->error ? t->error : "unknown reason");
+        to_puts(b, "\n");
+    }
     if (t->peer_key_type)
         to_printf(b, PR_LABEL "%s %d bits\n", "peer key", t->peer_key_type, t->peer_key_bits);
     to_printf(b, PR_LABEL "%s\n", "sni", t->sni_sent ? t->sni_sent : "(none sent)");
     int n = t->chain ? sk_X509_num(t->chain) : 0;
     for (int i = 0; i < n; i++) {
         char *subj = fp_name_text(X509_get_subject_name(sk_X509_value(t->chain, i)));
-        to_printf(b, PR_LABEL "[%d] %s\n", i == 0 ? "chain" : "", i, subj ? subj : "?");
+        to_printf(b, PR_LABEL "[%d] ", i == 0 ? "chain" : "", i);
+        to_put_display(b, subj ? subj : "?");
+        to_puts(b, "\n");
         free(subj);
     }
     if (r->tls_ok && n == 0)
@@ -165,8 +171,10 @@ char *probe_report_text(const probe_report *r, int color)
     to_printf(&b, "probe %s%s%s port %u%s\n", v6 ? "[" : "", r->ip ? r->ip : "?", v6 ? "]" : "",
               (unsigned)r->port, o->implicit_tls ? " (implicit TLS)" : "");
     if (!r->connected) {
-        to_printf(&b, PR_LABEL "%sfailed%s: %s\n", "connect", pr_color(color, "\033[31m"),
-                  pr_reset(color), r->connect_error ? r->connect_error : "unknown reason");
+        to_printf(&b, PR_LABEL "%sfailed%s: ", "connect", pr_color(color, "\033[31m"),
+                  pr_reset(color));
+        to_put_display(&b, r->connect_error ? r->connect_error : "unknown reason");
+        to_puts(&b, "\n");
     } else {
         to_printf(&b, PR_LABEL "ok\n", "connect");
         if (o->implicit_tls)
@@ -209,17 +217,21 @@ char *probe_report_text(const probe_report *r, int color)
         for (size_t i = 0; i < o->nfindings; i++) {
             const smtp_finding *f = &o->findings[i];
             int alarm = !strcmp(f->code, "starttls-injection") || !strcmp(f->code, "pre-tls-data");
-            to_printf(&b, PR_LABEL "%s%s%s (%s): %s\n", i == 0 ? "findings" : "",
+            to_printf(&b, PR_LABEL "%s%s%s (%s): ", i == 0 ? "findings" : "",
                       alarm ? pr_color(color, "\033[31m") : "", f->code,
-                      alarm ? pr_reset(color) : "", smtp_phase_name(f->phase), f->detail);
+                      alarm ? pr_reset(color) : "", smtp_phase_name(f->phase));
+            to_put_display(&b, f->detail);
+            to_puts(&b, "\n");
         }
         if (o->findings_dropped)
             to_printf(&b, PR_LABEL "%zu more not kept\n", "", o->findings_dropped);
     }
     to_printf(&b, PR_LABEL "%s%s%s in %s", "outcome", pr_outcome_color(r, color),
               probe_report_outcome(r), pr_reset(color), probe_report_phase(r));
-    if (r->connected && o->reason[0])
-        to_printf(&b, ": %s", o->reason);
+    if (r->connected && o->reason[0]) {
+        to_puts(&b, ": ");
+        to_put_display(&b, o->reason);
+    }
     to_puts(&b, "\n");
     to_printf(&b, PR_LABEL "%ld ms, %zu bytes in, %zu bytes out\n", "time", r->elapsed_ms,
               r->bytes_in, r->bytes_out);

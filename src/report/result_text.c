@@ -1,4 +1,8 @@
-/* result_text.c - results for people at a terminal */
+/* result_text.c - results for people at a terminal
+ *
+ * Every string that can carry bytes from a certificate, a server or DNS
+ * (names, reason messages, advice, subjects) goes through sb_put_display():
+ * control characters never reach the terminal. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +35,10 @@ static void text_list(textout *b, const char *label, const strlist *l)
     if (!l->n)
         return;
     to_printf(b, "  %-12s", label);
-    for (size_t i = 0; i < l->n; i++)
-        to_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+    for (size_t i = 0; i < l->n; i++) {
+        to_puts(b, i ? ", " : "");
+        to_put_display(b, l->v[i]);
+    }
     to_puts(b, "\n");
 }
 
@@ -53,8 +59,9 @@ static void text_evidence(textout *b, const mxtls_result *r)
                   r->ptr_confirmed[i] ? "forward-confirmed" : "not forward-confirmed");
     text_list(b, "routes", &r->routes);
     if (r->no_tls) {
-        to_printf(b, "  %-12s%s\n", "tls",
-                  r->tls_failed ? r->tls_failed : "not established (no STARTTLS)");
+        to_printf(b, "  %-12s", "tls");
+        to_put_display(b, r->tls_failed ? r->tls_failed : "not established (no STARTTLS)");
+        to_puts(b, "\n");
         return;
     }
     if (r->tlsa_state != MXTLS_TLSA_NOT_LOOKED_UP) {
@@ -67,16 +74,23 @@ static void text_evidence(textout *b, const mxtls_result *r)
                       r->tlsa_unusable.v[i][0] ? ")"
                       : (int)i == r->dane_match_index ? " <- matched" : "");
     }
-    if (r->revocation != MXTLS_REVOCATION_NOT_CHECKED)
-        to_printf(b, "  %-12s%s%s%s\n", "revocation", mxtls_revocation_status_name(r->revocation),
-                  r->revocation_detail ? ": " : "", r->revocation_detail ? r->revocation_detail : "");
+    if (r->revocation != MXTLS_REVOCATION_NOT_CHECKED) {
+        to_printf(b, "  %-12s%s%s", "revocation", mxtls_revocation_status_name(r->revocation),
+                  r->revocation_detail ? ": " : "");
+        to_put_display(b, r->revocation_detail ? r->revocation_detail : "");
+        to_puts(b, "\n");
+    }
     text_list(b, "cert dns", &r->presented.dns);
     text_list(b, "cert ip", &r->presented.ip);
     text_list(b, "cert cn", &r->presented.cn);
-    for (size_t i = 0; i < r->nchain; i++)
-        to_printf(b, "  %-12s[%zu] %s\n  %-12s    issuer %s\n  %-12s    valid %s .. %s\n",
-                  i == 0 ? "chain" : "", i, r->chain[i].subject, "", r->chain[i].issuer, "",
-                  r->chain[i].not_before, r->chain[i].not_after);
+    for (size_t i = 0; i < r->nchain; i++) {
+        to_printf(b, "  %-12s[%zu] ", i == 0 ? "chain" : "", i);
+        to_put_display(b, r->chain[i].subject);
+        to_printf(b, "\n  %-12s    issuer ", "");
+        to_put_display(b, r->chain[i].issuer);
+        to_printf(b, "\n  %-12s    valid %s .. %s\n", "", r->chain[i].not_before,
+                  r->chain[i].not_after);
+    }
     if (r->fp_cert)
         to_printf(b, "  %-12s%s %s\n  %-12s%s %s (public key)\n", "fingerprint", r->fp_digest,
                   r->fp_cert, "", r->fp_digest, r->fp_pubkey);
@@ -87,8 +101,11 @@ static void text_advice(textout *b, const strlist *advice)
     if (!advice->n)
         return;
     to_puts(b, "advice\n");
-    for (size_t i = 0; i < advice->n; i++)
-        to_printf(b, "  - %s\n", advice->v[i]);
+    for (size_t i = 0; i < advice->n; i++) {
+        to_puts(b, "  - ");
+        to_put_display(b, advice->v[i]);
+        to_puts(b, "\n");
+    }
 }
 
 char *mxtls_result_text(const mxtls_result *r, int color)
@@ -103,8 +120,10 @@ char *mxtls_result_text(const mxtls_result *r, int color)
     for (size_t i = 0; i < r->nreasons; i++) {
         const reason *x = &r->reasons[i];
         const char *mark = !strcmp(x->kind, "warning") ? "!" : !strcmp(x->kind, "info") ? "i" : "*";
-        to_printf(&b, "  %s %s%s%s%s: %s\n", mark, x->code, x->status ? " [" : "",
-                  x->status ? x->status : "", x->status ? "]" : "", x->message);
+        to_printf(&b, "  %s %s%s%s%s: ", mark, x->code, x->status ? " [" : "",
+                  x->status ? x->status : "", x->status ? "]" : "");
+        to_put_display(&b, x->message);
+        to_puts(&b, "\n");
     }
     if (r->nrefs) {
         to_puts(&b, "reference identities\n");
@@ -114,15 +133,20 @@ char *mxtls_result_text(const mxtls_result *r, int color)
                       r->matched_ref && !strcmp(r->matched_ref, r->refs[i].name)
                           ? "  <- matched"
                           : "");
-        if (r->matched_ref)
-            to_printf(&b, "  matched: %s = %s\n", r->matched_ref, r->matched_pres);
-        else
+        if (r->matched_ref) {
+            to_printf(&b, "  matched: %s = ", r->matched_ref);
+            to_put_display(&b, r->matched_pres);
+            to_puts(&b, "\n");
+        } else
             to_puts(&b, "  matched: none\n");
     }
     to_puts(&b, "evidence\n");
     text_evidence(&b, r);
-    if (r->pkix_checked)
-        to_printf(&b, "  %-12s%s\n", "pkix", r->pkix_valid ? "valid" : r->pkix_message);
+    if (r->pkix_checked) {
+        to_printf(&b, "  %-12s", "pkix");
+        to_put_display(&b, r->pkix_valid ? "valid" : r->pkix_message);
+        to_puts(&b, "\n");
+    }
     text_advice(&b, &r->advice);
     return to_take(&b);
 }
@@ -149,8 +173,11 @@ char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color)
     if (n) {
         to_puts(&b, "evidence\n");
         text_evidence(&b, rs[0]);
-        if (pk)
-            to_printf(&b, "  %-12s%s\n", "pkix", pk->pkix_valid ? "valid" : pk->pkix_message);
+        if (pk) {
+            to_printf(&b, "  %-12s", "pkix");
+            to_put_display(&b, pk->pkix_valid ? "valid" : pk->pkix_message);
+            to_puts(&b, "\n");
+        }
     }
     text_advice(&b, &advice);
     strlist_free(&advice);

@@ -26,6 +26,12 @@ void to_puts(textout *t, const char *s)
         t->failed = 1;
 }
 
+void to_put_display(textout *t, const char *s)
+{
+    if (!t->failed && sb_put_display(&t->b, s) != MXTLS_OK)
+        t->failed = 1;
+}
+
 void to_fail(textout *t) { t->failed = 1; }
 
 char *to_take(textout *t)

@@ -20,6 +20,8 @@ typedef struct textout {
 void to_init(textout *t, size_t max);
 void to_printf(textout *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void to_puts(textout *t, const char *s);
+/* to_put_display - untrusted text, escaped for a terminal (sb_put_display) */
+void to_put_display(textout *t, const char *s);
 /* to_fail - mark the output failed (a value it needed could not be made) */
 void to_fail(textout *t);
 /* to_take - the text (caller frees), or NULL if anything failed; t is emptied */

@@ -183,7 +183,7 @@ line "$T/err" "mxtls tlsa gen: $C/mx1.key: no certificate, only a key; --cert ne
 run 2 tlsa gen --cert "$C/cnonly.crt"
 line "$T/err" "mxtls tlsa gen: $C/cnonly.crt names no host (no DNS subjectAltName without a wildcard); give --host"
 run 2 tlsa gen --cert "$C/mx1.crt" --host 'bad..example'
-frag "$T/err" "mxtls tlsa gen: --host 'bad..example': "
+line "$T/err" 'mxtls tlsa gen: --host: name "bad..example" has an empty label'
 run 2 tlsa gen
 line "$T/err" "mxtls tlsa gen: --cert FILE is required"
 line "$T/err" "Try 'mxtls tlsa gen --help'."

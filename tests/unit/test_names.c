@@ -499,15 +499,20 @@ static void test_presented_escaping(void **state)
     presented_ids p = {0};
     assert_int_equal(names_presented(x, &p), MXTLS_OK);
     assert_int_equal(p.dns.n, 2);
-    assert_string_equal(p.dns.v[0], "mx1.example.com\\x00.evil.com");
-    assert_string_equal(p.dns.v[1], "back\\x5cslash.example");
+    /* Stored as UTF-8 for the reports: a NUL cannot be carried and becomes
+     * U+FFFD; everything else is kept (text output escapes controls). */
+    assert_string_equal(p.dns.v[0], "mx1.example.com\xef\xbf\xbd.evil.com");
+    assert_string_equal(p.dns.v[1], "back\\slash.example");
     assert_int_equal(p.ip.n, 2);
     assert_string_equal(p.ip.v[0], "192.0.2.25");
     assert_string_equal(p.ip.v[1], "2001:db8::25");
     assert_int_equal(p.cn.n, 2);
-    assert_string_equal(p.cn.v[0], "cn\\x01x.example");
-    /* Non-ASCII bytes are escaped too: the display form is pure ASCII. */
-    assert_string_equal(p.cn.v[1], "mx.m\\xc3\\xbcnchen.example");
+    assert_string_equal(p.cn.v[0], "cn\x01x.example");
+    /* Valid UTF-8 passes (docs/json.md); the terminal form escapes controls. */
+    assert_string_equal(p.cn.v[1], "mx.m\xc3\xbcnchen.example");
+    char *shown = text_display(p.cn.v[0]);
+    assert_string_equal(shown, "cn\\x01x.example");
+    free(shown);
     assert_int_equal(names_has_dns_san(x), 1);
     presented_ids_free(&p);
     X509_free(x);
