@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "core/evidence.h"
 #include "core/result.h"
 #include "mxtls.h"
 #include "testutil.h"
@@ -42,6 +43,7 @@ struct ev_spec {
     const char *at;
     const char *tls_failed; /* STARTTLS offered, TLS failed: why */
     int after_220;
+    int implicit_tls; /* TLS on connect (port 465): no plaintext */
     mxtls_revocation_status revocation;
     const char *rev_detail;
     int rev_mode; /* 0: the default (soft); else mxtls_revocation_mode + 1 */
@@ -89,6 +91,7 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
     if (s->digest)
         OK(mxtls_evidence_set_fingerprint_digest(ctx, ev, s->digest));
     mxtls_evidence_set_no_tls(ev, s->no_tls);
+    ev->implicit_tls = s->implicit_tls;
     if (s->tls_failed)
         OK(mxtls_evidence_set_tls_failed(ctx, ev, s->after_220, s->tls_failed));
     if (s->revocation)
@@ -354,6 +357,41 @@ static void test_none_without_tls(void **state)
     mxtls_result *r = eval(EV(.no_tls = 1, .domain = "example.com"), MXTLS_LEVEL_NONE);
     expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
     assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* A server that speaks only TLS (port 465, RFC 8314): a sender at level none
+ * never starts TLS, so it cannot deliver there. The other levels do not mind
+ * how TLS began. */
+static void test_none_implicit_tls(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .implicit_tls = 1),
+                           MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "implicit-tls", NULL);
+    assert_string_equal(r->reasons[0].message,
+                        "the server speaks only TLS (implicit TLS, RFC 8314), and a sender at "
+                        "level none does not use TLS");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    refs(r, NULL);
+    mxtls_result_free(r);
+    /* the handshake failed as well: still the missing plaintext decides */
+    r = eval(EV(.domain = "example.com", .tls_failed = "handshake failure", .after_220 = 1,
+                .implicit_tls = 1),
+             MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "implicit-tls", NULL);
+    mxtls_result_free(r);
+    /* levels that use TLS pass as on port 25 */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .implicit_tls = 1),
+             MXTLS_LEVEL_MAY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .implicit_tls = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
     mxtls_result_free(r);
 }
 
@@ -1599,6 +1637,19 @@ static void test_tls_failed(void **state)
                     MXTLS_SECURITY_PLAINTEXT, NULL);
     tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED_VERIFY, 1, MXTLS_VERDICT_FAIL,
                     MXTLS_SECURITY_NONE, NULL);
+    /* With implicit TLS there is no plaintext to fall back to, at may nor at
+     * the Cisco Preferred modes. */
+    static const mxtls_level fallback[] = {MXTLS_LEVEL_MAY, MXTLS_LEVEL_ESA_PREFERRED,
+                                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY};
+    for (size_t i = 0; i < 3; i++) {
+        mxtls_result *ri = eval(EV(.domain = "example.com", .mx = {"mx1.example.com"},
+                                   .tls_failed = "handshake failure", .implicit_tls = 1),
+                                fallback[i]);
+        expect(ri, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "tls-failed",
+               fallback[i] == MXTLS_LEVEL_MAY ? "4.7.5" : NULL);
+        message_has(ri, 0, "does not deliver without TLS");
+        mxtls_result_free(ri);
+    }
     /* level none never tries */
     mxtls_result *r = eval(EV(.domain = "example.com", .tls_failed = "handshake failure"),
                            MXTLS_LEVEL_NONE);
@@ -2001,6 +2052,7 @@ int main(void)
         cmocka_unit_test(test_none_with_tls),
         cmocka_unit_test(test_none_ignores_certificate),
         cmocka_unit_test(test_none_without_tls),
+        cmocka_unit_test(test_none_implicit_tls),
         cmocka_unit_test(test_no_tls_may),
         cmocka_unit_test(test_no_tls_esa_preferred),
         cmocka_unit_test(test_no_tls_esa_preferred_verify),
