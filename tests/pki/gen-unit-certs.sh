@@ -2,10 +2,12 @@
 # gen-unit-certs.sh DIR - the certificates the unit and CLI tests use
 #
 # Fixed validity dates: tests validate with --at 2026-06-01T00:00:00Z.
-# Idempotent: an existing complete set is kept.
+# Idempotent: an existing complete set made by this version of the scripts
+# is kept; a set made by another version is made anew.
 set -eu
 PKI_DIR=${1:?usage: gen-unit-certs.sh DIR}
-[ -f "$PKI_DIR/.complete" ] && exit 0
+stamp=$(cat "$0" "$(dirname "$0")/pki.sh" | cksum)
+[ -f "$PKI_DIR/.complete" ] && [ "$(cat "$PKI_DIR/.complete")" = "$stamp" ] && exit 0
 rm -rf "$PKI_DIR"
 mkdir -p "$PKI_DIR"
 . "$(dirname "$0")/pki.sh"
@@ -27,16 +29,19 @@ pki_leaf esa inter "DNS:*.emailhosted.not,DNS:emailhosted.not" "*.emailhosted.no
 PKI_EKU=clientAuth pki_leaf clientonly inter "DNS:mx1.example.com" "mx1.example.com"
 pki_leaf domain inter "DNS:example.com" "example.com"
 pki_leaf sub inter "DNS:mail.sub.example.com" "mail.sub.example.com"
+# a partial wildcard, which no sender accepts (RFC 6125 §7.2; PITFALLS.md)
+pki_leaf partial inter "DNS:mx*.example.com" "mx*.example.com"
 
 pki_root otherroot "mxtls Other Root CA"
 pki_inter otherinter otherroot "mxtls Other Intermediate CA"
 pki_leaf othermx1 otherinter "DNS:mx1.example.com" "mx1.example.com"
 
-for n in mx1 helo wild cnonly disagree expired future idn ipsan esa clientonly domain sub; do
+for n in mx1 helo wild cnonly disagree expired future idn ipsan esa clientonly domain sub \
+         partial; do
     pki_chain "$PKI_DIR/$n-chain.pem" "$PKI_DIR/$n.crt" "$PKI_DIR/inter.crt"
 done
 pki_chain "$PKI_DIR/othermx1-chain.pem" "$PKI_DIR/othermx1.crt" "$PKI_DIR/otherinter.crt"
 pki_chain "$PKI_DIR/mx1-leafonly.pem" "$PKI_DIR/mx1.crt"
 pki_chain "$PKI_DIR/self-chain.pem" "$PKI_DIR/self.crt"
 cp "$PKI_DIR/root.crt" "$PKI_DIR/ca.pem"
-touch "$PKI_DIR/.complete"
+printf '%s\n' "$stamp" > "$PKI_DIR/.complete"

@@ -770,6 +770,15 @@ static void test_verify_wildcard(void **state)
                   "a.b.example.com: add a.b.example.com itself (or *.b.example.com) to the "
                   "certificate.");
     mxtls_result_free(r);
+
+    /* a partial wildcard never matches (the same rule as DANE-TA, test_dane.c) */
+    r = eval(EV(.chain = "partial-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    matched(r, NULL, NULL);
+    assert_int_equal(r->pkix_valid, 1);
+    mxtls_result_free(r);
 }
 
 static void test_verify_idn(void **state)
