@@ -126,7 +126,8 @@ survivors=""
 results=$scratch/results
 : >"$results"
 printf '%s\n' "$mutants" >"$scratch/list"
-while IFS= read -r line; do
+# The list on descriptor 3, so that nothing in the loop reads it from stdin.
+while IFS= read -r line <&3; do
     id=$(field "$line" 1)
     wanted "$id" "$@" || continue
     file=$(field "$line" 2)
@@ -182,7 +183,7 @@ while IFS= read -r line; do
     esac
     printf '%-13s %-32s %s\n' "$outcome" "$id" "$desc"
     [ -z "$detail" ] || printf '%-13s %-32s   %s\n' "" "" "$detail"
-done <"$scratch/list"
+done 3<"$scratch/list"
 
 end=$(date +%s)
 secs=$((end - start))

@@ -485,6 +485,20 @@ static void test_verify_dane_ta(void **state)
                         "a DANE-TA record matches, but the certificate at depth 0 has expired");
     r = verify("future-chain.pem", rr, 1, "mx1.example.com", NULL, 0);
     expect_dane(&r, 0, "not-yet-valid", -1, -1, 1);
+    /* ... at the validation time given, not at the wall clock: the same
+     * chain is expired in 2035 and not yet valid in 2024. */
+    STACK_OF(X509) *chain = load_chain("mx1-chain.pem");
+    err_rec e;
+    err_clear(&e);
+    struct tm tm = {.tm_year = 2035 - 1900, .tm_mon = 5, .tm_mday = 1};
+    assert_int_equal(dane_verify(chain, rr, 1, "mx1.example.com", NULL, 0, timegm(&tm), &r, &e),
+                     0);
+    expect_dane(&r, 0, "expired", -1, -1, 1);
+    tm.tm_year = 2024 - 1900;
+    assert_int_equal(dane_verify(chain, rr, 1, "mx1.example.com", NULL, 0, timegm(&tm), &r, &e),
+                     0);
+    expect_dane(&r, 0, "not-yet-valid", -1, -1, 1);
+    chain_free(chain);
     rrs_clear(rr, 1);
 
     /* 2 1 1 on the intermediate's key. */

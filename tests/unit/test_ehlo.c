@@ -185,6 +185,27 @@ static void test_prefix_is_not_keyword(void **state)
     ehlo_caps_free(&c);
 }
 
+/* Keywords are case-insensitive (RFC 5321 §2.4), every letter of them. */
+static void test_lower_case_keywords(void **state)
+{
+    (void)state;
+    ehlo_caps c;
+    static const char *const lines[] = {"mx", "size 35882577", "smtputf8", "Chunking",
+                                        "enhancedstatuscodes", "auth login"};
+    parse(&c, lines, N(lines));
+    assert_int_equal(c.ext, EHLO_SIZE | EHLO_SMTPUTF8 | EHLO_CHUNKING |
+                                EHLO_ENHANCEDSTATUSCODES | EHLO_AUTH);
+    assert_true(c.size_value);
+    assert_int_equal(c.size, 35882577);
+    assert_string_equal(c.keywords.v[0], "SIZE");
+    assert_string_equal(c.keywords.v[1], "SMTPUTF8");
+    assert_int_equal(c.auth.n, 1);
+    assert_string_equal(c.auth.v[0], "LOGIN");
+    assert_int_equal(c.unknown.n, 0);
+    assert_int_equal(c.problems_total, 0);
+    ehlo_caps_free(&c);
+}
+
 static void test_problems(void **state)
 {
     (void)state;
@@ -308,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_postfix),       cmocka_unit_test(test_greeting_text_and_case),
         cmocka_unit_test(test_auth_forms),    cmocka_unit_test(test_size_values),
         cmocka_unit_test(test_prefix_is_not_keyword),
+        cmocka_unit_test(test_lower_case_keywords),
         cmocka_unit_test(test_problems),      cmocka_unit_test(test_first_line),
         cmocka_unit_test(test_problem_cap),   cmocka_unit_test(test_reparse_frees),
         cmocka_unit_test(test_copy),          cmocka_unit_test(test_names),

@@ -1598,6 +1598,21 @@ static void test_revocation_unavailable(void **state)
     message_has(r, 0, "is unknown (no details), and revocation checking is hard");
     mxtls_result_free(r);
 
+    /* hard: no check at all is no answer either */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .rev_mode = MXTLS_REVOCATION_HARD + 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "revocation-unavailable", "4.7.5");
+    message_has(r, 0, "and revocation checking is hard");
+    mxtls_result_free(r);
+    /* ... while soft checking says nothing about a check that was not made */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
     /* a good answer: nothing to say */
     r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
                 .mx_secure = 1, .revocation = MXTLS_REVOCATION_GOOD,

@@ -846,6 +846,14 @@ static void test_crl_revoked(void **state)
     /* The good leaf is not listed in the same CRL. */
     assert_int_equal(judge_crl(f, &sp, f->p.leaf, 0, &r), REVPARSE_GOOD);
     assert_detail(&r, "not listed among 2 revoked");
+    /* An entry with reason removeFromCRL (8) takes a certificate off hold; it
+     * does not say the certificate is revoked (RFC 5280 §5.3.1). */
+    sp = crl_default();
+    sp.revoked = f->p.revoked;
+    sp.reason = 8;
+    sp.revoked_off = -2 * DAY;
+    assert_int_equal(judge_crl(f, &sp, f->p.revoked, 0, &r), REVPARSE_GOOD);
+    assert_detail(&r, "good: not listed among 1 revoked certificates");
 }
 
 static void test_crl_expired(void **state)
