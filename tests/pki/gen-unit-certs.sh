@@ -33,12 +33,15 @@ pki_leaf sub inter "DNS:mail.sub.example.com" "mail.sub.example.com"
 # iPAddress SAN: ipsan above has those)
 PKI_NO_SAN=1 pki_leaf ipcn inter "" "192.0.2.1"
 pki_leaf ipname inter "DNS:192.0.2.1" "192.0.2.1"
+# a partial wildcard, which no sender accepts (RFC 6125 §7.2; PITFALLS.md)
+pki_leaf partial inter "DNS:mx*.example.com" "mx*.example.com"
 
 pki_root otherroot "mxtls Other Root CA"
 pki_inter otherinter otherroot "mxtls Other Intermediate CA"
 pki_leaf othermx1 otherinter "DNS:mx1.example.com" "mx1.example.com"
 
-for n in mx1 helo wild cnonly disagree expired future idn ipsan esa clientonly domain sub ipcn ipname; do
+for n in mx1 helo wild cnonly disagree expired future idn ipsan esa clientonly domain sub ipcn \
+         ipname partial; do
     pki_chain "$PKI_DIR/$n-chain.pem" "$PKI_DIR/$n.crt" "$PKI_DIR/inter.crt"
 done
 pki_chain "$PKI_DIR/othermx1-chain.pem" "$PKI_DIR/othermx1.crt" "$PKI_DIR/otherinter.crt"

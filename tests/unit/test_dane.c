@@ -466,6 +466,18 @@ static void test_verify_dane_ta(void **state)
     expect_dane(&r, 1, "dane-ta", 0, 1, 1);
     r = verify("wild-chain.pem", rr, 1, "a.b.example.com", NULL, 0);
     expect_dane(&r, 0, "name-mismatch", -1, -1, 1);
+    /* A leaf whose only name is the partial wildcard mx*.example.com: the
+     * DANE-TA record matches its issuer, but the name check refuses it, as
+     * PKIX does (names.c), for the base domain and for other names alike. */
+    r = verify("partial-chain.pem", rr, 1, "mx1.example.com", NULL, 0);
+    expect_dane(&r, 0, "name-mismatch", -1, -1, 1);
+    assert_string_equal(r.message,
+                        "a DANE-TA record matches the chain, but the server certificate does not "
+                        "name mx1.example.com (DANE-TA requires name checks, RFC 7672 §3.2.3)");
+    r = verify("partial-chain.pem", rr, 1, "target.example.net", names, 1);
+    expect_dane(&r, 0, "name-mismatch", -1, -1, 1);
+    r = verify("partial-chain.pem", rr, 1, "mxa.example.com", NULL, 0);
+    expect_dane(&r, 0, "name-mismatch", -1, -1, 1);
     /* Validity is checked with DANE-TA. */
     r = verify("expired-chain.pem", rr, 1, "mx1.example.com", NULL, 0);
     expect_dane(&r, 0, "expired", -1, -1, 1);
@@ -473,6 +485,20 @@ static void test_verify_dane_ta(void **state)
                         "a DANE-TA record matches, but the certificate at depth 0 has expired");
     r = verify("future-chain.pem", rr, 1, "mx1.example.com", NULL, 0);
     expect_dane(&r, 0, "not-yet-valid", -1, -1, 1);
+    /* ... at the validation time given, not at the wall clock: the same
+     * chain is expired in 2035 and not yet valid in 2024. */
+    STACK_OF(X509) *chain = load_chain("mx1-chain.pem");
+    err_rec e;
+    err_clear(&e);
+    struct tm tm = {.tm_year = 2035 - 1900, .tm_mon = 5, .tm_mday = 1};
+    assert_int_equal(dane_verify(chain, rr, 1, "mx1.example.com", NULL, 0, timegm(&tm), &r, &e),
+                     0);
+    expect_dane(&r, 0, "expired", -1, -1, 1);
+    tm.tm_year = 2024 - 1900;
+    assert_int_equal(dane_verify(chain, rr, 1, "mx1.example.com", NULL, 0, timegm(&tm), &r, &e),
+                     0);
+    expect_dane(&r, 0, "not-yet-valid", -1, -1, 1);
+    chain_free(chain);
     rrs_clear(rr, 1);
 
     /* 2 1 1 on the intermediate's key. */
@@ -725,6 +751,11 @@ static void test_level_usable(void **state)
     row(DS(.chain = "expired-chain.pem", .mx_secure = 1, .state = MXTLS_TLSA_SECURE, .rr = {ta}),
         MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "expired", "4.7.5", NULL, MXTLS_VERDICT_FAIL,
         MXTLS_SECURITY_NONE, "expired", "4.7.5");
+    /* a partial wildcard (mx*.example.com) does not name mx1.example.com for
+     * DANE-TA (nor for PKIX: test_policy.c, test_verify_wildcard) */
+    row(DS(.chain = "partial-chain.pem", .mx_secure = 1, .state = MXTLS_TLSA_SECURE, .rr = {ta}),
+        MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5", NULL,
+        MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
     /* A secure CNAME target as base: the MX name is a reference name too. */
     row(DS(.chain = "mx1-chain.pem", .mx_secure = 1, .state = MXTLS_TLSA_SECURE, .rr = {ta},
            .base = "target.example.net"),

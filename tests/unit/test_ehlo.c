@@ -146,6 +146,66 @@ static void test_size_values(void **state)
     ehlo_caps_free(&c);
 }
 
+/* A keyword that merely starts with a known one is another keyword: it does
+ * not offer that extension, and it is kept with the unknown ones. The same
+ * words spelled as prefixes (STARTTL, SIZ) are not the extension either. */
+static void test_prefix_is_not_keyword(void **state)
+{
+    (void)state;
+    ehlo_caps c;
+    static const char *const lines[] = {"mx",          "STARTTLSX", "SIZEX 10", "AUTHX PLAIN",
+                                        "PIPELININGX", "STARTTL",   "SIZ 5",    "8BITMIMES",
+                                        "DSNX",        "CHUNKING2", "SMTPUTF8X"};
+    parse(&c, lines, N(lines));
+    assert_int_equal(c.ext, 0);
+    assert_false(c.size_value);
+    assert_int_equal(c.size, 0);
+    assert_int_equal(c.auth.n, 0);
+    assert_false(c.auth_equals);
+    assert_int_equal(c.unknown.n, N(lines) - 1);
+    for (size_t i = 1; i < N(lines); i++)
+        assert_string_equal(c.unknown.v[i - 1], lines[i]);
+    assert_int_equal(c.keywords.n, N(lines) - 1);
+    assert_string_equal(c.keywords.v[0], "STARTTLSX");
+    assert_string_equal(c.keywords.v[1], "SIZEX");
+    /* no "unexpected parameter" or SIZE findings about keywords we do not know */
+    assert_int_equal(c.problems_total, 0);
+    ehlo_caps_free(&c);
+
+    /* next to the real ones, only the real ones count */
+    static const char *const both[] = {"mx", "STARTTLSX", "SIZEX 10", "SIZE 20", "STARTTLS"};
+    parse(&c, both, N(both));
+    assert_int_equal(c.ext, EHLO_STARTTLS | EHLO_SIZE);
+    assert_true(c.size_value);
+    assert_int_equal(c.size, 20);
+    assert_int_equal(c.unknown.n, 2);
+    assert_string_equal(c.unknown.v[0], "STARTTLSX");
+    assert_string_equal(c.unknown.v[1], "SIZEX 10");
+    assert_int_equal(c.problems_total, 0);
+    ehlo_caps_free(&c);
+}
+
+/* Keywords are case-insensitive (RFC 5321 §2.4), every letter of them. */
+static void test_lower_case_keywords(void **state)
+{
+    (void)state;
+    ehlo_caps c;
+    static const char *const lines[] = {"mx", "size 35882577", "smtputf8", "Chunking",
+                                        "enhancedstatuscodes", "auth login"};
+    parse(&c, lines, N(lines));
+    assert_int_equal(c.ext, EHLO_SIZE | EHLO_SMTPUTF8 | EHLO_CHUNKING |
+                                EHLO_ENHANCEDSTATUSCODES | EHLO_AUTH);
+    assert_true(c.size_value);
+    assert_int_equal(c.size, 35882577);
+    assert_string_equal(c.keywords.v[0], "SIZE");
+    assert_string_equal(c.keywords.v[1], "SMTPUTF8");
+    assert_int_equal(c.auth.n, 1);
+    assert_string_equal(c.auth.v[0], "LOGIN");
+    assert_int_equal(c.unknown.n, 0);
+    assert_int_equal(c.problems_total, 0);
+    ehlo_caps_free(&c);
+}
+
 static void test_problems(void **state)
 {
     (void)state;
@@ -268,6 +328,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_postfix),       cmocka_unit_test(test_greeting_text_and_case),
         cmocka_unit_test(test_auth_forms),    cmocka_unit_test(test_size_values),
+        cmocka_unit_test(test_prefix_is_not_keyword),
+        cmocka_unit_test(test_lower_case_keywords),
         cmocka_unit_test(test_problems),      cmocka_unit_test(test_first_line),
         cmocka_unit_test(test_problem_cap),   cmocka_unit_test(test_reparse_frees),
         cmocka_unit_test(test_copy),          cmocka_unit_test(test_names),

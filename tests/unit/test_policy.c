@@ -51,6 +51,7 @@ struct ev_spec {
     const char *at;
     const char *tls_failed; /* STARTTLS offered, TLS failed: why */
     int after_220;
+    int implicit_tls; /* TLS on connect (port 465): no plaintext */
     mxtls_revocation_status revocation;
     const char *rev_detail;
     int rev_mode; /* 0: the default (soft); else mxtls_revocation_mode + 1 */
@@ -104,6 +105,7 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
     if (s->digest)
         OK(mxtls_evidence_set_fingerprint_digest(ctx, ev, s->digest));
     mxtls_evidence_set_no_tls(ev, s->no_tls);
+    ev->implicit_tls = s->implicit_tls;
     if (s->tls_failed)
         OK(mxtls_evidence_set_tls_failed(ctx, ev, s->after_220, s->tls_failed));
     if (s->revocation)
@@ -369,6 +371,41 @@ static void test_none_without_tls(void **state)
     mxtls_result *r = eval(EV(.no_tls = 1, .domain = "example.com"), MXTLS_LEVEL_NONE);
     expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
     assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+}
+
+/* A server that speaks only TLS (port 465, RFC 8314): a sender at level none
+ * never starts TLS, so it cannot deliver there. The other levels do not mind
+ * how TLS began. */
+static void test_none_implicit_tls(void **state)
+{
+    (void)state;
+    mxtls_result *r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com",
+                              .mx = {"mx1.example.com"}, .implicit_tls = 1),
+                           MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "implicit-tls", NULL);
+    assert_string_equal(r->reasons[0].message,
+                        "the server speaks only TLS (implicit TLS, RFC 8314), and a sender at "
+                        "level none does not use TLS");
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    refs(r, NULL);
+    mxtls_result_free(r);
+    /* the handshake failed as well: still the missing plaintext decides */
+    r = eval(EV(.domain = "example.com", .tls_failed = "handshake failure", .after_220 = 1,
+                .implicit_tls = 1),
+             MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "implicit-tls", NULL);
+    mxtls_result_free(r);
+    /* levels that use TLS pass as on port 25 */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .implicit_tls = 1),
+             MXTLS_LEVEL_MAY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+    mxtls_result_free(r);
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .implicit_tls = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
     mxtls_result_free(r);
 }
 
@@ -820,6 +857,15 @@ static void test_verify_wildcard(void **state)
     advice_has(r, "The wildcard *.example.com covers exactly one label, so it does not cover "
                   "a.b.example.com: add a.b.example.com itself (or *.b.example.com) to the "
                   "certificate.");
+    mxtls_result_free(r);
+
+    /* a partial wildcard never matches (the same rule as DANE-TA, test_dane.c) */
+    r = eval(EV(.chain = "partial-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "name-mismatch", "4.7.5");
+    matched(r, NULL, NULL);
+    assert_int_equal(r->pkix_valid, 1);
     mxtls_result_free(r);
 }
 
@@ -1980,6 +2026,21 @@ static void test_revocation_unavailable(void **state)
     message_has(r, 0, "is unknown (no details), and revocation checking is hard");
     mxtls_result_free(r);
 
+    /* hard: no check at all is no answer either */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1, .rev_mode = MXTLS_REVOCATION_HARD + 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_TEMPFAIL, MXTLS_SECURITY_NONE, "revocation-unavailable", "4.7.5");
+    message_has(r, 0, "and revocation checking is hard");
+    mxtls_result_free(r);
+    /* ... while soft checking says nothing about a check that was not made */
+    r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
+                .mx_secure = 1),
+             MXTLS_LEVEL_VERIFY);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_VERIFIED, "verified", NULL);
+    assert_int_equal(mxtls_result_reason_count(r), 1);
+    mxtls_result_free(r);
+
     /* a good answer: nothing to say */
     r = eval(EV(.chain = "mx1-chain.pem", .domain = "example.com", .mx = {"mx1.example.com"},
                 .mx_secure = 1, .revocation = MXTLS_REVOCATION_GOOD,
@@ -2028,6 +2089,19 @@ static void test_tls_failed(void **state)
                     MXTLS_SECURITY_PLAINTEXT, NULL);
     tls_failed_case(MXTLS_LEVEL_ESA_PREFERRED_VERIFY, 1, MXTLS_VERDICT_FAIL,
                     MXTLS_SECURITY_NONE, NULL);
+    /* With implicit TLS there is no plaintext to fall back to, at may nor at
+     * the Cisco Preferred modes. */
+    static const mxtls_level fallback[] = {MXTLS_LEVEL_MAY, MXTLS_LEVEL_ESA_PREFERRED,
+                                           MXTLS_LEVEL_ESA_PREFERRED_VERIFY};
+    for (size_t i = 0; i < 3; i++) {
+        mxtls_result *ri = eval(EV(.domain = "example.com", .mx = {"mx1.example.com"},
+                                   .tls_failed = "handshake failure", .implicit_tls = 1),
+                                fallback[i]);
+        expect(ri, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "tls-failed",
+               fallback[i] == MXTLS_LEVEL_MAY ? "4.7.5" : NULL);
+        message_has(ri, 0, "does not deliver without TLS");
+        mxtls_result_free(ri);
+    }
     /* level none never tries */
     mxtls_result *r = eval(EV(.domain = "example.com", .tls_failed = "handshake failure"),
                            MXTLS_LEVEL_NONE);
@@ -2594,6 +2668,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_after_implicit_tls),
         cmocka_unit_test(test_none_ignores_certificate),
         cmocka_unit_test(test_none_without_tls),
+        cmocka_unit_test(test_none_implicit_tls),
         cmocka_unit_test(test_no_tls_may),
         cmocka_unit_test(test_no_tls_esa_preferred),
         cmocka_unit_test(test_no_tls_esa_preferred_verify),

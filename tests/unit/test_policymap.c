@@ -57,6 +57,18 @@ static const char *lookup_key(const mxtls_policymap *map, const char *dest)
     return mxtls_policy_entry_key(mxtls_policymap_lookup(map, dest));
 }
 
+/* fp_entry - "[h.example] fingerprint match=" and `bytes` bytes "A0:A1:..." */
+static char *fp_entry(size_t bytes)
+{
+    char *s = malloc(64 + 3 * bytes);
+    assert_non_null(s);
+    size_t o = (size_t)sprintf(s, "[h.example] fingerprint match=");
+    for (size_t i = 0; i < bytes; i++)
+        o += (size_t)sprintf(s + o, "%s%02X", i ? ":" : "", (unsigned)(0xa0 + i % 16));
+    sprintf(s + o, "\n");
+    return s;
+}
+
 /* ---- valid maps ------------------------------------------------------- */
 
 /* The example table of postconf(5) smtp_tls_policy_maps, fingerprints shortened. */
@@ -509,6 +521,11 @@ static void test_error_attributes(void **state)
                  "not \"strong\"");
     expect_error("example.com verify connection_reuse=maybe\n", "policy.map:1:37",
                  "attribute \"connection_reuse\" must be \"yes\" or \"no\", not \"maybe\"");
+    /* exactly "yes" or "no": not words that start like them */
+    expect_error("example.com verify connection_reuse=nope\n", "policy.map:1:37",
+                 "attribute \"connection_reuse\" must be \"yes\" or \"no\", not \"nope\"");
+    expect_error("example.com verify enable_rpk=yesss\n", "policy.map:1:31",
+                 "attribute \"enable_rpk\" must be \"yes\" or \"no\", not \"yesss\"");
     expect_error("example.com verify enable_rpk=1\n", "policy.map:1:31",
                  "attribute \"enable_rpk\" must be \"yes\" or \"no\", not \"1\"");
     expect_error("example.com verify servername=bad!name\n", "policy.map:1:31",
@@ -535,6 +552,35 @@ static void test_error_attributes(void **state)
 
 /* match= and tafile= where Postfix rejects them (smtp_tls_policy.c marks the
  * policy invalid: "client TLS configuration problem", mail is deferred). */
+/* Fingerprints of every Postfix digest, up to SHA-512 (64 bytes, what
+ * hex_decode reads into EVP_MAX_MD_SIZE); one byte more is refused. */
+static void test_fingerprint_lengths(void **state)
+{
+    (void)state;
+    static const size_t ok[] = {1, 16, 20, 32, 64};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        mxtls_ctx *ctx = mxtls_ctx_new();
+        assert_non_null(ctx);
+        char *text = fp_entry(ok[i]);
+        mxtls_policymap *map = parse_s(ctx, text);
+        const mxtls_policy_entry *e = mxtls_policymap_lookup(map, "[h.example]");
+        assert_non_null(e);
+        assert_int_equal(mxtls_policy_entry_level(e), MXTLS_LEVEL_FINGERPRINT);
+        mxtls_policymap_free(map);
+        mxtls_ctx_free(ctx);
+        free(text);
+    }
+    char *text = fp_entry(65);
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    assert_non_null(ctx);
+    assert_null(mxtls_policymap_parse(ctx, text, strlen(text), "policy.map"));
+    assert_string_equal(mxtls_ctx_error_where(ctx), "policy.map:1:31");
+    if (strncmp(mxtls_ctx_error(ctx), "invalid fingerprint \"", 21) != 0)
+        fail_msg("unexpected error: %s", mxtls_ctx_error(ctx));
+    mxtls_ctx_free(ctx);
+    free(text);
+}
+
 static void test_error_attribute_level(void **state)
 {
     (void)state;
@@ -825,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_empty_maps),
         cmocka_unit_test(test_error_level),
         cmocka_unit_test(test_error_attributes),
+        cmocka_unit_test(test_fingerprint_lengths),
         cmocka_unit_test(test_error_attribute_level),
         cmocka_unit_test(test_error_duplicates),
         cmocka_unit_test(test_error_destinations),

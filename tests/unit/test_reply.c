@@ -217,6 +217,11 @@ static void test_structure_errors(void **state)
                  "expected ' ', '-' or end of line after the reply code, got '_'");
     expect_error("2500 x\r\n", 8, NULL, REPLY_ERR_SYNTAX, 1, 4,
                  "expected ' ', '-' or end of line after the reply code, got '0'");
+    /* RFC 5321 §4.2: SP or "-", no other white space (a tab is not a separator) */
+    expect_error("250\tok\r\n", 8, NULL, REPLY_ERR_SYNTAX, 1, 4,
+                 "expected ' ', '-' or end of line after the reply code, got '\\t'");
+    expect_error("250-a\r\n250\tok\r\n", 15, NULL, REPLY_ERR_SYNTAX, 2, 4,
+                 "expected ' ', '-' or end of line after the reply code, got '\\t'");
     expect_error("250\rX\r\n", 7, NULL, REPLY_ERR_SYNTAX, 1, 4,
                  "expected ' ', '-' or end of line after the reply code, got '\\r'");
     expect_error("25\n", 3, NULL, REPLY_ERR_SYNTAX, 1, 3,

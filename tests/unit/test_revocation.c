@@ -2,8 +2,9 @@
  *
  * Builds a PKI with OpenSSL APIs: a root (the only trust anchor), an
  * intermediate, leaves (good, revoked, ...), a delegated OCSP responder, a
- * responder without id-kp-OCSPSigning and a rogue CA that copies the
- * intermediate's name with another key. OCSP responses and CRLs are made
+ * responder without id-kp-OCSPSigning, a rogue CA that copies the
+ * intermediate's name with another key, and two more intermediates: one
+ * whose key usage lacks cRLSign, one without a key usage extension. OCSP responses and CRLs are made
  * per test with exact times. The asynchronous revocation_check() runs
  * against a tiny HTTP server on 127.0.0.1 in the same libevent loop, which
  * serves the canned OCSP response and CRL the test sets. No network. */
@@ -37,8 +38,12 @@
 /* ---- the test PKI ------------------------------------------------------- */
 
 typedef struct pki {
-    EVP_PKEY *k_root, *k_inter, *k_leaf, *k_resp, *k_nosign, *k_rogue;
+    EVP_PKEY *k_root, *k_inter, *k_leaf, *k_resp, *k_nosign, *k_rogue, *k_nocrl, *k_noku;
     X509 *root, *inter, *resp, *nosign, *rogue;
+    X509 *nocrl;       /* intermediate with keyUsage keyCertSign only (no cRLSign) */
+    X509 *noku;        /* intermediate without a keyUsage extension */
+    X509 *nocrl_leaf;  /* serial 0x1009, issued by nocrl */
+    X509 *noku_leaf;   /* serial 0x100a, issued by noku */
     X509 *leaf;        /* serial 0x1001, AIA and CRL DP on the test server */
     X509 *revoked;     /* serial 0x1002, same */
     X509 *crlonly;     /* serial 0x1004, CRL DP only */
@@ -98,8 +103,9 @@ static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
     X509_EXTENSION_free(ext);
 }
 
-/* cert_make - a certificate; kind 'C' CA, 'L' TLS leaf, 'O' OCSP responder,
- * 'N' responder without OCSPSigning. issuer NULL: self-signed. */
+/* cert_make - a certificate; kind 'C' CA, 'K' CA whose key usage lacks
+ * cRLSign, 'B' CA without key usage, 'L' TLS leaf, 'O' OCSP responder, 'N'
+ * responder without OCSPSigning. issuer NULL: self-signed. */
 static X509 *cert_make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long serial,
                        char kind, const char *aia, const char *crldp)
 {
@@ -124,6 +130,13 @@ static X509 *cert_make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ik
     case 'C':
         add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
         add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+        break;
+    case 'K':
+        add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
+        add_ext(x, issuer, NID_key_usage, "critical,keyCertSign,digitalSignature");
+        break;
+    case 'B':
+        add_ext(x, issuer, NID_basic_constraints, "critical,CA:TRUE");
         break;
     case 'L':
         add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE");
@@ -181,6 +194,8 @@ static void pki_make(pki *p, int port)
     p->k_resp = key_new();
     p->k_nosign = key_new();
     p->k_rogue = key_new();
+    p->k_nocrl = key_new();
+    p->k_noku = key_new();
     p->root = cert_make("Test Root", p->k_root, NULL, NULL, 1, 'C', NULL, NULL);
     p->inter = cert_make("Test Inter", p->k_inter, p->root, p->k_root, 2, 'C', NULL, NULL);
     p->rogue = cert_make("Test Inter", p->k_rogue, NULL, NULL, 3, 'C', NULL, NULL);
@@ -199,15 +214,25 @@ static void pki_make(pki *p, int port)
         cert_make("mx.slow.test", p->k_leaf, p->inter, p->k_inter, 0x1007, 'L', ocsp_slow, crl);
     p->direct =
         cert_make("mx.direct.test", p->k_leaf, p->root, p->k_root, 0x1008, 'L', NULL, NULL);
+    p->nocrl = cert_make("Test Inter No cRLSign", p->k_nocrl, p->root, p->k_root, 4, 'K', NULL,
+                         NULL);
+    p->noku = cert_make("Test Inter No KU", p->k_noku, p->root, p->k_root, 5, 'B', NULL, NULL);
+    p->nocrl_leaf =
+        cert_make("mx.nocrl.test", p->k_leaf, p->nocrl, p->k_nocrl, 0x1009, 'L', NULL, crl);
+    p->noku_leaf =
+        cert_make("mx.noku.test", p->k_leaf, p->noku, p->k_noku, 0x100a, 'L', NULL, crl);
     p->store = X509_STORE_new();
     X509_STORE_add_cert(p->store, p->root);
 }
 
 static void pki_free(pki *p)
 {
-    EVP_PKEY *keys[] = {p->k_root, p->k_inter, p->k_leaf, p->k_resp, p->k_nosign, p->k_rogue};
-    X509 *certs[] = {p->root, p->inter, p->resp, p->nosign, p->rogue, p->leaf, p->revoked,
-                     p->crlonly, p->bare, p->down, p->slow, p->direct};
+    EVP_PKEY *keys[] = {p->k_root,   p->k_inter, p->k_leaf,  p->k_resp,
+                        p->k_nosign, p->k_rogue, p->k_nocrl, p->k_noku};
+    X509 *certs[] = {p->root,    p->inter,   p->resp,  p->nosign, p->rogue,
+                     p->leaf,    p->revoked, p->crlonly, p->bare, p->down,
+                     p->slow,    p->direct,  p->nocrl, p->noku,   p->nocrl_leaf,
+                     p->noku_leaf};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         EVP_PKEY_free(keys[i]);
     for (size_t i = 0; i < sizeof certs / sizeof certs[0]; i++)
@@ -821,6 +846,14 @@ static void test_crl_revoked(void **state)
     /* The good leaf is not listed in the same CRL. */
     assert_int_equal(judge_crl(f, &sp, f->p.leaf, 0, &r), REVPARSE_GOOD);
     assert_detail(&r, "not listed among 2 revoked");
+    /* An entry with reason removeFromCRL (8) takes a certificate off hold; it
+     * does not say the certificate is revoked (RFC 5280 §5.3.1). */
+    sp = crl_default();
+    sp.revoked = f->p.revoked;
+    sp.reason = 8;
+    sp.revoked_off = -2 * DAY;
+    assert_int_equal(judge_crl(f, &sp, f->p.revoked, 0, &r), REVPARSE_GOOD);
+    assert_detail(&r, "good: not listed among 1 revoked certificates");
 }
 
 static void test_crl_expired(void **state)
@@ -863,6 +896,50 @@ static void test_crl_wrong_signer(void **state)
     assert_int_equal(judge_crl(f, &sp, f->p.leaf, 0, &r), REVPARSE_UNUSABLE);
     assert_string_equal(r.detail, "unusable: issued by \"CN=Test Root,O=mxtls test\", not by the "
                                   "certificate's issuer \"CN=Test Inter,O=mxtls test\"");
+}
+
+/* RFC 5280 §6.3.3 (f): the CRL issuer's key usage must allow signing CRLs.
+ * A CRL that says the leaf is revoked, correctly signed by the leaf's issuer,
+ * is still refused when that issuer lacks cRLSign; without a key usage
+ * extension every use is allowed (§4.2.1.3). */
+static void test_crl_issuer_key_usage(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(X509_get_key_usage(f->p.nocrl) & KU_CRL_SIGN, 0);
+    assert_true(X509_get_key_usage(f->p.nocrl) & KU_KEY_CERT_SIGN);
+    crl_spec sp = crl_default();
+    sp.issuer_cert = f->p.nocrl;
+    sp.key = f->p.k_nocrl;
+    sp.revoked = f->p.nocrl_leaf;
+    sp.reason = 1;
+    sp.revoked_off = -DAY;
+    size_t len;
+    unsigned char *buf = crl_make(f, &sp, &len);
+    revparse_result r;
+    assert_int_equal(revparse_crl(buf, len, f->p.nocrl_leaf, f->p.nocrl, NULL, f->p.store, 0, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: the issuer's key usage does not allow signing CRLs");
+    free(buf);
+    /* the same CRL for a leaf it does not list: refused as well */
+    sp.revoked = NULL;
+    buf = crl_make(f, &sp, &len);
+    assert_int_equal(revparse_crl(buf, len, f->p.nocrl_leaf, f->p.nocrl, NULL, f->p.store, 0, &r),
+                     REVPARSE_UNUSABLE);
+    assert_string_equal(r.detail, "unusable: the issuer's key usage does not allow signing CRLs");
+    free(buf);
+
+    /* no key usage at all: the CRL is judged */
+    sp = crl_default();
+    sp.issuer_cert = f->p.noku;
+    sp.key = f->p.k_noku;
+    sp.revoked = f->p.noku_leaf;
+    sp.reason = 1;
+    sp.revoked_off = -DAY;
+    buf = crl_make(f, &sp, &len);
+    assert_int_equal(revparse_crl(buf, len, f->p.noku_leaf, f->p.noku, NULL, f->p.store, 0, &r),
+                     REVPARSE_REVOKED);
+    assert_detail(&r, "(reason: keyCompromise)");
+    free(buf);
 }
 
 static void test_crl_scope(void **state)
@@ -1260,6 +1337,7 @@ int main(void)
         T(test_crl_revoked),
         T(test_crl_expired),
         T(test_crl_wrong_signer),
+        T(test_crl_issuer_key_usage),
         T(test_crl_scope),
         T(test_crl_malformed),
         T(test_check_ocsp_good),
