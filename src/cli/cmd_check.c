@@ -4,6 +4,7 @@
  * next hop is given instead of looked up. Exit code: the verdict at the
  * requested level, or at the auto level. */
 #include <arpa/inet.h>
+#include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,33 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
     if (colon && (*port = cli_check_number(colon + 1, 1, 65535)) < 0)
         return -1;
     return 0;
+}
+
+/* check_cli_result - what the check's callback hands back */
+typedef struct check_cli_result {
+    mxtls_report *rep;
+    mxtls_error err;
+    struct event_base *base;
+} check_cli_result;
+
+static void check_cli_done(void *arg, mxtls_report *rep, const mxtls_error *err)
+{
+    check_cli_result *res = arg;
+    res->rep = rep;
+    if (err)
+        res->err = *err;
+    event_base_loopbreak(res->base); /* one check: done */
+}
+
+/* check_cli_error - "mxtls CMD: where: message", and the exit code of its status */
+static int check_cli_error(const char *cmd, const mxtls_error *e)
+{
+    if (e->where[0])
+        fprintf(stderr, "mxtls %s: %s: %s\n", cmd, e->where,
+                e->message[0] ? e->message : "out of memory");
+    else
+        fprintf(stderr, "mxtls %s: %s\n", cmd, e->message[0] ? e->message : "out of memory");
+    return cli_exit_for_status(e->code ? e->code : MXTLS_ERR_NOMEM);
 }
 
 /* check_is_sni_name - RFC 6066 §3: a DNS host name, not an address */
@@ -241,7 +269,10 @@ static int check_main(const char *cmd, int argc, char **argv)
     int rc = EXIT_USAGE;
     mxtls_ctx *ctx = mxtls_ctx_new();
     mxtls_policymap *map = NULL;
-    check_report *rep = NULL;
+    mxtls_report *rep = NULL;
+    mxtls_config *cfg = NULL;
+    mxtls_engine *eng = NULL;
+    struct event_base *base = NULL;
     if (!ctx)
         return cli_nomem(cmd);
     if ((r = cli_trust_apply(cmd, ctx, &trust)) != EXIT_PASS) {
@@ -261,12 +292,59 @@ static int check_main(const char *cmd, int argc, char **argv)
         }
         opt.policy_map = map;
     }
-    rep = check_run(ctx, &opt);
-    if (!rep) {
-        rc = cli_ctx_error(cmd, ctx);
+    /* One check through the public engine API: a configuration, an engine
+     * on a loop of our own, one asynchronous check, its report. */
+    mxtls_error me;
+    memset(&me, 0, sizeof me);
+    if (!(cfg = mxtls_config_new())) {
+        rc = cli_nomem(cmd);
         goto out;
     }
-    char *doc = json ? check_report_json(rep, level) : check_report_text(rep, level, cli_use_color(stdout));
+    if (mxtls_config_set_ca_file(cfg, trust.ca_file, &me) ||
+        mxtls_config_set_ca_path(cfg, trust.ca_path, &me) ||
+        mxtls_config_set_time(cfg, trust.when, &me) ||
+        (revocation && mxtls_config_set_revocation(
+                           cfg, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(revocation),
+                           &me)) ||
+        mxtls_config_set_dns(cfg, opt.dns.resolver, opt.dns.trust_anchor, opt.dns.root_hints,
+                             &me) ||
+        mxtls_config_set_timeouts(cfg, opt.connect_timeout_ms, opt.phase_timeout_ms,
+                                  opt.total_timeout_ms, &me) ||
+        mxtls_config_set_ehlo_name(cfg, opt.ehlo_name, &me) ||
+        mxtls_config_set_client_cert(cfg, opt.client_cert, opt.client_key, &me) ||
+        mxtls_config_set_family(cfg, opt.family, &me) ||
+        !(base = event_base_new()) || !(eng = mxtls_engine_new(base, cfg, &me))) {
+        if (!base && !me.code)
+            me = (mxtls_error){MXTLS_ERR_NOMEM, "check", "out of memory (the event loop)"};
+        rc = check_cli_error(cmd, &me);
+        goto out;
+    }
+    mxtls_check_options po;
+    memset(&po, 0, sizeof po);
+    po.domain = opt.domain;
+    for (size_t i = 0; i < opt.nroutes; i++)
+        po.routes[i] = opt.routes[i];
+    po.nroutes = opt.nroutes;
+    po.port = opt.port;
+    po.implicit_tls = opt.implicit_tls;
+    po.sni = (mxtls_sni)opt.sni;
+    po.sni_name = opt.sni_name;
+    po.servername = opt.servername;
+    po.sni_compare = opt.sni_compare;
+    po.policy_map = map;
+    po.ip = opt.ip_override;
+    check_cli_result res = {.base = base};
+    if (!mxtls_check_start(eng, &po, check_cli_done, &res, &me)) {
+        rc = check_cli_error(cmd, &me);
+        goto out;
+    }
+    event_base_dispatch(base);
+    if (!(rep = res.rep)) {
+        rc = check_cli_error(cmd, &res.err);
+        goto out;
+    }
+    char *doc = json ? mxtls_report_json(rep, level)
+                     : mxtls_report_text(rep, level, cli_use_color(stdout));
     if (!doc) {
         rc = cli_nomem(cmd);
         goto out;
@@ -278,31 +356,21 @@ static int check_main(const char *cmd, int argc, char **argv)
     if (is_probe && !json) {
         /* One server: show the whole dialogue too (banner, capabilities
          * before and after TLS, STARTTLS reply, findings, TLS details). */
-        for (size_t i = 0; i < rep->nhosts; i++)
-            for (size_t j = 0; j < rep->hosts[i]->naddrs; j++) {
-                const check_address *a = rep->hosts[i]->addrs[j];
-                for (size_t k = 0; k < a->nconns; k++) {
-                    const check_conn *cn = &a->conns[k];
-                    if (!cn->probe)
-                        continue;
-                    char *t = probe_report_text(cn->probe, cli_use_color(stdout));
-                    if (!t) {
-                        rc = cli_nomem(cmd);
-                        goto out;
-                    }
-                    if (a->nconns > 1)
-                        printf("dialogue with %s (%s%s)\n%s", a->ip,
-                               cn->hello.sni ? "SNI " : "no SNI",
-                               cn->hello.sni ? cn->hello.sni : "", t);
-                    else
-                        printf("dialogue with %s\n%s", a->ip, t);
-                    free(t);
-                }
-            }
+        char *t = mxtls_report_dialogues_text(rep, cli_use_color(stdout));
+        if (!t) {
+            rc = cli_nomem(cmd);
+            goto out;
+        }
+        fputs(t, stdout);
+        free(t);
     }
-    rc = cli_exit_for_verdict(check_report_selected(rep, level)->verdict);
+    rc = cli_exit_for_verdict(mxtls_report_verdict(rep, level)->verdict);
 out:
-    check_report_free(rep);
+    mxtls_report_free(rep);
+    mxtls_engine_free(eng);
+    if (base)
+        event_base_free(base);
+    mxtls_config_unref(cfg);
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
     return rc;
