@@ -442,7 +442,34 @@ typedef struct phase {
     double wall_ms, cpu_ms;
     unsigned long queries;
     double latency_sum_ms; /* sum of the checks' own elapsed times */
+    double *walls;         /* wall time of each check (sequential phases) */
+    long nwalls;
 } phase;
+
+static void phase_sample(phase *ph, double ms)
+{
+    double *w = realloc(ph->walls, (size_t)(ph->nwalls + 1) * sizeof *w);
+    if (!w)
+        die("out of memory");
+    ph->walls = w;
+    ph->walls[ph->nwalls++] = ms;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* quantile - of the phase's per-check wall times (sorts them) */
+static double quantile(phase *ph, double q)
+{
+    if (ph->nwalls == 0)
+        return 0;
+    qsort(ph->walls, (size_t)ph->nwalls, sizeof *ph->walls, cmp_double);
+    long i = (long)(q * (double)(ph->nwalls - 1) + 0.5);
+    return ph->walls[i];
+}
 
 /* oneshot - run `mxtls check DOMAIN --json ...`; its stdout in *out */
 static size_t oneshot(const char *domain, char **out)
@@ -511,7 +538,9 @@ static void run_oneshot(phase *ph, long n)
     for (long i = 0; i < n; i++) {
         size_t d = (size_t)i % ndomains;
         char *doc = NULL, m[MAX_MATRIX];
+        double p0 = now_ms();
         size_t len = oneshot(domains[d], &doc);
+        phase_sample(ph, now_ms() - p0);
         double elapsed = 0;
         if (matrix_of_json(doc, len, m, sizeof m, &elapsed) != 0)
             die("mxtls check %s --json: cannot read the matrix", domains[d]);
@@ -571,6 +600,8 @@ static void check_done(void *arg, mxtls_report *rep, const mxtls_error *err)
     compare(r->ph->name, j->d, m);
     r->ph->latency_sum_ms += (double)mxtls_report_elapsed_ms(rep);
     mxtls_report_free(rep);
+    if (seq_active)
+        phase_sample(r->ph, ms);
     if (seq_active) {
         if (!seq.seen[j->d]) {
             seq.seen[j->d] = 1;
@@ -716,7 +747,7 @@ int main(int argc, char **argv)
     /* (c) first: the references, and the children's peak RSS is measured
      * while this process is still small (a child's ru_maxrss includes the
      * parent image it was forked from). */
-    phase pc = {"c", 0, 0, 0, 0, 0};
+    phase pc = {.name = "c"};
     run_oneshot(&pc, opt.oneshot);
     long child_rss = maxrss_kib(RUSAGE_CHILDREN);
 
@@ -726,7 +757,7 @@ int main(int argc, char **argv)
     mxtls_config *cfg = make_config();
 
     /* (d) a cold engine per check, in this process */
-    phase pd = {"d", 0, 0, 0, 0, 0};
+    phase pd = {.name = "d"};
     run_cold(base, cfg, &pd);
 
     /* (a) one warm engine, one check in flight */
@@ -734,13 +765,13 @@ int main(int argc, char **argv)
     mxtls_engine *eng = mxtls_engine_new(base, cfg, &err);
     if (!eng)
         die("mxtls_engine_new: %s: %s", err.where, err.message);
-    phase pa = {"a", 0, 0, 0, 0, 0};
+    phase pa = {.name = "a"};
     seq_active = 1;
     run_engine(base, eng, &pa, opt.checks, 1);
     seq_active = 0;
 
     /* (b) the same engine, K in flight */
-    phase pb = {"b", 0, 0, 0, 0, 0};
+    phase pb = {.name = "b"};
     run_engine(base, eng, &pb, opt.checks, opt.inflight);
     long self_rss = maxrss_kib(RUSAGE_SELF);
 
@@ -774,6 +805,10 @@ int main(int argc, char **argv)
     printf("\nratios, one-shot (c) / warm:  wall per check  c/a %.1f  c/b %.1f;  "
            "CPU per check  c/a %.1f  c/b %.1f\n",
            wc / wa, wc / wb, cc / ca, cc / cb);
+    printf("wall per check, median / 90th percentile / max:  (a) %.1f / %.1f / %.1f ms;  "
+           "(c) %.1f / %.1f / %.1f ms\n",
+           quantile(&pa, 0.5), quantile(&pa, 0.9), quantile(&pa, 1.0), quantile(&pc, 0.5),
+           quantile(&pc, 0.9), quantile(&pc, 1.0));
     printf("peak RSS: warm process %.1f MiB (after (a) and (b)); largest one-shot process %.1f MiB\n",
            (double)self_rss / 1024.0, (double)child_rss / 1024.0);
 
