@@ -137,7 +137,7 @@ static long maxrss_kib(int who)
     return ru.ru_maxrss;
 }
 
-static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -194,7 +194,8 @@ static void load_cases(const char *path)
 /* ---- verdict matrices ------------------------------------------------- *
  * "auto=LEVEL none=VERDICT/SECURITY/CODE may=..." in mxtls_levels() order. */
 
-static void matrix_add(char *m, size_t size, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void matrix_add(char *m, size_t size,
+                                                             const char *fmt, ...)
 {
     size_t used = strlen(m);
     va_list ap;
@@ -844,6 +845,14 @@ int main(int argc, char **argv)
            (double)pd.queries / (double)pd.checks);
 
     long compared = pa.checks + pb.checks + pd.checks + pc.checks - (long)ndomains;
+    for (size_t d = 0; d < ndomains; d++) {
+        free(reference[d]);
+        free(domains[d]);
+    }
+    free(pa.walls);
+    free(pb.walls);
+    free(pc.walls);
+    free(pd.walls);
     if (pd.queries == 0) {
         fprintf(stderr, "warm_check: no DNS query was counted: the send() interposition did "
                         "not take effect\n");
@@ -854,8 +863,8 @@ int main(int argc, char **argv)
                compared);
         return 1;
     }
-    printf("\nverdict matrices (auto level; verdict, security, decisive code at %s levels): "
+    printf("\nverdict matrices (auto level; verdict, security, decisive code at every level): "
            "%ld reports, every one equal to the one-shot `mxtls check --json` of its domain\n",
-           "all", compared);
+           compared);
     return 0;
 }
