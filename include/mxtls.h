@@ -33,6 +33,14 @@
 extern "C" {
 #endif
 
+/* MXTLS_API marks the library's interface: the shared library is built with
+ * -fvisibility=hidden and exports these declarations only. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MXTLS_API __attribute__((visibility("default")))
+#else
+#define MXTLS_API
+#endif
+
 /* Status codes. */
 typedef enum mxtls_status {
     MXTLS_OK = 0,
@@ -72,11 +80,14 @@ typedef enum mxtls_level {
 } mxtls_level;
 
 /* mxtls_level_name - "verify", "esa-required-verify", ...; NULL for unknown values */
+MXTLS_API
 const char *mxtls_level_name(mxtls_level level);
 /* mxtls_level_from_name - inverse of mxtls_level_name; MXTLS_LEVEL_INVALID if unknown.
  * Postfix's "dane-only" is also accepted as "dane_only". */
+MXTLS_API
 mxtls_level mxtls_level_from_name(const char *name);
 /* mxtls_levels - the levels evaluated offline, in report order; *n receives the count */
+MXTLS_API
 const mxtls_level *mxtls_levels(size_t *n);
 
 typedef enum mxtls_verdict {
@@ -84,6 +95,7 @@ typedef enum mxtls_verdict {
     MXTLS_VERDICT_FAIL = 1,    /* the sender would not deliver (policy failure) */
     MXTLS_VERDICT_TEMPFAIL = 2 /* no verdict possible now; the sender would defer */
 } mxtls_verdict;
+MXTLS_API
 const char *mxtls_verdict_name(mxtls_verdict v); /* "pass", "fail", "tempfail" */
 
 typedef enum mxtls_security {
@@ -93,24 +105,33 @@ typedef enum mxtls_security {
     MXTLS_SECURITY_VERIFIED = 3,  /* TLS, peer authenticated by PKIX + names or fingerprint */
     MXTLS_SECURITY_DANE = 4       /* TLS, peer authenticated by DNSSEC-secured TLSA */
 } mxtls_security;
+MXTLS_API
 const char *mxtls_security_name(mxtls_security s);
 
 /* ---- context ---------------------------------------------------------- */
 
 typedef struct mxtls_ctx mxtls_ctx;
 
+MXTLS_API
 mxtls_ctx *mxtls_ctx_new(void);
+MXTLS_API
 void mxtls_ctx_free(mxtls_ctx *ctx);
 /* Last error of this context: a sentence, and where it happened ("" if nowhere). */
+MXTLS_API
 const char *mxtls_ctx_error(const mxtls_ctx *ctx);
+MXTLS_API
 const char *mxtls_ctx_error_where(const mxtls_ctx *ctx);
+MXTLS_API
 mxtls_status mxtls_ctx_error_code(const mxtls_ctx *ctx);
 
 /* Trust store for PKIX validation. Default: OpenSSL's default paths (the system
  * store). Setting a file or directory replaces the default. */
+MXTLS_API
 mxtls_status mxtls_ctx_set_ca_file(mxtls_ctx *ctx, const char *path);
+MXTLS_API
 mxtls_status mxtls_ctx_set_ca_path(mxtls_ctx *ctx, const char *dir);
 /* Validate at this time instead of now (reproducible verdicts). */
+MXTLS_API
 void mxtls_ctx_set_time(mxtls_ctx *ctx, time_t when);
 
 /* Revocation, and which sender it models. Neither Postfix nor Cisco ESA (in
@@ -127,47 +148,62 @@ typedef enum mxtls_revocation_mode {
     MXTLS_REVOCATION_HARD = 2,
     MXTLS_REVOCATION_REPORT = 3
 } mxtls_revocation_mode;
+MXTLS_API
 void mxtls_ctx_set_revocation(mxtls_ctx *ctx, mxtls_revocation_mode mode);
 /* "off", "soft", "hard", "report" <-> mode; -1 for an unknown name */
+MXTLS_API
 int mxtls_revocation_mode_from_name(const char *name);
+MXTLS_API
 const char *mxtls_revocation_mode_name(mxtls_revocation_mode mode);
 
 /* ---- evidence: what was observed about one MX host -------------------- */
 
 typedef struct mxtls_evidence mxtls_evidence;
 
+MXTLS_API
 mxtls_evidence *mxtls_evidence_new(void);
+MXTLS_API
 void mxtls_evidence_free(mxtls_evidence *ev);
 
 /* The recipient domain (the Postfix next-hop). U-labels are converted to
  * A-labels, case is folded, one trailing dot is removed. */
+MXTLS_API
 mxtls_status mxtls_evidence_set_domain(mxtls_ctx *ctx, mxtls_evidence *ev, const char *domain);
 /* MX hostnames. The first one added is the host that presented the chain; the
  * others are the domain's other MX hosts. With none, the domain itself is the
  * host (RFC 5321 §5.1 implicit MX). */
+MXTLS_API
 mxtls_status mxtls_evidence_add_mx(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host);
 /* Whether the MX RRset was DNSSEC-validated. */
+MXTLS_API
 void mxtls_evidence_set_mx_secure(mxtls_evidence *ev, int secure);
 /* The IP address connected to (IPv4 or IPv6 text). */
+MXTLS_API
 mxtls_status mxtls_evidence_set_ip(mxtls_ctx *ctx, mxtls_evidence *ev, const char *ip);
 /* A PTR name of that IP; confirmed = its A/AAAA records contain the IP. */
+MXTLS_API
 mxtls_status mxtls_evidence_add_ptr(mxtls_ctx *ctx, mxtls_evidence *ev, const char *name,
                                     int confirmed);
 /* An explicitly configured next hop (transport/route table, ESA SMTP route). */
+MXTLS_API
 mxtls_status mxtls_evidence_add_route(mxtls_ctx *ctx, mxtls_evidence *ev, const char *host);
 /* Postfix match= list ("hostname:nexthop:.example.com", separators ':' ',' ' ').
  * For verify/secure these are name strategies or literal names; for the
  * fingerprint level they are certificate or public-key digests. */
+MXTLS_API
 mxtls_status mxtls_evidence_set_match(mxtls_ctx *ctx, mxtls_evidence *ev, const char *list);
 /* Digest used for fingerprint matching: "sha256" (default), "sha1", "md5". */
+MXTLS_API
 mxtls_status mxtls_evidence_set_fingerprint_digest(mxtls_ctx *ctx, mxtls_evidence *ev,
                                                    const char *digest);
 /* The server offered no STARTTLS: no chain. */
+MXTLS_API
 void mxtls_evidence_set_no_tls(mxtls_evidence *ev, int no_tls);
 /* STARTTLS was offered but TLS could not be established: no chain.
  * after_220: the server accepted STARTTLS and the handshake failed (0: the
  * server refused STARTTLS). Cisco ESA falls back to plaintext only in the
  * second case. `why` says what happened (copied). */
+MXTLS_API
 mxtls_status mxtls_evidence_set_tls_failed(mxtls_ctx *ctx, mxtls_evidence *ev, int after_220,
                                            const char *why);
 
@@ -180,13 +216,17 @@ typedef enum mxtls_revocation_status {
     MXTLS_REVOCATION_UNAVAILABLE = 4  /* no usable answer (no responder, unreachable, bad answer) */
 } mxtls_revocation_status;
 /* "not-checked", "good", "revoked", "unknown", "unavailable" <-> status; -1 if unknown */
+MXTLS_API
 int mxtls_revocation_status_from_name(const char *name);
+MXTLS_API
 const char *mxtls_revocation_status_name(mxtls_revocation_status s);
 /* detail: where the answer came from and what it said (copied; may be NULL) */
+MXTLS_API
 mxtls_status mxtls_evidence_set_revocation(mxtls_ctx *ctx, mxtls_evidence *ev,
                                            mxtls_revocation_status status, const char *detail);
 /* The chain the server presented, PEM, leaf first. `name` labels errors
  * ("chain.pem:12: ..."). The buffer is copied. */
+MXTLS_API
 mxtls_status mxtls_evidence_set_chain_pem(mxtls_ctx *ctx, mxtls_evidence *ev, const char *pem,
                                           size_t len, const char *name);
 
@@ -203,16 +243,20 @@ typedef enum mxtls_tlsa_state {
     MXTLS_TLSA_BOGUS = 4,
     MXTLS_TLSA_ERROR = 5
 } mxtls_tlsa_state;
+MXTLS_API
 const char *mxtls_tlsa_state_name(mxtls_tlsa_state s); /* "not-looked-up", "none", ... */
 /* base: the TLSA base domain (the MX host, or its secure CNAME target), NULL
  * for the MX host; why: a note for reports (may be NULL). Both copied. */
+MXTLS_API
 mxtls_status mxtls_evidence_set_tlsa_state(mxtls_ctx *ctx, mxtls_evidence *ev,
                                            mxtls_tlsa_state state, const char *base,
                                            const char *why);
 /* A TLSA record in presentation form, "3 1 1 0a1b…". Records that SMTP cannot
  * use (usages 0/1, unknown parameters, wrong digest length) are kept and
  * reported as unusable; malformed text is an error. At most 64 records. */
+MXTLS_API
 mxtls_status mxtls_evidence_add_tlsa(mxtls_ctx *ctx, mxtls_evidence *ev, const char *text);
+MXTLS_API
 mxtls_status mxtls_evidence_add_tlsa_rdata(mxtls_ctx *ctx, mxtls_evidence *ev, unsigned usage,
                                            unsigned selector, unsigned mtype,
                                            const unsigned char *data, size_t len);
@@ -227,36 +271,54 @@ typedef struct mxtls_result mxtls_result;
  * result (caller frees with mxtls_result_free) or NULL with the error in ctx
  * (only for errors in the evidence or the context, never for a failing peer:
  * that is a verdict). */
+MXTLS_API
 mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_level level);
+MXTLS_API
 void mxtls_result_free(mxtls_result *r);
 
+MXTLS_API
 mxtls_level mxtls_result_level(const mxtls_result *r);
+MXTLS_API
 mxtls_verdict mxtls_result_verdict(const mxtls_result *r);
+MXTLS_API
 mxtls_security mxtls_result_security(const mxtls_result *r);
 /* Reasons: a stable machine code ("name-mismatch") and a sentence. The first
  * reason is the decisive one. Index out of range returns NULL. */
+MXTLS_API
 size_t mxtls_result_reason_count(const mxtls_result *r);
+MXTLS_API
 const char *mxtls_result_reason_code(const mxtls_result *r, size_t i);
+MXTLS_API
 const char *mxtls_result_reason_message(const mxtls_result *r, size_t i);
 /* Advice for the operator of the receiving server, in sentences. */
+MXTLS_API
 size_t mxtls_result_advice_count(const mxtls_result *r);
+MXTLS_API
 const char *mxtls_result_advice(const mxtls_result *r, size_t i);
 /* The reference identities this level used, and the pair that matched
  * (NULL when none did or the level checks no names). */
+MXTLS_API
 size_t mxtls_result_reference_count(const mxtls_result *r);
+MXTLS_API
 const char *mxtls_result_reference(const mxtls_result *r, size_t i);
+MXTLS_API
 const char *mxtls_result_matched_reference(const mxtls_result *r);
+MXTLS_API
 const char *mxtls_result_matched_presented(const mxtls_result *r);
 
 /* mxtls_result_json - the result as one JSON object (docs/json.md); caller frees */
+MXTLS_API
 char *mxtls_result_json(const mxtls_result *r);
 /* mxtls_results_json - several results for the same evidence, as the object
  * {"schema_version":1, "levels":[…]} used by `mxtls verify` without --level;
  * caller frees */
+MXTLS_API
 char *mxtls_results_json(mxtls_result *const *rs, size_t n);
 /* mxtls_result_text - a human report; color adds ANSI colours; caller frees */
+MXTLS_API
 char *mxtls_result_text(const mxtls_result *r, int color);
 /* mxtls_results_table_text - one line per level plus the shared evidence; caller frees */
+MXTLS_API
 char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color);
 
 /* ---- fingerprints ----------------------------------------------------- */
@@ -264,6 +326,7 @@ char *mxtls_results_table_text(mxtls_result *const *rs, size_t n, int color);
 /* mxtls_fingerprint_pem - digest of the first certificate in a PEM buffer, or of
  * its public key (SubjectPublicKeyInfo), in Postfix's format ("AB:CD:…").
  * Returns a string the caller frees, or NULL with the error in ctx. */
+MXTLS_API
 char *mxtls_fingerprint_pem(mxtls_ctx *ctx, const char *pem, size_t len, const char *name,
                             const char *digest, int pubkey);
 
@@ -277,13 +340,17 @@ typedef struct mxtls_policy_entry mxtls_policy_entry;
  * `name` labels errors ("policy.map:3:17: unknown level \"verfy\""). Unknown
  * levels or attributes, duplicate keys and malformed lines are errors. Returns
  * a new map (caller frees) or NULL with the error in ctx. */
+MXTLS_API
 mxtls_policymap *mxtls_policymap_parse(mxtls_ctx *ctx, const char *text, size_t len,
                                        const char *name);
+MXTLS_API
 void mxtls_policymap_free(mxtls_policymap *map);
+MXTLS_API
 size_t mxtls_policymap_count(const mxtls_policymap *map);
 /* mxtls_policymap_lookup - the entry a next-hop destination gets, as Postfix
  * finds it ("example.com", "[mx.example.com]:587"); NULL when none applies.
  * The entry is owned by the map. */
+MXTLS_API
 const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
                                                  const char *destination);
 /* mxtls_policymap_warnings - entries Postfix reads differently than their
@@ -293,13 +360,18 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
  * ("sha256", "sha1", "md5"; NULL: not checked) computes. One
  * "LINE<TAB>KEY<TAB>sentence" per line, in file order; NULL when there is
  * nothing to say (or out of memory: then ctx has the error). Caller frees. */
+MXTLS_API
 char *mxtls_policymap_warnings(mxtls_ctx *ctx, const mxtls_policymap *map,
                                const char *fingerprint_digest);
+MXTLS_API
 const char *mxtls_policy_entry_key(const mxtls_policy_entry *e);   /* as written */
+MXTLS_API
 size_t mxtls_policy_entry_line(const mxtls_policy_entry *e);       /* 1-based */
+MXTLS_API
 mxtls_level mxtls_policy_entry_level(const mxtls_policy_entry *e);
 /* Attribute value as written, or NULL when absent: "match", "protocols",
  * "ciphers", "exclude", "tafile", "servername", "connection_reuse", "enable_rpk". */
+MXTLS_API
 const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *attr);
 
 /* ---- live checks: shared configuration, asynchronous checks ----------- *
@@ -349,48 +421,63 @@ typedef struct mxtls_config mxtls_config;
  * of each check, revocation `report`, libunbound's embedded validating
  * resolver with Debian's root trust anchor, ports 25/465, timeouts as
  * documented in docs/cli.md. Reference count 1; NULL when out of memory. */
+MXTLS_API
 mxtls_config *mxtls_config_new(void);
 /* mxtls_config_ref - one more reference; returns cfg */
+MXTLS_API
 mxtls_config *mxtls_config_ref(mxtls_config *cfg);
 /* mxtls_config_unref - drop a reference; the last one frees (NULL: no-op) */
+MXTLS_API
 void mxtls_config_unref(mxtls_config *cfg);
 
 /* Setters: MXTLS_OK, or an error in err (MXTLS_ERR_STATE once frozen). String
  * arguments are copied. */
+MXTLS_API
 mxtls_status mxtls_config_set_ca_file(mxtls_config *cfg, const char *path, mxtls_error *err);
+MXTLS_API
 mxtls_status mxtls_config_set_ca_path(mxtls_config *cfg, const char *dir, mxtls_error *err);
+MXTLS_API
 mxtls_status mxtls_config_set_time(mxtls_config *cfg, time_t when, mxtls_error *err);
+MXTLS_API
 mxtls_status mxtls_config_set_revocation(mxtls_config *cfg, mxtls_revocation_mode mode,
                                          mxtls_error *err);
 /* DNS: resolver "ADDR[@PORT]" to forward to (still validated locally; NULL:
  * recursive), trust anchor file, root hints file (private roots). */
+MXTLS_API
 mxtls_status mxtls_config_set_dns(mxtls_config *cfg, const char *resolver,
                                   const char *trust_anchor, const char *root_hints,
                                   mxtls_error *err);
 /* Timeouts in milliseconds (0: the default): connect, each SMTP/TLS phase,
  * and the whole check. */
+MXTLS_API
 mxtls_status mxtls_config_set_timeouts(mxtls_config *cfg, int connect_ms, int phase_ms,
                                        int total_ms, mxtls_error *err);
 /* The name announced in EHLO (NULL: this host's FQDN, else mxtls.invalid). */
+MXTLS_API
 mxtls_status mxtls_config_set_ehlo_name(mxtls_config *cfg, const char *name, mxtls_error *err);
 /* A client certificate chain (PEM) and its key (NULL: in the chain file) to
  * present when a server asks for one. */
+MXTLS_API
 mxtls_status mxtls_config_set_client_cert(mxtls_config *cfg, const char *chain_file,
                                           const char *key_file, mxtls_error *err);
 /* 0: both address families, 4 or 6: that family only. */
+MXTLS_API
 mxtls_status mxtls_config_set_family(mxtls_config *cfg, int family, mxtls_error *err);
 /* mxtls_config_freeze - check and load everything (trust store, client
  * certificate, TLS context); afterwards the configuration is read-only.
  * Engines freeze it themselves; freezing early reports errors early. */
+MXTLS_API
 mxtls_status mxtls_config_freeze(mxtls_config *cfg, mxtls_error *err);
 
 struct event_base;
 typedef struct mxtls_engine mxtls_engine;
 /* mxtls_engine_new - checks on this loop with this configuration (frozen
  * here if it is not yet; the engine holds a reference). NULL with err set. */
+MXTLS_API
 mxtls_engine *mxtls_engine_new(struct event_base *base, mxtls_config *cfg, mxtls_error *err);
 /* mxtls_engine_free - cancels checks still running (their callbacks are not
  * called) and frees the resolver; not from inside a check's callback. */
+MXTLS_API
 void mxtls_engine_free(mxtls_engine *eng);
 
 /* Which server name (SNI) the probes send. */
@@ -429,9 +516,11 @@ typedef void (*mxtls_check_cb)(void *arg, mxtls_report *rep, const mxtls_error *
 
 /* mxtls_check_start - start checking; NULL with err set when the options are
  * unusable (the callback is then never called). */
+MXTLS_API
 mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt,
                                mxtls_check_cb cb, void *arg, mxtls_error *err);
 /* mxtls_check_cancel - stop a running check; its callback is not called */
+MXTLS_API
 void mxtls_check_cancel(mxtls_check *c);
 
 /* The domain's verdict at one level. */
@@ -444,29 +533,39 @@ typedef struct mxtls_domain_verdict {
     const char *via;     /* "host [ip]" that decided, or NULL */
 } mxtls_domain_verdict;
 
+MXTLS_API
 void mxtls_report_free(mxtls_report *rep);
+MXTLS_API
 const char *mxtls_report_domain(const mxtls_report *rep);
 /* mxtls_report_auto_level - the level a modern MTA would use (docs/policies.md) */
+MXTLS_API
 mxtls_level mxtls_report_auto_level(const mxtls_report *rep);
 /* mxtls_report_verdict - at a level (MXTLS_LEVEL_INVALID: the auto level);
  * NULL for a level that was not evaluated. Owned by the report. */
+MXTLS_API
 const mxtls_domain_verdict *mxtls_report_verdict(const mxtls_report *rep, mxtls_level level);
 /* mxtls_report_elapsed_ms - wall-clock time of the check */
+MXTLS_API
 long mxtls_report_elapsed_ms(const mxtls_report *rep);
 /* The report as `mxtls check` prints it (level: the headline's level,
  * MXTLS_LEVEL_INVALID for auto): JSON (docs/json.md) or text. Caller frees. */
+MXTLS_API
 char *mxtls_report_json(const mxtls_report *rep, mxtls_level level);
+MXTLS_API
 char *mxtls_report_text(const mxtls_report *rep, mxtls_level level, int color);
 /* mxtls_report_dialogues_text - every connection's SMTP dialogue and TLS
  * details, as `mxtls probe` prints them after the report. Caller frees. */
+MXTLS_API
 char *mxtls_report_dialogues_text(const mxtls_report *rep, int color);
 
 /* ---- files ------------------------------------------------------------ */
 
 /* mxtls_read_file - read a whole file of at most `max` bytes; caller frees.
  * Errors (missing, unreadable, too large, a directory) go into ctx. */
+MXTLS_API
 char *mxtls_read_file(mxtls_ctx *ctx, const char *path, size_t max, size_t *len);
 
+MXTLS_API
 const char *mxtls_version(void);
 
 #ifdef __cplusplus
