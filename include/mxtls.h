@@ -60,8 +60,9 @@ typedef enum mxtls_status {
 #define MXTLS_MAX_CHAIN 16                   /* certificates in a presented chain */
 #define MXTLS_MAX_NAME 253                   /* a DNS name in presentation form */
 
-/* Security levels. Postfix levels come first, in Postfix's order (weakest first);
- * the Cisco ESA modes follow. The numeric values are stable. */
+/* Security levels: the Postfix levels, then the Cisco ESA modes. The values
+ * are stable identifiers, not an order (Postfix's own order puts dane below
+ * verify); what each level does is in src/core/level.c. */
 typedef enum mxtls_level {
     MXTLS_LEVEL_NONE = 0,
     MXTLS_LEVEL_MAY = 1,

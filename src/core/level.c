@@ -1,8 +1,11 @@
-/* level.c - names of levels, verdicts and security outcomes
+/* level.c - names of levels, verdicts and security outcomes, and what each
+ * level's sender does (level_traits_of)
  *
  * One table converts level names both ways (as Postfix's tls_level_lookup
- * does). The Postfix levels keep Postfix's order, weakest first; code that
- * needs "at least verify" compares within that group only. */
+ * does). The numeric values of the levels are stable identifiers, not an
+ * order: Postfix's own order puts dane below verify (tls.h), and nothing in
+ * mxtls compares levels numerically; what a level does is in its row of
+ * level_table. */
 #include <string.h>
 
 #include "core/level.h"
@@ -97,21 +100,39 @@ const char *mxtls_security_name(mxtls_security s)
  * CRL/OCSP code anywhere in src/tls or src/smtp; Cisco AsyncOS user guides
  * ("Encrypting Communication with Other MTAs") document neither SNI nor
  * revocation checking on delivery: mxtls assumes neither (docs/policies.md). */
+/* sender, SNI, revocation checked, authentication, reference identities,
+ * requires TLS, plaintext fallback (before the 220 only), enforces the
+ * authentication, Postfix status codes */
+#define P LEVEL_SENDER_POSTFIX
+#define E LEVEL_SENDER_ESA
 static const level_traits level_table[] = {
-    {MXTLS_LEVEL_NONE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_MAY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_ENCRYPT, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_FINGERPRINT, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_VERIFY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_SECURE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_SERVERNAME, 0},
-    {MXTLS_LEVEL_DANE, LEVEL_SENDER_POSTFIX, LEVEL_SNI_DANE_BASE, 0},
-    {MXTLS_LEVEL_DANE_ONLY, LEVEL_SENDER_POSTFIX, LEVEL_SNI_DANE_BASE, 0},
-    {MXTLS_LEVEL_ESA_PREFERRED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
-    {MXTLS_LEVEL_ESA_REQUIRED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
-    {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
-    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
-    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    {MXTLS_LEVEL_NONE, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_NONE, LEVEL_REFS_NONE, 0, 0, 0, 0, 1},
+    {MXTLS_LEVEL_MAY, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_ENCRYPT_ONLY, LEVEL_REFS_NONE, 0, 1, 0,
+     0, 1},
+    {MXTLS_LEVEL_ENCRYPT, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_ENCRYPT_ONLY, LEVEL_REFS_NONE, 1,
+     0, 0, 0, 1},
+    {MXTLS_LEVEL_FINGERPRINT, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_FINGERPRINT, LEVEL_REFS_NONE,
+     1, 0, 0, 1, 1},
+    {MXTLS_LEVEL_VERIFY, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_PKIX, LEVEL_REFS_POSTFIX, 1, 0, 0,
+     1, 1},
+    {MXTLS_LEVEL_SECURE, P, LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_PKIX, LEVEL_REFS_POSTFIX, 1, 0, 0,
+     1, 1},
+    {MXTLS_LEVEL_DANE, P, LEVEL_SNI_DANE_BASE, 0, LEVEL_AUTH_DANE, LEVEL_REFS_NONE, 0, 1, 0, 1, 1},
+    {MXTLS_LEVEL_DANE_ONLY, P, LEVEL_SNI_DANE_BASE, 0, LEVEL_AUTH_DANE, LEVEL_REFS_NONE, 1, 0, 0, 1,
+     1},
+    {MXTLS_LEVEL_ESA_PREFERRED, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_ENCRYPT_ONLY, LEVEL_REFS_NONE, 0, 1,
+     1, 0, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_ENCRYPT_ONLY, LEVEL_REFS_NONE, 1, 0,
+     0, 0, 0},
+    {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_PKIX, LEVEL_REFS_ESA, 0, 1, 1,
+     0, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_PKIX, LEVEL_REFS_ESA, 1, 0, 0,
+     1, 0},
+    {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_PKIX,
+     LEVEL_REFS_ESA_HOSTED, 1, 0, 0, 1, 0},
 };
+#undef P
+#undef E
 
 const level_traits *level_traits_of(mxtls_level level)
 {

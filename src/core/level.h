@@ -29,11 +29,39 @@ typedef enum level_sni_rule {
     LEVEL_SNI_ESA
 } level_sni_rule;
 
+/* How the level authenticates the server (Postfix's TLS_MUST_MATCH,
+ * TLS_MUST_PKIX, TLS_DANE_BASED over tls_level.c, as data). */
+typedef enum level_auth {
+    LEVEL_AUTH_NONE,          /* TLS is not used at all (Postfix none) */
+    LEVEL_AUTH_ENCRYPT_ONLY,  /* TLS, any certificate (may, encrypt, ESA Preferred/Required) */
+    LEVEL_AUTH_FINGERPRINT,   /* certificate or key digests (Postfix fingerprint) */
+    LEVEL_AUTH_PKIX,          /* chain to a trusted CA + reference names */
+    LEVEL_AUTH_DANE           /* TLSA records (RFC 7672), else as may/encrypt */
+} level_auth;
+
+/* Which reference identities a PKIX level compares (docs/policies.md). */
+typedef enum level_refs {
+    LEVEL_REFS_NONE,
+    LEVEL_REFS_POSTFIX,       /* match= strategies: hostname, nexthop, dot-nexthop */
+    LEVEL_REFS_ESA,           /* recipient domain (SAN, CN), forward-confirmed PTR (CN) */
+    LEVEL_REFS_ESA_HOSTED     /* recipient domain, connected route or MX hostname */
+} level_refs;
+
 typedef struct level_traits {
     mxtls_level level;
     level_sender sender;
     level_sni_rule sni;
     int checks_revocation;  /* with the sender's default configuration */
+    level_auth auth;
+    level_refs refs;
+    int requires_tls;       /* no delivery in plaintext */
+    /* After a failed TLS handshake the sender retries in plaintext: Postfix
+     * may (smtp_proto.c RETRY_AS_PLAINTEXT) and Cisco's Preferred modes, which
+     * fall back only on errors before the 220 reply to STARTTLS. */
+    int plaintext_fallback;
+    int fallback_before_220_only;
+    int enforces_auth;      /* a failed verification stops delivery (not ESA Preferred-Verify) */
+    int postfix_status;     /* reasons carry the RFC 3463 status Postfix logs */
 } level_traits;
 
 /* level_traits_of - the row of a level, NULL for an unknown level */

@@ -32,18 +32,28 @@
 enum match_kind { MATCH_DNS_OR_CN, MATCH_DNS, MATCH_CN, MATCH_IP };
 static const char *const match_against[] = {"dns-or-cn", "dns", "cn", "ip"};
 
+/* policy_traits - the level's row of the level table (core/level.h); never
+ * NULL for a level mxtls_evaluate accepted */
+static const level_traits *policy_traits(mxtls_level l)
+{
+    static const level_traits unknown = {MXTLS_LEVEL_INVALID, LEVEL_SENDER_POSTFIX,
+                                         LEVEL_SNI_SERVERNAME, 0, LEVEL_AUTH_NONE,
+                                         LEVEL_REFS_NONE, 1, 0, 0, 1, 0};
+    const level_traits *t = level_traits_of(l);
+    return t ? t : &unknown;
+}
+
 /* policy_requires_tls - levels at which a sender will not deliver in plaintext */
 static int policy_requires_tls(mxtls_level l)
 {
-    switch (l) {
-    case MXTLS_LEVEL_NONE:
-    case MXTLS_LEVEL_MAY:
-    case MXTLS_LEVEL_ESA_PREFERRED:
-    case MXTLS_LEVEL_ESA_PREFERRED_VERIFY:
-        return 0;
-    default:
-        return 1;
-    }
+    return policy_traits(l)->requires_tls;
+}
+
+/* policy_status - the RFC 3463 status a Postfix level logs with a reason;
+ * NULL for senders that log none */
+static const char *policy_status(mxtls_level l, const char *status)
+{
+    return policy_traits(l)->postfix_status ? status : NULL;
 }
 
 /* policy_nexthop - Postfix's next-hop: the configured route, else the domain */
@@ -136,12 +146,12 @@ static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, t
 static int policy_match_one(mxtls_result *r, X509 *leaf, const char *name, enum match_kind k)
 {
     char *matched = NULL;
-    int hit;
+    int hit = 0;
     switch (k) {
     case MATCH_DNS: hit = names_match_san(leaf, name, &matched); break;
     case MATCH_CN: hit = names_match_cn(leaf, name, &matched); break;
     case MATCH_IP: hit = names_match_ip(leaf, name, &matched); break;
-    default: hit = names_match_default(leaf, name, &matched); break;
+    case MATCH_DNS_OR_CN: hit = names_match_default(leaf, name, &matched); break;
     }
     if (hit < 0) {
         r->nomem = 1; /* OpenSSL could not compare (out of memory) */
@@ -439,8 +449,16 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
         }
         break;
     }
-    default:
-        break;
+    case MXTLS_LEVEL_NONE:
+    case MXTLS_LEVEL_MAY:
+    case MXTLS_LEVEL_ENCRYPT:
+    case MXTLS_LEVEL_FINGERPRINT:
+    case MXTLS_LEVEL_DANE:
+    case MXTLS_LEVEL_DANE_ONLY:
+    case MXTLS_LEVEL_ESA_PREFERRED:
+    case MXTLS_LEVEL_ESA_REQUIRED:
+    case MXTLS_LEVEL_INVALID:
+        break; /* these levels compare no names, or give their own advice */
     }
 }
 
@@ -638,18 +656,12 @@ static int policy_authenticate(mxtls_ctx *ctx, mxtls_result *r, const mxtls_evid
             return -1;
     }
 
-    int matched = 0, rc;
-    switch (r->level) {
-    case MXTLS_LEVEL_VERIFY:
-    case MXTLS_LEVEL_SECURE:
-        rc = policy_refs_postfix(ctx, r, ev, leaf, &matched);
-        break;
-    case MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED:
-        rc = policy_refs_esa_hosted(r, ev, leaf, &matched);
-        break;
-    default:
-        rc = policy_refs_esa(r, ev, leaf, &matched);
-        break;
+    int matched = 0, rc = 0;
+    switch (policy_traits(r->level)->refs) {
+    case LEVEL_REFS_POSTFIX: rc = policy_refs_postfix(ctx, r, ev, leaf, &matched); break;
+    case LEVEL_REFS_ESA_HOSTED: rc = policy_refs_esa_hosted(r, ev, leaf, &matched); break;
+    case LEVEL_REFS_ESA: rc = policy_refs_esa(r, ev, leaf, &matched); break;
+    case LEVEL_REFS_NONE: break; /* a level that compares no names matches none */
     }
     if (rc != 0)
         return rc;
@@ -861,9 +873,9 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
     /* An anonymous cipher suite (a policy entry's cipher grade at may or
      * encrypt, as Postfix offers them there): encrypted, and nothing to
      * authenticate, so every level that authenticates fails. */
-    if (ev->tls_anonymous && !ev->no_tls && !ev->tls_failed && level != MXTLS_LEVEL_NONE) {
-        if (level == MXTLS_LEVEL_MAY || level == MXTLS_LEVEL_ENCRYPT ||
-            level == MXTLS_LEVEL_ESA_PREFERRED || level == MXTLS_LEVEL_ESA_REQUIRED) {
+    const level_traits *traits = policy_traits(level);
+    if (ev->tls_anonymous && !ev->no_tls && !ev->tls_failed && traits->auth != LEVEL_AUTH_NONE) {
+        if (traits->auth == LEVEL_AUTH_ENCRYPT_ONLY) {
             r->verdict = MXTLS_VERDICT_PASS;
             r->security = MXTLS_SECURITY_ENCRYPTED;
             result_reason(r, "decisive", "encrypted", NULL,
@@ -874,7 +886,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
             result_reason(r, "decisive", "no-certificate",
-                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL,
+                          policy_status(level, STATUS_CERT_FAIL),
                           "TLS is established with an anonymous cipher suite: the server sent "
                           "no certificate to authenticate at level %s",
                           lname);
@@ -883,7 +895,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
     }
 
     /* DANE levels have their own preconditions (RFC 7672, Postfix dane_init). */
-    if (level == MXTLS_LEVEL_DANE || level == MXTLS_LEVEL_DANE_ONLY) {
+    if (traits->auth == LEVEL_AUTH_DANE) {
         if (policy_dane(ctx, r, ev, lname) != 0) {
             mxtls_result_free(r);
             return NULL;
@@ -892,7 +904,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
     }
 
     /* 1. The level that never uses TLS. */
-    if (level == MXTLS_LEVEL_NONE && ev->implicit_tls) {
+    if (traits->auth == LEVEL_AUTH_NONE && ev->implicit_tls) {
         r->verdict = MXTLS_VERDICT_FAIL;
         r->security = MXTLS_SECURITY_NONE;
         result_reason(r, "decisive", "implicit-tls", NULL,
@@ -900,7 +912,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
                       "level none does not use TLS");
         return r;
     }
-    if (level == MXTLS_LEVEL_NONE) {
+    if (traits->auth == LEVEL_AUTH_NONE) {
         r->verdict = MXTLS_VERDICT_PASS;
         r->security = MXTLS_SECURITY_PLAINTEXT;
         result_reason(r, "decisive", "tls-disabled", NULL,
@@ -915,7 +927,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
             result_reason(r, "decisive", "no-starttls",
-                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_TLS_NOT_OFFERED : NULL,
+                          policy_status(level, STATUS_TLS_NOT_OFFERED),
                           "TLS is required at level %s, but the server does not offer STARTTLS",
                           lname);
         } else {
@@ -937,10 +949,10 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
      *    STARTTLS ("if an error occurs after the 220 response is received, the
      *    SMTP transaction does not fall back to clear text"). */
     if (ev->tls_failed) {
-        int esa_pref = level == MXTLS_LEVEL_ESA_PREFERRED || level == MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        const level_traits *lt = policy_traits(level);
         /* With implicit TLS (port 465) there is no plaintext to fall back to. */
-        int plaintext = !ev->implicit_tls &&
-                        (level == MXTLS_LEVEL_MAY || (esa_pref && !ev->tls_failed_after_220));
+        int plaintext = !ev->implicit_tls && lt->plaintext_fallback &&
+                        (!lt->fallback_before_220_only || !ev->tls_failed_after_220);
         if (plaintext) {
             r->verdict = MXTLS_VERDICT_PASS;
             r->security = MXTLS_SECURITY_PLAINTEXT;
@@ -951,7 +963,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
             r->verdict = MXTLS_VERDICT_FAIL;
             r->security = MXTLS_SECURITY_NONE;
             result_reason(r, "decisive", "tls-failed",
-                          level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL,
+                          policy_status(level, STATUS_CERT_FAIL),
                           "TLS failed (%s); level %s does not deliver without TLS",
                           ev->tls_failed, lname);
         }
@@ -963,11 +975,12 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
 
     time_t at = ctx->at;
     int verified = 0, rc = 0;
-    switch (level) {
-    case MXTLS_LEVEL_MAY:
-    case MXTLS_LEVEL_ENCRYPT:
-    case MXTLS_LEVEL_ESA_PREFERRED:
-    case MXTLS_LEVEL_ESA_REQUIRED:
+    switch (traits->auth) {
+    case LEVEL_AUTH_NONE:
+    case LEVEL_AUTH_DANE:
+        /* decided above */
+        break;
+    case LEVEL_AUTH_ENCRYPT_ONLY:
         /* Unauthenticated TLS: any certificate will do (RFC 3207 §4.1, Postfix
          * may/encrypt, ESA Preferred/Required). */
         r->verdict = MXTLS_VERDICT_PASS;
@@ -976,7 +989,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
                       "TLS is established; level %s does not authenticate the server", lname);
         break;
 
-    case MXTLS_LEVEL_FINGERPRINT: {
+    case LEVEL_AUTH_FINGERPRINT: {
         strlist fps = {0};
         if (ev->match_raw && evidence_match_split(ev, 1, &fps) != MXTLS_OK) {
             policy_oom(ctx, r);
@@ -1018,7 +1031,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
         break;
     }
 
-    default: { /* verify, secure and the ESA Verify modes */
+    case LEVEL_AUTH_PKIX: { /* verify, secure and the ESA Verify modes */
         rc = policy_authenticate(ctx, r, ev, at, &verified);
         if (rc == -1 || rc == -2) {
             if (rc == -1)
@@ -1028,7 +1041,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
             return NULL;
         }
         int pkix_ok = rc & 1, names_ok = (rc >> 1) & 1;
-        int enforcing = level != MXTLS_LEVEL_ESA_PREFERRED_VERIFY;
+        int enforcing = traits->enforces_auth;
         /* Under hard checking, no check at all is no answer too. */
         int rev_missing = ev->revocation == MXTLS_REVOCATION_UNAVAILABLE ||
                           ev->revocation == MXTLS_REVOCATION_UNKNOWN ||
@@ -1067,7 +1080,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
                               "delivers encrypted anyway",
                               lname);
             }
-            const char *st = level <= MXTLS_LEVEL_DANE_ONLY ? STATUS_CERT_FAIL : NULL;
+            const char *st = policy_status(level, STATUS_CERT_FAIL);
             if (!pkix_ok) {
                 result_reason(r, kind, r->pkix_code, st, "%s", r->pkix_message);
                 policy_pkix_advice(r, r->pkix_code,
