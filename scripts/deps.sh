@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake pkg-config openssl ca-certificates python3
 libssl-dev libidn2-dev libcmocka-dev libunbound-dev libldns-dev libevent-dev
 libcurl4-openssl-dev libsqlite3-dev clang libclang-rt-14-dev
 iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix nginx-light
-gnutls-bin curl procps time"
+gnutls-bin curl procps time valgrind"
 
 missing=""
 for p in $PACKAGES; do

@@ -17,6 +17,7 @@ for a in "$@"; do
     *) echo "usage: scripts/valgrind.sh [--full] [--record]" >&2; exit 2 ;;
     esac
 done
+sh scripts/deps.sh
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
 dir=$(sh scripts/build.sh | tail -n 1)
 [ -f "$dir/valgrind/CTestTestfile.cmake" ] || { echo "valgrind.sh: no $dir/valgrind tests" >&2; exit 2; }
