@@ -42,4 +42,11 @@ run 0 verify --ca-file "$C/ca.pem" --at 2034-12-20 --chain "$C/mx1-chain.pem" --
 frag out '"pass"'
 run 1 verify --ca-file "$C/ca.pem" --at 2020-12-31 --chain "$C/expired-chain.pem" --domain example.com --mx mx1.example.com --level verify
 run 2 check --level bogus example.com
+# the check pipeline, DNS and probe adapters on their failure paths
+run 3 check example.com --resolver 127.0.0.1@9 --timeout 2
+frag out "TEMPFAIL"
+run 3 dns example.com --resolver 127.0.0.1@9 --timeout 2
+frag out "example.com MX: timeout"
+run 3 probe 127.0.0.1:9 --domain example.com --resolver 127.0.0.1@9 --timeout 2 --json
+frag out "connection refused"
 finish
