@@ -6,7 +6,7 @@
 # normal build's executables (no separate build):
 #
 #   ctest --test-dir build/valgrind -L valgrind       (scripts/valgrind.sh)
-#   ctest --test-dir build/valgrind -L valgrind-cli   (scripts/valgrind.sh --full)
+#   ctest --test-dir build/valgrind -L 'valgrind-(cli|world)'  (scripts/valgrind.sh --full)
 #
 # Label valgrind (about 2 minutes, run by CI):
 #   vg-test_NAME     every unit test executable (tests/unit/test_*.c)
@@ -16,6 +16,8 @@
 #                    (tests/valgrind/cli.sh)
 # Label valgrind-cli (about 7 minutes): every CLI test script
 # (tests/cli/*.sh) with each mxtls command under valgrind.
+# Label valgrind-world (root; a few minutes): `mxtls check` against the test
+# world under valgrind, verdicts asserted (tests/valgrind/world.sh).
 #
 # Each fails on any memcheck error or definitely lost block (exit 99).
 # tests/valgrind/mxtls.supp holds suppressions for libraries' one-time
@@ -62,5 +64,8 @@ foreach(src ${MXTLS_VG_CLI})
   string(APPEND vg "add_test(vg-cli-${name} \"sh\" \"${src}\")\n"
                    "set_tests_properties(vg-cli-${name} PROPERTIES LABELS valgrind-cli TIMEOUT 1200 FIXTURES_REQUIRED vg-certs ENVIRONMENT \"${MXTLS_VG_CLI_ENV}\")\n")
 endforeach()
+
+string(APPEND vg "add_test(vg-world \"sh\" \"${MXTLS_VG_DIR}/world.sh\")\n"
+                 "set_tests_properties(vg-world PROPERTIES LABELS \"valgrind-world;root\" TIMEOUT 1800 SKIP_RETURN_CODE 77 ENVIRONMENT \"${MXTLS_VG_CLI_ENV};MXTLS_HOSTILE_BIN=$<TARGET_FILE:hostile>\")\n")
 
 file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/valgrind/CTestTestfile.cmake CONTENT "${vg}")

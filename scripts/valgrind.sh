@@ -2,7 +2,9 @@
 # valgrind.sh [--full] [--record] - build, then run the valgrind-labelled tests
 # (cmake/valgrind.cmake): the unit tests, the fuzz corpus replays and a few
 # CLI commands under valgrind memcheck (about 2 minutes). --full adds every
-# CLI test script under valgrind (label valgrind-cli, about 7 more minutes).
+# CLI test script under valgrind (label valgrind-cli, about 7 more minutes)
+# and `mxtls check` against the test world (label valgrind-world, root; it
+# uses MXTLS_WORLD_NS like the world script).
 # --record writes the per-test results to tests/valgrind/last-run.tsv, which
 # docs/robustness.md is generated from (scripts/robustness-report.sh).
 # Exit status: ctest's (non-zero if any memcheck error or definite leak).
@@ -12,7 +14,7 @@ labels='^valgrind$'
 record=0
 for a in "$@"; do
     case $a in
-    --full) labels='^valgrind(-cli)?$' ;;
+    --full) labels='^valgrind(-cli|-world)?$' ;;
     --record) record=1 ;;
     *) echo "usage: scripts/valgrind.sh [--full] [--record]" >&2; exit 2 ;;
     esac
