@@ -68,6 +68,14 @@ for src in fuzz/fuzz_*.c; do
     echo "| $name | $(comment_of "$src") | $seeds | $regress | $dict |"
 done
 
+cat <<'EOF'
+
+Untrusted input that reaches no target on its own: the OCSP and CRL URLs of a
+certificate (`src/io/revocation.c` keeps printable `http://` URLs only and
+shows the rest through `names_escape`, which `fuzz_chain` covers); HTTP
+framing and TLS records are libcurl's and OpenSSL's. Both run under valgrind
+in the `valgrind-world` test below.
+EOF
 echo
 echo "## Fuzzing campaign"
 echo
@@ -144,9 +152,12 @@ cat <<'EOF'
 test. The tests live in their own CTest directory, `build/valgrind`, outside the
 default run. Label `valgrind` (the unit tests, every fuzz corpus replay, a few
 CLI commands in `tests/valgrind/cli.sh`) is cheap and CI runs it after the
-sanitizer suite (`scripts/valgrind.sh`); label `valgrind-cli` (every CLI test
-script with each `mxtls` command under valgrind) is slow and runs with
-`scripts/valgrind.sh --full`.
+sanitizer suite (`scripts/valgrind.sh`). Slower, with `scripts/valgrind.sh
+--full`: label `valgrind-cli` (every CLI test script with each `mxtls` command
+under valgrind) and label `valgrind-world` (`mxtls check` against the test
+world, root: DNSSEC lookups, STARTTLS probes of the real Postfix and hostile
+servers, revocation fetches, DANE; each verdict asserted against cases.tsv;
+`tests/valgrind/world.sh`).
 
 EOF
 supp=$(grep -c '^{' tests/valgrind/mxtls.supp || true)
@@ -164,10 +175,12 @@ if [ -f tests/valgrind/last-run.tsv ]; then
     grep -v '^#' tests/valgrind/last-run.tsv | tail -n +2 | awk -F"$tab" '
         { n++; s += $3; if ($2 != "Passed") { bad++; fails = fails " " $1 } }
         $1 ~ /^vg-cli-/ { cli++ }
+        $1 == "vg-world" { world++ }
         END {
             printf "%d tests, %d passed, %d failed%s; %.0f s of test time", n, n - bad, bad,
                    (bad ? " (" substr(fails, 2) ")" : ""), s
             if (cli) printf " (%d CLI scripts of label valgrind-cli among them)", cli
+            if (world) printf " (vg-world: label valgrind-world)"
             printf ".\n"
         }'
     echo
