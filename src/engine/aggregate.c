@@ -114,3 +114,29 @@ void check_aggregate(check_report *rep, size_t li)
                           "no MX host has a usable address", NULL);
     }
 }
+
+void check_auto_dane(check_report *rep)
+{
+    for (size_t i = 0; i < rep->nhosts && rep->auto_level != MXTLS_LEVEL_DANE; i++) {
+        const check_host *h = rep->hosts[i];
+        int mx_ok = rep->routed || rep->implicit_mx || rep->mx_security == DNS_SEC_SECURE;
+        const char *why = NULL;
+        if (!h->tlsa_started || !mx_ok)
+            continue;
+        if (h->tlsa_state == MXTLS_TLSA_SECURE && h->ntlsa)
+            why = "DNSSEC-secure TLSA records";
+        else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR)
+            why = "a failed TLSA lookup (a DANE sender defers)";
+        if (why && !rep->policy_entry) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s at %s: dane", why,
+                     h->tlsa_base ? h->tlsa_base : h->name);
+            char *why_text = strdup(buf);
+            if (!why_text)
+                return; /* the auto level stays what it was, with its reason */
+            rep->auto_level = MXTLS_LEVEL_DANE;
+            free(rep->auto_reason);
+            rep->auto_reason = why_text;
+        }
+    }
+}

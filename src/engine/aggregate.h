@@ -15,4 +15,15 @@
  * report; the strings it sets are freed by check_report_free */
 void check_aggregate(check_report *rep, size_t li);
 
+/* check_auto_dane - the auto level becomes dane, as a DANE-enabled MTA
+ * (Postfix smtp_tls_security_level = dane) decides, wherever DANE changes the
+ * outcome for a host reached through a secure MX RRset (or a configured
+ * route, or an implicit MX): DNSSEC-secure TLSA records (usable:
+ * authentication is mandatory; unusable: TLS is mandatory) and failed TLSA
+ * lookups (a DANE sender defers rather than downgrade, RFC 7672 §2.2). An
+ * explicit policy-map entry stays in force (it overrides
+ * smtp_tls_security_level in Postfix). Sets rep->auto_level and
+ * rep->auto_reason. */
+void check_auto_dane(check_report *rep);
+
 #endif

@@ -1209,34 +1209,7 @@ static void check_finish(check_run_state *rs)
             h->problem = strdup(buf);
         }
     }
-    /* Auto: DANE first, as a DANE-enabled MTA does (Postfix
-     * smtp_tls_security_level = dane), wherever DANE changes the outcome for
-     * a host reached through a secure MX RRset (or a configured route):
-     * DNSSEC-secure TLSA records (usable: authentication is mandatory;
-     * unusable: TLS is mandatory) and failed TLSA lookups (the sender defers
-     * rather than downgrade, RFC 7672 §2.2). */
-    for (size_t i = 0; i < rep->nhosts && rep->auto_level != MXTLS_LEVEL_DANE; i++) {
-        const check_host *h = rep->hosts[i];
-        int mx_ok = rep->routed || rep->implicit_mx || rep->mx_security == DNS_SEC_SECURE;
-        const char *why = NULL;
-        if (!h->tlsa_started || !mx_ok)
-            continue;
-        if (h->tlsa_state == MXTLS_TLSA_SECURE && h->ntlsa)
-            why = "DNSSEC-secure TLSA records";
-        else if (h->tlsa_state == MXTLS_TLSA_BOGUS || h->tlsa_state == MXTLS_TLSA_ERROR)
-            why = "a failed TLSA lookup (a DANE sender defers)";
-        /* An explicit policy-map entry is the operator's choice and wins, as
-         * smtp_tls_policy_maps entries override smtp_tls_security_level = dane
-         * in Postfix. */
-        if (why && !rep->policy_entry) {
-            rep->auto_level = MXTLS_LEVEL_DANE;
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s at %s: dane", why,
-                     h->tlsa_base ? h->tlsa_base : h->name);
-            free(rep->auto_reason);
-            rep->auto_reason = strdup(buf);
-        }
-    }
+    check_auto_dane(rep);
     for (size_t li = 0; li < rep->nlevels; li++)
         check_aggregate(rep, li);
     check_advice(rep);

@@ -600,6 +600,73 @@ static void test_timeout_no_hosts(void **state)
     }
 }
 
+
+/* ---- the auto level --------------------------------------------------- */
+
+static check_report *auto_report(dns_security mx_sec, mxtls_tlsa_state st, size_t ntlsa)
+{
+    check_report *rep = report_new();
+    rep->mx_security = mx_sec;
+    rep->auto_level = MXTLS_LEVEL_MAY;
+    rep->auto_reason = strdup("no policy map entry: opportunistic TLS (may)");
+    check_host *h = add_host(rep, "mx1.example.com", 10, DNS_DATA, DNS_NODATA);
+    h->tlsa_started = 1;
+    h->tlsa_state = st;
+    h->ntlsa = ntlsa;
+    return rep;
+}
+
+static void test_auto_dane(void **state)
+{
+    (void)state;
+    /* secure TLSA through a secure MX RRset: dane */
+    check_report *rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_SECURE, 1);
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_DANE);
+    assert_string_equal(rep->auto_reason, "DNSSEC-secure TLSA records at mx1.example.com: dane");
+    check_report_free(rep);
+    /* a failed TLSA lookup: dane too (the sender defers) */
+    rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_BOGUS, 0);
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_DANE);
+    assert_string_equal(rep->auto_reason,
+                        "a failed TLSA lookup (a DANE sender defers) at mx1.example.com: dane");
+    check_report_free(rep);
+    /* an insecure MX RRset: DANE does not apply, may stays */
+    rep = auto_report(DNS_SEC_INSECURE, MXTLS_TLSA_SECURE, 1);
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_MAY);
+    check_report_free(rep);
+    /* no TLSA records (secure denial): may */
+    rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_NONE, 0);
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_MAY);
+    assert_string_equal(rep->auto_reason, "no policy map entry: opportunistic TLS (may)");
+    check_report_free(rep);
+    /* an implicit MX (no MX RRset to be secure) counts as reached securely */
+    rep = auto_report(DNS_SEC_INSECURE, MXTLS_TLSA_SECURE, 1);
+    rep->implicit_mx = 1;
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_DANE);
+    check_report_free(rep);
+}
+
+static void test_auto_policy_entry_wins(void **state)
+{
+    (void)state;
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_policymap *map = mxtls_policymap_parse(ctx, "example.com verify\n", 19, "m");
+    assert_non_null(map);
+    check_report *rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_SECURE, 1);
+    rep->policy_entry = mxtls_policymap_lookup(map, "example.com");
+    rep->auto_level = MXTLS_LEVEL_VERIFY;
+    check_auto_dane(rep);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_VERIFY);
+    check_report_free(rep);
+    mxtls_policymap_free(map);
+    mxtls_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +686,8 @@ int main(void)
         cmocka_unit_test(test_bogus_mx),
         cmocka_unit_test(test_mx_lookup_failed),
         cmocka_unit_test(test_timeout_no_hosts),
+        cmocka_unit_test(test_auto_dane),
+        cmocka_unit_test(test_auto_policy_entry_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
