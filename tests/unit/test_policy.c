@@ -52,6 +52,7 @@ struct ev_spec {
     const char *tls_failed; /* STARTTLS offered, TLS failed: why */
     int after_220;
     int implicit_tls; /* TLS on connect (port 465): no plaintext */
+    int anonymous;    /* TLS with an anonymous suite: no certificate */
     mxtls_revocation_status revocation;
     const char *rev_detail;
     int rev_mode; /* 0: the default (soft); else mxtls_revocation_mode + 1 */
@@ -106,6 +107,7 @@ static void build(const struct ev_spec *s, mxtls_ctx **ctxp, mxtls_evidence **ev
         OK(mxtls_evidence_set_fingerprint_digest(ctx, ev, s->digest));
     mxtls_evidence_set_no_tls(ev, s->no_tls);
     ev->implicit_tls = s->implicit_tls;
+    ev->tls_anonymous = s->anonymous;
     if (s->tls_failed)
         OK(mxtls_evidence_set_tls_failed(ctx, ev, s->after_220, s->tls_failed));
     if (s->revocation)
@@ -2657,9 +2659,47 @@ static void test_text_report(void **state)
     mxtls_result_free(r);
 }
 
+
+/* ---- an anonymous cipher suite (a policy entry's grade at may/encrypt) -- */
+
+static void test_anonymous_tls(void **state)
+{
+    (void)state;
+    static const mxtls_level pass[] = {MXTLS_LEVEL_MAY, MXTLS_LEVEL_ENCRYPT,
+                                       MXTLS_LEVEL_ESA_PREFERRED, MXTLS_LEVEL_ESA_REQUIRED};
+    static const mxtls_level fail[] = {MXTLS_LEVEL_FINGERPRINT, MXTLS_LEVEL_VERIFY,
+                                       MXTLS_LEVEL_SECURE, MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
+                                       MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
+                                       MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED};
+    for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
+        mxtls_result *r = eval(EV(.domain = "example.com", .mx = {"mx1.example.com"},
+                                  .anonymous = 1),
+                               pass[i]);
+        expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_ENCRYPTED, "encrypted", NULL);
+        message_has(r, 0, "TLS is established with an anonymous cipher suite (no certificate)");
+        mxtls_result_free(r);
+    }
+    for (size_t i = 0; i < sizeof fail / sizeof fail[0]; i++) {
+        mxtls_result *r = eval(EV(.domain = "example.com", .mx = {"mx1.example.com"},
+                                  .anonymous = 1, .match = "AB:CD"),
+                               fail[i]);
+        expect(r, MXTLS_VERDICT_FAIL, MXTLS_SECURITY_NONE, "no-certificate",
+               fail[i] == MXTLS_LEVEL_FINGERPRINT || fail[i] == MXTLS_LEVEL_VERIFY ||
+                       fail[i] == MXTLS_LEVEL_SECURE
+                   ? "4.7.5"
+                   : NULL);
+        mxtls_result_free(r);
+    }
+    /* level none does not use TLS at all */
+    mxtls_result *r = eval(EV(.domain = "example.com", .anonymous = 1), MXTLS_LEVEL_NONE);
+    expect(r, MXTLS_VERDICT_PASS, MXTLS_SECURITY_PLAINTEXT, "tls-disabled", NULL);
+    mxtls_result_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_anonymous_tls),
         cmocka_unit_test(test_none_with_tls),
         cmocka_unit_test(test_tls_failed_implicit),
         cmocka_unit_test(test_unreachable_without_tls),
