@@ -8,55 +8,10 @@ ignored TLSA records and DANE-TA name mismatches, SMTP routes by name and by
 address. Runs the mxtls binary inside the world's
 namespace; every assertion is on an exact value.
 """
-import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 
-FAILS = []
-COUNT = [0]
-
-
-def world_env():
-    out = subprocess.run([os.environ["MXTLS_WORLD"], "env"], capture_output=True, text=True,
-                         check=True).stdout
-    env = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            k, _, v = line[len("export "):].partition("=")
-            env[k] = v.strip("'")
-    return env
-
-
-W = world_env()
-BASE = ["--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor",
-        W["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", W["MXTLS_WORLD_CA"]]
-
-
-def mxtls(*args, dns=True):
-    cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], *args]
-    if dns:
-        cmd += BASE
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
-
-
-def check(cond, what):
-    COUNT[0] += 1
-    if not cond:
-        FAILS.append(what)
-
-
-def js(*args):
-    rc, out, err, secs = mxtls(*args, "--json")
-    try:
-        return rc, json.loads(out), secs
-    except json.JSONDecodeError:
-        FAILS.append(f"{args}: no JSON (exit {rc}): {err.strip()[:300]}")
-        return rc, None, secs
+from worldlib import BASE, W, check, finish, js, mxtls
 
 
 # SNI: Postfix and Cisco ESA send none, so the shared host's default
@@ -357,7 +312,4 @@ rc, out, err, _ = mxtls("check", "good.test", "--route", "[mx.good.test]:25")
 check(rc == 2 and "give the port with --port, not in the route" in err,
       f"route with a port: {rc} {err.strip()}")
 
-for f in FAILS:
-    print("FAIL", f)
-print(f"{COUNT[0] - len(FAILS)} passed, {len(FAILS)} failed")
-sys.exit(1 if FAILS else 0)
+finish()

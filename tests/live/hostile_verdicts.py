@@ -21,52 +21,15 @@ SMTP session. This test holds mxtls to the details, with exact values:
 Runs the mxtls binary inside the world's namespace.
 """
 import concurrent.futures
-import json
 import os
 import subprocess
-import sys
 import time
 
-FAILS = []
-COUNT = [0]
+from worldlib import BASE, W, check, finish, js, mxtls  # noqa: F401
+
 LEVELS = ["none", "may", "encrypt", "fingerprint", "verify", "secure", "esa-preferred",
           "esa-required", "esa-preferred-verify", "esa-required-verify",
           "esa-required-verify-hosted", "dane", "dane-only"]
-
-
-def world_env():
-    out = subprocess.run([os.environ["MXTLS_WORLD"], "env"], capture_output=True, text=True,
-                         check=True).stdout
-    env = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            k, _, v = line[len("export "):].partition("=")
-            env[k] = v.strip("'")
-    return env
-
-
-W = world_env()
-BASE = ["--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor",
-        W["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", W["MXTLS_WORLD_CA"]]
-
-
-def check(cond, what):
-    COUNT[0] += 1
-    if not cond:
-        FAILS.append(what)
-
-
-def js(*args, timeout=120):
-    """rc, JSON document (or None), seconds"""
-    cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], *args, "--json", *BASE]
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    secs = time.monotonic() - t0
-    try:
-        return p.returncode, json.loads(p.stdout), secs
-    except json.JSONDecodeError:
-        FAILS.append(f"{args}: no JSON (exit {p.returncode}): {p.stderr.strip()[:300]}")
-        return p.returncode, None, secs
 
 
 def matrix(d):
@@ -255,7 +218,4 @@ rc, body = curl("127.0.3.4", "mta-sts.endless.test")
 check(rc == 28 and body.startswith(b"version: STSv1\r\n") and len(body) > 100000,
       f"https-endless: curl exit {rc}, {len(body)} bytes")
 
-for f in FAILS:
-    print("FAIL", f)
-print(f"{COUNT[0] - len(FAILS)} passed, {len(FAILS)} failed")
-sys.exit(1 if FAILS else 0)
+finish()

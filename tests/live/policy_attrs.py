@@ -6,56 +6,11 @@ servername=), as Postfix does (docs/policymap.md, docs/policies.md), and "*" is
 no default key. Runs the mxtls binary inside the world's namespace; every
 assertion is on an exact value.
 """
-import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 
-FAILS = []
-COUNT = [0]
-
-
-def world_env():
-    out = subprocess.run([os.environ["MXTLS_WORLD"], "env"], capture_output=True, text=True,
-                         check=True).stdout
-    env = {}
-    for line in out.splitlines():
-        if line.startswith("export "):
-            k, _, v = line[len("export "):].partition("=")
-            env[k] = v.strip("'")
-    return env
-
-
-W = world_env()
-BASE = ["--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor",
-        W["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", W["MXTLS_WORLD_CA"]]
-
-
-def mxtls(*args, dns=True):
-    cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], *args]
-    if dns:
-        cmd += BASE
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
-
-
-def check(cond, what):
-    COUNT[0] += 1
-    if not cond:
-        FAILS.append(what)
-
-
-def js(*args):
-    rc, out, err, secs = mxtls(*args, "--json")
-    try:
-        return rc, json.loads(out), secs
-    except json.JSONDecodeError:
-        FAILS.append(f"{args}: no JSON (exit {rc}): {err.strip()[:300]}")
-        return rc, None, secs
-
+from worldlib import check, finish, js, mxtls
 
 
 
@@ -171,7 +126,4 @@ if d:
           d["auto_reason"] == "no policy map entry: opportunistic TLS (may)",
           f"'*' must not apply: {rc} {d['effective_level']} {d['auto_reason']}")
 
-for f in FAILS:
-    print("FAIL", f)
-print(f"{COUNT[0] - len(FAILS)} passed, {len(FAILS)} failed")
-sys.exit(1 if FAILS else 0)
+finish()
