@@ -31,6 +31,12 @@ struct mxtls_evidence {
     char *tlsa_why;
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
+    /* MTA-STS policy in force (mxtls_evidence_set_sts_policy) */
+    int sts_present;
+    int sts_mode;          /* mtasts_mode */
+    long long sts_max_age;
+    strlist sts_mx;        /* mx patterns */
+    char *sts_source;
     STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
     char *chain_name;      /* label for messages (file name) */
 };

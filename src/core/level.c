@@ -24,6 +24,7 @@ static const struct {
     {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, "esa-preferred-verify"},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "esa-required-verify"},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "esa-required-verify-hosted"},
+    {MXTLS_LEVEL_MTA_STS, "mta-sts"},
 };
 
 /* The levels reports evaluate, in report order. */
@@ -41,6 +42,7 @@ static const mxtls_level offline_levels[] = {
     MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED,
+    MXTLS_LEVEL_MTA_STS,
 };
 
 const char *mxtls_level_name(mxtls_level level)
@@ -111,6 +113,9 @@ static const level_traits level_table[] = {
     {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, LEVEL_SENDER_ESA, LEVEL_SNI_ESA, 0},
+    /* RFC 8461 requires no revocation checking and the large senders
+     * document none: assumed not checked (docs/policies.md). */
+    {MXTLS_LEVEL_MTA_STS, LEVEL_SENDER_MTA_STS, LEVEL_SNI_MX_HOSTNAME, 0},
 };
 
 const level_traits *level_traits_of(mxtls_level level)
@@ -126,6 +131,7 @@ const char *level_sender_name(level_sender s)
     switch (s) {
     case LEVEL_SENDER_POSTFIX: return "Postfix";
     case LEVEL_SENDER_ESA: return "Cisco ESA";
+    case LEVEL_SENDER_MTA_STS: return "MTA-STS senders (Gmail, Microsoft, ...)";
     }
     return "?";
 }

@@ -13,7 +13,8 @@
 
 typedef enum level_sender {
     LEVEL_SENDER_POSTFIX, /* Postfix smtp(8), smtp_tls_security_level / policy maps */
-    LEVEL_SENDER_ESA      /* Cisco Secure Email (AsyncOS) destination controls */
+    LEVEL_SENDER_ESA,     /* Cisco Secure Email (AsyncOS) destination controls */
+    LEVEL_SENDER_MTA_STS  /* MTA-STS senders (Gmail, Microsoft, ...), RFC 8461 */
 } level_sender;
 
 /* Which name a sender puts in the TLS ClientHello (RFC 6066 server_name). */
@@ -26,7 +27,12 @@ typedef enum level_sni_rule {
      * as may/encrypt and sends what LEVEL_SNI_SERVERNAME sends. */
     LEVEL_SNI_DANE_BASE,
     /* Cisco ESA: see esa_sni in level.c and docs/policies.md. */
-    LEVEL_SNI_ESA
+    LEVEL_SNI_ESA,
+    /* The MX hostname: what MTA-STS senders send (RFC 8461 §4.2 validates the
+     * certificate against the MX host, so it is the name a server with
+     * several certificates must choose by; docs/policies.md). While DANE
+     * applies to the host, the TLSA base domain (RFC 7672 §3.1.1). */
+    LEVEL_SNI_MX_HOSTNAME
 } level_sni_rule;
 
 typedef struct level_traits {

@@ -17,6 +17,7 @@
 #include "core/evidence.h"
 #include "core/fingerprint.h"
 #include "core/level.h"
+#include "core/mtasts_eval.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
@@ -829,6 +830,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
                 "no certificate chain given, and TLS is not marked as unavailable");
         return NULL;
     }
+    if (level == MXTLS_LEVEL_MTA_STS) /* core/mtasts_eval.h */
+        return mtasts_evaluate(ctx, ev);
     mxtls_result *r = result_new(level);
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);

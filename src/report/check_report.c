@@ -8,6 +8,7 @@
 #include "core/fingerprint.h"
 #include "core/result.h"
 #include "report/probe_report.h"
+#include "report/sts_report.h"
 
 #define CHECK_TEXT_MAX (16u * 1024u * 1024u)
 
@@ -217,6 +218,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
         jw_end_obj(&w);
     }
     jw_end_obj(&w);
+    sts_report_json_keys(&w, rep->sts);
     jw_kstrlist(&w, "advice", &rep->advice);
     jw_kint(&w, "elapsed_ms", rep->elapsed_ms);
     jw_kbool(&w, "timed_out", rep->timed_out);
@@ -408,6 +410,7 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     }
     if (rep->hosts_dropped)
         sb_printf(&b, "  (%zu more MX hosts not checked)\n", rep->hosts_dropped);
+    sts_report_text(&b, rep->sts);
 
     sb_printf(&b, "verdicts\n  %-28s %-9s %-10s %-24s %s\n", "LEVEL", "VERDICT", "SECURITY",
               "REASON", "VIA");
