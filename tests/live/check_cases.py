@@ -20,10 +20,23 @@ import sys
 
 LEVELS = ["none", "may", "encrypt", "verify", "secure", "esa-preferred", "esa-required",
           "esa-preferred-verify", "esa-required-verify", "esa-required-verify-hosted",
-          "dane", "dane-only"]
+          "dane", "dane-only", "mta-sts"]
 
 # (domain, level) -> decisive reason code of the domain verdict
 EXPECTED_CODES = {
+    # MTA-STS (docs/policies.md "MTA-STS"; docs/mta-sts.md)
+    ("sts.test", "mta-sts"): "sts-verified",
+    ("sts-testing.test", "mta-sts"): "encrypted",
+    ("sts-uncovered.test", "mta-sts"): "sts-mx-not-covered",
+    ("sts-wild.test", "mta-sts"): "sts-verified",
+    ("sts-none.test", "mta-sts"): "encrypted",
+    ("sts-wrongname.test", "mta-sts"): "encrypted",
+    ("sts-html.test", "mta-sts"): "encrypted",
+    ("sts-redirect.test", "mta-sts"): "encrypted",
+    ("sts-twotxt.test", "mta-sts"): "encrypted",
+    ("stall.test", "mta-sts"): "encrypted",
+    ("dane-ee.test", "mta-sts"): "dane-verified",
+    ("good.test", "mta-sts"): "encrypted",
     ("good.test", "verify"): "verified",
     ("good.test", "may"): "encrypted",
     ("good.test", "none"): "tls-disabled",
@@ -140,6 +153,11 @@ EXPECTED_CODES = {
 # (domain, level) -> a non-decisive ("info") reason of the address that
 # decided: why dane behaved as may or encrypt
 EXPECTED_INFO = {
+    ("sts-testing.test", "mta-sts"): "sts-mx-not-covered",
+    ("sts-none.test", "mta-sts"): "sts-mode-none",
+    ("sts-wrongname.test", "mta-sts"): "sts-no-policy",
+    ("dane-ee.test", "mta-sts"): "sts-dane-precedence",
+    ("good.test", "mta-sts"): "sts-no-policy",
     ("good.test", "dane"): "no-tlsa",
     ("insecure.test", "dane"): "mx-insecure",
     ("dane-insecure.test", "dane"): "mx-insecure",
