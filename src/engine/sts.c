@@ -250,9 +250,11 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
     }
     char q[MXTLS_MAX_NAME + 32];
     snprintf(q, sizeof q, "_mta-sts.%s", p->domain);
-    check_ext_lookup(c, q, DNS_T_TXT, sts_txt_done, s);
+    if (check_ext_lookup(c, q, DNS_T_TXT, sts_txt_done, s) != 0)
+        s->txt_outcome = DNS_ERROR;
     snprintf(q, sizeof q, "_smtp._tls.%s", p->domain);
-    check_ext_lookup(c, q, DNS_T_TXT, sts_rpt_done, s);
+    if (check_ext_lookup(c, q, DNS_T_TXT, sts_rpt_done, s) != 0)
+        s->rpt_outcome = DNS_ERROR;
     return s;
 }
 

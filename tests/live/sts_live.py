@@ -134,6 +134,37 @@ for dom, what in (("sts-testing.test", "MTA-STS"), ("dane-ee.test", "MTA-STS and
         check(d["tlsrpt"]["outcome"] == "nxdomain" and not d["tlsrpt"]["valid"],
               f"{dom}: tlsrpt {d['tlsrpt']}")
 
+# ---- mxtls mta-sts DOMAIN, mxtls tlsrpt DOMAIN ----------------------------------
+
+
+def cmd(*args):
+    c = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], *args,
+         "--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor", W["MXTLS_WORLD_TRUST_ANCHOR"]]
+    p = subprocess.run(c, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+rc, out, err = cmd("mta-sts", "sts-uncovered.test", "--ca-file", W["MXTLS_WORLD_CA"], "--json")
+d = json.loads(out) if out else {}
+check(rc == 1 and d.get("verdict") == "fail" and d.get("code") == "sts-mx-not-covered",
+      f"mta-sts sts-uncovered.test: exit {rc} {d.get('verdict')} {d.get('code')} {err}")
+check([h["covered_by"] for h in d.get("hosts", [])] == [None], f"mta-sts hosts {d.get('hosts')}")
+rc, out, err = cmd("mta-sts", "sts-wild.test", "--ca-file", W["MXTLS_WORLD_CA"])
+check(rc == 0 and "MX mx.sts.test: covered by mx *.sts.test" in out.splitlines() and
+      "MX mx01.subd.wild2.test: not covered by the policy" in out.splitlines(),
+      f"mta-sts sts-wild.test: exit {rc}: {out[:400]}")
+rc, out, err = cmd("tlsrpt", "sts.test")
+check(rc == 0 and out.splitlines() == ["_smtp._tls.sts.test: TXT data (secure)",
+                                       "valid TLSRPT record", "rua  mailto:tlsrpt@sts.test"],
+      f"tlsrpt sts.test: exit {rc}: {out} {err}")
+rc, out, err = cmd("tlsrpt", "sts-testing.test", "--json")
+d = json.loads(out) if out else {}
+check(rc == 1 and d.get("lookup") == "nxdomain (secure)" and
+      [e["rule"] for e in d.get("errors", [])] == ["tlsrpt-none"],
+      f"tlsrpt sts-testing.test: exit {rc}: {out} {err}")
+rc, out, err = cmd("tlsrpt", "bogus-expired.test")
+check(rc == 3, f"tlsrpt bogus-expired.test: exit {rc}, expected 3: {out} {err}")
+
 # ---- the cache ------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
     db = os.path.join(tmp, "sts.db")
