@@ -1330,6 +1330,14 @@ static void check_finish(check_run_state *rs)
             rep->auto_reason = strdup(buf);
         }
     }
+    /* Then MTA-STS: an enforce policy in force (RFC 8461 §5), where neither
+     * a policy-map entry nor DANE decided. */
+    if (rep->auto_level == MXTLS_LEVEL_MAY && !rep->policy_entry && rep->sts &&
+        sts_enforced(rep->sts)) {
+        rep->auto_level = MXTLS_LEVEL_MTA_STS;
+        free(rep->auto_reason);
+        rep->auto_reason = strdup("an MTA-STS policy in mode enforce: mta-sts");
+    }
     for (size_t li = 0; li < rep->nlevels; li++)
         check_aggregate(rep, li);
     check_advice(rep);

@@ -311,6 +311,11 @@ void sts_conclude(sts_report *s, struct mxtls_report *rep)
     }
 }
 
+int sts_enforced(const sts_report *s)
+{
+    return s && s->concluded && s->apply != STS_APPLY_NONE && s->mode == MTASTS_MODE_ENFORCE;
+}
+
 mxtls_status sts_evidence(sts_report *s, mxtls_ctx *ctx, mxtls_evidence *ev)
 {
     if (!s)

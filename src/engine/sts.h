@@ -82,6 +82,8 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p);
 /* sts_conclude - which policy is in force, and the findings for the
  * report's advice; idempotent. rep may be NULL. */
 void sts_conclude(sts_report *s, struct mxtls_report *rep);
+/* sts_enforced - a policy in mode enforce is in force (after sts_conclude) */
+int sts_enforced(const sts_report *s);
 /* sts_evidence - give ev the policy in force (nothing when none) */
 mxtls_status sts_evidence(sts_report *s, mxtls_ctx *ctx, mxtls_evidence *ev);
 void sts_report_free(sts_report *s);

@@ -179,6 +179,8 @@ EXPECTED_DANE_SECURITY = {
 # failed TLSA lookup), else may (no policy map).
 AUTO_DANE = {"sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
              "dane-cname.test", "dane-rollover.test", "dane-unusable.test", "dane-bogus.test"}
+# then mta-sts where an enforce policy is in force (docs/policies.md)
+AUTO_STS = {"sts.test", "sts-uncovered.test", "sts-wild.test"}
 # domain -> (TLSA base domain, records the dane level was judged on): the
 # CNAME target's TLSA RRset, not the decoy record at the original name
 EXPECTED_DANE_BASE = {
@@ -309,7 +311,7 @@ def main():
                                 f"({doc['matrix'][lv]['code']}: {doc['matrix'][lv]['message']})")
         # the auto level: dane with secure usable TLSA, else may (no policy
         # map); the exit code follows it
-        auto = "dane" if d in AUTO_DANE else "may"
+        auto = "dane" if d in AUTO_DANE else "mta-sts" if d in AUTO_STS else "may"
         checked += 1
         if doc["effective_level"] != auto:
             failures.append(f"{d}: effective_level {doc['effective_level']}, expected {auto} "
