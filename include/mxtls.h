@@ -70,6 +70,9 @@ typedef enum mxtls_level {
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED = 24,
     /* An MTA-STS sender (RFC 8461): the domain's policy, with DANE first. */
     MXTLS_LEVEL_MTA_STS = 30,
+    /* A message sent with REQUIRETLS (RFC 8689): delivered only over TLS
+     * authenticated by DANE or MTA-STS to a server advertising REQUIRETLS. */
+    MXTLS_LEVEL_REQUIRETLS = 31,
     MXTLS_LEVEL_INVALID = -1
 } mxtls_level;
 
@@ -227,6 +230,10 @@ mxtls_status mxtls_evidence_add_tlsa_rdata(mxtls_ctx *ctx, mxtls_evidence *ev, u
  * source:line). The text is parsed, not kept. */
 mxtls_status mxtls_evidence_set_sts_policy(mxtls_ctx *ctx, mxtls_evidence *ev, const char *text,
                                            size_t len, const char *source);
+
+/* REQUIRETLS (RFC 8689): the server listed REQUIRETLS in its EHLO reply
+ * after STARTTLS (over TLS). */
+void mxtls_evidence_set_requiretls(mxtls_evidence *ev, int advertised);
 
 /* ---- evaluation ------------------------------------------------------- */
 

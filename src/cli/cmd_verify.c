@@ -40,12 +40,14 @@ static const char verify_help[] =
     "  --sts-policy FILE      the domain's MTA-STS policy (the text served at\n"
     "                         https://mta-sts.DOMAIN/.well-known/mta-sts.txt) for\n"
     "                         level mta-sts; without it that level acts as may\n"
+    "  --requiretls           the server lists REQUIRETLS in its EHLO reply after\n"
+    "                         STARTTLS (level requiretls, RFC 8689)\n"
     "policy:\n"
     "  --level LEVEL          none may encrypt fingerprint verify secure dane dane-only\n"
     "                         esa-preferred\n"
     "                         esa-required esa-preferred-verify esa-required-verify\n"
-    "                         esa-required-verify-hosted mta-sts (default: all, as a\n"
-    "                         table)\n"
+    "                         esa-required-verify-hosted mta-sts requiretls (default:\n"
+    "                         all, as a table)\n"
     "  --match LIST           Postfix match= list: for verify/secure names or\n"
     "                         strategies (hostname:nexthop:dot-nexthop:.example.com);\n"
     "                         for fingerprint digests separated by '|'\n"
@@ -69,7 +71,7 @@ enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
     OPT_PTR_CONFIRMED, OPT_ROUTE, OPT_LEVEL, OPT_MATCH, OPT_FPDIGEST, OPT_CA_FILE,
     OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP, OPT_REVOCATION, OPT_REVSTATUS, OPT_TLSA,
-    OPT_TLSA_SECURE, OPT_TLSA_INSECURE, OPT_TLSA_BOGUS, OPT_TLSA_BASE, OPT_STS_POLICY
+    OPT_TLSA_SECURE, OPT_TLSA_INSECURE, OPT_TLSA_BOGUS, OPT_TLSA_BASE, OPT_STS_POLICY, OPT_REQUIRETLS
 };
 
 static const struct option verify_options[] = {
@@ -97,6 +99,7 @@ static const struct option verify_options[] = {
     {"tlsa-bogus", no_argument, NULL, OPT_TLSA_BOGUS},
     {"tlsa-base", required_argument, NULL, OPT_TLSA_BASE},
     {"sts-policy", required_argument, NULL, OPT_STS_POLICY},
+    {"requiretls", no_argument, NULL, OPT_REQUIRETLS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -108,7 +111,7 @@ struct verify_args {
     int ntlsa, tlsa_state; /* tlsa_state: 0 none given, else mxtls_tlsa_state */
     const char *mx[VERIFY_MAX_REPEAT], *ptr[VERIFY_MAX_REPEAT], *route[VERIFY_MAX_REPEAT];
     int ptr_confirmed[VERIFY_MAX_REPEAT];
-    int nmx, nptr, nroute, mx_secure, no_starttls, json;
+    int nmx, nptr, nroute, mx_secure, no_starttls, json, requiretls;
 };
 
 /* verify_parse - options into args; returns -1 after printing a usage error */
@@ -121,6 +124,7 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
         switch (c) {
         case OPT_CHAIN: a->chain = optarg; break;
         case OPT_STS_POLICY: a->sts_policy = optarg; break;
+        case OPT_REQUIRETLS: a->requiretls = 1; break;
         case OPT_NO_STARTTLS: a->no_starttls = 1; break;
         case OPT_DOMAIN: a->domain = optarg; break;
         case OPT_MX_SECURE: a->mx_secure = 1; break;
@@ -255,6 +259,7 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
                                       (mxtls_revocation_status)mxtls_revocation_status_from_name(a->revstatus),
                                       "given with --revocation-status"))
         return -1;
+    mxtls_evidence_set_requiretls(ev, a->requiretls);
     if (a->sts_policy) {
         size_t len = 0;
         /* one byte over the cap, so that a larger file is a policy error */

@@ -37,6 +37,7 @@ struct mxtls_evidence {
     long long sts_max_age;
     strlist sts_mx;        /* mx patterns */
     char *sts_source;
+    int requiretls;        /* REQUIRETLS advertised after STARTTLS */
     STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
     char *chain_name;      /* label for messages (file name) */
 };

@@ -25,6 +25,7 @@ static const struct {
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "esa-required-verify"},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "esa-required-verify-hosted"},
     {MXTLS_LEVEL_MTA_STS, "mta-sts"},
+    {MXTLS_LEVEL_REQUIRETLS, "requiretls"},
 };
 
 /* The levels reports evaluate, in report order. */
@@ -43,6 +44,7 @@ static const mxtls_level offline_levels[] = {
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED,
     MXTLS_LEVEL_MTA_STS,
+    MXTLS_LEVEL_REQUIRETLS,
 };
 
 const char *mxtls_level_name(mxtls_level level)
@@ -116,6 +118,9 @@ static const level_traits level_table[] = {
     /* RFC 8461 requires no revocation checking and the large senders
      * document none: assumed not checked (docs/policies.md). */
     {MXTLS_LEVEL_MTA_STS, LEVEL_SENDER_MTA_STS, LEVEL_SNI_MX_HOSTNAME, 0},
+    /* A REQUIRETLS sender authenticates by DANE or MTA-STS: it sends what
+     * an MTA-STS sender sends (the TLSA base domain where DANE applies). */
+    {MXTLS_LEVEL_REQUIRETLS, LEVEL_SENDER_MTA_STS, LEVEL_SNI_MX_HOSTNAME, 0},
 };
 
 const level_traits *level_traits_of(mxtls_level level)

@@ -196,3 +196,51 @@ mxtls_result *mtasts_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev)
     }
     return r;
 }
+
+void mxtls_evidence_set_requiretls(mxtls_evidence *ev, int advertised)
+{
+    if (ev)
+        ev->requiretls = !!advertised;
+}
+
+mxtls_result *requiretls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev)
+{
+    /* how the connection is authenticated: DANE first (RFC 8461 §2) */
+    int dane = mtasts_dane_applies(ev);
+    mxtls_result *r = mxtls_evaluate(ctx, ev, dane ? MXTLS_LEVEL_DANE : MXTLS_LEVEL_MTA_STS);
+    if (!r)
+        return NULL;
+    r->level = MXTLS_LEVEL_REQUIRETLS;
+    if (r->verdict == MXTLS_VERDICT_TEMPFAIL)
+        return r;
+    size_t from = r->nreasons;
+    int authenticated = r->verdict == MXTLS_VERDICT_PASS &&
+                        (dane ? r->security == MXTLS_SECURITY_DANE
+                              : r->nreasons && !strcmp(r->reasons[0].code, "sts-verified"));
+    if (!authenticated) {
+        r->verdict = MXTLS_VERDICT_FAIL;
+        r->security = MXTLS_SECURITY_NONE;
+        result_reason(r, "decisive", "requiretls-not-authenticated", "5.7.10",
+                      "the connection to %s is not authenticated by DANE or by an MTA-STS policy "
+                      "in mode enforce: a REQUIRETLS message is not sent, and is returned "
+                      "(RFC 8689 §4.2)",
+                      evidence_host(ev));
+    } else if (!ev->requiretls) {
+        r->verdict = MXTLS_VERDICT_FAIL;
+        r->security = MXTLS_SECURITY_NONE;
+        result_reason(r, "decisive", "requiretls-not-advertised", "5.7.10",
+                      "%s does not list REQUIRETLS in its EHLO reply after STARTTLS: a "
+                      "REQUIRETLS message is not sent, and is returned (RFC 8689 §4.2)",
+                      evidence_host(ev));
+        result_advice(r, "Senders of REQUIRETLS messages need the REQUIRETLS extension "
+                         "(RFC 8689) in the EHLO reply over TLS; without it such messages "
+                         "are returned.");
+    } else {
+        result_reason(r, "decisive", "requiretls-ok", NULL,
+                      "%s lists REQUIRETLS after STARTTLS and the connection is authenticated "
+                      "by %s (RFC 8689 §4.2)",
+                      evidence_host(ev), dane ? "DANE" : "MTA-STS");
+    }
+    mtasts_front(r, from);
+    return r;
+}

@@ -23,4 +23,14 @@
 
 mxtls_result *mtasts_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev);
 
+/* requiretls_evaluate - the level requiretls: a message sent with the
+ * REQUIRETLS MAIL FROM option (RFC 8689 §4.2) is delivered only when the
+ * connection is TLS authenticated by DANE (the dane level passes with
+ * security dane) or by an MTA-STS policy in mode enforce (the mta-sts level
+ * passes with sts-verified), and the server lists REQUIRETLS in its EHLO
+ * reply over TLS. Otherwise it is not delivered: fail
+ * requiretls-not-authenticated or requiretls-not-advertised (the message is
+ * returned); a temporary failure of DANE or the session stays tempfail. */
+mxtls_result *requiretls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev);
+
 #endif

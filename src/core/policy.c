@@ -832,6 +832,8 @@ mxtls_result *mxtls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls_lev
     }
     if (level == MXTLS_LEVEL_MTA_STS) /* core/mtasts_eval.h */
         return mtasts_evaluate(ctx, ev);
+    if (level == MXTLS_LEVEL_REQUIRETLS)
+        return requiretls_evaluate(ctx, ev);
     mxtls_result *r = result_new(level);
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);

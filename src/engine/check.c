@@ -887,6 +887,9 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     if (match)
         bad |= mxtls_evidence_set_match(ctx, ev, match) != MXTLS_OK;
     bad |= sts_evidence(rep->sts, ctx, ev) != MXTLS_OK;
+    mxtls_evidence_set_requiretls(ev, p && p->tls_ok &&
+                                          strlist_contains(&p->smtp.post_tls.caps.keywords,
+                                                           "REQUIRETLS"));
     if (h->tlsa_started) {
         for (size_t i = 0; i < h->ntlsa; i++)
             bad |= mxtls_evidence_add_tlsa_rdata(ctx, ev, h->tlsa[i].usage, h->tlsa[i].selector,

@@ -61,6 +61,25 @@ head -c 65537 /dev/zero | tr '\0' 'x' >big.txt
 run 2 $V --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy big.txt
 frag err "policy-too-large"
 
+# REQUIRETLS (RFC 8689): authenticated by MTA-STS (enforce) and advertised
+R="verify --ca-file $C/ca.pem --at 2026-06-01T00:00:00Z --domain example.com --level requiretls"
+# shellcheck disable=SC2086
+run 0 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy enforce.txt --requiretls
+first out "requiretls: PASS (security: verified)"
+frag out "* requiretls-ok"
+# not advertised
+# shellcheck disable=SC2086
+run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy enforce.txt
+frag out "* requiretls-not-advertised [5.7.10]"
+# advertised, but only a testing policy: not authenticated
+# shellcheck disable=SC2086
+run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy testing.txt --requiretls
+frag out "* requiretls-not-authenticated [5.7.10]"
+# no policy, no DANE
+# shellcheck disable=SC2086
+run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --requiretls
+frag out "* requiretls-not-authenticated"
+
 # the table has the mta-sts row
 run 0 verify --ca-file "$C/ca.pem" --at 2026-06-01T00:00:00Z --domain example.com \
     --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy enforce.txt
