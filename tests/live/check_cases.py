@@ -20,7 +20,7 @@ import sys
 
 LEVELS = ["none", "may", "encrypt", "verify", "secure", "esa-preferred", "esa-required",
           "esa-preferred-verify", "esa-required-verify", "esa-required-verify-hosted",
-          "dane", "dane-only", "mta-sts"]
+          "dane", "dane-only", "mta-sts", "requiretls"]
 
 # (domain, level) -> decisive reason code of the domain verdict
 EXPECTED_CODES = {
@@ -37,6 +37,13 @@ EXPECTED_CODES = {
     ("stall.test", "mta-sts"): "encrypted",
     ("dane-ee.test", "mta-sts"): "dane-verified",
     ("good.test", "mta-sts"): "encrypted",
+    # REQUIRETLS (RFC 8689 §4.2)
+    ("requiretls.test", "requiretls"): "requiretls-ok",
+    ("requiretls.test", "mta-sts"): "dane-verified",
+    ("dane-ee.test", "requiretls"): "requiretls-not-advertised",
+    ("sts.test", "requiretls"): "requiretls-not-advertised",
+    ("good.test", "requiretls"): "requiretls-not-authenticated",
+    ("sts-testing.test", "requiretls"): "requiretls-not-authenticated",
     ("good.test", "verify"): "verified",
     ("good.test", "may"): "encrypted",
     ("good.test", "none"): "tls-disabled",
@@ -177,7 +184,7 @@ EXPECTED_DANE_SECURITY = {
 # The auto level (JSON effective_level): dane where the MX RRset is secure
 # and DANE changes the outcome (secure TLSA records, usable or not, or a
 # failed TLSA lookup), else may (no policy map).
-AUTO_DANE = {"sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
+AUTO_DANE = {"requiretls.test", "sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
              "dane-cname.test", "dane-rollover.test", "dane-unusable.test", "dane-bogus.test"}
 # then mta-sts where an enforce policy is in force (docs/policies.md)
 AUTO_STS = {"sts.test", "sts-uncovered.test", "sts-wild.test"}
