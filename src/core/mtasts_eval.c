@@ -220,7 +220,7 @@ mxtls_result *requiretls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev)
     if (!authenticated) {
         r->verdict = MXTLS_VERDICT_FAIL;
         r->security = MXTLS_SECURITY_NONE;
-        result_reason(r, "decisive", "requiretls-not-authenticated", "5.7.10",
+        result_reason(r, "decisive", "requiretls-not-authenticated", "5.7.30",
                       "the connection to %s is not authenticated by DANE or by an MTA-STS policy "
                       "in mode enforce: a REQUIRETLS message is not sent, and is returned "
                       "(RFC 8689 §4.2)",
@@ -228,7 +228,7 @@ mxtls_result *requiretls_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev)
     } else if (!ev->requiretls) {
         r->verdict = MXTLS_VERDICT_FAIL;
         r->security = MXTLS_SECURITY_NONE;
-        result_reason(r, "decisive", "requiretls-not-advertised", "5.7.10",
+        result_reason(r, "decisive", "requiretls-not-advertised", "5.7.30",
                       "%s does not list REQUIRETLS in its EHLO reply after STARTTLS: a "
                       "REQUIRETLS message is not sent, and is returned (RFC 8689 §4.2)",
                       evidence_host(ev));

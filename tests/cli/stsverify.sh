@@ -70,11 +70,11 @@ frag out "* requiretls-ok"
 # not advertised
 # shellcheck disable=SC2086
 run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy enforce.txt
-frag out "* requiretls-not-advertised [5.7.10]"
+frag out "* requiretls-not-advertised [5.7.30]"
 # advertised, but only a testing policy: not authenticated
 # shellcheck disable=SC2086
 run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --sts-policy testing.txt --requiretls
-frag out "* requiretls-not-authenticated [5.7.10]"
+frag out "* requiretls-not-authenticated [5.7.30]"
 # no policy, no DANE
 # shellcheck disable=SC2086
 run 1 $R --chain "$C/mx1-chain.pem" --mx mx1.example.com --requiretls
