@@ -77,6 +77,11 @@ typedef enum mxtls_level {
     MXTLS_LEVEL_ESA_PREFERRED_VERIFY = 22,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY = 23,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED = 24,
+    /* An MTA-STS sender (RFC 8461): the domain's policy, with DANE first. */
+    MXTLS_LEVEL_MTA_STS = 30,
+    /* A message sent with REQUIRETLS (RFC 8689): delivered only over TLS
+     * authenticated by DANE or MTA-STS to a server advertising REQUIRETLS. */
+    MXTLS_LEVEL_REQUIRETLS = 31,
     MXTLS_LEVEL_INVALID = -1
 } mxtls_level;
 
@@ -261,6 +266,21 @@ MXTLS_API
 mxtls_status mxtls_evidence_add_tlsa_rdata(mxtls_ctx *ctx, mxtls_evidence *ev, unsigned usage,
                                            unsigned selector, unsigned mtype,
                                            const unsigned char *data, size_t len);
+
+/* MTA-STS (RFC 8461): the policy in force for the recipient domain, as
+ * fetched from https://mta-sts.DOMAIN/.well-known/mta-sts.txt or cached.
+ * The level mta-sts judges the host against it; without one that level
+ * behaves as may. `source` labels it ("fetched", "cached", a file name).
+ * A text that is no valid policy is an error (MXTLS_ERR_PARSE, where =
+ * source:line). The text is parsed, not kept. */
+MXTLS_API
+mxtls_status mxtls_evidence_set_sts_policy(mxtls_ctx *ctx, mxtls_evidence *ev, const char *text,
+                                           size_t len, const char *source);
+
+/* REQUIRETLS (RFC 8689): the server listed REQUIRETLS in its EHLO reply
+ * after STARTTLS (over TLS). */
+MXTLS_API
+void mxtls_evidence_set_requiretls(mxtls_evidence *ev, int advertised);
 
 /* ---- evaluation ------------------------------------------------------- */
 
@@ -505,6 +525,7 @@ typedef struct mxtls_check_options {
     int sni_compare;                      /* also connect with the other SNI choice */
     const mxtls_policymap *policy_map;    /* for the auto level and the entry's attributes */
     const char *ip;                       /* connect to this address instead of resolving */
+    const char *sts_cache;                /* MTA-STS policy cache file (RFC 8461 §5.1), or NULL */
 } mxtls_check_options;
 
 typedef struct mxtls_check mxtls_check;

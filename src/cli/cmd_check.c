@@ -29,8 +29,12 @@ static const char check_help[] =
     "policy:\n"
     "  --level LEVEL          the level whose verdict sets the exit code (default: auto =\n"
     "                         the --policy-map entry's level, else dane where DNSSEC-secure\n"
-    "                         TLSA records exist or their lookup fails, else may)\n"
+    "                         TLSA records exist or their lookup fails, else mta-sts\n"
+    "                         where an MTA-STS policy in mode enforce is in force,\n"
+    "                         else may)\n"
     "  --policy-map FILE      Postfix smtp_tls_policy_maps file (docs/policymap.md)\n"
+    "  --sts-cache FILE       MTA-STS policy cache (SQLite, docs/mta-sts.md): read first,\n"
+    "                         refetched when the id changes or it nears expiry\n"
     "  --route HOST           next hop instead of the MX lookup: HOST, [HOST] or an\n"
     "                         address (check; repeatable)\n"
     "  --revocation MODE      report (default: checked and shown; no modelled sender\n"
@@ -68,12 +72,13 @@ static const char check_help[] =
 enum {
     OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,
     OPT_SNI_COMPARE, OPT_IP, OPT_DOMAIN, OPT_JSON, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY,
-    OPT_SERVERNAME
+    OPT_SERVERNAME, OPT_STS_CACHE
 };
 
 static const struct option check_options_long[] = {
     {"level", required_argument, NULL, OPT_LEVEL},
     {"policy-map", required_argument, NULL, OPT_POLICY_MAP},
+    {"sts-cache", required_argument, NULL, OPT_STS_CACHE},
     {"route", required_argument, NULL, OPT_ROUTE},
     {"revocation", required_argument, NULL, OPT_REVOCATION},
     {"tls-on-connect", no_argument, NULL, OPT_TLS_ON_CONNECT},
@@ -175,6 +180,7 @@ static int check_main(const char *cmd, int argc, char **argv)
         switch (c) {
         case OPT_LEVEL: level_name = optarg; break;
         case OPT_POLICY_MAP: map_file = optarg; break;
+        case OPT_STS_CACHE: opt.sts_cache = optarg; break;
         case OPT_ROUTE:
             if (opt.nroutes >= CHECK_MAX_ROUTES)
                 return cli_usage_error(cmd, "at most %d --route options", CHECK_MAX_ROUTES);
@@ -333,6 +339,7 @@ static int check_main(const char *cmd, int argc, char **argv)
     po.sni_compare = opt.sni_compare;
     po.policy_map = map;
     po.ip = opt.ip_override;
+    po.sts_cache = opt.sts_cache;
     check_cli_result res = {.base = base};
     if (!mxtls_check_start(eng, &po, check_cli_done, &res, &me)) {
         rc = check_cli_error(cmd, &me);

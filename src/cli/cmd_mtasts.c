@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "cli/recout.h"
+#include "cli/sts_live.h"
 #include "core/mtasts.h"
 #include "core/names.h"
 #include "report/jsonw.h"
@@ -17,13 +19,26 @@
 #define MTASTS_MAX_HOSTS 64
 
 static const char mtasts_forms[] =
+    "  mxtls mta-sts DOMAIN [--sts-cache FILE] [check options] [--json]\n"
     "  mxtls mta-sts --policy-file FILE [--mx HOST]... [--json]\n"
     "  mxtls mta-sts --txt-file FILE | --txt RECORD ... [--json]";
 
 static const char mtasts_help[] =
-    "usage: mxtls mta-sts --policy-file FILE [--mx HOST]... [--json]\n"
+    "usage: mxtls mta-sts DOMAIN [--sts-cache FILE] [check options] [--json]\n"
+    "       mxtls mta-sts --policy-file FILE [--mx HOST]... [--json]\n"
     "       mxtls mta-sts --txt-file FILE | --txt RECORD ... [--json]\n"
     "\n"
+    "With DOMAIN: look up _mta-sts.DOMAIN, fetch the policy from\n"
+    "https://mta-sts.DOMAIN/.well-known/mta-sts.txt (at the address mxtls's own\n"
+    "validating resolver returns; no redirects; text/plain; 64 KiB), consult\n"
+    "the cache (--sts-cache), and judge every MX address as an MTA-STS sender\n"
+    "does (level mta-sts: covered by an mx pattern, certificate valid for the MX\n"
+    "host; DANE first). The check options are those of mxtls check (--ca-file,\n"
+    "--resolver, --root-hints, --trust-anchor, --timeout, ...).\n"
+    "exit: 0 delivery proceeds, 1 the policy stops delivery, 3 temporary\n"
+    "failure, 2 usage error.\n"
+    "\n"
+    "Without DOMAIN:\n"
     "Check an MTA-STS policy (the text served at\n"
     "https://mta-sts.DOMAIN/.well-known/mta-sts.txt) or the TXT record of\n"
     "_mta-sts.DOMAIN against RFC 8461, offline. Every error names its rule and\n"
@@ -165,8 +180,13 @@ int cmd_mtasts(int argc, char **argv)
         {"txt", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        {"sts-cache", required_argument, NULL, 'c'},
+        CLI_CHECK_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    check_options copt = {0};
+    cli_trust trust = {0};
+    int live_opts = 0, r;
     const char *policy = NULL;
     char *hosts[MTASTS_MAX_HOSTS], *norms[MTASTS_MAX_HOSTS];
     size_t nhosts = 0;
@@ -174,8 +194,20 @@ int cmd_mtasts(int argc, char **argv)
     recout_records recs = {0};
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h" CLI_CHECK_SHORT_OPTIONS, opts, NULL)) != -1) {
+        if ((r = cli_check_option(MTASTS_CMD, c, optarg, &copt, &trust)) != CLI_CHECK_OPT_OTHER) {
+            if (r != EXIT_PASS) {
+                rc = r;
+                goto out;
+            }
+            live_opts = 1;
+            continue;
+        }
         switch (c) {
+        case 'c':
+            copt.sts_cache = optarg;
+            live_opts = 1;
+            break;
         case 'p':
             if (policy) {
                 rc = cli_usage_error(MTASTS_CMD, "--policy-file is given twice");
@@ -218,8 +250,17 @@ int cmd_mtasts(int argc, char **argv)
         }
     }
     if (optind < argc) {
+        if (optind + 1 == argc && !policy && recs.n == 0 && nhosts == 0) {
+            if ((rc = cli_trust_check(MTASTS_CMD, &trust)) == EXIT_PASS)
+                rc = sts_live_mtasts(MTASTS_CMD, argv[optind], &copt, &trust, json);
+            goto out;
+        }
         rc = cli_usage_error(MTASTS_CMD, "unexpected argument '%s'; the accepted forms are:\n%s",
                              argv[optind], mtasts_forms);
+        goto out;
+    }
+    if (live_opts) {
+        rc = cli_usage_error(MTASTS_CMD, "--sts-cache and the check options need DOMAIN");
         goto out;
     }
     if (!policy && recs.n == 0) {

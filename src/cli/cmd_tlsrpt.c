@@ -5,17 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/check_options.h"
 #include "cli/cli.h"
 #include "cli/recout.h"
+#include "cli/sts_live.h"
+#include "core/names.h"
 #include "core/tlsrpt.h"
 #include "report/jsonw.h"
 
 #define TLSRPT_CMD "tlsrpt"
 
-static const char tlsrpt_forms[] = "  mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]";
+static const char tlsrpt_forms[] = "  mxtls tlsrpt DOMAIN [--resolver ADDR] [--json]\n"
+                                   "  mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]";
 
 static const char tlsrpt_help[] =
-    "usage: mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]\n"
+    "usage: mxtls tlsrpt DOMAIN [--resolver ADDR] [--root-hints FILE]\n"
+    "                    [--trust-anchor FILE] [--json]\n"
+    "       mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]\n"
+    "\n"
+    "With DOMAIN the TXT RRset of _smtp._tls.DOMAIN is looked up through mxtls's\n"
+    "validating resolver (a failed lookup: exit 3) and checked as below.\n"
     "\n"
     "Check the TXT record of _smtp._tls.DOMAIN (where senders send TLS reports)\n"
     "against RFC 8460, offline: v=TLSRPTv1 first, rua= with one or more\n"
@@ -39,13 +48,25 @@ int cmd_tlsrpt(int argc, char **argv)
         {"txt", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
+        CLI_CHECK_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    int json = 0, c, rc = EXIT_PASS;
+    int json = 0, c, rc = EXIT_PASS, r, live_opts = 0;
     recout_records recs = {0};
+    check_options copt = {0};
+    cli_trust trust = {0};
+    char status[128] = "", qname[MXTLS_MAX_NAME + 16] = "";
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h" CLI_CHECK_SHORT_OPTIONS, opts, NULL)) != -1) {
+        if ((r = cli_check_option(TLSRPT_CMD, c, optarg, &copt, &trust)) != CLI_CHECK_OPT_OTHER) {
+            if (r != EXIT_PASS) {
+                rc = r;
+                goto out;
+            }
+            live_opts = 1;
+            continue;
+        }
         switch (c) {
         case 'f':
             if ((rc = recout_add_file(TLSRPT_CMD, &recs, optarg)) != 0)
@@ -65,18 +86,61 @@ int cmd_tlsrpt(int argc, char **argv)
             goto out;
         }
     }
-    if (optind < argc) {
-        rc = cli_usage_error(TLSRPT_CMD, "unexpected argument '%s'; the accepted form is:\n%s",
+    if (optind + 1 == argc && recs.n == 0) {
+        err_rec e;
+        err_clear(&e);
+        char *d = names_normalize(argv[optind], 0, &e);
+        if (!d) {
+            rc = cli_usage_error(TLSRPT_CMD, "%s: %s", argv[optind], e.message);
+            goto out;
+        }
+        snprintf(qname, sizeof qname, "_smtp._tls.%s", d);
+        free(d);
+        if ((rc = sts_live_txt(TLSRPT_CMD, &copt, qname, &recs, status, sizeof status)) != 0)
+            goto out;
+        if (recs.n == 0) {
+            /* no TXT records: the selection says so (tlsrpt-none) */
+            rc = EXIT_POLICY;
+            tlsrpt_record none;
+            tlsrpt_select(NULL, NULL, 0, &none, NULL);
+            if (json) {
+                jsonw w;
+                jw_init(&w);
+                jw_obj(&w);
+                jw_kint(&w, "schema_version", 1);
+                jw_kstr(&w, "name", qname);
+                jw_kstr(&w, "lookup", status);
+                jw_kint(&w, "records", 0);
+                jw_kbool(&w, "valid", 0);
+                jw_kstrlist(&w, "rua", &none.rua);
+                recout_errors_json(&w, &none.errors);
+                jw_end_obj(&w);
+                int jrc = recout_print_json(TLSRPT_CMD, &w);
+                if (jrc)
+                    rc = jrc;
+            } else {
+                printf("%s: TXT %s\n", qname, status);
+                printf("invalid TLSRPT record: senders send no TLS reports for the domain\n");
+                recout_errors_text(&none.errors, NULL);
+            }
+            tlsrpt_free(&none);
+            goto out;
+        }
+    } else if (optind < argc) {
+        rc = cli_usage_error(TLSRPT_CMD, "unexpected argument '%s'; the accepted forms are:\n%s",
                              argv[optind], tlsrpt_forms);
+        goto out;
+    } else if (live_opts) {
+        rc = cli_usage_error(TLSRPT_CMD, "the DNS options need DOMAIN");
         goto out;
     }
     if (recs.n == 0) {
-        rc = cli_usage_error(TLSRPT_CMD, "nothing to check; the accepted form is:\n%s",
+        rc = cli_usage_error(TLSRPT_CMD, "nothing to check; the accepted forms are:\n%s",
                              tlsrpt_forms);
         goto out;
     }
     tlsrpt_record rec;
-    mxtls_status st = recs.n == 1 ? tlsrpt_parse(recs.v[0], recs.len[0], &rec)
+    mxtls_status st = recs.n == 1 && !qname[0] ? tlsrpt_parse(recs.v[0], recs.len[0], &rec)
                                   : tlsrpt_select((const char *const *)recs.v, recs.len, recs.n,
                                                   &rec, NULL);
     if (st != MXTLS_OK) {
@@ -91,6 +155,10 @@ int cmd_tlsrpt(int argc, char **argv)
         jw_init(&w);
         jw_obj(&w);
         jw_kint(&w, "schema_version", 1);
+        if (qname[0]) {
+            jw_kstr(&w, "name", qname);
+            jw_kstr(&w, "lookup", status);
+        }
         jw_kint(&w, "records", (long long)recs.n);
         jw_kbool(&w, "valid", rec.valid);
         jw_kstrlist(&w, "rua", &rec.rua);
@@ -100,10 +168,14 @@ int cmd_tlsrpt(int argc, char **argv)
         if (jrc)
             rc = jrc;
     } else if (rec.valid) {
+        if (qname[0])
+            printf("%s: TXT %s\n", qname, status);
         printf("valid TLSRPT record\n");
         for (size_t i = 0; i < rec.rua.n; i++)
             printf("rua  %s\n", rec.rua.v[i]);
     } else {
+        if (qname[0])
+            printf("%s: TXT %s\n", qname, status);
         printf("invalid TLSRPT record: senders send no TLS reports for the domain\n");
         recout_errors_text(&rec.errors, NULL);
     }

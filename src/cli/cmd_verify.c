@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/evidence.h"
+#include "core/mtasts.h"
 
 #define VERIFY_MAX_REPEAT 64 /* --mx, --ptr, --route given more often is a usage error */
 
@@ -37,11 +38,17 @@ static const char verify_help[] =
     "  --tlsa-insecure        the TLSA RRset came from an unsigned zone\n"
     "  --tlsa-bogus           the TLSA lookup failed DNSSEC validation\n"
     "  --tlsa-base NAME       TLSA base domain when it is not the MX host (CNAME)\n"
+    "  --sts-policy FILE      the domain's MTA-STS policy (the text served at\n"
+    "                         https://mta-sts.DOMAIN/.well-known/mta-sts.txt) for\n"
+    "                         level mta-sts; without it that level acts as may\n"
+    "  --requiretls           the server lists REQUIRETLS in its EHLO reply after\n"
+    "                         STARTTLS (level requiretls, RFC 8689)\n"
     "policy:\n"
     "  --level LEVEL          none may encrypt fingerprint verify secure dane dane-only\n"
     "                         esa-preferred\n"
     "                         esa-required esa-preferred-verify esa-required-verify\n"
-    "                         esa-required-verify-hosted (default: all, as a table)\n"
+    "                         esa-required-verify-hosted mta-sts requiretls (default:\n"
+    "                         all, as a table)\n"
     "  --match LIST           Postfix match= list: for verify/secure names or\n"
     "                         strategies (hostname:nexthop:dot-nexthop:.example.com);\n"
     "                         for fingerprint digests separated by '|'\n"
@@ -65,7 +72,7 @@ enum {
     OPT_CHAIN = 256, OPT_NO_STARTTLS, OPT_DOMAIN, OPT_MX, OPT_MX_SECURE, OPT_IP, OPT_PTR,
     OPT_PTR_CONFIRMED, OPT_ROUTE, OPT_LEVEL, OPT_MATCH, OPT_FPDIGEST, OPT_CA_FILE,
     OPT_CA_PATH, OPT_AT, OPT_JSON, OPT_HELP, OPT_REVOCATION, OPT_REVSTATUS, OPT_TLSA,
-    OPT_TLSA_SECURE, OPT_TLSA_INSECURE, OPT_TLSA_BOGUS, OPT_TLSA_BASE
+    OPT_TLSA_SECURE, OPT_TLSA_INSECURE, OPT_TLSA_BOGUS, OPT_TLSA_BASE, OPT_STS_POLICY, OPT_REQUIRETLS
 };
 
 static const struct option verify_options[] = {
@@ -92,18 +99,20 @@ static const struct option verify_options[] = {
     {"tlsa-insecure", no_argument, NULL, OPT_TLSA_INSECURE},
     {"tlsa-bogus", no_argument, NULL, OPT_TLSA_BOGUS},
     {"tlsa-base", required_argument, NULL, OPT_TLSA_BASE},
+    {"sts-policy", required_argument, NULL, OPT_STS_POLICY},
+    {"requiretls", no_argument, NULL, OPT_REQUIRETLS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
 struct verify_args {
     const char *chain, *domain, *ip, *level, *match, *fpdigest, *ca_file, *ca_path, *at;
-    const char *revocation, *revstatus, *tlsa_base;
+    const char *revocation, *revstatus, *tlsa_base, *sts_policy;
     const char *tlsa[VERIFY_MAX_REPEAT];
     int ntlsa, tlsa_state; /* tlsa_state: 0 none given, else mxtls_tlsa_state */
     const char *mx[VERIFY_MAX_REPEAT], *ptr[VERIFY_MAX_REPEAT], *route[VERIFY_MAX_REPEAT];
     int ptr_confirmed[VERIFY_MAX_REPEAT];
-    int nmx, nptr, nroute, mx_secure, no_starttls, json;
+    int nmx, nptr, nroute, mx_secure, no_starttls, json, requiretls;
 };
 
 /* verify_parse - options into args; returns -1 after printing a usage error */
@@ -115,6 +124,8 @@ static int verify_parse(int argc, char **argv, struct verify_args *a, int *help)
     while ((c = getopt_long(argc, argv, ":", verify_options, NULL)) != -1) {
         switch (c) {
         case OPT_CHAIN: a->chain = optarg; break;
+        case OPT_STS_POLICY: a->sts_policy = optarg; break;
+        case OPT_REQUIRETLS: a->requiretls = 1; break;
         case OPT_NO_STARTTLS: a->no_starttls = 1; break;
         case OPT_DOMAIN: a->domain = optarg; break;
         case OPT_MX_SECURE: a->mx_secure = 1; break;
@@ -249,6 +260,18 @@ static int verify_build(const struct verify_args *a, mxtls_ctx *ctx, mxtls_evide
                                       (mxtls_revocation_status)mxtls_revocation_status_from_name(a->revstatus),
                                       "given with --revocation-status"))
         return -1;
+    mxtls_evidence_set_requiretls(ev, a->requiretls);
+    if (a->sts_policy) {
+        size_t len = 0;
+        /* one byte over the cap, so that a larger file is a policy error */
+        char *text = mxtls_read_file(ctx, a->sts_policy, MTASTS_POLICY_MAX + 1, &len);
+        if (!text)
+            return -1;
+        mxtls_status st = mxtls_evidence_set_sts_policy(ctx, ev, text, len, a->sts_policy);
+        free(text);
+        if (st)
+            return -1;
+    }
     if (a->chain) {
         size_t len = 0;
         const char *path = strcmp(a->chain, "-") == 0 ? "/dev/stdin" : a->chain;

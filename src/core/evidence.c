@@ -34,6 +34,8 @@ void mxtls_evidence_free(mxtls_evidence *ev)
     free(ev->revocation_detail);
     free(ev->tlsa_base);
     free(ev->tlsa_why);
+    strlist_free(&ev->sts_mx);
+    free(ev->sts_source);
     for (size_t i = 0; i < ev->ntlsa; i++)
         dane_rr_clear(&ev->tlsa[i]);
     free(ev);

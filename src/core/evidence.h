@@ -32,6 +32,13 @@ struct mxtls_evidence {
     char *tlsa_why;
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
+    /* MTA-STS policy in force (mxtls_evidence_set_sts_policy) */
+    int sts_present;
+    int sts_mode;          /* mtasts_mode */
+    long long sts_max_age;
+    strlist sts_mx;        /* mx patterns */
+    char *sts_source;
+    int requiretls;        /* REQUIRETLS advertised after STARTTLS */
     STACK_OF(X509) *chain; /* presented chain, leaf first; NULL if none */
     char *chain_name;      /* label for messages (file name) */
 };

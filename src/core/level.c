@@ -27,6 +27,8 @@ static const struct {
     {MXTLS_LEVEL_ESA_PREFERRED_VERIFY, "esa-preferred-verify"},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY, "esa-required-verify"},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, "esa-required-verify-hosted"},
+    {MXTLS_LEVEL_MTA_STS, "mta-sts"},
+    {MXTLS_LEVEL_REQUIRETLS, "requiretls"},
 };
 
 /* The levels reports evaluate, in report order. */
@@ -44,6 +46,8 @@ static const mxtls_level offline_levels[] = {
     MXTLS_LEVEL_ESA_PREFERRED_VERIFY,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY,
     MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED,
+    MXTLS_LEVEL_MTA_STS,
+    MXTLS_LEVEL_REQUIRETLS,
 };
 
 const char *mxtls_level_name(mxtls_level level)
@@ -130,6 +134,15 @@ static const level_traits level_table[] = {
      1, 0},
     {MXTLS_LEVEL_ESA_REQUIRED_VERIFY_HOSTED, E, LEVEL_SNI_ESA, 0, LEVEL_AUTH_PKIX,
      LEVEL_REFS_ESA_HOSTED, 1, 0, 0, 1, 0},
+    /* RFC 8461 requires no revocation checking and the large senders
+     * document none: assumed not checked (docs/policies.md). Evaluated by
+     * core/mtasts_eval.c: DANE first, then the policy in force, else as may. */
+    {MXTLS_LEVEL_MTA_STS, LEVEL_SENDER_MTA_STS, LEVEL_SNI_MX_HOSTNAME, 0, LEVEL_AUTH_MTA_STS,
+     LEVEL_REFS_NONE, 0, 1, 0, 1, 0},
+    /* A REQUIRETLS sender authenticates by DANE or MTA-STS: it sends what
+     * an MTA-STS sender sends (the TLSA base domain where DANE applies). */
+    {MXTLS_LEVEL_REQUIRETLS, LEVEL_SENDER_MTA_STS, LEVEL_SNI_MX_HOSTNAME, 0, LEVEL_AUTH_REQUIRETLS,
+     LEVEL_REFS_NONE, 1, 0, 0, 1, 0},
 };
 #undef P
 #undef E
@@ -147,6 +160,7 @@ const char *level_sender_name(level_sender s)
     switch (s) {
     case LEVEL_SENDER_POSTFIX: return "Postfix";
     case LEVEL_SENDER_ESA: return "Cisco ESA";
+    case LEVEL_SENDER_MTA_STS: return "MTA-STS senders (Gmail, Microsoft, ...)";
     }
     return "?";
 }

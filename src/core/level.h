@@ -13,7 +13,8 @@
 
 typedef enum level_sender {
     LEVEL_SENDER_POSTFIX, /* Postfix smtp(8), smtp_tls_security_level / policy maps */
-    LEVEL_SENDER_ESA      /* Cisco Secure Email (AsyncOS) destination controls */
+    LEVEL_SENDER_ESA,     /* Cisco Secure Email (AsyncOS) destination controls */
+    LEVEL_SENDER_MTA_STS  /* MTA-STS senders (Gmail, Microsoft, ...), RFC 8461 */
 } level_sender;
 
 /* Which name a sender puts in the TLS ClientHello (RFC 6066 server_name). */
@@ -26,7 +27,12 @@ typedef enum level_sni_rule {
      * as may/encrypt and sends what LEVEL_SNI_SERVERNAME sends. */
     LEVEL_SNI_DANE_BASE,
     /* Cisco ESA: see esa_sni in level.c and docs/policies.md. */
-    LEVEL_SNI_ESA
+    LEVEL_SNI_ESA,
+    /* The MX hostname: what MTA-STS senders send (RFC 8461 §4.2 validates the
+     * certificate against the MX host, so it is the name a server with
+     * several certificates must choose by; docs/policies.md). While DANE
+     * applies to the host, the TLSA base domain (RFC 7672 §3.1.1). */
+    LEVEL_SNI_MX_HOSTNAME
 } level_sni_rule;
 
 /* How the level authenticates the server (Postfix's TLS_MUST_MATCH,
@@ -36,7 +42,9 @@ typedef enum level_auth {
     LEVEL_AUTH_ENCRYPT_ONLY,  /* TLS, any certificate (may, encrypt, ESA Preferred/Required) */
     LEVEL_AUTH_FINGERPRINT,   /* certificate or key digests (Postfix fingerprint) */
     LEVEL_AUTH_PKIX,          /* chain to a trusted CA + reference names */
-    LEVEL_AUTH_DANE           /* TLSA records (RFC 7672), else as may/encrypt */
+    LEVEL_AUTH_DANE,          /* TLSA records (RFC 7672), else as may/encrypt */
+    LEVEL_AUTH_MTA_STS,       /* DANE first, then the MTA-STS policy (core/mtasts_eval.c) */
+    LEVEL_AUTH_REQUIRETLS     /* REQUIRETLS over DANE or MTA-STS (RFC 8689 §4.2) */
 } level_auth;
 
 /* Which reference identities a PKIX level compares (docs/policies.md). */

@@ -17,6 +17,7 @@
 #include "core/evidence.h"
 #include "core/fingerprint.h"
 #include "core/level.h"
+#include "core/mtasts_eval.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
@@ -457,6 +458,8 @@ static void policy_name_advice(mxtls_result *r, const mxtls_evidence *ev)
     case MXTLS_LEVEL_DANE_ONLY:
     case MXTLS_LEVEL_ESA_PREFERRED:
     case MXTLS_LEVEL_ESA_REQUIRED:
+    case MXTLS_LEVEL_MTA_STS:
+    case MXTLS_LEVEL_REQUIRETLS:
     case MXTLS_LEVEL_INVALID:
         break; /* these levels compare no names, or give their own advice */
     }
@@ -864,6 +867,10 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
                 "no certificate chain given, and TLS is not marked as unavailable");
         return NULL;
     }
+    if (policy_traits(level)->auth == LEVEL_AUTH_MTA_STS) /* core/mtasts_eval.h */
+        return mtasts_evaluate(ctx, ev);
+    if (policy_traits(level)->auth == LEVEL_AUTH_REQUIRETLS)
+        return requiretls_evaluate(ctx, ev);
     mxtls_result *r = result_new(level);
     if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
         policy_oom(ctx, r);
@@ -978,6 +985,8 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
     switch (traits->auth) {
     case LEVEL_AUTH_NONE:
     case LEVEL_AUTH_DANE:
+    case LEVEL_AUTH_MTA_STS:
+    case LEVEL_AUTH_REQUIRETLS:
         /* decided above */
         break;
     case LEVEL_AUTH_ENCRYPT_ONLY:

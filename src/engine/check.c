@@ -27,6 +27,7 @@
 #include "core/tlsparams.h"
 #include "engine/config.h"
 #include "engine/aggregate.h"
+#include "engine/sts.h"
 
 /* One check is a struct mxtls_check (the public handle). */
 typedef struct mxtls_check check_run_state;
@@ -43,6 +44,8 @@ typedef struct check_op {
     int family;      /* 4 or 6 for address lookups */
     probe *running;  /* probe in flight, for cancellation */
     dns_cb fn;       /* the step's DNS callback (through check_dns_answer) */
+    dns_cb ext_fn;   /* check_ext_lookup's callback and its argument */
+    void *ext_arg;
     struct check_op *next;
 } check_op;
 
@@ -173,6 +176,44 @@ static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dn
     rs->pending++;
     rs->dns_pending++;
     return 0;
+}
+
+/* ---- steps of other modules (engine/sts.c) ---------------------------- */
+
+static void check_ext_answer(void *arg, dns_answer *ans)
+{
+    check_op *op = arg;
+    op->ext_fn(op->ext_arg, ans);
+    check_step_done(op->rs);
+}
+
+int check_ext_lookup(mxtls_check *rs, const char *name, uint16_t type, dns_cb cb, void *arg)
+{
+    check_op *op = check_op_new(rs, NULL, NULL);
+    if (op) {
+        op->ext_fn = cb;
+        op->ext_arg = arg;
+    }
+    return check_lookup(rs, name, type, check_ext_answer, op);
+}
+
+void check_ext_hold(mxtls_check *rs)
+{
+    rs->pending++;
+}
+
+void check_ext_release(mxtls_check *rs)
+{
+    check_step_done(rs);
+}
+
+https_client *check_ext_https(mxtls_check *rs)
+{
+    err_rec e;
+    err_clear(&e);
+    if (!rs->https && !rs->finished)
+        rs->https = https_client_new(rs->base, &e);
+    return rs->https;
 }
 
 /* ---- addresses: PTR, forward confirmation, probe, revocation ---------- */
@@ -316,6 +357,7 @@ static const char *check_level_sni(const check_run_state *rs, const check_host *
             return h->tlsa_base ? h->tlsa_base : h->name;
         return check_servername(rs, h, servername);
     case LEVEL_SNI_SERVERNAME: return check_servername(rs, h, servername);
+    case LEVEL_SNI_MX_HOSTNAME: return dane && h->tlsa_base ? h->tlsa_base : h->name;
     }
     return NULL;
 }
@@ -900,6 +942,10 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
         bad |= mxtls_evidence_add_ptr(ctx, ev, a->ptr.v[i], a->ptr_confirmed[i]) != MXTLS_OK;
     if (match)
         bad |= mxtls_evidence_set_match(ctx, ev, match) != MXTLS_OK;
+    bad |= sts_evidence(rep->sts, ctx, ev) != MXTLS_OK;
+    mxtls_evidence_set_requiretls(ev, p && p->tls_ok &&
+                                          strlist_contains(&p->smtp.post_tls.caps.keywords,
+                                                           "REQUIRETLS"));
     if (h->tlsa_started) {
         for (size_t i = 0; i < h->ntlsa; i++)
             bad |= mxtls_evidence_add_tlsa_rdata(ctx, ev, h->tlsa[i].usage, h->tlsa[i].selector,
@@ -1191,6 +1237,7 @@ static void check_advice(check_report *rep)
 static void check_finish(check_run_state *rs)
 {
     check_report *rep = rs->rep;
+    sts_conclude(rep->sts, rep);
     for (size_t i = 0; i < rep->nhosts; i++) {
         check_host *h = rep->hosts[i];
         for (size_t j = 0; j < h->naddrs; j++) {
@@ -1210,6 +1257,14 @@ static void check_finish(check_run_state *rs)
         }
     }
     check_auto_dane(rep);
+    /* Then MTA-STS: an enforce policy in force (RFC 8461 §5), where neither
+     * a policy-map entry nor DANE decided. */
+    if (rep->auto_level == MXTLS_LEVEL_MAY && !rep->policy_entry && rep->sts &&
+        sts_enforced(rep->sts)) {
+        rep->auto_level = MXTLS_LEVEL_MTA_STS;
+        free(rep->auto_reason);
+        rep->auto_reason = strdup("an MTA-STS policy in mode enforce: mta-sts");
+    }
     for (size_t li = 0; li < rep->nlevels; li++)
         check_aggregate(rep, li);
     check_advice(rep);
@@ -1406,6 +1461,7 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
     o->sni_name = check_keep(rs, opt->sni_name, &bad);
     o->servername = check_keep(rs, opt->servername, &bad);
     o->ip_override = check_keep(rs, opt->ip_override, &bad);
+    o->sts_cache = check_keep(rs, opt->sts_cache, &bad);
     config_dns(cfg, &o->dns);
     o->family = cfg->family;
     o->connect_timeout_ms = cfg->connect_ms;
@@ -1446,6 +1502,12 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
         return check_fail(rs, err, &e);
     }
 
+    if (!rep->routed) {
+        sts_params sp = {rep->domain, cfg->ca_file, cfg->ca_path, o->sts_cache,
+                         o->phase_timeout_ms ? o->phase_timeout_ms : 10000,
+                         rs->ctx->at ? (long long)rs->ctx->at : (long long)time(NULL)};
+        rep->sts = sts_start(rs, &sp);
+    }
     int route_mx = 0;
     if (rep->routed) {
         /* Routes: HOST, [HOST] (no MX lookup either way), or an address,
@@ -1529,6 +1591,7 @@ mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt
     o.sni_compare = opt->sni_compare;
     o.policy_map = opt->policy_map;
     o.ip_override = opt->ip;
+    o.sts_cache = opt->sts_cache;
     return check_start(eng, &o, cb, arg, err);
 }
 
@@ -1754,6 +1817,7 @@ void check_report_free(check_report *r)
     free(r->domain);
     free(r->mx_why);
     free(r->auto_reason);
+    sts_report_free(r->sts);
     strlist_free(&r->advice);
     strlist_free(&r->route_mx);
     free(r);

@@ -56,6 +56,7 @@ typedef struct check_options {
     const char *ip_override;     /* probe this address instead of resolving (probe --ip) */
     const char *client_cert;     /* PEM chain to present when a server asks (or NULL) */
     const char *client_key;      /* its key (NULL: in client_cert) */
+    const char *sts_cache;       /* MTA-STS policy cache file (--sts-cache), or NULL */
 } check_options;
 
 /* check_hello - what a sender puts in its ClientHello (all strings owned) */
@@ -163,6 +164,7 @@ typedef struct mxtls_report {
      * only as reference identities (the address is never one); not probed. */
     strlist route_mx;
     int route_mx_secure;
+    struct sts_report *sts;      /* MTA-STS and TLSRPT (engine/sts.h); NULL with routes */
     long elapsed_ms;
     int timed_out;
     /* the verdicts as the public API shows them (strings borrowed from verdicts) */
@@ -188,5 +190,16 @@ mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, 
  * ip_override, SNI, policy map, port; the rest comes from the configuration) */
 mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_check_cb cb,
                          void *arg, mxtls_error *err);
+
+/* Steps of other engine modules (engine/sts.c), counted like the check's
+ * own: a DNS query through the check's resolver (the callback is dropped
+ * once the check is over), a hold on the check while something else runs
+ * (release it exactly once), the check's HTTPS client (made on first use;
+ * freed, its transfers cancelled, when the check stops). */
+struct https_client;
+int check_ext_lookup(mxtls_check *c, const char *name, uint16_t type, dns_cb cb, void *arg);
+void check_ext_hold(mxtls_check *c);
+void check_ext_release(mxtls_check *c);
+struct https_client *check_ext_https(mxtls_check *c);
 
 #endif

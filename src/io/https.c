@@ -74,6 +74,8 @@ struct https_xfer {
     unsigned char *body;
     size_t len, cap, max;
     int too_large;
+    int want_certinfo;
+    struct curl_slist *resolve;
     long timeout_ms;
     char errbuf[CURL_ERROR_SIZE];
     https_xfer *next, *prev;
@@ -104,6 +106,8 @@ void https_response_free(https_response *r)
     if (!r)
         return;
     free(r->content_type);
+    free(r->cert);
+    free(r->primary_ip);
     free(r->body);
     free(r->error);
     free(r);
@@ -133,6 +137,7 @@ static void https_xfer_free(https_xfer *x)
     if (x->easy)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
+    curl_slist_free_all(x->resolve);
     free(x->body);
     free(x);
 }
@@ -164,6 +169,29 @@ static char *https_response_error(https_xfer *x, CURLcode rc)
     return strdup(buf);
 }
 
+/* https_certinfo - the leaf's subject, issuer and dates from libcurl's
+ * CURLINFO_CERTINFO ("Subject:...", "Issuer:...", "Start date:...",
+ * "Expire date:..."), or NULL when libcurl has none (a failed handshake) */
+static char *https_certinfo(CURL *easy)
+{
+    struct curl_certinfo *ci = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+        ci->num_of_certs < 1)
+        return NULL;
+    static const char *const keys[] = {"Subject:", "Issuer:", "Start date:", "Expire date:"};
+    char buf[2048];
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next)
+            if (!strncmp(l->data, keys[k], strlen(keys[k])) && o < sizeof buf) {
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%.500s", o ? "; " : "",
+                                      l->data);
+                break;
+            }
+    return buf[0] ? strdup(buf) : NULL;
+}
+
 /* https_finish - turn a completed transfer into a response for its callback */
 static https_response *https_finish(https_xfer *x, CURLcode rc)
 {
@@ -174,6 +202,11 @@ static https_response *https_finish(https_xfer *x, CURLcode rc)
     char *ct = NULL;
     if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
         r->content_type = strndup(ct, HTTPS_MAX_CONTENT_TYPE);
+    char *ip = NULL;
+    if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip)
+        r->primary_ip = strdup(ip);
+    if (x->want_certinfo)
+        r->cert = https_certinfo(x->easy);
     if (rc == CURLE_OK) {
         r->ok = 1;
         /* Hand over the body; keep the promised terminating NUL. */
@@ -555,6 +588,19 @@ int https_fetch(https_client *c, const https_request *req, https_cb cb, void *ar
     HTTPS_SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (req->ca_file)
         HTTPS_SET(CURLOPT_CAINFO, req->ca_file);
+    if (req->ca_path)
+        HTTPS_SET(CURLOPT_CAPATH, req->ca_path);
+    if (req->want_certinfo) {
+        x->want_certinfo = 1;
+        HTTPS_SET(CURLOPT_CERTINFO, 1L);
+    }
+    if (req->resolve) {
+        if (https_has_crlf(req->resolve) || !(x->resolve = curl_slist_append(NULL, req->resolve))) {
+            https_xfer_free(x);
+            return err_set(e, MXTLS_ERR_INVALID, req->url, "bad resolve entry"), -1;
+        }
+        HTTPS_SET(CURLOPT_RESOLVE, x->resolve);
+    }
     if (req->post_body) {
         char ct[HTTPS_MAX_CONTENT_TYPE + 32];
         snprintf(ct, sizeof ct, "Content-Type: %s",

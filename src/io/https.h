@@ -24,6 +24,12 @@ typedef struct https_request {
     int timeout_ms;             /* 0: HTTPS_DEFAULT_TIMEOUT_MS */
     const char *ca_file;        /* trust for https:// (NULL: system store) */
     int follow_redirects;       /* 0 by default */
+    const char *ca_path;        /* a hashed CA directory for https:// (NULL: none) */
+    /* "HOST:PORT:ADDR" (CURLOPT_RESOLVE): connect to ADDR for HOST:PORT
+     * instead of resolving HOST; the name is still the one verified. NULL:
+     * libcurl resolves. */
+    const char *resolve;
+    int want_certinfo;          /* fill https_response.cert (subject, issuer, dates) */
     /* Optional: called with arg instead of the callback when
      * https_client_free() drops this fetch in flight, so that whoever owns
      * arg can release it. Never called otherwise. */
@@ -36,6 +42,9 @@ typedef struct https_response {
     char *content_type;         /* NULL if none */
     unsigned char *body;        /* NUL-terminated for convenience; body_len excludes it */
     size_t body_len;
+    char *cert;                 /* with want_certinfo: the server certificate as
+                                   "subject; issuer; not before; not after", or NULL */
+    char *primary_ip;           /* the address connected to, or NULL */
     char *error;                /* why the transfer failed: "timed out", TLS error, "body larger than N bytes" */
 } https_response;
 

@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "report/probe_report.h"
 #include "report/textout.h"
+#include "report/sts_report.h"
 
 #define CHECK_TEXT_MAX (16u * 1024u * 1024u)
 
@@ -218,6 +219,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
         jw_end_obj(&w);
     }
     jw_end_obj(&w);
+    sts_report_json_keys(&w, rep->sts);
     jw_kstrlist(&w, "advice", &rep->advice);
     jw_kint(&w, "elapsed_ms", rep->elapsed_ms);
     jw_kbool(&w, "timed_out", rep->timed_out);
@@ -439,6 +441,7 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     }
     if (rep->hosts_dropped)
         to_printf(&b, "  (%zu more MX hosts not checked)\n", rep->hosts_dropped);
+    sts_report_text(&b, rep->sts);
 
     to_printf(&b, "verdicts\n  %-28s %-9s %-10s %-24s %s\n", "LEVEL", "VERDICT", "SECURITY",
               "REASON", "VIA");

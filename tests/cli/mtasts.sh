@@ -164,23 +164,30 @@ same out "valid TLSRPT record" "rua  mailto:a@example.com"
 
 # ---- usage -------------------------------------------------------------
 run 0 mta-sts --help
-first out "usage: mxtls mta-sts --policy-file FILE [--mx HOST]... [--json]"
+first out "usage: mxtls mta-sts DOMAIN [--sts-cache FILE] [check options] [--json]"
 run 0 tlsrpt --help
-first out "usage: mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]"
-run 2 mta-sts example.com
+first out "usage: mxtls tlsrpt DOMAIN [--resolver ADDR] [--root-hints FILE]"
+# one DOMAIN is the live form (tests/live/sts_live.py); two are a usage error
+run 2 mta-sts example.com example.net
 same out
 same err "mxtls mta-sts: unexpected argument 'example.com'; the accepted forms are:" \
+    "  mxtls mta-sts DOMAIN [--sts-cache FILE] [check options] [--json]" \
     "  mxtls mta-sts --policy-file FILE [--mx HOST]... [--json]" \
     "  mxtls mta-sts --txt-file FILE | --txt RECORD ... [--json]" \
     "Try 'mxtls mta-sts --help'."
-run 2 tlsrpt example.com
-same err "mxtls tlsrpt: unexpected argument 'example.com'; the accepted form is:" \
+run 2 tlsrpt example.com example.net
+same err "mxtls tlsrpt: unexpected argument 'example.com'; the accepted forms are:" \
+    "  mxtls tlsrpt DOMAIN [--resolver ADDR] [--json]" \
     "  mxtls tlsrpt --txt-file FILE | --txt RECORD ... [--json]" \
     "Try 'mxtls tlsrpt --help'."
+run 2 mta-sts --sts-cache x.db --txt 'v=STSv1; id=1'
+first err "mxtls mta-sts: --sts-cache and the check options need DOMAIN"
+run 2 tlsrpt --resolver 127.0.0.1 --txt 'v=TLSRPTv1; rua=mailto:a@example.com'
+first err "mxtls tlsrpt: the DNS options need DOMAIN"
 run 2 mta-sts
 first err "mxtls mta-sts: nothing to check; the accepted forms are:"
 run 2 tlsrpt
-first err "mxtls tlsrpt: nothing to check; the accepted form is:"
+first err "mxtls tlsrpt: nothing to check; the accepted forms are:"
 run 2 mta-sts --policy-file good.txt --txt 'v=STSv1; id=1'
 first err "mxtls mta-sts: give --policy-file or --txt/--txt-file, not both"
 run 2 mta-sts --mx a.example --txt 'v=STSv1; id=1'

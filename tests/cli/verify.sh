@@ -64,7 +64,7 @@ line "$T/out" "  cert dns    mx1.example.com"
 line "$T/out" "  cert cn     mx1.example.com"
 line "$T/out" "  pkix        valid"
 checks=$((checks + 1))
-[ "$(grep -c '^[a-z-]* *\(pass\|fail\|tempfail\) ' "$T/out")" = 13 ] || fail "not 13 level rows"
+[ "$(grep -c '^[a-z-]* *\(pass\|fail\|tempfail\) ' "$T/out")" = 15 ] || fail "not 15 level rows"
 empty "$T/err"
 # no colour when stdout is not a terminal
 checks=$((checks + 1))
@@ -284,7 +284,7 @@ js 'd["matched"]' null '"matched":null'
 run 0 $V --chain "$C/mx1-chain.pem" --domain example.com --mx mx1.example.com --json
 js 'd["schema_version"]' 1 '{"schema_version":1,"levels":['
 js '[l["level"] + "=" + l["verdict"] for l in d["levels"]]' \
-    '["none=pass", "may=pass", "encrypt=pass", "fingerprint=tempfail", "verify=pass", "secure=pass", "dane=pass", "dane-only=fail", "esa-preferred=pass", "esa-required=pass", "esa-preferred-verify=pass", "esa-required-verify=fail", "esa-required-verify-hosted=pass"]' \
+    '["none=pass", "may=pass", "encrypt=pass", "fingerprint=tempfail", "verify=pass", "secure=pass", "dane=pass", "dane-only=fail", "esa-preferred=pass", "esa-required=pass", "esa-preferred-verify=pass", "esa-required-verify=fail", "esa-required-verify-hosted=pass", "mta-sts=pass", "requiretls=fail"]' \
     '{"level":"esa-required-verify","verdict":"fail"'
 
 run 1 $V --no-starttls --domain example.com --level verify --json

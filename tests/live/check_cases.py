@@ -20,10 +20,30 @@ import sys
 
 LEVELS = ["none", "may", "encrypt", "verify", "secure", "esa-preferred", "esa-required",
           "esa-preferred-verify", "esa-required-verify", "esa-required-verify-hosted",
-          "dane", "dane-only"]
+          "dane", "dane-only", "mta-sts", "requiretls"]
 
 # (domain, level) -> decisive reason code of the domain verdict
 EXPECTED_CODES = {
+    # MTA-STS (docs/policies.md "MTA-STS"; docs/mta-sts.md)
+    ("sts.test", "mta-sts"): "sts-verified",
+    ("sts-testing.test", "mta-sts"): "encrypted",
+    ("sts-uncovered.test", "mta-sts"): "sts-mx-not-covered",
+    ("sts-wild.test", "mta-sts"): "sts-verified",
+    ("sts-none.test", "mta-sts"): "encrypted",
+    ("sts-wrongname.test", "mta-sts"): "encrypted",
+    ("sts-html.test", "mta-sts"): "encrypted",
+    ("sts-redirect.test", "mta-sts"): "encrypted",
+    ("sts-twotxt.test", "mta-sts"): "encrypted",
+    ("stall.test", "mta-sts"): "encrypted",
+    ("dane-ee.test", "mta-sts"): "dane-verified",
+    ("good.test", "mta-sts"): "encrypted",
+    # REQUIRETLS (RFC 8689 §4.2)
+    ("requiretls.test", "requiretls"): "requiretls-ok",
+    ("requiretls.test", "mta-sts"): "dane-verified",
+    ("dane-ee.test", "requiretls"): "requiretls-not-advertised",
+    ("sts.test", "requiretls"): "requiretls-not-advertised",
+    ("good.test", "requiretls"): "requiretls-not-authenticated",
+    ("sts-testing.test", "requiretls"): "requiretls-not-authenticated",
     ("good.test", "verify"): "verified",
     ("good.test", "may"): "encrypted",
     ("good.test", "none"): "tls-disabled",
@@ -140,6 +160,11 @@ EXPECTED_CODES = {
 # (domain, level) -> a non-decisive ("info") reason of the address that
 # decided: why dane behaved as may or encrypt
 EXPECTED_INFO = {
+    ("sts-testing.test", "mta-sts"): "sts-mx-not-covered",
+    ("sts-none.test", "mta-sts"): "sts-mode-none",
+    ("sts-wrongname.test", "mta-sts"): "sts-no-policy",
+    ("dane-ee.test", "mta-sts"): "sts-dane-precedence",
+    ("good.test", "mta-sts"): "sts-no-policy",
     ("good.test", "dane"): "no-tlsa",
     ("insecure.test", "dane"): "mx-insecure",
     ("dane-insecure.test", "dane"): "mx-insecure",
@@ -159,8 +184,10 @@ EXPECTED_DANE_SECURITY = {
 # The auto level (JSON effective_level): dane where the MX RRset is secure
 # and DANE changes the outcome (secure TLSA records, usable or not, or a
 # failed TLSA lookup), else may (no policy map).
-AUTO_DANE = {"sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
+AUTO_DANE = {"requiretls.test", "sni-dane.test", "dane-ee.test", "dane-ta.test", "dane-ta-badname.test", "dane-mismatch.test",
              "dane-cname.test", "dane-rollover.test", "dane-unusable.test", "dane-bogus.test"}
+# then mta-sts where an enforce policy is in force (docs/policies.md)
+AUTO_STS = {"sts.test", "sts-uncovered.test", "sts-wild.test"}
 # domain -> (TLSA base domain, records the dane level was judged on): the
 # CNAME target's TLSA RRset, not the decoy record at the original name
 EXPECTED_DANE_BASE = {
@@ -291,7 +318,7 @@ def main():
                                 f"({doc['matrix'][lv]['code']}: {doc['matrix'][lv]['message']})")
         # the auto level: dane with secure usable TLSA, else may (no policy
         # map); the exit code follows it
-        auto = "dane" if d in AUTO_DANE else "may"
+        auto = "dane" if d in AUTO_DANE else "mta-sts" if d in AUTO_STS else "may"
         checked += 1
         if doc["effective_level"] != auto:
             failures.append(f"{d}: effective_level {doc['effective_level']}, expected {auto} "

@@ -66,15 +66,19 @@ if d:
 # one ClientHello when every sender sends the same: good.test has no TLSA
 rc, d, _ = js("check", "good.test")
 if d:
-    check(len(d["addresses"][0]["probes"]) == 1 and d["addresses"][0]["same_certificate"],
-          f"good.test: one connection, {d and len(d['addresses'][0]['probes'])}")
+    # Postfix's and Cisco's ClientHello (no SNI) and the MTA-STS senders' (SNI
+    # = the MX hostname): two connections, the same certificate
+    pr = d["addresses"][0]["probes"]
+    check([p["sni"] for p in pr] == [None, "mx.good.test"] and pr[1]["levels"] == ["mta-sts", "requiretls"]
+          and d["addresses"][0]["same_certificate"],
+          f"good.test: two connections, {[(p['sni'], p['levels']) for p in pr]}")
 rc, out, err, _ = mxtls("check", "sni-dane.test")
 check("also  no SNI (none, may, encrypt, fingerprint, verify, secure, esa-preferred, "
       "esa-required, esa-preferred-verify, esa-required-verify, esa-required-verify-hosted): "
       in out and "a different certificate: O=mxtls test,CN=no-sni.invalid" in out,
       f"text output names the second connection: {out}")
 rc, out, err, _ = mxtls("check", "dane-ee.test", "--level", "verify")
-check("also  SNI mx.dane-ee.test (dane, dane-only): " in out and "the same certificate" in out,
+check("also  SNI mx.dane-ee.test (dane, dane-only, mta-sts, requiretls): " in out and "the same certificate" in out,
       f"text output says the same certificate: {out}")
 rc, d, _ = js("check", "sni.test", "--sni", "none", "--level", "verify")
 if d:

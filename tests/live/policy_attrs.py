@@ -33,7 +33,8 @@ if d:
           f"protocols=TLSv1: {rc} {d['effective_level']} {d['reason']}")
     probes = d["addresses"][0]["probes"]
     limited = [p for p in probes if p["protocols"] == "TLSv1"]
-    check(len(probes) == 2 and len(limited) == 1 and limited[0]["levels"] == ["encrypt"],
+    # the default (no SNI), the entry's, and the MTA-STS senders' (SNI = MX host)
+    check(len(probes) == 3 and len(limited) == 1 and limited[0]["levels"] == ["encrypt"],
           f"protocols=TLSv1 probes: {[(p['protocols'], p['levels']) for p in probes]}")
     check(limited and limited[0]["probe"]["outcome"] == "tls-failed",
           f"limited probe outcome {limited and limited[0]['probe']['outcome']}")

@@ -2403,7 +2403,7 @@ static void test_level_names(void **state)
     static const char *const want[] = {
         "none", "may", "encrypt", "fingerprint", "verify", "secure", "dane", "dane-only",
         "esa-preferred", "esa-required", "esa-preferred-verify", "esa-required-verify",
-        "esa-required-verify-hosted"};
+        "esa-required-verify-hosted", "mta-sts", "requiretls"};
     assert_int_equal(n, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(mxtls_level_name(lv[i]), want[i]);
@@ -2617,7 +2617,8 @@ static void test_json_all_levels(void **state)
         {"none", "pass"}, {"may", "pass"}, {"encrypt", "pass"}, {"fingerprint", "tempfail"},
         {"verify", "pass"}, {"secure", "pass"}, {"dane", "pass"}, {"dane-only", "fail"},
         {"esa-preferred", "pass"}, {"esa-required", "pass"}, {"esa-preferred-verify", "pass"},
-        {"esa-required-verify", "fail"}, {"esa-required-verify-hosted", "pass"}};
+        {"esa-required-verify", "fail"}, {"esa-required-verify-hosted", "pass"},
+        {"mta-sts", "pass"}, {"requiretls", "fail"}};
     assert_int_equal(n, sizeof verdicts / sizeof verdicts[0]);
     for (size_t i = 0; i < n; i++) {
         char path[64];

@@ -83,6 +83,7 @@ enum act {
 #define F_TLS12 4u     /* TLS 1.2 at most (renegotiation exists only there) */
 #define F_CHAIN100 8u  /* send HOSTILE_CHAIN_FILLERS extra certificates */
 #define F_DNS 16u      /* a DNS server (UDP and TCP) instead of SMTP: see dns_answer */
+#define F_REQUIRETLS 32u /* list REQUIRETLS (RFC 8689) in the EHLO reply over TLS */
 
 struct mode_def {
     const char *name;
@@ -133,6 +134,8 @@ static const struct mode_def modes[] = {
     TLS_MODE("tls-ehlo-reset", 0, S_TLS_EHLO, A_RESET, "resets instead of answering EHLO over TLS"),
     TLS_MODE("renegotiate", F_TLS12, S_TLS_EHLO, A_RENEGOTIATE,
              "TLS 1.2; asks for renegotiation before answering EHLO over TLS"),
+    {"requiretls", F_CERT | F_REQUIRETLS, {A_OK},
+     "a clean STARTTLS dialogue that lists REQUIRETLS after STARTTLS (Postfix 3.7 cannot)"},
     {"chain100", F_CERT | F_CHAIN100, {A_OK},
      "a clean dialogue whose chain carries 100 extra self-signed certificates"},
     /* implicit TLS (port 465): the handshake works, the dialogue does not */
@@ -527,9 +530,10 @@ static int hello_reply(struct conn *c, const char *line)
     if (helo)
         return conn_printf(c, "250 %s\r\n", c->name);
     return conn_printf(c,
-                       "250-%s\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n%s"
+                       "250-%s\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n%s%s"
                        "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
-                       c->name, offers_starttls(c) ? "250-STARTTLS\r\n" : "");
+                       c->name, offers_starttls(c) ? "250-STARTTLS\r\n" : "",
+                       c->ssl && (c->m->flags & F_REQUIRETLS) ? "250-REQUIRETLS\r\n" : "");
 }
 
 /* starttls_reply - the reply to STARTTLS and the handshake after it;
