@@ -25,6 +25,10 @@ show check good.test
 show check helo.test --level verify
 show check backup.test --level encrypt
 show check sni.test --sni-compare --level verify
+# the shared-hosting case: Postfix (no SNI) sees the default certificate,
+# DANE senders (SNI = the TLSA base domain) the MX's own
+show check sni-dane.test --level verify
+show check sts.test
 if grep -q '^dane-ee\.test' "$MXTLS_WORLD_CASES"; then
     show check dane-ee.test
 fi
