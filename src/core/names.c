@@ -325,10 +325,14 @@ static int names_check_host(X509 *cert, const char *ref, unsigned int flags, cha
 {
     char *peer = NULL;
     flags |= X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+    ERR_clear_error();
     int rc = X509_check_host(cert, ref, strlen(ref), flags, &peer);
     if (rc != 1) {
         OPENSSL_free(peer);
-        return rc == -1 ? -1 : 0; /* -1: OpenSSL failed (out of memory); -2: bad input */
+        /* -1 is also a presented name OpenSSL cannot convert to UTF-8 (a CN
+         * of an odd string type): that name matches nothing. Only out of
+         * memory is an error; -2 is bad input. */
+        return rc == -1 && osslerr_nomem() ? -1 : 0;
     }
     if (matched)
         *matched = peer ? strdup(peer) : strdup(ref);
