@@ -224,7 +224,7 @@ static void check_probe_done(void *arg, probe_report *r)
             timeout = left > 1 ? (int)left : 1;
         /* Until an answer comes: the deadline may stop the check first,
          * and no answer is not "not checked" (hard mode defers on it). */
-        c->rev.status = REVOCATION_UNAVAILABLE;
+        c->rev.status = MXTLS_REVOCATION_UNAVAILABLE;
         c->rev.source = REVOCATION_SRC_NONE;
         free(c->rev.detail);
         c->rev.detail = strdup("no revocation answer before the check's deadline");
@@ -916,17 +916,9 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
         ev->tls_anonymous = 1;
     } else if (p && p->tls_ok && p->tls.chain) {
         bad |= evidence_set_chain(ev, p->tls.chain) != MXTLS_OK;
-        static const mxtls_revocation_status map[] = {
-            [REVOCATION_NOT_CHECKED] = MXTLS_REVOCATION_NOT_CHECKED,
-            [REVOCATION_GOOD] = MXTLS_REVOCATION_GOOD,
-            [REVOCATION_REVOKED] = MXTLS_REVOCATION_REVOKED,
-            [REVOCATION_UNKNOWN] = MXTLS_REVOCATION_UNKNOWN,
-            [REVOCATION_UNAVAILABLE] = MXTLS_REVOCATION_UNAVAILABLE,
-        };
         /* Each connection's revocation answer is about its own leaf. */
-        if ((unsigned)c->rev.status <= REVOCATION_UNAVAILABLE)
-            bad |= mxtls_evidence_set_revocation(ctx, ev, map[c->rev.status], c->rev.detail) !=
-                   MXTLS_OK;
+        bad |= mxtls_evidence_set_revocation(ctx, ev, c->rev.status, c->rev.detail) !=
+               MXTLS_OK;
     } else if (p && p->smtp.outcome == SMTP_OUTCOME_STARTTLS_REJECTED) {
         char why[SMTP_REASON_MAX + 32];
         snprintf(why, sizeof why, "STARTTLS refused: %s", p->smtp.reason);

@@ -46,7 +46,7 @@ static void cr_json_levels(jsonw *w, const char *key, const check_report *rep,
 static void cr_json_revocation(jsonw *w, const check_conn *c)
 {
     jw_obj(w);
-    jw_kstr(w, "status", revocation_status_name(c ? c->rev.status : REVOCATION_NOT_CHECKED));
+    jw_kstr(w, "status", mxtls_revocation_status_name(c ? c->rev.status : MXTLS_REVOCATION_NOT_CHECKED));
     jw_kstr(w, "source", revocation_source_name(c ? c->rev.source : REVOCATION_SRC_NONE));
     jw_kstr(w, "detail", c ? c->rev.detail : NULL);
     jw_end_obj(w);
@@ -344,8 +344,8 @@ static void cr_text_address(textout *b, const check_report *rep, const check_hos
             to_puts(b, "\n");
         }
     }
-    if (c->rev.status != REVOCATION_NOT_CHECKED) {
-        to_printf(b, "      revocation %s (%s)%s", revocation_status_name(c->rev.status),
+    if (c->rev.status != MXTLS_REVOCATION_NOT_CHECKED) {
+        to_printf(b, "      revocation %s (%s)%s", mxtls_revocation_status_name(c->rev.status),
                   revocation_source_name(c->rev.source), c->rev.detail ? ": " : "");
         to_put_display(b, c->rev.detail ? c->rev.detail : "");
         to_puts(b, "\n");
