@@ -502,7 +502,8 @@ static void check_ptr_done(void *arg, dns_answer *ans)
     check_run_state *rs = op->rs;
     check_address *a = op->addr;
     if (ans->outcome == DNS_DATA) {
-        for (size_t i = 0; i < ans->n && a->ptr.n < CHECK_MAX_PTR; i++) {
+        size_t i = 0;
+        for (; i < ans->n && a->ptr.n < CHECK_MAX_PTR; i++) {
             char *n = names_normalize(ans->rr[i].text, 0, NULL);
             if (!n)
                 continue;
@@ -517,6 +518,7 @@ static void check_ptr_done(void *arg, dns_answer *ans)
             }
             free(n);
         }
+        a->ptr_dropped += ans->n - i;
     } else {
         char buf[160];
         snprintf(buf, sizeof buf, "%s (%s)", dns_outcome_name(ans->outcome),
@@ -550,10 +552,12 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
         for (size_t i = 0; i < ans->n; i++)
             if (h->tlsa_ttl < 0 || (long)ans->rr[i].ttl < h->tlsa_ttl)
                 h->tlsa_ttl = (long)ans->rr[i].ttl;
-        for (size_t i = 0; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
+        size_t i = 0;
+        for (; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
             if (dane_rr_set(&h->tlsa[h->ntlsa], ans->rr[i].usage, ans->rr[i].selector,
                             ans->rr[i].mtype, ans->rr[i].data, ans->rr[i].data_len) == 0)
                 h->ntlsa++;
+        h->tlsa_dropped += ans->n - i;
     } else if (ans->outcome == DNS_NODATA || ans->outcome == DNS_NXDOMAIN) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_NONE : MXTLS_TLSA_INSECURE;
         retry_original = op->tlsa_at_target;
@@ -610,8 +614,10 @@ static void check_tlsa_info_done(void *arg, dns_answer *ans)
 static void check_add_address(check_run_state *rs, check_host *h, const char *ip, int family,
                               dns_security sec)
 {
-    if (h->naddrs >= sizeof h->addrs / sizeof h->addrs[0])
+    if (h->naddrs >= sizeof h->addrs / sizeof h->addrs[0]) {
+        h->addrs_dropped++;
         return;
+    }
     check_address *a = calloc(1, sizeof *a);
     if (!a || !(a->ip = strdup(ip))) {
         free(a);
@@ -644,6 +650,8 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->canonname = strdup(ans->canonname);
         for (size_t i = 0; i < ans->n && i < CHECK_MAX_ADDRS; i++)
             check_add_address(op->rs, h, ans->rr[i].text, op->family, ans->security);
+        if (ans->n > CHECK_MAX_ADDRS)
+            h->addrs_dropped += ans->n - CHECK_MAX_ADDRS;
         if (ans->security == DNS_SEC_SECURE && !h->tlsa_started) {
             h->tlsa_started = 1;
             check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
