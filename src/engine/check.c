@@ -21,6 +21,7 @@
 #include "core/dnssec_advice.h"
 #include "core/evidence.h"
 #include "core/level.h"
+#include "core/mx.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
@@ -718,8 +719,6 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
     }
 }
 
-static int check_mx_cmp(const void *a, const void *b);
-
 /* check_route_mx_done - the MX hostnames for routes given as addresses (Cisco:
  * the certificate is then compared with the recipient domain and the names
  * of its MX records); in preference order, no host is probed */
@@ -728,11 +727,11 @@ static void check_route_mx_done(void *arg, dns_answer *ans)
     check_op *op = arg;
     check_report *rep = op->rs->rep;
     if (ans->outcome == DNS_DATA) {
-        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        mx_sort(ans->rr, ans->n);
         rep->route_mx_secure = ans->security == DNS_SEC_SECURE;
-        for (size_t i = 0; i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i++) {
-            char *n = strcmp(ans->rr[i].text, ".") ? names_normalize(ans->rr[i].text, 0, NULL)
-                                                   : NULL;
+        for (size_t i = mx_next(ans->rr, ans->n, 0);
+             i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i = mx_next(ans->rr, ans->n, i + 1)) {
+            char *n = names_normalize(ans->rr[i].text, 0, NULL);
             if (n)
                 strlist_add_unique(&rep->route_mx, n);
             free(n);
@@ -740,14 +739,6 @@ static void check_route_mx_done(void *arg, dns_answer *ans)
     }
     dns_answer_free(ans);
     check_step_done(op->rs);
-}
-
-static int check_mx_cmp(const void *a, const void *b)
-{
-    const dns_record *x = a, *y = b;
-    if (x->pref != y->pref)
-        return x->pref < y->pref ? -1 : 1;
-    return strcmp(x->text, y->text);
 }
 
 static void check_mx_done(void *arg, dns_answer *ans)
@@ -760,26 +751,18 @@ static void check_mx_done(void *arg, dns_answer *ans)
     if (ans->why)
         rep->mx_why = strdup(ans->why);
     if (ans->outcome == DNS_DATA) {
-        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        mx_sort(ans->rr, ans->n);
         /* RFC 7505 §3: an MX with an empty target (".") says the domain
          * accepts no mail. Only null MX records: a null MX. Mixed with real
          * ones (which §3 forbids), the real ones are tried and the mix is
          * reported, since senders differ here. */
-        size_t dots = 0;
-        for (size_t i = 0; i < ans->n; i++)
-            dots += strcmp(ans->rr[i].text, ".") == 0;
+        size_t dots = mx_null_count(ans->rr, ans->n);
         if (ans->n > 0 && dots == ans->n) {
             rep->null_mx = 1;
         } else {
             rep->null_mx_mixed = dots > 0;
-            for (size_t i = 0; i < ans->n; i++) {
-                if (strcmp(ans->rr[i].text, ".") == 0)
-                    continue;
-                int dup = 0;
-                for (size_t j = 0; j < rep->nhosts; j++)
-                    dup |= !strcasecmp(rep->hosts[j]->name, ans->rr[i].text);
-                if (dup)
-                    continue;
+            for (size_t i = mx_next(ans->rr, ans->n, 0); i < ans->n;
+                 i = mx_next(ans->rr, ans->n, i + 1)) {
                 check_host *h = check_add_host(rs, ans->rr[i].text, ans->rr[i].pref);
                 if (!h)
                     continue;
