@@ -1515,10 +1515,9 @@ mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt
     for (int i = 0; i < 2; i++) {
         if (!names[i] && !(i == 0 && opt->sni == MXTLS_SNI_NAME))
             continue;
-        char *nn = names[i] ? names_normalize(names[i], 0, &e) : NULL;
-        int ok = nn && !evidence_is_ip(names[i]);
+        char *nn = names[i] ? names_sni(names[i], &e) : NULL;
         free(nn);
-        if (!ok) {
+        if (!nn) {
             err_set(&e, MXTLS_ERR_INVALID, i ? "servername" : "sni",
                     i ? "the servername must be hostname, nexthop or a host name"
                       : "the SNI name must be a host name");
