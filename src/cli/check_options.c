@@ -1,5 +1,6 @@
 /* check_options.c - the connection, trust and DNS options of check, probe
  * and tlsa check (check_options.h) */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,9 @@ long cli_check_number(const char *s, long lo, long hi)
     char *end = NULL;
     if (!s || !*s || *s == '-' || *s == '+')
         return -1;
+    errno = 0;
     long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi)
+    if (*end || errno == ERANGE || v < lo || v > hi) /* ERANGE: saturated, not the number */
         return -1;
     return v;
 }
