@@ -150,8 +150,9 @@ static int check_is_sni_name(const char *s)
     err_rec se;
     err_clear(&se);
     char *n = names_sni(s, &se);
+    int ok = n != NULL;
     free(n);
-    return n != NULL;
+    return ok;
 }
 
 static int check_main(const char *cmd, int argc, char **argv)

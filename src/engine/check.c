@@ -1516,8 +1516,9 @@ mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt
         if (!names[i] && !(i == 0 && opt->sni == MXTLS_SNI_NAME))
             continue;
         char *nn = names[i] ? names_sni(names[i], &e) : NULL;
+        int ok = nn != NULL;
         free(nn);
-        if (!nn) {
+        if (!ok) {
             err_set(&e, MXTLS_ERR_INVALID, i ? "servername" : "sni",
                     i ? "the servername must be hostname, nexthop or a host name"
                       : "the SNI name must be a host name");
