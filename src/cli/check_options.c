@@ -1,24 +1,11 @@
 /* check_options.c - the connection, trust and DNS options of check, probe
  * and tlsa check (check_options.h) */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/smtp.h"
-
-long cli_check_number(const char *s, long lo, long hi)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*end || errno == ERANGE || v < lo || v > hi) /* ERANGE: saturated, not the number */
-        return -1;
-    return v;
-}
 
 int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt,
                      cli_trust *trust)
@@ -33,7 +20,7 @@ int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt
         opt->family = c == '4' ? 4 : 6;
         break;
     case CLI_CHECK_OPT_PORT:
-        if ((v = cli_check_number(arg, 1, 65535)) < 0)
+        if ((v = decimal_parse(arg, 1, 65535)) < 0)
             return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", arg);
         opt->port = (uint16_t)v;
         break;
@@ -45,7 +32,7 @@ int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt
         opt->ehlo_name = arg;
         break;
     case CLI_CHECK_OPT_TIMEOUT:
-        if ((v = cli_check_number(arg, 1, 3600)) < 0)
+        if ((v = decimal_parse(arg, 1, 3600)) < 0)
             return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
                                    arg);
         opt->total_timeout_ms = (int)v * 1000;

@@ -112,7 +112,7 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
         memcpy(host, arg, n);
         host[n] = '\0';
     }
-    if (colon && (*port = cli_check_number(colon + 1, 1, 65535)) < 0)
+    if (colon && (*port = decimal_parse(colon + 1, 1, 65535)) < 0)
         return -1;
     return 0;
 }

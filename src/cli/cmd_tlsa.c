@@ -165,7 +165,7 @@ static int tlsa_gen(int argc, char **argv)
         case O_CERT: cert_file = optarg; break;
         case O_KEY: key_file = optarg; break;
         case O_USAGE:
-            usage = cli_check_number(optarg, 0, 255);
+            usage = decimal_parse(optarg, 0, 255);
             if (usage == 0 || usage == 1)
                 return cli_usage_error(cmd, "--usage %s: usages 0 and 1 (PKIX) are ignored by "
                                             "SMTP senders (RFC 7672 §3.1.3); use 3 or 2",
@@ -175,25 +175,25 @@ static int tlsa_gen(int argc, char **argv)
                                        optarg);
             break;
         case O_SELECTOR:
-            if ((selector = cli_check_number(optarg, 0, 1)) < 0)
+            if ((selector = decimal_parse(optarg, 0, 1)) < 0)
                 return cli_usage_error(cmd, "--selector '%s' must be 0 (certificate) or 1 "
                                             "(public key)",
                                        optarg);
             break;
         case O_MTYPE:
-            if ((mtype = cli_check_number(optarg, 0, 2)) < 0)
+            if ((mtype = decimal_parse(optarg, 0, 2)) < 0)
                 return cli_usage_error(cmd, "--mtype '%s' must be 0 (full), 1 (SHA-256) or 2 "
                                             "(SHA-512)",
                                        optarg);
             break;
         case O_HOST: host_arg = optarg; break;
         case O_PORT:
-            if ((port = cli_check_number(optarg, 1, 65535)) < 0)
+            if ((port = decimal_parse(optarg, 1, 65535)) < 0)
                 return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", optarg);
             break;
         case O_TTL:
             /* RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds. */
-            if ((ttl = cli_check_number(optarg, 0, 2147483647L)) < 0)
+            if ((ttl = decimal_parse(optarg, 0, 2147483647L)) < 0)
                 return cli_usage_error(cmd, "--ttl '%s' is not a number of seconds "
                                             "(0-2147483647)",
                                        optarg);
@@ -394,7 +394,7 @@ static int tlsa_check(int argc, char **argv)
                 .option = c == O_CERT ? "cert" : "next", .file = optarg, .chain = NULL};
             break;
         case O_WINDOW:
-            if ((window = cli_check_number(optarg, 1, 2147483647L)) < 0)
+            if ((window = decimal_parse(optarg, 1, 2147483647L)) < 0)
                 return cli_usage_error(cmd, "--window '%s' is not a number of seconds", optarg);
             break;
         case O_JSON: json = 1; break;
