@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     revocation_check_staple(data, size, o->chain, p->store, FUZZ_AT, &rr);
     /* An empty staple is "none stapled"; anything else is judged as one. */
     if (!rr.detail || rr.source != (size ? REVOCATION_SRC_STAPLE : REVOCATION_SRC_NONE) ||
-        rr.status < REVOCATION_GOOD || rr.status > REVOCATION_UNAVAILABLE)
+        rr.status < MXTLS_REVOCATION_GOOD || rr.status > MXTLS_REVOCATION_UNAVAILABLE)
         abort();
     revocation_result_free(&rr);
     return 0;

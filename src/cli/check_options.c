@@ -5,17 +5,7 @@
 
 #include "cli/check_options.h"
 #include "cli/cli.h"
-
-long cli_check_number(const char *s, long lo, long hi)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return -1;
-    return v;
-}
+#include "core/smtp.h"
 
 int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt,
                      cli_trust *trust)
@@ -30,24 +20,19 @@ int cli_check_option(const char *cmd, int c, const char *arg, check_options *opt
         opt->family = c == '4' ? 4 : 6;
         break;
     case CLI_CHECK_OPT_PORT:
-        if ((v = cli_check_number(arg, 1, 65535)) < 0)
+        if ((v = decimal_parse(arg, 1, 65535)) < 0)
             return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", arg);
         opt->port = (uint16_t)v;
         break;
-    case CLI_CHECK_OPT_EHLO: {
+    case CLI_CHECK_OPT_EHLO:
         /* It goes on the wire verbatim: one printable ASCII word. */
-        size_t n = strlen(arg);
-        int ok = n > 0 && n <= 255;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = arg[i] > 0x20 && arg[i] < 0x7f;
-        if (!ok)
+        if (smtp_ehlo_name_check(arg, NULL) != 0)
             return cli_usage_error(cmd, "--ehlo needs a host name (1-255 printable characters, "
                                         "no spaces)");
         opt->ehlo_name = arg;
         break;
-    }
     case CLI_CHECK_OPT_TIMEOUT:
-        if ((v = cli_check_number(arg, 1, 3600)) < 0)
+        if ((v = decimal_parse(arg, 1, 3600)) < 0)
             return cli_usage_error(cmd, "--timeout '%s' is not a number of seconds (1-3600)",
                                    arg);
         opt->total_timeout_ms = (int)v * 1000;

@@ -68,7 +68,5 @@ int cli_trust_check(const char *cmd, cli_trust *trust);
  * EXIT_PASS, or the exit code of the context's error (printed). */
 int cli_trust_apply(const char *cmd, mxtls_ctx *ctx, const cli_trust *trust);
 
-/* cli_check_number - a decimal in [lo, hi] without sign; -1 if not */
-long cli_check_number(const char *s, long lo, long hi);
 
 #endif

@@ -3,7 +3,6 @@
  * Both run the same engine (src/engine/check.c): `probe` is a check whose
  * next hop is given instead of looked up. Exit code: the verdict at the
  * requested level, or at the auto level. */
-#include <arpa/inet.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
+#include "core/evidence.h"
 #include "core/names.h"
 #include "engine/check.h"
 #include "report/check_report.h"
@@ -117,7 +117,7 @@ static int check_split_hostport(const char *arg, char *host, size_t hostlen, lon
         memcpy(host, arg, n);
         host[n] = '\0';
     }
-    if (colon && (*port = cli_check_number(colon + 1, 1, 65535)) < 0)
+    if (colon && (*port = decimal_parse(colon + 1, 1, 65535)) < 0)
         return -1;
     return 0;
 }
@@ -154,9 +154,8 @@ static int check_is_sni_name(const char *s)
 {
     err_rec se;
     err_clear(&se);
-    char *n = names_normalize(s, 0, &se);
-    unsigned char bin[16];
-    int ok = n && inet_pton(AF_INET, s, bin) != 1 && inet_pton(AF_INET6, s, bin) != 1;
+    char *n = names_sni(s, &se);
+    int ok = n != NULL;
     free(n);
     return ok;
 }
@@ -215,8 +214,7 @@ static int check_main(const char *cmd, int argc, char **argv)
             opt.port = (uint16_t)port;
         if (opt.nroutes)
             return cli_usage_error(cmd, "--route is for check; probe takes the HOST itself");
-        unsigned char bin[16];
-        if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
+        if (evidence_is_ip(host)) {
             /* An address: connect to it; the name to verify must be given. */
             if (!domain)
                 return cli_usage_error(cmd, "'%s' is an address: give --domain NAME, the name "
@@ -234,8 +232,7 @@ static int check_main(const char *cmd, int argc, char **argv)
         if (opt.ip_override || domain)
             return cli_usage_error(cmd, "--ip and --domain are for probe");
         opt.domain = argv[optind];
-        unsigned char bin[16];
-        if (inet_pton(AF_INET, opt.domain, bin) == 1 || inet_pton(AF_INET6, opt.domain, bin) == 1)
+        if (evidence_is_ip(opt.domain))
             return cli_usage_error(cmd, "'%s' is an IP address, not a mail domain; to check one "
                                         "server use: mxtls probe HOST --ip %s",
                                    opt.domain, opt.domain);

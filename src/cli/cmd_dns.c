@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "cli/cli.h"
+#include "core/mx.h"
 #include "core/names.h"
 #include "io/dns.h"
 #include "report/dns_report.h"
@@ -129,15 +130,6 @@ static void dns_cli_host_done(void *arg, dns_answer *a)
     free(ca);
 }
 
-/* dns_cli_pref_cmp - MX records by preference, then name (qsort) */
-static int dns_cli_pref_cmp(const void *x, const void *y)
-{
-    const dns_record *a = x, *b = y;
-    if (a->pref != b->pref)
-        return a->pref < b->pref ? -1 : 1;
-    return strcmp(a->text, b->text);
-}
-
 /* dns_cli_follow_host - A, AAAA and TLSA lookups of one mail host */
 static void dns_cli_follow_host(dns_run *run, const char *host)
 {
@@ -157,8 +149,8 @@ static void dns_cli_mx_done(void *arg, dns_answer *a)
     ca->l->a = a;
     run->pending--;
     free(ca);
-    if (a->qtype == DNS_T_MX && a->n > 1) /* report and follow in preference order */
-        qsort(a->rr, a->n, sizeof *a->rr, dns_cli_pref_cmp);
+    if (a->qtype == DNS_T_MX) /* report and follow in preference order */
+        mx_sort(a->rr, a->n);
     if (!run->all)
         return;
     switch (a->outcome) {
@@ -176,20 +168,15 @@ static void dns_cli_mx_done(void *arg, dns_answer *a)
         run->mail = "unknown";
         return;
     }
-    if (a->n == 1 && strcmp(a->rr[0].text, ".") == 0) {
+    if (a->n == 1 && mx_is_null_target(a->rr[0].text)) {
         run->mail = "null-mx"; /* RFC 7505: the domain accepts no mail */
         return;
     }
     run->mail = "mx";
-    const dns_record *sorted = a->rr;
-    size_t followed = 0;
-    for (size_t i = 0; i < a->n && followed < DNS_CLI_MAX_HOSTS; i++) {
-        int seen = strcmp(sorted[i].text, ".") == 0; /* "." is no host (RFC 7505 §3) */
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(sorted[k].text, sorted[i].text) == 0;
-        if (seen)
-            continue;
-        dns_cli_follow_host(run, sorted[i].text);
+    size_t followed = 0; /* "." is no host (RFC 7505 §3); each host once */
+    for (size_t i = mx_next(a->rr, a->n, 0); i < a->n && followed < DNS_CLI_MAX_HOSTS;
+         i = mx_next(a->rr, a->n, i + 1)) {
+        dns_cli_follow_host(run, a->rr[i].text);
         followed++;
     }
 }

@@ -87,18 +87,6 @@ static const char check_help_text[] =
     "1 they do not (or will not after the change), 2 usage or input error (also\n"
     "NXDOMAIN, null MX), 3 DNS failure (bogus, SERVFAIL) or nothing reachable.\n";
 
-/* tlsa_parse_num - a decimal in [lo, hi]; -1 if not */
-static long tlsa_parse_num(const char *s, long lo, long hi)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-' || *s == '+' || strlen(s) > 10)
-        return -1;
-    long v = strtol(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return -1;
-    return v;
-}
-
 /* tlsa_load - read and load one PEM file ('-' = stdin); 0 or a CLI error printed */
 static int tlsa_load(const char *cmd, mxtls_ctx *ctx, const char *file, tlsa_material *m)
 {
@@ -177,7 +165,7 @@ static int tlsa_gen(int argc, char **argv)
         case O_CERT: cert_file = optarg; break;
         case O_KEY: key_file = optarg; break;
         case O_USAGE:
-            usage = tlsa_parse_num(optarg, 0, 255);
+            usage = decimal_parse(optarg, 0, 255);
             if (usage == 0 || usage == 1)
                 return cli_usage_error(cmd, "--usage %s: usages 0 and 1 (PKIX) are ignored by "
                                             "SMTP senders (RFC 7672 §3.1.3); use 3 or 2",
@@ -187,25 +175,25 @@ static int tlsa_gen(int argc, char **argv)
                                        optarg);
             break;
         case O_SELECTOR:
-            if ((selector = tlsa_parse_num(optarg, 0, 1)) < 0)
+            if ((selector = decimal_parse(optarg, 0, 1)) < 0)
                 return cli_usage_error(cmd, "--selector '%s' must be 0 (certificate) or 1 "
                                             "(public key)",
                                        optarg);
             break;
         case O_MTYPE:
-            if ((mtype = tlsa_parse_num(optarg, 0, 2)) < 0)
+            if ((mtype = decimal_parse(optarg, 0, 2)) < 0)
                 return cli_usage_error(cmd, "--mtype '%s' must be 0 (full), 1 (SHA-256) or 2 "
                                             "(SHA-512)",
                                        optarg);
             break;
         case O_HOST: host_arg = optarg; break;
         case O_PORT:
-            if ((port = tlsa_parse_num(optarg, 1, 65535)) < 0)
+            if ((port = decimal_parse(optarg, 1, 65535)) < 0)
                 return cli_usage_error(cmd, "--port '%s' is not a port number (1-65535)", optarg);
             break;
         case O_TTL:
             /* RFC 2181 §8: a TTL is an unsigned 31-bit number of seconds. */
-            if ((ttl = tlsa_parse_num(optarg, 0, 2147483647L)) < 0)
+            if ((ttl = decimal_parse(optarg, 0, 2147483647L)) < 0)
                 return cli_usage_error(cmd, "--ttl '%s' is not a number of seconds "
                                             "(0-2147483647)",
                                        optarg);
@@ -406,7 +394,7 @@ static int tlsa_check(int argc, char **argv)
                 .option = c == O_CERT ? "cert" : "next", .file = optarg, .chain = NULL};
             break;
         case O_WINDOW:
-            if ((window = tlsa_parse_num(optarg, 1, 2147483647L)) < 0)
+            if ((window = decimal_parse(optarg, 1, 2147483647L)) < 0)
                 return cli_usage_error(cmd, "--window '%s' is not a number of seconds", optarg);
             break;
         case O_JSON: json = 1; break;

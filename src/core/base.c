@@ -276,3 +276,15 @@ char *text_display(const char *s)
     }
     return sb_take(&b);
 }
+
+long decimal_parse(const char *s, long lo, long hi)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (*end || errno == ERANGE || v < lo || v > hi) /* ERANGE: saturated, not the number */
+        return -1;
+    return v;
+}

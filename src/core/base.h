@@ -85,4 +85,8 @@ void strlist_free(strlist *l);
 /* xstrndup - strndup that never reads past n */
 char *xstrndup(const char *s, size_t n);
 
+/* decimal_parse - s is a decimal number in [lo, hi] (0 <= lo <= hi): ASCII
+ * digits only, no sign, no spaces; the number, or -1 */
+long decimal_parse(const char *s, long lo, long hi);
+
 #endif

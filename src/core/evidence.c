@@ -166,9 +166,8 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
         const char *close = strchr(in, ']');
         size_t n = close ? (size_t)(close - in - 1) : 0;
         const char *ps = close && close[1] == ':' ? close + 2 : NULL;
-        int port_ok = close && (close[1] == '\0' ||
-                                (ps && *ps && strspn(ps, "0123456789") == strlen(ps) &&
-                                 strlen(ps) <= 5 && atoi(ps) > 0 && atoi(ps) < 65536));
+        long pv = ps ? decimal_parse(ps, 1, 65535) : 0;
+        int port_ok = close && (close[1] == '\0' || (ps && pv > 0));
         if (!close || n == 0 || n >= sizeof buf || !port_ok)
             return err_set(e, MXTLS_ERR_INVALID, "route",
                            "\"%.64s\" is not a host, [host], [host]:port or an address", in);
@@ -176,7 +175,7 @@ mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int 
         buf[n] = '\0';
         host = strncasecmp(buf, "IPv6:", 5) == 0 && evidence_is_ip(buf + 5) ? buf + 5 : buf;
         if (ps)
-            *port = (unsigned)atoi(ps);
+            *port = (unsigned)pv;
     }
     unsigned char bin[16];
     int af = strchr(host, ':') ? AF_INET6 : AF_INET;

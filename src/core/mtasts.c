@@ -49,9 +49,7 @@ mtasts_mode mtasts_mode_parse(const char *s)
 
 int mtasts_txt_is_sts(const char *buf, size_t len)
 {
-    if (len < 7 || memcmp(buf, "v=STSv1", 7) != 0)
-        return 0;
-    return len == 7 || buf[7] == ';' || is_wsp((unsigned char)buf[7]);
+    return recerr_txt_has_version(buf, len, "v=STSv1");
 }
 
 void mtasts_txt_free(mtasts_txt *t)
@@ -162,18 +160,10 @@ mxtls_status mtasts_txt_parse(const char *buf, size_t len, mtasts_txt *out)
 mxtls_status mtasts_txt_select(const char *const *recs, const size_t *lens, size_t n,
                                mtasts_txt *out, size_t *which)
 {
-    size_t first = (size_t)-1, count = 0, second = 0;
+    size_t first, second;
+    size_t count = recerr_txt_select(recs, lens, n, "v=STSv1", &first, &second);
     if (which)
         *which = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        if (!mtasts_txt_is_sts(recs[i], lens[i]))
-            continue;
-        if (count == 0)
-            first = i;
-        else if (count == 1)
-            second = i;
-        count++;
-    }
     if (count != 1) {
         memset(out, 0, sizeof *out);
         if (count == 0)

@@ -186,6 +186,21 @@ char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e)
     return withdot;
 }
 
+char *names_sni(const char *in, err_rec *e)
+{
+    char *n = names_normalize(in, 0, e);
+    if (!n)
+        return NULL;
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, n, bin) == 1 || inet_pton(AF_INET6, n, bin) == 1) {
+        err_set(e, MXTLS_ERR_INVALID, "sni",
+                "\"%s\" is an address: SNI carries host names only (RFC 6066 §3)", n);
+        free(n);
+        return NULL;
+    }
+    return n;
+}
+
 char *names_to_unicode(const char *alabel)
 {
     if (!alabel || !strstr(alabel, "xn--"))

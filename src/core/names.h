@@ -13,6 +13,11 @@
  * with the error in e. */
 char *names_normalize(const char *in, int allow_dot_prefix, err_rec *e);
 
+/* names_sni - RFC 6066 §3: the name a ClientHello's server_name carries, a
+ * host name in names_normalize's form and never an IPv4 or IPv6 address.
+ * Returns a new string or NULL with the error in e. */
+char *names_sni(const char *in, err_rec *e);
+
 /* names_to_unicode - U-label form of an A-label name, or NULL if it has no
  * xn-- labels or cannot be converted (display only). Caller frees. */
 char *names_to_unicode(const char *alabel);

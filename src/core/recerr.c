@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void recerr_add(recerr_list *l, size_t line, size_t column, const char *rule, const char *fmt, ...)
 {
@@ -74,4 +75,30 @@ void recerr_show(const char *s, size_t n, size_t max, char *out, size_t outsz)
         }
     }
     out[o] = '\0';
+}
+
+int recerr_txt_has_version(const char *buf, size_t len, const char *v)
+{
+    size_t vl = strlen(v);
+    if (len < vl || memcmp(buf, v, vl) != 0)
+        return 0;
+    return len == vl || buf[vl] == ';' || buf[vl] == ' ' || buf[vl] == '\t';
+}
+
+size_t recerr_txt_select(const char *const *recs, const size_t *lens, size_t n, const char *v,
+                         size_t *first, size_t *second)
+{
+    size_t count = 0;
+    *first = (size_t)-1;
+    *second = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!recerr_txt_has_version(recs[i], lens[i], v))
+            continue;
+        if (count == 0)
+            *first = i;
+        else if (count == 1)
+            *second = i;
+        count++;
+    }
+    return count;
 }

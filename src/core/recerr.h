@@ -49,4 +49,14 @@ void recerr_free(recerr_list *l);
  * a NUL-terminated string into out (size outsz). */
 void recerr_show(const char *s, size_t n, size_t max, char *out, size_t outsz);
 
+/* recerr_txt_has_version - the TXT record begins with the version tag `v`
+ * ("v=STSv1", "v=TLSRPTv1") followed by ';', a space or tab, or its end */
+int recerr_txt_has_version(const char *buf, size_t len, const char *v);
+
+/* recerr_txt_select - how many of the n TXT records have the version tag v
+ * (exactly one is allowed: RFC 8461 §3.1, RFC 8460 §3); *first and *second
+ * get the 0-based positions of the first two ((size_t)-1 and 0 when absent) */
+size_t recerr_txt_select(const char *const *recs, const size_t *lens, size_t n, const char *v,
+                         size_t *first, size_t *second);
+
 #endif

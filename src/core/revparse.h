@@ -37,8 +37,7 @@
 #define REVPARSE_MAX_CRL (1024u * 1024u)
 #define REVPARSE_DETAIL_MAX 512
 
-/* Values match revocation_status (src/io/revocation.h) and
- * mxtls_revocation_status. */
+/* Values match mxtls_revocation_status (include/mxtls.h). */
 typedef enum revparse_status {
     REVPARSE_GOOD = 1,     /* verified: not revoked */
     REVPARSE_REVOKED = 2,  /* verified: revoked */

@@ -570,6 +570,29 @@ static void smtp_discard_pre_tls(smtp_session *s, const char *buf, size_t len)
 
 /* ---- public API --------------------------------------------------------- */
 
+int smtp_ehlo_name_check(const char *name, err_rec *err)
+{
+    if (!name || !*name) {
+        err_set(err, MXTLS_ERR_INVALID, "smtp", "the EHLO name is empty");
+        return -1;
+    }
+    size_t len = strnlen(name, SMTP_MAX_EHLO_NAME + 1);
+    if (len > SMTP_MAX_EHLO_NAME) {
+        err_set(err, MXTLS_ERR_INVALID, "smtp", "the EHLO name is longer than %d bytes",
+                SMTP_MAX_EHLO_NAME);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 33 || c > 126) {
+            err_set(err, MXTLS_ERR_INVALID, "smtp",
+                    "the EHLO name contains a space or control character at byte %zu", i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* smtp_config_check - validate what goes on the wire and the limits */
 int smtp_config_check(const smtp_config *cfg, err_rec *err)
 {
@@ -577,25 +600,8 @@ int smtp_config_check(const smtp_config *cfg, err_rec *err)
         err_set(err, MXTLS_ERR_INVALID, "smtp", "no configuration");
         return -1;
     }
-    const char *n = cfg->ehlo_name;
-    if (!n || !*n) {
-        err_set(err, MXTLS_ERR_INVALID, "smtp", "the EHLO name is empty");
+    if (smtp_ehlo_name_check(cfg->ehlo_name, err) != 0)
         return -1;
-    }
-    size_t len = strnlen(n, SMTP_MAX_EHLO_NAME + 1);
-    if (len > SMTP_MAX_EHLO_NAME) {
-        err_set(err, MXTLS_ERR_INVALID, "smtp", "the EHLO name is longer than %d bytes",
-                SMTP_MAX_EHLO_NAME);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)n[i];
-        if (c < 33 || c > 126) {
-            err_set(err, MXTLS_ERR_INVALID, "smtp",
-                    "the EHLO name contains a space or control character at byte %zu", i + 1);
-            return -1;
-        }
-    }
     reply_limits in = {cfg->max_line, cfg->max_lines, cfg->max_reply}, out;
     if (reply_limits_effective(&in, &out) != 0) {
         err_set(err, MXTLS_ERR_INVALID, "smtp",

@@ -202,6 +202,11 @@ typedef struct smtp_obs {
 
 typedef struct smtp_session smtp_session;
 
+/* smtp_ehlo_name_check - 0 if name may be sent as the EHLO name: 1 to
+ * SMTP_MAX_EHLO_NAME printable ASCII bytes, no space (it goes on the wire
+ * verbatim); else -1 with the reason in err (err may be NULL) */
+int smtp_ehlo_name_check(const char *name, err_rec *err);
+
 /* smtp_config_check - 0 if cfg is acceptable, else -1 with the reason in err
  * (err may be NULL). The EHLO name must be 1..255 printable ASCII bytes
  * without spaces: it goes on the wire verbatim. */

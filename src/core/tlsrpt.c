@@ -39,9 +39,7 @@ static int is_uri_char(unsigned char c)
 
 int tlsrpt_is_tlsrpt(const char *buf, size_t len)
 {
-    if (len < 10 || memcmp(buf, "v=TLSRPTv1", 10) != 0)
-        return 0;
-    return len == 10 || buf[10] == ';' || is_wsp((unsigned char)buf[10]);
+    return recerr_txt_has_version(buf, len, "v=TLSRPTv1");
 }
 
 void tlsrpt_free(tlsrpt_record *r)
@@ -290,18 +288,10 @@ mxtls_status tlsrpt_parse(const char *buf, size_t len, tlsrpt_record *out)
 mxtls_status tlsrpt_select(const char *const *recs, const size_t *lens, size_t n,
                            tlsrpt_record *out, size_t *which)
 {
-    size_t first = (size_t)-1, count = 0, second = 0;
+    size_t first, second;
+    size_t count = recerr_txt_select(recs, lens, n, "v=TLSRPTv1", &first, &second);
     if (which)
         *which = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        if (!tlsrpt_is_tlsrpt(recs[i], lens[i]))
-            continue;
-        if (count == 0)
-            first = i;
-        else if (count == 1)
-            second = i;
-        count++;
-    }
     if (count != 1) {
         memset(out, 0, sizeof *out);
         if (count == 0)

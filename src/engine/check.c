@@ -21,6 +21,7 @@
 #include "core/dnssec_advice.h"
 #include "core/evidence.h"
 #include "core/level.h"
+#include "core/mx.h"
 #include "core/names.h"
 #include "core/pkix.h"
 #include "core/result.h"
@@ -265,7 +266,7 @@ static void check_probe_done(void *arg, probe_report *r)
             timeout = left > 1 ? (int)left : 1;
         /* Until an answer comes: the deadline may stop the check first,
          * and no answer is not "not checked" (hard mode defers on it). */
-        c->rev.status = REVOCATION_UNAVAILABLE;
+        c->rev.status = MXTLS_REVOCATION_UNAVAILABLE;
         c->rev.source = REVOCATION_SRC_NONE;
         free(c->rev.detail);
         c->rev.detail = strdup("no revocation answer before the check's deadline");
@@ -544,7 +545,8 @@ static void check_ptr_done(void *arg, dns_answer *ans)
     check_run_state *rs = op->rs;
     check_address *a = op->addr;
     if (ans->outcome == DNS_DATA) {
-        for (size_t i = 0; i < ans->n && a->ptr.n < CHECK_MAX_PTR; i++) {
+        size_t i = 0;
+        for (; i < ans->n && a->ptr.n < CHECK_MAX_PTR; i++) {
             char *n = names_normalize(ans->rr[i].text, 0, NULL);
             if (!n)
                 continue;
@@ -559,6 +561,7 @@ static void check_ptr_done(void *arg, dns_answer *ans)
             }
             free(n);
         }
+        a->ptr_dropped += ans->n - i;
     } else {
         char buf[160];
         snprintf(buf, sizeof buf, "%s (%s)", dns_outcome_name(ans->outcome),
@@ -592,10 +595,12 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
         for (size_t i = 0; i < ans->n; i++)
             if (h->tlsa_ttl < 0 || (long)ans->rr[i].ttl < h->tlsa_ttl)
                 h->tlsa_ttl = (long)ans->rr[i].ttl;
-        for (size_t i = 0; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
+        size_t i = 0;
+        for (; i < ans->n && h->ntlsa < DANE_MAX_RECORDS; i++)
             if (dane_rr_set(&h->tlsa[h->ntlsa], ans->rr[i].usage, ans->rr[i].selector,
                             ans->rr[i].mtype, ans->rr[i].data, ans->rr[i].data_len) == 0)
                 h->ntlsa++;
+        h->tlsa_dropped += ans->n - i;
     } else if (ans->outcome == DNS_NODATA || ans->outcome == DNS_NXDOMAIN) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_NONE : MXTLS_TLSA_INSECURE;
         retry_original = op->tlsa_at_target;
@@ -652,8 +657,10 @@ static void check_tlsa_info_done(void *arg, dns_answer *ans)
 static void check_add_address(check_run_state *rs, check_host *h, const char *ip, int family,
                               dns_security sec)
 {
-    if (h->naddrs >= sizeof h->addrs / sizeof h->addrs[0])
+    if (h->naddrs >= sizeof h->addrs / sizeof h->addrs[0]) {
+        h->addrs_dropped++;
         return;
+    }
     check_address *a = calloc(1, sizeof *a);
     if (!a || !(a->ip = strdup(ip))) {
         free(a);
@@ -686,6 +693,8 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->canonname = strdup(ans->canonname);
         for (size_t i = 0; i < ans->n && i < CHECK_MAX_ADDRS; i++)
             check_add_address(op->rs, h, ans->rr[i].text, op->family, ans->security);
+        if (ans->n > CHECK_MAX_ADDRS)
+            h->addrs_dropped += ans->n - CHECK_MAX_ADDRS;
         if (ans->security == DNS_SEC_SECURE && !h->tlsa_started) {
             h->tlsa_started = 1;
             check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
@@ -752,8 +761,6 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
     }
 }
 
-static int check_mx_cmp(const void *a, const void *b);
-
 /* check_route_mx_done - the MX hostnames for routes given as addresses (Cisco:
  * the certificate is then compared with the recipient domain and the names
  * of its MX records); in preference order, no host is probed */
@@ -762,11 +769,11 @@ static void check_route_mx_done(void *arg, dns_answer *ans)
     check_op *op = arg;
     check_report *rep = op->rs->rep;
     if (ans->outcome == DNS_DATA) {
-        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        mx_sort(ans->rr, ans->n);
         rep->route_mx_secure = ans->security == DNS_SEC_SECURE;
-        for (size_t i = 0; i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i++) {
-            char *n = strcmp(ans->rr[i].text, ".") ? names_normalize(ans->rr[i].text, 0, NULL)
-                                                   : NULL;
+        for (size_t i = mx_next(ans->rr, ans->n, 0);
+             i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i = mx_next(ans->rr, ans->n, i + 1)) {
+            char *n = names_normalize(ans->rr[i].text, 0, NULL);
             if (n)
                 strlist_add_unique(&rep->route_mx, n);
             free(n);
@@ -774,14 +781,6 @@ static void check_route_mx_done(void *arg, dns_answer *ans)
     }
     dns_answer_free(ans);
     check_step_done(op->rs);
-}
-
-static int check_mx_cmp(const void *a, const void *b)
-{
-    const dns_record *x = a, *y = b;
-    if (x->pref != y->pref)
-        return x->pref < y->pref ? -1 : 1;
-    return strcmp(x->text, y->text);
 }
 
 static void check_mx_done(void *arg, dns_answer *ans)
@@ -794,26 +793,18 @@ static void check_mx_done(void *arg, dns_answer *ans)
     if (ans->why)
         rep->mx_why = strdup(ans->why);
     if (ans->outcome == DNS_DATA) {
-        qsort(ans->rr, ans->n, sizeof ans->rr[0], check_mx_cmp);
+        mx_sort(ans->rr, ans->n);
         /* RFC 7505 §3: an MX with an empty target (".") says the domain
          * accepts no mail. Only null MX records: a null MX. Mixed with real
          * ones (which §3 forbids), the real ones are tried and the mix is
          * reported, since senders differ here. */
-        size_t dots = 0;
-        for (size_t i = 0; i < ans->n; i++)
-            dots += strcmp(ans->rr[i].text, ".") == 0;
+        size_t dots = mx_null_count(ans->rr, ans->n);
         if (ans->n > 0 && dots == ans->n) {
             rep->null_mx = 1;
         } else {
             rep->null_mx_mixed = dots > 0;
-            for (size_t i = 0; i < ans->n; i++) {
-                if (strcmp(ans->rr[i].text, ".") == 0)
-                    continue;
-                int dup = 0;
-                for (size_t j = 0; j < rep->nhosts; j++)
-                    dup |= !strcasecmp(rep->hosts[j]->name, ans->rr[i].text);
-                if (dup)
-                    continue;
+            for (size_t i = mx_next(ans->rr, ans->n, 0); i < ans->n;
+                 i = mx_next(ans->rr, ans->n, i + 1)) {
                 check_host *h = check_add_host(rs, ans->rr[i].text, ans->rr[i].pref);
                 if (!h)
                     continue;
@@ -962,17 +953,9 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
         ev->tls_anonymous = 1;
     } else if (p && p->tls_ok && p->tls.chain) {
         bad |= evidence_set_chain(ev, p->tls.chain) != MXTLS_OK;
-        static const mxtls_revocation_status map[] = {
-            [REVOCATION_NOT_CHECKED] = MXTLS_REVOCATION_NOT_CHECKED,
-            [REVOCATION_GOOD] = MXTLS_REVOCATION_GOOD,
-            [REVOCATION_REVOKED] = MXTLS_REVOCATION_REVOKED,
-            [REVOCATION_UNKNOWN] = MXTLS_REVOCATION_UNKNOWN,
-            [REVOCATION_UNAVAILABLE] = MXTLS_REVOCATION_UNAVAILABLE,
-        };
         /* Each connection's revocation answer is about its own leaf. */
-        if ((unsigned)c->rev.status <= REVOCATION_UNAVAILABLE)
-            bad |= mxtls_evidence_set_revocation(ctx, ev, map[c->rev.status], c->rev.detail) !=
-                   MXTLS_OK;
+        bad |= mxtls_evidence_set_revocation(ctx, ev, c->rev.status, c->rev.detail) !=
+               MXTLS_OK;
     } else if (p && p->smtp.outcome == SMTP_OUTCOME_STARTTLS_REJECTED) {
         char why[SMTP_REASON_MAX + 32];
         snprintf(why, sizeof why, "STARTTLS refused: %s", p->smtp.reason);
@@ -1567,8 +1550,8 @@ mxtls_check *mxtls_check_start(mxtls_engine *eng, const mxtls_check_options *opt
     for (int i = 0; i < 2; i++) {
         if (!names[i] && !(i == 0 && opt->sni == MXTLS_SNI_NAME))
             continue;
-        char *nn = names[i] ? names_normalize(names[i], 0, &e) : NULL;
-        int ok = nn && !evidence_is_ip(names[i]);
+        char *nn = names[i] ? names_sni(names[i], &e) : NULL;
+        int ok = nn != NULL;
         free(nn);
         if (!ok) {
             err_set(&e, MXTLS_ERR_INVALID, i ? "servername" : "sni",

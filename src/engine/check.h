@@ -86,6 +86,7 @@ typedef struct check_address {
     strlist ptr;                 /* PTR names */
     unsigned char ptr_confirmed[CHECK_MAX_PTR];
     char *ptr_problem;           /* PTR lookup outcome when it gave no names */
+    size_t ptr_dropped;          /* PTR records left unread beyond CHECK_MAX_PTR names */
     /* One connection per distinct ClientHello, never one per level; conns[0]
      * is Postfix's default one (or the --sni override's). */
     check_conn conns[CHECK_MAX_CONNS];
@@ -122,6 +123,7 @@ typedef struct check_host {
     char *canonname;             /* secure CNAME target of the host, or NULL */
     dane_rr tlsa[DANE_MAX_RECORDS];
     size_t ntlsa;
+    size_t tlsa_dropped;         /* TLSA records left unread beyond DANE_MAX_RECORDS */
     long tlsa_ttl;               /* smallest TTL of the TLSA RRset, -1 if none */
     /* Where DANE does not look (the address records are not DNSSEC-secure),
      * TLSA is still asked once, only to report records senders ignore. */
@@ -129,6 +131,7 @@ typedef struct check_host {
     size_t tlsa_ignored;         /* records in that insecure answer */
     check_address *addrs[2 * CHECK_MAX_ADDRS];
     size_t naddrs;
+    size_t addrs_dropped;        /* addresses beyond CHECK_MAX_ADDRS per family: not probed */
 } check_host;
 
 typedef struct check_domain_verdict {

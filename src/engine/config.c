@@ -8,6 +8,7 @@
 
 #include "core/ctx.h"
 #include "core/pkix.h"
+#include "core/smtp.h"
 #include "io/probe.h"
 
 void config_error(mxtls_error *out, const err_rec *e)
@@ -160,12 +161,9 @@ mxtls_status mxtls_config_set_ehlo_name(mxtls_config *cfg, const char *name, mxt
     mxtls_status st = config_settable(cfg, err);
     if (st)
         return st;
-    /* It goes on the wire verbatim: one printable ASCII word (RFC 5321). */
-    size_t n = name ? strlen(name) : 0;
-    int ok = !name || (n > 0 && n <= 255);
-    for (size_t i = 0; ok && i < n; i++)
-        ok = name[i] > 0x20 && name[i] < 0x7f;
-    if (!ok)
+    /* It goes on the wire verbatim: one printable ASCII word (RFC 5321);
+     * NULL restores the default. */
+    if (name && smtp_ehlo_name_check(name, NULL) != 0)
         return config_fail(err, MXTLS_ERR_INVALID, "ehlo",
                            "the EHLO name must be 1-255 printable characters, no spaces");
     return config_str(&cfg->ehlo_name, name, err);

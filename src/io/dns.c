@@ -553,13 +553,8 @@ static mxtls_status dns_check_forwarder(const char *spec, err_rec *e)
     addr[alen] = '\0';
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
         goto bad;
-    if (at) {
-        char *end;
-        errno = 0;
-        long port = strtol(at + 1, &end, 10);
-        if (errno || end == at + 1 || *end || port < 1 || port > 65535)
-            goto bad;
-    }
+    if (at && decimal_parse(at + 1, 1, 65535) < 0)
+        goto bad;
     return MXTLS_OK;
 bad:
     return err_set(e, MXTLS_ERR_INVALID, "resolver",

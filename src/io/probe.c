@@ -31,7 +31,6 @@
  * loop, never inside probe_start(), and the probe is freed after it returns. */
 #include "io/probe.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -50,6 +49,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "core/names.h"
 #include "core/tlsparams.h"
 
 #define PROBE_DRAIN_CHUNKS 16    /* reads of already-received cleartext before the handshake */
@@ -989,40 +989,6 @@ void probe_report_free(probe_report *r)
     free(r);
 }
 
-/* probe_check_sni - RFC 6066 §3: a DNS host name, no IP literal, no trailing
- * dot; returns a normalised copy or NULL with the error in e */
-static char *probe_check_sni(const char *sni, err_rec *e)
-{
-    size_t n = strnlen(sni, 256);
-    if (n > 0 && sni[n - 1] == '.')
-        n--;
-    if (n == 0 || n > 253) {
-        err_set(e, MXTLS_ERR_INVALID, "sni", "the SNI name must be 1 to 253 bytes");
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)sni[i];
-        if (c < 33 || c > 126) {
-            err_set(e, MXTLS_ERR_INVALID, "sni",
-                    "the SNI name must be an A-label DNS name (byte %zu)", i + 1);
-            return NULL;
-        }
-    }
-    char *s = xstrndup(sni, n);
-    if (!s) {
-        err_set(e, MXTLS_ERR_NOMEM, "sni", "out of memory");
-        return NULL;
-    }
-    unsigned char tmp[16];
-    if (inet_pton(AF_INET, s, tmp) == 1 || inet_pton(AF_INET6, s, tmp) == 1) {
-        err_set(e, MXTLS_ERR_INVALID, "sni",
-                "\"%s\" is an address: SNI carries host names only (RFC 6066 §3)", s);
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* probe_start - see probe.h */
 probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config *cfg,
                    probe_cb cb, void *arg, err_rec *e)
@@ -1072,7 +1038,7 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
     p->salen = ai->ai_addrlen;
     freeaddrinfo(ai);
 
-    if (cfg->sni && !(p->sni = probe_check_sni(cfg->sni, e))) {
+    if (cfg->sni && !(p->sni = names_sni(cfg->sni, e))) {
         free(p);
         return NULL;
     }

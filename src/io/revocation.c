@@ -38,19 +38,11 @@
 #define REV_MAX_URL_LEN 1024
 #define REV_MAX_NOTES 2048
 
-_Static_assert((int)REVPARSE_GOOD == (int)REVOCATION_GOOD &&
-                   (int)REVPARSE_REVOKED == (int)REVOCATION_REVOKED &&
-                   (int)REVPARSE_UNKNOWN == (int)REVOCATION_UNKNOWN &&
-                   (int)REVPARSE_UNUSABLE == (int)REVOCATION_UNAVAILABLE,
+_Static_assert((int)REVPARSE_GOOD == (int)MXTLS_REVOCATION_GOOD &&
+                   (int)REVPARSE_REVOKED == (int)MXTLS_REVOCATION_REVOKED &&
+                   (int)REVPARSE_UNKNOWN == (int)MXTLS_REVOCATION_UNKNOWN &&
+                   (int)REVPARSE_UNUSABLE == (int)MXTLS_REVOCATION_UNAVAILABLE,
                "revparse and revocation statuses agree");
-
-/* revocation_status_name - the names of docs/json.md (as mxtls_revocation_status_name) */
-const char *revocation_status_name(revocation_status s)
-{
-    static const char *const names[] = {"not-checked", "good", "revoked", "unknown",
-                                        "unavailable"};
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
-}
 
 /* revocation_source_name - "none", "staple", "ocsp", "crl" */
 const char *revocation_source_name(revocation_source s)
@@ -69,9 +61,9 @@ void revocation_result_free(revocation_result *r)
 }
 
 /* rev_fill - set a result; detail is copied (NULL on out of memory) */
-static void rev_fill(revocation_result *out, revocation_status st, revocation_source src,
+static void rev_fill(revocation_result *out, mxtls_revocation_status st, revocation_source src,
                      time_t revoked_at, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void rev_fill(revocation_result *out, revocation_status st, revocation_source src,
+static void rev_fill(revocation_result *out, mxtls_revocation_status st, revocation_source src,
                      time_t revoked_at, const char *fmt, ...)
 {
     va_list ap;
@@ -83,7 +75,7 @@ static void rev_fill(revocation_result *out, revocation_status st, revocation_so
     out->detail = strdup(line);
     out->status = st;
     out->source = src;
-    out->revoked_at = st == REVOCATION_REVOKED ? revoked_at : 0;
+    out->revoked_at = st == MXTLS_REVOCATION_REVOKED ? revoked_at : 0;
 }
 
 /* revocation_check_staple - judge a staple for chain[0], no I/O */
@@ -92,11 +84,12 @@ void revocation_check_staple(const unsigned char *der, size_t len, STACK_OF(X509
 {
     memset(out, 0, sizeof *out);
     if (!chain || sk_X509_num(chain) < 1) {
-        rev_fill(out, REVOCATION_NOT_CHECKED, REVOCATION_SRC_NONE, 0, "no certificate to check");
+        rev_fill(out, MXTLS_REVOCATION_NOT_CHECKED, REVOCATION_SRC_NONE, 0,
+                 "no certificate to check");
         return;
     }
     if (!der || len == 0) {
-        rev_fill(out, REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
+        rev_fill(out, MXTLS_REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
                  "the server stapled no OCSP response");
         return;
     }
@@ -107,7 +100,7 @@ void revocation_check_staple(const unsigned char *der, size_t len, STACK_OF(X509
         sk_X509_push(untrusted, sk_X509_value(chain, i));
     revparse_result pr;
     revparse_ocsp(der, len, leaf, issuer, untrusted, store, at, NULL, &pr);
-    rev_fill(out, (revocation_status)pr.status, REVOCATION_SRC_STAPLE, pr.revoked_at,
+    rev_fill(out, (mxtls_revocation_status)pr.status, REVOCATION_SRC_STAPLE, pr.revoked_at,
              "stapled OCSP response: %s", pr.detail);
     sk_X509_free(untrusted);
     X509_free(issuer);
@@ -220,32 +213,32 @@ static void rev_decided(rev_job *j, revocation_source src, const char *what,
                         const revparse_result *pr)
 {
     if (j->notes.len)
-        rev_fill(&j->done, (revocation_status)pr->status, src, pr->revoked_at,
+        rev_fill(&j->done, (mxtls_revocation_status)pr->status, src, pr->revoked_at,
                  "%s: %s (earlier: %s)", what, pr->detail, j->notes.s);
     else
-        rev_fill(&j->done, (revocation_status)pr->status, src, pr->revoked_at, "%s: %s", what,
-                 pr->detail);
+        rev_fill(&j->done, (mxtls_revocation_status)pr->status, src, pr->revoked_at, "%s: %s",
+                 what, pr->detail);
     rev_finish(j);
 }
 
 /* rev_exhausted - no source gave good or revoked */
 static void rev_exhausted(rev_job *j)
 {
-    if (j->unknown.status == REVOCATION_UNKNOWN) {
+    if (j->unknown.status == MXTLS_REVOCATION_UNKNOWN) {
         j->done = j->unknown;
         memset(&j->unknown, 0, sizeof j->unknown);
         if (j->notes.len) {
             char *d = j->done.detail;
             j->done.detail = NULL;
-            rev_fill(&j->done, REVOCATION_UNKNOWN, j->done.source, 0, "%s (also: %s)",
+            rev_fill(&j->done, MXTLS_REVOCATION_UNKNOWN, j->done.source, 0, "%s (also: %s)",
                      d ? d : "unknown", j->notes.s);
             free(d);
         }
     } else if (j->notes.len) {
-        rev_fill(&j->done, REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
+        rev_fill(&j->done, MXTLS_REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
                  "no usable revocation answer: %s", j->notes.s);
     } else {
-        rev_fill(&j->done, REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
+        rev_fill(&j->done, MXTLS_REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
                  "no stapled OCSP response, and the certificate names no OCSP responder and "
                  "no CRL distribution point");
     }
@@ -265,11 +258,11 @@ static long rev_remaining_ms(const rev_job *j)
 static void rev_unknown(rev_job *j, revocation_source src, const char *what,
                         const revparse_result *pr)
 {
-    if (j->unknown.status == REVOCATION_UNKNOWN) {
+    if (j->unknown.status == MXTLS_REVOCATION_UNKNOWN) {
         rev_note(j, "%s: %s", what, pr->detail);
         return;
     }
-    rev_fill(&j->unknown, REVOCATION_UNKNOWN, src, 0, "%s: %s", what, pr->detail);
+    rev_fill(&j->unknown, MXTLS_REVOCATION_UNKNOWN, src, 0, "%s: %s", what, pr->detail);
 }
 
 static void rev_step(rev_job *j);
@@ -481,7 +474,7 @@ int revocation_check(https_client *https, STACK_OF(X509) *chain, X509_STORE *sto
     j->starting = 1;
 
     if (!chain || sk_X509_num(chain) < 1) {
-        rev_fill(&j->done, REVOCATION_NOT_CHECKED, REVOCATION_SRC_NONE, 0,
+        rev_fill(&j->done, MXTLS_REVOCATION_NOT_CHECKED, REVOCATION_SRC_NONE, 0,
                  "no certificate to check");
         goto finish;
     }
@@ -500,7 +493,7 @@ int revocation_check(https_client *https, STACK_OF(X509) *chain, X509_STORE *sto
     j->leaf = sk_X509_value(j->chain, 0);
     j->issuer = revparse_find_issuer(j->chain, store);
     if (!j->issuer) {
-        rev_fill(&j->done, REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
+        rev_fill(&j->done, MXTLS_REVOCATION_UNAVAILABLE, REVOCATION_SRC_NONE, 0,
                  "the certificate's issuer is neither in the chain nor in the trust store, so "
                  "no revocation answer can be verified");
         goto finish;

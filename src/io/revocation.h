@@ -15,14 +15,8 @@
 #include "core/base.h"
 #include "io/https.h"
 
-typedef enum revocation_status {
-    REVOCATION_NOT_CHECKED = 0, /* off, or no chain */
-    REVOCATION_GOOD = 1,        /* a verified response says good */
-    REVOCATION_REVOKED = 2,     /* a verified response says revoked */
-    REVOCATION_UNKNOWN = 3,     /* the responder does not know the certificate */
-    REVOCATION_UNAVAILABLE = 4  /* no staple, no AIA OCSP, no CRL DP, or none answered usably */
-} revocation_status;
-
+/* The status is the public mxtls_revocation_status (include/mxtls.h), named
+ * by mxtls_revocation_status_name. */
 typedef enum revocation_source {
     REVOCATION_SRC_NONE = 0,
     REVOCATION_SRC_STAPLE = 1,
@@ -31,13 +25,12 @@ typedef enum revocation_source {
 } revocation_source;
 
 typedef struct revocation_result {
-    revocation_status status;
+    mxtls_revocation_status status; /* the public enum (include/mxtls.h) */
     revocation_source source;
     char *detail;               /* plain words: responder URL, reason, revocation time, errors */
     time_t revoked_at;          /* when REVOKED */
 } revocation_result;
 
-const char *revocation_status_name(revocation_status s); /* "good", "revoked", ... */
 const char *revocation_source_name(revocation_source s); /* "staple", "ocsp", "crl", "none" */
 /* revocation_result_free - free what r holds (detail) and reset it; the
  * struct itself is the caller's storage */

@@ -47,7 +47,8 @@ static void cr_json_levels(jsonw *w, const char *key, const check_report *rep,
 static void cr_json_revocation(jsonw *w, const check_conn *c)
 {
     jw_obj(w);
-    jw_kstr(w, "status", revocation_status_name(c ? c->rev.status : REVOCATION_NOT_CHECKED));
+    jw_kstr(w, "status",
+            mxtls_revocation_status_name(c ? c->rev.status : MXTLS_REVOCATION_NOT_CHECKED));
     jw_kstr(w, "source", revocation_source_name(c ? c->rev.source : REVOCATION_SRC_NONE));
     jw_kstr(w, "detail", c ? c->rev.detail : NULL);
     jw_end_obj(w);
@@ -131,6 +132,8 @@ char *check_report_json(const check_report *rep, mxtls_level level)
         jw_kstr(&w, "aaaa_security", dns_security_name(h->aaaa_security));
         jw_kbool(&w, "invalid", h->invalid);
         jw_kstr(&w, "problem", h->problem);
+        jw_kint(&w, "addresses_dropped", (long long)h->addrs_dropped);
+        jw_kint(&w, "tlsa_dropped", (long long)h->tlsa_dropped);
         jw_key(&w, "tlsa");
         jw_obj(&w);
         jw_kstr(&w, "state", mxtls_tlsa_state_name(h->tlsa_started ? h->tlsa_state
@@ -171,6 +174,7 @@ char *check_report_json(const check_report *rep, mxtls_level level)
             }
             jw_end_arr(&w);
             jw_kstr(&w, "ptr_problem", a->ptr_problem);
+            jw_kint(&w, "ptr_dropped", (long long)a->ptr_dropped);
             /* The first connection (Postfix's default ClientHello) keeps the
              * address-level keys; every connection is under "probes". */
             const check_conn *c0 = a->nconns ? &a->conns[0] : NULL;
@@ -294,6 +298,8 @@ static void cr_text_address(textout *b, const check_report *rep, const check_hos
     for (size_t k = 0; k < a->ptr.n; k++)
         to_printf(b, "%s%s%s", k ? ", " : "  ptr ", a->ptr.v[k],
                   a->ptr_confirmed[k] ? " (forward-confirmed)" : " (not forward-confirmed)");
+    if (a->ptr_dropped)
+        to_printf(b, " (%zu more PTR records not checked)", a->ptr_dropped);
     to_puts(b, "\n");
     const check_conn *c = check_address_conn(a, sel);
     const probe_report *p = c ? c->probe : NULL;
@@ -346,8 +352,8 @@ static void cr_text_address(textout *b, const check_report *rep, const check_hos
             to_puts(b, "\n");
         }
     }
-    if (c->rev.status != REVOCATION_NOT_CHECKED) {
-        to_printf(b, "      revocation %s (%s)%s", revocation_status_name(c->rev.status),
+    if (c->rev.status != MXTLS_REVOCATION_NOT_CHECKED) {
+        to_printf(b, "      revocation %s (%s)%s", mxtls_revocation_status_name(c->rev.status),
                   revocation_source_name(c->rev.source), c->rev.detail ? ": " : "");
         to_put_display(b, c->rev.detail ? c->rev.detail : "");
         to_puts(b, "\n");
@@ -435,9 +441,13 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
                           why ? why : "", why ? ")" : "");
                 free(t);
             }
+            if (h->tlsa_dropped)
+                to_printf(&b, "      (%zu more TLSA records not considered)\n", h->tlsa_dropped);
         }
         for (size_t j = 0; j < h->naddrs; j++)
             cr_text_address(&b, rep, h, h->addrs[j], sel_i);
+        if (h->addrs_dropped)
+            to_printf(&b, "    (%zu more addresses not checked)\n", h->addrs_dropped);
     }
     if (rep->hosts_dropped)
         to_printf(&b, "  (%zu more MX hosts not checked)\n", rep->hosts_dropped);

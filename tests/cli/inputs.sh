@@ -74,6 +74,8 @@ run 2 dns example.com --timeout 0
 line "$T/err" "mxtls dns: --timeout wants a number of seconds above 0 and at most 600 (fractions allowed), not '0'"
 run 2 check example.com --timeout 0
 line "$T/err" "mxtls check: --timeout '0' is not a number of seconds (1-3600)"
+run 2 check example.com --port 99999999999999999999
+line "$T/err" "mxtls check: --port '99999999999999999999' is not a port number (1-65535)"
 
 # -4 and -6 exclude each other (each alone is fine; repeated is fine).
 for cmd in check probe; do

@@ -200,6 +200,7 @@ for bad in "--usage 1|mxtls tlsa gen: --usage 1: usages 0 and 1 (PKIX) are ignor
     "--port 65536|mxtls tlsa gen: --port '65536' is not a port number (1-65535)" \
     "--ttl 2147483648|mxtls tlsa gen: --ttl '2147483648' is not a number of seconds (0-2147483647)" \
     "--ttl 1h|mxtls tlsa gen: --ttl '1h' is not a number of seconds (0-2147483647)" \
+    "--ttl 99999999999999999999|mxtls tlsa gen: --ttl '99999999999999999999' is not a number of seconds (0-2147483647)" \
     "--frob 1|mxtls tlsa gen: unknown option '--frob'"; do
     opt=${bad%%|*}
     msg=${bad#*|}

@@ -316,4 +316,21 @@ rc, out, err, _ = mxtls("check", "good.test", "--route", "[mx.good.test]:25")
 check(rc == 2 and "give the port with --port, not in the route" in err,
       f"route with a port: {rc} {err.strip()}")
 
+# Caps are reported, never silent: many.caps.test has ten A records (8 are
+# probed); nothing listens there, so every connection is refused.
+rc, d, _ = js("check", "caps.test", "-4", "--level", "may")
+if d:
+    h = d["mx"]["hosts"][0]
+    check(h["name"] == "many.caps.test" and h["addresses_dropped"] == 2 and
+          h["tlsa_dropped"] == 0 and d["mx"]["hosts_dropped"] == 0,
+          f"caps.test host: {h}")
+    ips = [a["ip"] for a in d["addresses"]]
+    check(len(ips) == 8 and len(set(ips)) == 8 and
+          all(ip.startswith("127.0.8.") for ip in ips), f"caps.test addresses {ips}")
+    check(all(a["ptr_dropped"] == 0 for a in d["addresses"]), "caps.test: no PTR cut")
+    check(rc == 3 and d["verdict"] == "tempfail" and d["reason"]["code"] == "connect-failed",
+          f"caps.test verdict: {rc} {d['verdict']} {d['reason']}")
+rc, out, err, _ = mxtls("check", "caps.test", "-4", "--level", "may")
+check("    (2 more addresses not checked)\n" in out, f"caps.test text note: {out}")
+
 finish()

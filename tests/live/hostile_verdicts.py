@@ -215,7 +215,11 @@ def curl(ip, name):
 rc, body = curl("127.0.3.3", "mta-sts.stall.test")
 check(rc == 28 and body.strip() in (b"", b"000"), f"https-stall: curl exit {rc}, {len(body)} bytes")
 rc, body = curl("127.0.3.4", "mta-sts.endless.test")
-check(rc == 28 and body.startswith(b"version: STSv1\r\n") and len(body) > 100000,
+# The body goes on far beyond the 64 KiB an MTA-STS fetcher accepts: curl
+# either runs out of its 2 s, or (on a fast machine) gets the whole of the
+# hostile server's own 16 MiB cap.
+check(body.startswith(b"version: STSv1\r\n") and
+      ((rc == 28 and len(body) > 100000) or (rc == 0 and len(body) >= 16 << 20)),
       f"https-endless: curl exit {rc}, {len(body)} bytes")
 
 finish()

@@ -187,7 +187,7 @@ static double check_in(STACK_OF(X509) *chain, got *g, int budget_ms)
     run_until(&g->calls, budget_ms + 5000);
     assert_int_equal(g->calls, 1);
     assert_non_null(g->r.detail);
-    print_message("      %s (%s): %s\n", revocation_status_name(g->r.status),
+    print_message("      %s (%s): %s\n", mxtls_revocation_status_name(g->r.status),
                   revocation_source_name(g->r.source), g->r.detail);
     return now_ms() - t0;
 }
@@ -210,7 +210,7 @@ static void test_good_via_ocsp(void **state)
     STACK_OF(X509) *chain = load_chain("good-chain.pem");
     got g;
     check(chain, &g);
-    assert_int_equal(g.r.status, REVOCATION_GOOD);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     char want[300];
     snprintf(want, sizeof want, "OCSP responder %s: good: ", ocsp_url);
@@ -224,7 +224,7 @@ static void test_revoked_via_ocsp(void **state)
     STACK_OF(X509) *chain = load_chain("revoked-chain.pem");
     got g;
     check(chain, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     assert_true(g.r.revoked_at > 0 && g.r.revoked_at <= time(NULL));
     assert_rdetail(&g, "revoked at ");
@@ -238,7 +238,7 @@ static void test_revoked_via_crl(void **state)
     STACK_OF(X509) *chain = reissue("revoked-chain.pem", NULL, CRL_URL);
     got g;
     check(chain, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     assert_rdetail(&g, "CRL " CRL_URL ": revoked at ");
     assert_rdetail(&g, "(reason: keyCompromise)");
@@ -251,7 +251,7 @@ static void test_good_via_crl(void **state)
     STACK_OF(X509) *chain = reissue("good-chain.pem", NULL, CRL_URL);
     got g;
     check(chain, &g);
-    assert_int_equal(g.r.status, REVOCATION_GOOD);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     assert_rdetail(&g, "CRL " CRL_URL ": good: not listed among ");
     revocation_result_free(&g.r);
@@ -265,7 +265,7 @@ static void test_responder_down(void **state)
     got g;
     double took = check(chain, &g);
     assert_true(took < BUDGET_MS);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_int_equal(g.r.source, REVOCATION_SRC_NONE);
     assert_rdetail(&g, "no usable revocation answer: OCSP responder " OCSP_DOWN_URL ": no answer (");
     revocation_result_free(&g.r);
@@ -280,7 +280,7 @@ static void test_responder_not_http(void **state)
     got g;
     double took = check_in(chain, &g, 1000);
     assert_true(took < 1000);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_rdetail(&g, "OCSP responder http://mx.trickle.test:25/: no answer (Received HTTP/0.9");
     revocation_result_free(&g.r);
     sk_X509_pop_free(chain, X509_free);
@@ -305,7 +305,7 @@ static void test_responder_silent(void **state)
     double took = check_in(chain, &g, 1000);
     close(fd);
     assert_true(took >= 900 && took < 2500);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_rdetail(&g, ": no answer (timed out after ");
     assert_rdetail(&g, "; CRL " CRL_URL ": not tried, the 1000 ms budget is spent");
     revocation_result_free(&g.r);
@@ -317,7 +317,7 @@ static void test_responder_down_crl_answers(void **state)
     STACK_OF(X509) *chain = reissue("revoked-chain.pem", OCSP_DOWN_URL, CRL_URL);
     got g;
     check(chain, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     assert_rdetail(&g, "(earlier: OCSP responder " OCSP_DOWN_URL ": no answer (");
     revocation_result_free(&g.r);
@@ -359,9 +359,9 @@ static void test_staple_from_world_responder(void **state)
     assert_int_equal(f.r->status, 200);
     revocation_result r;
     revocation_check_staple(f.r->body, f.r->body_len, chain, store, 0, &r);
-    print_message("      %s (%s): %s\n", revocation_status_name(r.status),
+    print_message("      %s (%s): %s\n", mxtls_revocation_status_name(r.status),
                   revocation_source_name(r.source), r.detail);
-    assert_int_equal(r.status, REVOCATION_REVOKED);
+    assert_int_equal(r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(r.source, REVOCATION_SRC_STAPLE);
     /* The same bytes as a staple for the full check: no fetch needed. */
     got g = {0};
@@ -370,7 +370,7 @@ static void test_staple_from_world_responder(void **state)
                      0);
     assert_int_equal(g.calls, 0);
     run_until(&g.calls, 2000);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_STAPLE);
     revocation_result_free(&g.r);
     revocation_result_free(&r);

@@ -21,6 +21,7 @@
 #include "engine/aggregate.h"
 #include "engine/check.h"
 #include "mxtls.h"
+#include "report/check_report.h"
 #include "testutil.h"
 
 /* Two levels per report: at may any certificate passes, at verify the name
@@ -667,10 +668,84 @@ static void test_auto_policy_entry_wins(void **state)
     mxtls_ctx_free(ctx);
 }
 
+/* STARTS_WITH - p begins with the string literal lit */
+#define STARTS_WITH(p, lit) (strncmp((p), lit, sizeof lit - 1) == 0)
+
+/* What a cap left out is in the report: hosts, addresses per host, TLSA
+ * records per host, PTR records per address, in JSON and in the text. */
+static void test_caps_reported(void **state)
+{
+    (void)state;
+    check_report *rep = report_new();
+    check_host *h = add_host(rep, "mx1.example.com", 10, DNS_DATA, DNS_NODATA);
+    check_host *h2 = add_host(rep, "mx2.example.com", 20, DNS_DATA, DNS_NODATA);
+    rep->hosts_dropped = 1;
+    h->addrs_dropped = 3;
+    h->tlsa_started = 1;
+    h->tlsa_state = MXTLS_TLSA_SECURE;
+    h->tlsa_base = strdup("mx1.example.com");
+    h->tlsa_dropped = 2;
+    check_address *a = add_addr(rep, h, "192.0.2.1", A_GOOD);
+    assert_int_equal(strlist_add(&a->ptr, "mx1.example.com"), MXTLS_OK);
+    a->ptr_dropped = 5;
+    check_address *a2 = add_addr(rep, h2, "192.0.2.2", A_GOOD);
+    aggregate(rep);
+
+    char *json = check_report_json(rep, MXTLS_LEVEL_MAY);
+    assert_non_null(json);
+    const char *h1 = strstr(json, "\"name\":\"mx1.example.com\"");
+    const char *h2j = strstr(json, "\"name\":\"mx2.example.com\"");
+    assert_non_null(h1);
+    assert_non_null(h2j);
+    assert_non_null(strstr(json, "\"hosts_dropped\":1,"));
+    const char *k = strstr(h1, "\"addresses_dropped\":");
+    assert_true(k && k < h2j);
+    assert_true(STARTS_WITH(k, "\"addresses_dropped\":3,\"tlsa_dropped\":2,"));
+    k = strstr(h2j, "\"addresses_dropped\":");
+    assert_non_null(k);
+    assert_true(STARTS_WITH(k, "\"addresses_dropped\":0,\"tlsa_dropped\":0,"));
+    const char *ip1 = strstr(json, "\"ip\":\"192.0.2.1\"");
+    const char *ip2 = strstr(json, "\"ip\":\"192.0.2.2\"");
+    assert_true(ip1 && ip2 && ip1 < ip2);
+    k = strstr(ip1, "\"ptr_dropped\":");
+    assert_true(k && k < ip2);
+    assert_true(STARTS_WITH(k, "\"ptr_dropped\":5,"));
+    k = strstr(ip2, "\"ptr_dropped\":");
+    assert_true(k && STARTS_WITH(k, "\"ptr_dropped\":0,"));
+    free(json);
+
+    char *text = check_report_text(rep, MXTLS_LEVEL_MAY, 0);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "      (2 more TLSA records not considered)\n"));
+    assert_non_null(strstr(text, "    (3 more addresses not checked)\n"));
+    assert_non_null(strstr(text, " (not forward-confirmed) (5 more PTR records not checked)\n"));
+    assert_non_null(strstr(text, "  (1 more MX hosts not checked)\n"));
+    /* mx2 cut nothing: one note of each kind */
+    const char *first = strstr(text, "more addresses not checked");
+    assert_null(strstr(first + 1, "more addresses not checked"));
+    assert_null(strstr(strstr(text, "more PTR records") + 1, "more PTR records"));
+    free(text);
+    (void)a2;
+    check_report_free(rep);
+}
+
+/* Every level a check evaluates fits the report's per-level arrays: the run
+ * never cuts levels. */
+static void test_levels_fit(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    assert_non_null(mxtls_levels(&n));
+    assert_true(n > 0);
+    assert_true(n <= CHECK_NLEVELS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_on_preferred_host),
+        cmocka_unit_test(test_caps_reported),
+        cmocka_unit_test(test_levels_fit),
         cmocka_unit_test(test_preference_order),
         cmocka_unit_test(test_preference_order_reversed),
         cmocka_unit_test(test_addresses_in_order),

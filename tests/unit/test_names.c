@@ -605,6 +605,31 @@ static void test_to_unicode(void **state)
     assert_null(names_to_unicode(NULL));
 }
 
+/* names_sni - the one SNI name check (CLI, engine options, probe) */
+static void test_sni(void **state)
+{
+    (void)state;
+    err_rec e;
+    err_clear(&e);
+    char *n = names_sni("MX1.Example.COM.", &e);
+    assert_non_null(n);
+    assert_string_equal(n, "mx1.example.com");
+    free(n);
+    static const char *const addresses[] = {"192.0.2.1", "192.0.2.1."};
+    for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++) {
+        err_clear(&e);
+        assert_null(names_sni(addresses[i], &e));
+        assert_int_equal(e.code, MXTLS_ERR_INVALID);
+        assert_non_null(strstr(e.message, "is an address: SNI carries host names only"));
+    }
+    static const char *const bad[] = {"", ".", "2001:db8::1", "bad name", "a..b", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_clear(&e);
+        assert_null(names_sni(bad[i], &e));
+        assert_int_equal(e.code, MXTLS_ERR_INVALID);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_presented_test_pki),
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_to_unicode),
+        cmocka_unit_test(test_sni),
     };
     return cmocka_run_group_tests(tests, NULL, tu_group_teardown);
 }

@@ -754,7 +754,7 @@ static void test_staple(void **state)
     STACK_OF(X509) *chain = chain_of(f, f->p.leaf, 1);
     revocation_result r;
     revocation_check_staple(der, len, chain, f->p.store, 0, &r);
-    assert_int_equal(r.status, REVOCATION_GOOD);
+    assert_int_equal(r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(r.source, REVOCATION_SRC_STAPLE);
     assert_non_null(strstr(r.detail, "stapled OCSP response: good: "));
     revocation_result_free(&r);
@@ -762,12 +762,12 @@ static void test_staple(void **state)
     /* Without the intermediate in the chain, the issuer is not found. */
     STACK_OF(X509) *alone = chain_of(f, f->p.leaf, 0);
     revocation_check_staple(der, len, alone, f->p.store, 0, &r);
-    assert_int_equal(r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_non_null(strstr(r.detail, "issuer is unknown"));
     revocation_result_free(&r);
     /* No staple at all. */
     revocation_check_staple(NULL, 0, chain, f->p.store, 0, &r);
-    assert_int_equal(r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_string_equal(r.detail, "the server stapled no OCSP response");
     revocation_result_free(&r);
     sk_X509_pop_free(chain, X509_free);
@@ -793,7 +793,7 @@ static void test_staple_issuer_from_store(void **state)
     sk_X509_push(chain, f->p.direct);
     revocation_result r;
     revocation_check_staple(der, (size_t)n, chain, f->p.store, 0, &r);
-    assert_int_equal(r.status, REVOCATION_GOOD);
+    assert_int_equal(r.status, MXTLS_REVOCATION_GOOD);
     revocation_result_free(&r);
     sk_X509_free(chain);
     OPENSSL_free(der);
@@ -1056,7 +1056,7 @@ static void test_check_ocsp_good(void **state)
     serve_ocsp(f, &sp);
     got g;
     check(f, f->p.leaf, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_GOOD);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     char want[128];
     snprintf(want, sizeof want, "OCSP responder http://127.0.0.1:%d/ocsp: good: ", f->s.port);
@@ -1077,7 +1077,7 @@ static void test_check_ocsp_revoked(void **state)
     serve_ocsp(f, &sp);
     got g;
     check(f, f->p.revoked, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     assert_int_equal(g.r.revoked_at, f->now - DAY);
     assert_rdetail(&g, "revoked at ");
@@ -1095,7 +1095,7 @@ static void test_check_staple_first(void **state)
     unsigned char *der = ocsp_make(f, &sp, &len);
     got g;
     check(f, f->p.revoked, der, len, 5000, &g); /* delivered from the loop, not inside */
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_STAPLE);
     assert_rdetail(&g, "stapled OCSP response: revoked at ");
     assert_int_equal(f->s.requests, 0);
@@ -1115,7 +1115,7 @@ static void test_check_bad_staple_then_ocsp(void **state)
     serve_ocsp(f, &sp);
     got g;
     check(f, f->p.leaf, der, len, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_GOOD);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     assert_rdetail(&g, "(earlier: stapled OCSP response: unusable: expired");
     revocation_result_free(&g.r);
@@ -1136,7 +1136,7 @@ static void test_check_ocsp_unusable_then_crl(void **state)
     serve_crl(f, &cs);
     got g;
     check(f, f->p.revoked, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     char want[200];
     snprintf(want, sizeof want, "CRL http://127.0.0.1:%d/crl: revoked at ", f->s.port);
@@ -1160,7 +1160,7 @@ static void test_check_unknown_then_crl(void **state)
     serve_crl(f, &cs);
     got g;
     check(f, f->p.leaf, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_UNKNOWN);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNKNOWN);
     assert_int_equal(g.r.source, REVOCATION_SRC_OCSP);
     assert_rdetail(&g, "unknown: the responder does not know the certificate (also: CRL ");
     assert_rdetail(&g, "unusable: the signature does not verify");
@@ -1169,7 +1169,7 @@ static void test_check_unknown_then_crl(void **state)
     cs = crl_default();
     serve_crl(f, &cs);
     check(f, f->p.leaf, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_GOOD);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_GOOD);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     revocation_result_free(&g.r);
 }
@@ -1183,7 +1183,7 @@ static void test_check_crl_only(void **state)
     serve_crl(f, &cs);
     got g;
     check(f, f->p.crlonly, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_REVOKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_REVOKED);
     assert_int_equal(g.r.source, REVOCATION_SRC_CRL);
     assert_string_equal(f->s.method, "GET");
     revocation_result_free(&g.r);
@@ -1194,7 +1194,7 @@ static void test_check_nothing_to_ask(void **state)
     fx *f = *state;
     got g;
     check(f, f->p.bare, NULL, 0, 5000, &g);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_int_equal(g.r.source, REVOCATION_SRC_NONE);
     assert_string_equal(g.r.detail, "no stapled OCSP response, and the certificate names no OCSP "
                                     "responder and no CRL distribution point");
@@ -1208,7 +1208,7 @@ static void test_check_responder_down(void **state)
     double t0 = loop_now_ms();
     check(f, f->p.down, NULL, 0, 2000, &g);
     assert_true(loop_now_ms() - t0 < 2000);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     char want[200];
     snprintf(want, sizeof want, "no usable revocation answer: OCSP responder "
              "http://127.0.0.1:%d/ocsp: no answer (", f->p.closed_port);
@@ -1230,7 +1230,7 @@ static void test_check_timeout_budget(void **state)
     check(f, f->p.slow, NULL, 0, 300, &g);
     double took = loop_now_ms() - t0;
     assert_true(took >= 250 && took < 2000);
-    assert_int_equal(g.r.status, REVOCATION_UNAVAILABLE);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_UNAVAILABLE);
     assert_rdetail(&g, "/never: no answer (timed out after");
     assert_rdetail(&g, "/crl: not tried, the 300 ms budget is spent");
     revocation_result_free(&g.r);
@@ -1247,7 +1247,7 @@ static void test_check_no_chain(void **state)
                      0);
     assert_int_equal(g.calls, 0);
     loop_run_until(f->base, &g.calls, 1, 2000);
-    assert_int_equal(g.r.status, REVOCATION_NOT_CHECKED);
+    assert_int_equal(g.r.status, MXTLS_REVOCATION_NOT_CHECKED);
     revocation_result_free(&g.r);
     sk_X509_free(empty);
     assert_int_equal(revocation_check(NULL, empty, f->p.store, NULL, 0, 0, 1000, on_result, &g,
@@ -1296,9 +1296,9 @@ static void test_check_cancelled_before_delivery(void **state)
 
 static void test_names(void **state)
 {
-    assert_string_equal(revocation_status_name(REVOCATION_GOOD), "good");
-    assert_string_equal(revocation_status_name(REVOCATION_UNAVAILABLE), "unavailable");
-    assert_string_equal(revocation_status_name(REVOCATION_NOT_CHECKED), "not-checked");
+    assert_string_equal(mxtls_revocation_status_name(MXTLS_REVOCATION_GOOD), "good");
+    assert_string_equal(mxtls_revocation_status_name(MXTLS_REVOCATION_UNAVAILABLE), "unavailable");
+    assert_string_equal(mxtls_revocation_status_name(MXTLS_REVOCATION_NOT_CHECKED), "not-checked");
     assert_string_equal(revocation_source_name(REVOCATION_SRC_CRL), "crl");
     assert_string_equal(revocation_source_name(REVOCATION_SRC_NONE), "none");
     assert_string_equal(revparse_reason_name(-1), "unspecified");

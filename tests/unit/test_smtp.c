@@ -1291,10 +1291,38 @@ static void test_dump_shape(void **state)
     smtp_free(s);
 }
 
+/* smtp_ehlo_name_check - the one EHLO name check (CLI --ehlo, the engine's
+ * configuration, the SMTP machine) */
+static void test_ehlo_name_check(void **state)
+{
+    (void)state;
+    char longest[SMTP_MAX_EHLO_NAME + 2];
+    memset(longest, 'a', sizeof longest);
+    longest[SMTP_MAX_EHLO_NAME] = '\0';
+    static const char *const good[] = {"mx.example", "[192.0.2.1]", "a", "!~"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(smtp_ehlo_name_check(good[i], NULL), 0);
+    assert_int_equal(smtp_ehlo_name_check(longest, NULL), 0);
+    longest[SMTP_MAX_EHLO_NAME] = 'a';
+    longest[SMTP_MAX_EHLO_NAME + 1] = '\0';
+    err_rec e;
+    err_clear(&e);
+    assert_int_equal(smtp_ehlo_name_check(longest, &e), -1);
+    assert_string_equal(e.message, "the EHLO name is longer than 255 bytes");
+    err_clear(&e);
+    assert_int_equal(smtp_ehlo_name_check("", &e), -1);
+    assert_string_equal(e.message, "the EHLO name is empty");
+    assert_int_equal(smtp_ehlo_name_check(NULL, NULL), -1);
+    static const char *const bad[] = {"a b", "a\tb", "caf\xc3\xa9", "a\x7f", "x\r\nQUIT"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(smtp_ehlo_name_check(bad[i], NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_postfix_starttls),
+        cmocka_unit_test(test_ehlo_name_check),
         cmocka_unit_test(test_multiline_banner),
         cmocka_unit_test(test_banner_421),
         cmocka_unit_test(test_banner_554),
