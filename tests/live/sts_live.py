@@ -89,6 +89,7 @@ ERRORS = {
                            '(RFC 8461 §3.2)'),
     "sts-redirect.test": (301, "HTTP status 301, a redirect (a policy needs 200; redirects are "
                                "not followed, RFC 8461 §3.3)"),
+    "sts-404.test": (404, "HTTP status 404 (a policy needs 200)"),
     "sts-wrongname.test": (None, "the policy fetch failed: SSL: no alternative certificate "
                                  "subject name matches target host name "
                                  "'mta-sts.sts-wrongname.test'"),
