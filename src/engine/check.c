@@ -363,6 +363,16 @@ static const char *check_level_sni(const check_run_state *rs, const check_host *
     return NULL;
 }
 
+/* check_must_match - Postfix's TLS_MUST_MATCH: a Postfix level that
+ * authenticates the server (fingerprint, verify, secure, dane, dane-only) */
+static int check_must_match(mxtls_level level)
+{
+    const level_traits *t = level_traits_of(level);
+    return t && t->sender == LEVEL_SENDER_POSTFIX &&
+           (t->auth == LEVEL_AUTH_FINGERPRINT || t->auth == LEVEL_AUTH_PKIX ||
+            t->auth == LEVEL_AUTH_DANE);
+}
+
 /* check_level_hello - the ClientHello of a level's sender */
 static void check_level_hello(const check_run_state *rs, const check_host *h, mxtls_level level,
                               int dane, int legacy, hello_view *v)
@@ -386,12 +396,7 @@ static void check_level_hello(const check_run_state *rs, const check_host *h, mx
      * the SHA-1 signatures of TLS 1.0 and 1.1. That makes a different
      * handshake only where TLS < 1.2 is negotiated: such a handshake at
      * level 1 is made only then, or for a policy entry's own limits. */
-    const level_traits *t = level_traits_of(level);
-    int must_match = t && t->sender == LEVEL_SENDER_POSTFIX &&
-                     (level == MXTLS_LEVEL_FINGERPRINT || level == MXTLS_LEVEL_VERIFY ||
-                      level == MXTLS_LEVEL_SECURE || level == MXTLS_LEVEL_DANE ||
-                      level == MXTLS_LEVEL_DANE_ONLY);
-    v->seclevel1 = must_match && (v->protocols || v->ciphers || v->exclude || legacy);
+    v->seclevel1 = check_must_match(level) && (v->protocols || v->ciphers || v->exclude || legacy);
 }
 
 static int check_str_same(const char *a, const char *b, int nocase)
@@ -431,10 +436,7 @@ static int check_probe_limits(const check_hello *hl, mxtls_level level, probe_co
      * (smtp_tls_[mandatory_]ciphers, default medium, which keeps anonymous
      * suites for levels that do not authenticate) with the exclusions the
      * level implies, at OpenSSL's default security level. */
-    int required = level != MXTLS_LEVEL_MAY,
-        authenticates = level == MXTLS_LEVEL_FINGERPRINT || level == MXTLS_LEVEL_VERIFY ||
-                        level == MXTLS_LEVEL_SECURE || level == MXTLS_LEVEL_DANE ||
-                        level == MXTLS_LEVEL_DANE_ONLY;
+    int required = level != MXTLS_LEVEL_MAY, authenticates = check_must_match(level);
     if (tlsparams_cipherlist(hl->ciphers, hl->exclude, required, authenticates, ciphers, cap, e) !=
         0)
         return -1;
@@ -975,37 +977,43 @@ static mxtls_evidence *check_evidence(check_run_state *rs, const check_host *h,
     return ev;
 }
 
-/* check_evaluate_conn - the result of one level from one connection */
-static mxtls_result *check_evaluate_conn(check_run_state *rs, const check_host *h,
-                                         const check_address *a, const check_conn *c,
+/* check_evaluate_conn - the result of one level from one connection's
+ * evidence (ev: the connection's evidence, with the policy entry's match=
+ * when the level is the entry's) */
+static mxtls_result *check_evaluate_conn(check_run_state *rs, const check_address *a,
+                                         const check_conn *c, const mxtls_evidence *ev,
                                          mxtls_level level)
 {
-    const mxtls_policy_entry *pe = rs->rep->policy_entry;
-    /* The policy entry's match= applies at its own level only. */
-    const char *match = pe && pe->match_raw && pe->level == level ? pe->match_raw : NULL;
-    mxtls_evidence *ev = check_evidence(rs, h, a, c, match);
     if (!ev)
         return NULL;
     const probe_report *p = c->probe;
     const char *code = check_unreachable_code(c);
-    mxtls_result *r;
-    if (code) {
-        char msg[1024];
-        if (!p && c->probe_error)
-            snprintf(msg, sizeof msg, "cannot probe %s: %s", a->ip, c->probe_error);
-        else if (!p)
-            snprintf(msg, sizeof msg, "the check's deadline passed before %s answered", a->ip);
-        else if (!p->connected)
-            snprintf(msg, sizeof msg, "cannot connect to %s port %u: %s", a->ip, p->port,
-                     p->connect_error ? p->connect_error : "failed");
-        else
-            snprintf(msg, sizeof msg, "%s", p->smtp.reason);
-        r = policy_unreachable(rs->ctx, ev, level, code, msg);
-    } else {
-        r = mxtls_evaluate(rs->ctx, ev, level);
-    }
-    mxtls_evidence_free(ev);
-    return r;
+    if (!code)
+        return mxtls_evaluate(rs->ctx, ev, level);
+    char msg[1024];
+    if (!p && c->probe_error)
+        snprintf(msg, sizeof msg, "cannot probe %s: %s", a->ip, c->probe_error);
+    else if (!p)
+        snprintf(msg, sizeof msg, "the check's deadline passed before %s answered", a->ip);
+    else if (!p->connected)
+        snprintf(msg, sizeof msg, "cannot connect to %s port %u: %s", a->ip, p->port,
+                 p->connect_error ? p->connect_error : "failed");
+    else
+        snprintf(msg, sizeof msg, "%s", p->smtp.reason);
+    return policy_unreachable(rs->ctx, ev, level, code, msg);
+}
+
+/* check_conn_evidence - a connection's evidence, built once and kept in
+ * cache[ci][with_match] for every level that comes from that connection */
+static const mxtls_evidence *check_conn_evidence(check_run_state *rs, const check_host *h,
+                                                 const check_address *a, int ci, int with_match,
+                                                 mxtls_evidence *cache[][2])
+{
+    if (!cache[ci][with_match])
+        cache[ci][with_match] = check_evidence(rs, h, a, &a->conns[ci],
+                                               with_match ? rs->rep->policy_entry->match_raw
+                                                          : NULL);
+    return cache[ci][with_match];
 }
 
 /* check_evaluate_address - every level's result, each from the connection
@@ -1013,12 +1021,24 @@ static mxtls_result *check_evaluate_conn(check_run_state *rs, const check_host *
 static void check_evaluate_address(check_run_state *rs, const check_host *h, check_address *a)
 {
     check_report *rep = rs->rep;
+    const mxtls_policy_entry *pe = rep->policy_entry;
+    mxtls_evidence *cache[CHECK_MAX_CONNS][2];
+    memset(cache, 0, sizeof cache);
     for (size_t li = 0; li < rep->nlevels && a->nconns; li++) {
-        const check_conn *c = &a->conns[a->level_conn[li]];
-        a->results[li] = check_evaluate_conn(rs, h, a, c, rep->levels[li]);
+        mxtls_level l = rep->levels[li];
+        /* The policy entry's match= applies at its own level only. */
+        int with_match = pe && pe->match_raw && pe->level == l;
+        int ci = a->level_conn[li];
+        a->results[li] = check_evaluate_conn(
+            rs, a, &a->conns[ci], check_conn_evidence(rs, h, a, ci, with_match, cache), l);
         if (a->alt_conn >= 0)
-            a->results_alt[li] = check_evaluate_conn(rs, h, a, &a->conns[a->alt_conn],
-                                                     rep->levels[li]);
+            a->results_alt[li] = check_evaluate_conn(
+                rs, a, &a->conns[a->alt_conn],
+                check_conn_evidence(rs, h, a, a->alt_conn, with_match, cache), l);
+    }
+    for (size_t i = 0; i < CHECK_MAX_CONNS; i++) {
+        mxtls_evidence_free(cache[i][0]);
+        mxtls_evidence_free(cache[i][1]);
     }
 }
 
