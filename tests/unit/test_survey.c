@@ -14,8 +14,9 @@
 #include "report/survey_impl.h"
 #include "testutil.h"
 
-/* The fixture's times: made at 2026-12-05T19:22Z; expiring.test's leaf ends
- * 2026-12-15T19:22:11Z, expired.test's 2025-12-05T19:22:09Z. */
+/* The fixture's times: made at 2026-12-05T19:25Z; expiring.test's leaf ends
+ * 2026-12-25T19:25:15Z (20 days after the world's up), expired.test's
+ * 2025-12-05T19:25:13Z, the others' 2027-12-05T19:25:13Z. */
 #define FIXTURE_NOW "2026-12-05T20:00:00Z"
 
 static char *fixture_text(size_t *len)
@@ -131,7 +132,7 @@ static void test_fixture_figures(void **state)
     assert_int_equal(s->nexpiring, 2);
     assert_string_equal(s->expiring[0].domain, "expiring.test");
     assert_string_equal(s->expiring[0].ip, "127.0.7.1");
-    assert_int_equal(s->expiring[0].days, 9);
+    assert_int_equal(s->expiring[0].days, 19);
     assert_string_equal(s->expiring[1].domain, "expired.test");
     assert_int_equal(s->expiring[1].days, -366);
     /* worst: headline fail first, then tempfail, by levels not passing, then name */
@@ -148,10 +149,10 @@ static void test_fixture_figures(void **state)
 static void test_fixture_window(void **state)
 {
     (void)state;
-    /* A window of 9 days leaves expiring.test's 9 days 23 h out. */
+    /* A window of 19 days leaves expiring.test's 19 days 23 h out. */
     survey *s = survey_new();
     survey_set_now(s, t_of(FIXTURE_NOW));
-    survey_set_expiry_days(s, 9);
+    survey_set_expiry_days(s, 19);
     size_t len;
     char *text = fixture_text(&len), err[256];
     for (char *p = text; *p;) {
@@ -187,7 +188,7 @@ static void test_fixture_json(void **state)
     assert_string_equal(json_string_value(json_object_get(l3, "level")), "requiretls");
     json_t *c = json_object_get(o, "certificates");
     assert_int_equal(json_integer_value(json_object_get(c, "expiring")), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(c, "listed"), 0), "days")), 9);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(c, "listed"), 0), "days")), 19);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "worst"), 0), "domain")), "nullmx.test");
     json_decref(o);
     free(doc);
@@ -210,7 +211,7 @@ static void test_fixture_text(void **state)
     assert_non_null(strstr(t, "certificates: 1 expiring within 30 days of " FIXTURE_NOW
                               ", 1 expired\n"));
     assert_non_null(strstr(t, "  expiring.test mx.expiring.test [127.0.7.1] not after "
-                              "2026-12-15T19:22:11Z (9 days)\n"));
+                              "2026-12-25T19:25:15Z (19 days)\n"));
     free(t);
     survey_free(s);
 }
