@@ -103,7 +103,7 @@ static int cli_monitor_plans(const char *cmd, cli_monitor *m, mxtls_report *rep,
         size_t len = 0;
         char *buf = mxtls_read_file(ctx, m->next[i], MXTLS_MAX_INPUT_FILE, &len);
         if (!buf) {
-            fprintf(stderr, "mxtls %s: --next-cert: %s\n", cmd, mxtls_ctx_error(ctx));
+            fprintf(stderr, "mxtls %s: --next-cert %s: %s\n", cmd, m->next[i], mxtls_ctx_error(ctx));
             goto out;
         }
         err_rec e;
