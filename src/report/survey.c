@@ -818,7 +818,7 @@ char *survey_stats_text(const survey *s)
         tx_name(&b, x->code);
         sb_puts(&b, ": ");
         tx_name(&b, x->message);
-        sb_printf(&b, "); %zu levels not passing\n", x->failing.n);
+        sb_printf(&b, "); %zu level%s not passing\n", x->failing.n, x->failing.n == 1 ? "" : "s");
     }
     if (s->nerrlist) {
         sb_puts(&b, "input errors and rejected lines:\n");
