@@ -102,6 +102,12 @@ static void test_thresholds(void **state)
                 "MXTLS CRITICAL - expiring.test: certificate of mx.expiring.test [127.0.7.1] "
                 "expires in 19 days (2026-12-25T19:25:15Z) | "
                 "'cert_days_mx.expiring.test[127.0.7.1]'=19;30:;20: time=0.043s;;;0\n");
+    /* "fewer than N days": 19 days left is not below 19 */
+    c.crit_days = 19;
+    expect_line("expiring.test", &c, MONITOR_WARNING,
+                "MXTLS WARNING - expiring.test: certificate of mx.expiring.test [127.0.7.1] "
+                "expires in 19 days (2026-12-25T19:25:15Z) | "
+                "'cert_days_mx.expiring.test[127.0.7.1]'=19;30:;19: time=0.043s;;;0\n");
     c.warn_days = 19;
     c.crit_days = 10;
     expect_line("expiring.test", &c, MONITOR_OK,

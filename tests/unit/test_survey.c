@@ -274,6 +274,52 @@ static char *mini(const char *domain, const char *verdict, const char *matrix, c
     return b;
 }
 
+/* STARTTLS per domain over its connected addresses */
+static void test_starttls_classes(void **state)
+{
+    (void)state;
+    static const char *const addrs[] = {
+        /* all: one offers, the other is unreachable (not counted) */
+        "[{\"probe\":{\"connected\":true,\"starttls\":{\"offered\":true}}},{\"probe\":{\"connected\":false}}]",
+        /* some */
+        "[{\"probe\":{\"connected\":true,\"starttls\":{\"offered\":true}}},{\"probe\":{\"connected\":true,\"starttls\":{\"offered\":false}}}]",
+        /* none */
+        "[{\"probe\":{\"connected\":true,\"starttls\":{\"offered\":false}}}]",
+        /* unreachable */
+        "[{\"probe\":null},{\"probe\":{\"connected\":false}}]",
+        /* no address */
+        "[]",
+        /* all: implicit TLS */
+        "[{\"probe\":{\"connected\":true,\"implicit_tls\":true}}]",
+    };
+    survey *s = survey_new();
+    char err[256], extra[1024];
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        char dom[32];
+        snprintf(dom, sizeof dom, "s%zu.test", i);
+        snprintf(extra, sizeof extra, ",\"addresses\":%s", addrs[i]);
+        char *line = mini(dom, "pass", "", NULL);
+        /* replace the empty address list of mini() */
+        char *at = strstr(line, "\"addresses\":[]");
+        assert_non_null(at);
+        char buf[8192];
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - line - 1), line, extra,
+                 at + strlen("\"addresses\":[]"));
+        free(line);
+        if (survey_add_json(s, buf, strlen(buf), err, sizeof err) != 0)
+            fail_msg("%s: %s", buf, err);
+    }
+    assert_int_equal(survey_counter_get(&s->starttls, "all"), 2);
+    assert_int_equal(survey_counter_get(&s->starttls, "some"), 1);
+    assert_int_equal(survey_counter_get(&s->starttls, "none"), 1);
+    assert_int_equal(survey_counter_get(&s->starttls, "unreachable"), 1);
+    assert_int_equal(survey_counter_get(&s->starttls, "no-address"), 1);
+    assert_int_equal(s->addresses, 8);
+    assert_int_equal(s->addr_reachable, 5);
+    assert_int_equal(s->addr_starttls, 3);
+    survey_free(s);
+}
+
 /* Counters stop at SURVEY_MAX_KEYS keys: the rest is "(other)". */
 static void test_caps(void **state)
 {
@@ -381,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_fixture_figures), cmocka_unit_test(test_fixture_window),
         cmocka_unit_test(test_fixture_json),    cmocka_unit_test(test_fixture_text),
         cmocka_unit_test(test_rejects),         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_starttls_classes),
         cmocka_unit_test(test_hostile),         cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
