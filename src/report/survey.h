@@ -51,8 +51,9 @@ void survey_set_expiry_days(survey *s, int days);
 /* survey_add_json - one check JSON object (one JSONL line, len bytes, need
  * not be NUL-terminated). An object with an "error" member and no "verdict"
  * is an input error line of `mxtls scan` (a malformed domain) and is counted
- * as such. Returns 0, or -1 with err filled (the line is not JSON, or not an
- * object of the check schema; the survey is unchanged) or "out of memory". */
+ * as such. Returns 0, or -1 with err filled: the line is not JSON, or not an
+ * object of the check schema (the survey is unchanged), or "out of memory"
+ * (the line may then be partly counted). */
 int survey_add_json(survey *s, const char *line, size_t len, char *err, size_t errlen);
 /* survey_note_rejected - count a line the caller could not add (its 1-based
  * number and why); the first SURVEY_MAX_LISTED_ERRORS are listed */
