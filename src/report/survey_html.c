@@ -38,7 +38,8 @@ static const char html_script[] =
     "})();";
 
 static const char html_style[] =
-    "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}"
+    "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:90em}"
+    "#worst,#levels,#expiring,#errors{width:100%}td{overflow-wrap:break-word}td.v,td.domain{white-space:nowrap}"
     "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}"
     "table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:left;"
     "vertical-align:top;border-bottom:1px solid #eee}td.n{text-align:right}"
