@@ -96,6 +96,7 @@ static void html_label(strbuf *b, const char *s)
 typedef struct html_bar {
     const char *label;
     unsigned long value;
+    const char *cls;   /* the bar's CSS class; NULL: "bar" */
 } html_bar;
 
 /* html_bars - a horizontal bar chart: one bar per item, its value after it;
@@ -120,9 +121,10 @@ static void html_bars(strbuf *b, const char *id, const html_bar *items, size_t n
         sb_printf(b, ": %lu</title><text x=\"%d\" y=\"%d\" text-anchor=\"end\">", items[i].value,
                   label_w - 6, y + 15);
         html_label(b, items[i].label);
-        sb_printf(b, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
+        sb_printf(b, "</text><rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
                      "<text x=\"%d\" y=\"%d\">%lu</text></g>",
-                  label_w, y + 3, w, row - 6, label_w + w + 6, y + 15, items[i].value);
+                  items[i].cls ? items[i].cls : "bar", label_w, y + 3, w, row - 6,
+                  label_w + w + 6, y + 15, items[i].value);
     }
     sb_puts(b, "</svg>\n");
 }
@@ -136,7 +138,7 @@ static void html_counter_bars(strbuf *b, const char *id, const survey_counter *c
     if (n > limit)
         n = limit;
     for (size_t i = 0; i < n; i++)
-        items[i] = (html_bar){sorted[i]->key, sorted[i]->n};
+        items[i] = (html_bar){sorted[i]->key, sorted[i]->n, NULL};
     if (n == 0) {
         sb_puts(b, "<p>none</p>\n");
         return;
@@ -267,18 +269,19 @@ char *survey_stats_html(const survey *s)
     sb_puts(&b, "</table>\n");
 
     sb_puts(&b, "<h2>Verdicts</h2>\n");
-    const html_bar verdicts[] = {{"pass", survey_counter_get(&s->verdicts, "pass")},
-                                 {"fail", survey_counter_get(&s->verdicts, "fail")},
-                                 {"tempfail", survey_counter_get(&s->verdicts, "tempfail")}};
+    const html_bar verdicts[] = {
+        {"pass", survey_counter_get(&s->verdicts, "pass"), "pass"},
+        {"fail", survey_counter_get(&s->verdicts, "fail"), "fail"},
+        {"tempfail", survey_counter_get(&s->verdicts, "tempfail"), "tempfail"}};
     html_bars(&b, "chart-verdicts", verdicts, 3);
     sb_puts(&b, "<h2>Pass rates per level</h2>\n");
     html_levels(&b, s);
     sb_puts(&b, "<h2>STARTTLS (domains)</h2>\n");
-    const html_bar st[] = {{"every server", survey_counter_get(&s->starttls, "all")},
-                           {"some servers", survey_counter_get(&s->starttls, "some")},
-                           {"no server", survey_counter_get(&s->starttls, "none")},
-                           {"unreachable", survey_counter_get(&s->starttls, "unreachable")},
-                           {"no address", survey_counter_get(&s->starttls, "no-address")}};
+    const html_bar st[] = {{"every server", survey_counter_get(&s->starttls, "all"), "pass"},
+                           {"some servers", survey_counter_get(&s->starttls, "some"), "tempfail"},
+                           {"no server", survey_counter_get(&s->starttls, "none"), "fail"},
+                           {"unreachable", survey_counter_get(&s->starttls, "unreachable"), NULL},
+                           {"no address", survey_counter_get(&s->starttls, "no-address"), NULL}};
     html_bars(&b, "chart-starttls", st, 5);
     sb_puts(&b, "<h2>TLS versions (addresses)</h2>\n");
     html_counter_bars(&b, "chart-tls", &s->tls_versions, SURVEY_MAX_KEYS + 1);
