@@ -1,5 +1,5 @@
 #!/bin/sh
-# gen-man.sh CLI.MD OUTDIR VERSION [MXTLS] - the manual pages, from docs/cli.md
+# gen-man.sh CLI.MD OUTDIR VERSION [MXTLS [DOCDIR]] - the manual pages, from docs/cli.md
 #
 # docs/cli.md is the only copy of the option text: every section titled
 # "## `mxtls NAME`" becomes mxtls-NAME(1), and the rest (the introduction, the
@@ -7,6 +7,8 @@
 # docs/cli.md is a new page at the next build, with no list to edit here.
 # MXTLS, when given, is the built binary: the one-line summaries of NAME come
 # from its command table ('mxtls --help'), the same ones the CLI prints.
+# DOCDIR, when given, is where the docs/*.md files the pages cite are
+# installed; SEE ALSO says so.
 # Pages are written gzip -9n (Debian policy; reproducible: no name, no time).
 set -eu
 [ $# -ge 3 ] || { echo "usage: gen-man.sh CLI.MD OUTDIR VERSION [MXTLS]" >&2; exit 2; }
@@ -14,6 +16,7 @@ src=$1
 out=$2
 version=$3
 bin=${4:-}
+docdir=${5:-}
 [ -f "$src" ] || { echo "gen-man: no file $src" >&2; exit 2; }
 command -v pandoc >/dev/null 2>&1 || {
     echo "gen-man: pandoc not found (sh scripts/deps.sh installs it)" >&2; exit 2; }
@@ -44,13 +47,19 @@ summary() {
     printf '%s\n' "${s:-the mxtls $1 command}"
 }
 
+# see_also [NAME] - the other pages (all the command pages for mxtls(1))
 see_also() {
-    printf '**mxtls**(1)'
+    sep=""
+    if [ -n "${1:-}" ]; then printf '**mxtls**(1)'; sep=", "; fi
     while read -r other; do
         [ "$other" = "${1:-}" ] && continue
-        printf ', **mxtls-%s**(1)' "$other"
+        printf '%s**mxtls-%s**(1)' "$sep" "$other"
+        sep=", "
     done <"$tmp/commands"
     printf '\n'
+    if [ -n "$docdir" ]; then
+        printf '\nThe files docs/*.md named in this page are installed in %s/docs.\n' "$docdir"
+    fi
 }
 
 # render PAGE TITLE MD - PAGE.1.gz from MD

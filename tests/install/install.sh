@@ -137,7 +137,9 @@ for f in "$P/bin/mxtls" "$L/libmxtls.a" "$L/libmxtls.so.$VERSION" "$P/include/mx
     "$L/pkgconfig/mxtls.pc" "$P/share/bash-completion/completions/mxtls" \
     "$P/lib/systemd/system/mxtls-policyd.service" \
     "$P/share/doc/mxtls/examples/policyd.conf.example" \
-    "$P/share/doc/mxtls/examples/postfix-main.cf.example" "$S/mxtls/policyd.conf"; do
+    "$P/share/doc/mxtls/examples/postfix-main.cf.example" "$S/mxtls/policyd.conf" \
+    "$P/share/doc/mxtls/README.md" "$P/share/doc/mxtls/docs/cli.md" \
+    "$P/share/doc/mxtls/docs/policies.md"; do
     ok "installed $f" test -f "$R$f"
 done
 is "libmxtls.so" "$(readlink "$R$L/libmxtls.so")" libmxtls.so.0
@@ -157,6 +159,9 @@ done
 checks=$((checks + 1))
 MANWIDTH=100 man mxtls-verify 2>/dev/null | grep -q -- '--chain FILE: PEM certificates, leaf first' ||
     fail "man mxtls-verify does not show the --chain text of docs/cli.md"
+checks=$((checks + 1))
+MANWIDTH=200 man mxtls-dns 2>/dev/null | grep -qF "named in this page are installed in $P/share/doc/mxtls/docs." ||
+    fail "man mxtls-dns does not say where docs/*.md are"
 checks=$((checks + 1))
 MANWIDTH=100 man mxtls 2>/dev/null | grep -qE '^ +mxtls-verify\(1\)$' ||
     fail "man mxtls does not list mxtls-verify(1)"
