@@ -18,5 +18,8 @@ cmake --build "$dir" -j "$(nproc)" --target mxtls mxtls_shared mxtls_static man 
 rm -f "$dir"/mxtls_*.deb
 (cd "$dir" && cpack -G DEB >cpack.log 2>&1) || { cat "$dir/cpack.log" >&2; exit 1; }
 set -- "$dir"/mxtls_*.deb
-[ -f "$1" ] && [ $# -eq 1 ] || { echo "package.sh: cpack made no single .deb in $dir" >&2; exit 1; }
+if [ $# -ne 1 ] || [ ! -f "$1" ]; then
+    echo "package.sh: cpack made no single .deb in $dir" >&2
+    exit 1
+fi
 echo "$1"
