@@ -10,9 +10,12 @@ set -eu
 SRC=${MXTLS_SOURCE_DIR:?MXTLS_SOURCE_DIR is not set}
 COMPLETION=$SRC/packaging/bash-completion/mxtls
 command -v bash >/dev/null || { echo "completion: bash not found" >&2; exit 1; }
-# The completion runs "mxtls" as typed; the build's binary is first in PATH.
-BINDIR=$(cd "$(dirname "$BIN")" && pwd)
-[ "$(basename "$BIN")" = mxtls ] || { echo "completion: MXTLS_BIN must be named mxtls" >&2; exit 1; }
+# The completion runs "mxtls" as typed: first in PATH, a wrapper that runs
+# MXTLS_BIN (which may have another name, as under valgrind).
+BINDIR=$T/bin
+mkdir "$BINDIR"
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")" >"$BINDIR/mxtls"
+chmod +x "$BINDIR/mxtls"
 
 # comp WORD... - the completions of the last WORD, one a line, in $T/out;
 # run in an empty directory, so that no file name is mistaken for a word
