@@ -13,7 +13,7 @@
 # under the scratch directory), a tiny C program built against the shared
 # library and against the static one (with the libraries Requires.private
 # names) and run, the bash completion, and the systemd unit
-# (systemd-analyze verify).
+# (systemd-analyze verify, and security: its sandbox).
 #
 # Why dpkg -x and not dpkg --root -i: the data dpkg installs is exactly what
 # dpkg -x unpacks, while dpkg --root needs a dpkg database in the root, where
