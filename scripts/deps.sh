@@ -21,6 +21,9 @@ iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix
 nginx-light|nginx-core|nginx-full|nginx-extras
 gnutls-bin curl procps time valgrind
 libjansson-dev chromium"
+# Installation and the .deb (packaging/, tests/install): manual pages from
+# docs/cli.md, man -w, CPack's dependency scan (file), systemd-analyze verify.
+PACKAGES="$PACKAGES pandoc man-db file systemd"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 
 installed() {
