@@ -262,6 +262,19 @@ static void pd_translate(const check_report *rep, sockmap_answer *out)
     sockmap_translate(&f, out);
 }
 
+/* pd_incomplete - the lookup could not see what it needed */
+static int pd_incomplete(const check_report *rep)
+{
+    if (rep->timed_out)
+        return 1;
+    int mx_ok = rep->mx_outcome == DNS_DATA || rep->mx_outcome == DNS_NODATA ||
+                rep->mx_outcome == DNS_NXDOMAIN;
+    const sts_report *s = rep->sts;
+    int txt_ok = !s || s->txt_outcome == DNS_DATA || s->txt_outcome == DNS_NODATA ||
+                 s->txt_outcome == DNS_NXDOMAIN;
+    return !mx_ok || !txt_ok;
+}
+
 static void pd_set_answer(pd_answer *a, sockmap_kind kind, const char *text, time_t now)
 {
     char *t = strdup(text);
@@ -295,17 +308,23 @@ static void pd_lookup_cb(void *arg, mxtls_report *rep, const mxtls_error *err)
         snprintf(sa.why, sizeof sa.why, "the lookup could not run");
     } else {
         pd_translate(rep, &sa);
-        /* A lookup that did not complete, or that could only defer, never
-         * replaces an answer that is still young enough (docs/policyd.md,
-         * "When DNS or HTTPS fail"). */
+        /* A lookup that did not complete (deadline, the MX or _mta-sts TXT
+         * lookup failed), or that could only defer, never replaces an
+         * answer that is still young enough (docs/policyd.md, "When DNS or
+         * HTTPS fail"): a DNS outage must not turn an enforced policy into
+         * NOTFOUND. */
         if (a->has && a->kind != SOCKMAP_TEMP && now - a->computed_at <= d->set.stale_s &&
-            (rep->timed_out || sa.kind == SOCKMAP_TEMP))
+            (pd_incomplete(rep) || sa.kind == SOCKMAP_TEMP))
             keep_old = 1;
     }
     d->computed++;
     if (keep_old) {
         pd_log(d, LOG_WARNING, "%s: lookup %s; keeping the answer of %lds ago: %s%s%s",
-               a->domain, rep && rep->timed_out ? "timed out" : "deferred",
+               a->domain,
+               !rep                 ? "failed"
+               : rep->timed_out     ? "timed out"
+               : pd_incomplete(rep) ? "incomplete (DNS)"
+                                    : "deferred",
                (long)(now - a->computed_at), sockmap_kind_name(a->kind), *a->text ? " " : "",
                a->text);
     } else {
