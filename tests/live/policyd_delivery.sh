@@ -13,6 +13,7 @@
 #     MTA-STS enforce policy that covers no MX): sent by DANE; also when the
 #     global level is only `may`
 #   - sts-testing.test (testing, the MX not covered): sent
+#   - the same through proxymap (proxy:socketmap:...), as chrooted smtp needs
 #   - the queue is empty afterwards
 # Exit 77 (skipped) when not root or when the world is not up.
 set -u
@@ -103,6 +104,16 @@ expect "dane-ee.test (may): matched by its TLSA record" "DANE EE certificate at 
 check "sts-testing.test (testing, MX not covered): sent" \
     "status=sent dsn=2.0.0 relay=mx.sts-testing.test[127.0.2.22]:25" \
     sts-testing.test --set "$MAP" --set smtp_tls_security_level=dane
+
+# Debian runs smtp(8) chrooted: there the socket is reached through proxymap
+# (proxy_read_maps has $smtp_tls_policy_maps by default), docs/policyd.md
+PROXY="smtp_tls_policy_maps=proxy:socketmap:unix:$SOCK:mxtls"
+check "through proxymap: sts.test sent, Verified" \
+    "status=sent relay=mx.sts.test[127.0.2.21]:25 tls=Verified matched=mx.sts.test" \
+    sts.test --set "$PROXY" --set smtp_tls_security_level=dane
+check "through proxymap: sts-uncovered.test deferred, no connection" \
+    "status=deferred dsn=4.7.5 relay=none tls=none" \
+    sts-uncovered.test --set "$PROXY" --set smtp_tls_security_level=dane
 
 q=$(postqueue -c "$MXTLS_WORLD_SENDER_CONF" -p 2>&1)
 expect "the sender's queue is empty" "Mail queue is empty" "$q"
