@@ -44,6 +44,7 @@ struct pd_answer {
     policyd *d;
     char domain[MXTLS_MAX_NAME + 1];
     int has;                     /* kind/text hold a computed answer */
+    int transient;               /* from a lookup that could not complete */
     sockmap_kind kind;
     char *text;
     time_t computed_at, used_at;
@@ -299,7 +300,7 @@ static void pd_lookup_cb(void *arg, mxtls_report *rep, const mxtls_error *err)
     }
     time_t now = time(NULL);
     sockmap_answer sa;
-    int keep_old = 0;
+    int keep_old = 0, transient = 1;
     if (!rep) {
         d->errors++;
         sa.kind = SOCKMAP_TEMP;
@@ -308,41 +309,39 @@ static void pd_lookup_cb(void *arg, mxtls_report *rep, const mxtls_error *err)
         snprintf(sa.why, sizeof sa.why, "the lookup could not run");
     } else {
         pd_translate(rep, &sa);
-        /* A lookup that did not complete (deadline, the MX or _mta-sts TXT
-         * lookup failed), or that could only defer, never replaces an
-         * answer that is still young enough (docs/policyd.md, "When DNS or
-         * HTTPS fail"): a DNS outage must not turn an enforced policy into
-         * NOTFOUND. */
-        if (a->has && a->kind != SOCKMAP_TEMP && now - a->computed_at <= d->set.stale_s &&
-            (pd_incomplete(rep) || sa.kind == SOCKMAP_TEMP))
-            keep_old = 1;
+        transient = pd_incomplete(rep);
     }
+    /* A lookup that did not complete (local failure, deadline, the MX or
+     * _mta-sts TXT lookup failed) never replaces a complete answer that is
+     * still young enough (docs/policyd.md, "When DNS or HTTPS fail"): a DNS
+     * outage must not turn an enforced policy into NOTFOUND. */
+    if (transient && a->has && !a->transient && now - a->computed_at <= d->set.stale_s)
+        keep_old = 1;
     d->computed++;
     if (keep_old) {
         pd_log(d, LOG_WARNING, "%s: lookup %s; keeping the answer of %lds ago: %s%s%s",
                a->domain,
-               !rep                 ? "failed"
-               : rep->timed_out     ? "timed out"
-               : pd_incomplete(rep) ? "incomplete (DNS)"
-                                    : "deferred",
+               !rep             ? "failed"
+               : rep->timed_out ? "timed out"
+                                : "incomplete (DNS)",
                (long)(now - a->computed_at), sockmap_kind_name(a->kind), *a->text ? " " : "",
                a->text);
     } else {
         pd_log(d, sa.kind == SOCKMAP_TEMP ? LOG_WARNING : LOG_INFO, "%s: %s%s%s (%s%s)",
                a->domain, sockmap_kind_name(sa.kind), *sa.text ? " " : "", sa.text, sa.why,
-               rep && rep->timed_out ? "; lookup timed out" : "");
-        if (sa.kind == SOCKMAP_TEMP) {
-            /* not kept: the next request looks again */
-            free(a->text);
-            a->text = NULL;
-            a->has = 0;
-        } else {
-            pd_set_answer(a, sa.kind, sa.text, now);
-        }
+               !rep             ? ""
+               : rep->timed_out ? "; lookup timed out"
+               : transient      ? "; lookup incomplete"
+                                : "");
+        /* Every answer is kept, a transient one only POLICYD_TRANSIENT_S:
+         * a policy's TEMP ("covers none of its MX hosts") is as stable as
+         * an OK, and recomputing it per request would cost a lookup each. */
+        pd_set_answer(a, sa.kind, sa.text, now);
+        a->transient = transient;
     }
     mxtls_report_free(rep);
-    sockmap_kind kind = keep_old || a->has ? a->kind : sa.kind;
-    const char *text = keep_old || a->has ? a->text : sa.text;
+    sockmap_kind kind = a->has ? a->kind : sa.kind;
+    const char *text = a->has ? a->text : sa.text; /* !has: out of memory storing it */
     char copy[SOCKMAP_MAX_ANSWER];
     snprintf(copy, sizeof copy, "%s", text ? text : "");
     /* Reply to the waiters; pd_reply may take their next requests, which may
@@ -409,7 +408,8 @@ static int pd_request(pd_client *c, const sockmap_request *rq)
     }
     time_t now = time(NULL);
     a->used_at = now;
-    if (a->has && a->computed_at >= d->reloaded_at) {
+    if (a->has && a->computed_at >= d->reloaded_at &&
+        !(a->transient && now - a->computed_at >= POLICYD_TRANSIENT_S)) {
         if (now - a->computed_at >= d->set.refresh_s && !a->running &&
             d->background < POLICYD_MAX_BACKGROUND) {
             mxtls_error e = {0};

@@ -26,6 +26,7 @@
 #define POLICYD_DEFAULT_MAP_NAME "mxtls"
 #define POLICYD_DEFAULT_REFRESH_S 60         /* an answer older is recomputed in the background */
 #define POLICYD_DEFAULT_STALE_S 3600         /* a failed refresh keeps an answer this old at most */
+#define POLICYD_TRANSIENT_S 5                /* an answer of an incomplete lookup is reused this long */
 #define POLICYD_DEFAULT_IDLE_S 60            /* a client with no request open is closed */
 #define POLICYD_DEFAULT_REQUEST_S 10         /* a started request must be complete within */
 #define POLICYD_DEFAULT_MAX_CLIENTS 4096u
