@@ -222,7 +222,7 @@ for who in mxtls resolver; do
     wait "$pid" || rc=$?
     t1=$(date +%s%N)
     wait $lp || true
-    echo "  $who: exit $rc $(( (t1 - t0) / 1000000 )) ms after SIGTERM; integrity_check: $(sqlite3 "$db" 'PRAGMA integrity_check')"
+    echo "  $who: exit $rc $(( (t1 - t0) / 1000000 )) ms after SIGTERM; integrity_check: $(python3 -c 'import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' "$db")"
 done
 mx_pid="" res_pid=""
 start_mxtls
