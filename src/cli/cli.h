@@ -47,5 +47,6 @@ int cmd_tlsa(int argc, char **argv);
 int cmd_mtasts(int argc, char **argv);
 int cmd_tlsrpt(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_policyd(int argc, char **argv);
 
 #endif

@@ -214,7 +214,7 @@ is "completion of 'mxtls ver'" "$out" verify
 # The systemd unit: its ExecStart names the installed binary; verified with
 # the root's binary (and manual pages) in that place.
 checks=$((checks + 1))
-grep -qxF "ExecStart=/usr/bin/mxtls policyd --listen unix:/run/mxtls/policyd.sock --cache /var/lib/mxtls/policyd.sqlite --config /etc/mxtls/policyd.conf --syslog" \
+grep -qxF "ExecStart=/usr/bin/mxtls policyd --listen unix:/run/mxtls/policyd.sock --cache /var/lib/mxtls/policyd.sqlite --config /etc/mxtls/policyd.conf" \
     "$R$P/lib/systemd/system/mxtls-policyd.service" || fail "the unit's ExecStart is not the documented one"
 if command -v systemd-analyze >/dev/null 2>&1; then
     mkdir "$T/unit"
