@@ -40,7 +40,7 @@ static const char policyd_help[] =
     "testing, none or no policy: NOTFOUND (Postfix's own level applies).\n"
     "\n"
     "  --listen SPEC      unix:PATH or inet:ADDRESS:PORT (repeatable, at most 8)\n"
-    "  --cache FILE       the MTA-STS policy cache (SQLite; shared with check --sts-cache)\n"
+    "  --cache FILE       the MTA-STS policy cache (SQLite; check can share it)\n"
     "  --config FILE      settings file (docs/policyd.md); options given here win\n"
     "  --map-name NAME    the socketmap name answered (default mxtls); others get PERM\n"
     "  --syslog           log to syslog (facility mail) instead of standard error\n"
