@@ -318,7 +318,7 @@ void summary_text(textout *t, const check_summary *s, int color)
             if (w < sizeof which)
                 snprintf(which + w, sizeof which - w, ")");
             if (n + strlen(which) > SUMMARY_COLUMNS)
-                snprintf(which, sizeof which, " (%zu of %zu levels)", r->nfailing, r->nlevels);
+                snprintf(which, sizeof which, " (%zu of %zu)", r->nfailing, r->nlevels);
         }
         to_printf(t, "  %-35s %s%-13s%s %s%s\n", summary_rows[i].label,
                   summary_color(r->state, color), summary_state_text(r->state),
