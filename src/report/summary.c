@@ -278,8 +278,12 @@ void summary_of(const check_report *rep, mxtls_level level, check_summary *out)
 
     summary_mta_sts(rep, &out->rows[SUMMARY_MTA_STS]);
 
+    /* REQUIRETLS fails on the extension or the authentication; when no
+     * server lists the extension, that is what the operator can offer.
+     * Other failures (null MX, ...) are the domain's, as for every row. */
     summary_row *rtls = &out->rows[SUMMARY_REQUIRETLS];
-    if (rtls->state == SUMMARY_FAIL && !summary_requiretls_offered(rep))
+    if (rtls->state == SUMMARY_FAIL && !strncmp(rtls->reason, "requiretls-", 11) &&
+        !summary_requiretls_offered(rep))
         summary_set(rtls, SUMMARY_NOT_OFFERED, "requiretls-not-advertised");
 
     const check_domain_verdict *sel =

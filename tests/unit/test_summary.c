@@ -467,6 +467,28 @@ static void test_dane_failing(void **state)
     fx_free(&f);
 }
 
+/* A null MX: the domain accepts no mail; every row that has a sender says
+ * so, REQUIRETLS included (nothing was offered because nothing was asked). */
+static void test_null_mx(void **state)
+{
+    fx f;
+    fx_init(&f, "nullmx.test");
+    for (size_t i = 0; i < NLEVELS; i++)
+        fx_set(&f, all_levels[i], MXTLS_VERDICT_FAIL, "null-mx");
+    f.rep.nhosts = 0;
+    text_is(&f, MXTLS_LEVEL_INVALID,
+            "nullmx.test: FAIL null-mx: TLS, PKIX senders, DANE, REQUIRETLS\n"
+            "  TLS (may, encrypt)                  FAIL          null-mx\n"
+            "  PKIX (verify, secure, Cisco Verify) FAIL          null-mx\n"
+            "  DANE (dane, dane-only)              FAIL          null-mx\n"
+            "  MTA-STS (mta-sts)                   not published no-policy\n"
+            "  REQUIRETLS (requiretls)             FAIL          null-mx\n");
+    check_summary s;
+    summary_of(&f.rep, MXTLS_LEVEL_INVALID, &s);
+    assert_int_equal(s.exit_code, 1);
+    fx_free(&f);
+}
+
 /* The first line stays within 80 columns: the OK part goes first, then the
  * reasons; a domain too long for any form keeps the shortest. */
 static void test_headline_forms(void **state)
@@ -556,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_dns_bogus),
         cmocka_unit_test(test_tempfail),
         cmocka_unit_test(test_dane_failing),
+        cmocka_unit_test(test_null_mx),
         cmocka_unit_test(test_headline_forms),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_levels_missing),
