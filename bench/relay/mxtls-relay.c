@@ -383,8 +383,13 @@ static void tcp_event_cb(struct bufferevent *bev, short events, void *arg)
         return;
     }
     struct pipe *p = pipe_of_src(c, bev);
-    if (p->src_done)
+    if (p->src_done) {
+        /* writing failed after reading had ended (the peer is gone): what is
+         * left for it can never be written, so nothing else will end this */
+        if (events & BEV_EVENT_ERROR)
+            conn_free(c, 1);
         return;
+    }
     p->src_done = 1;
     bufferevent_disable(bev, EV_READ);
     /* what was read before the end still goes first */
