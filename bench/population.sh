@@ -129,12 +129,37 @@ count_listeners() { # PREFIX - TCP listeners on addresses starting so
     nsx ss -Hltn | awk -v p="$1" '$4 ~ "^" p { n++ } END { print n + 0 }'
 }
 
+# start_relay - mxtls-relay in front of the population's listeners (a new
+# one: `up` restarts just the relay when only it is gone, e.g. after a rebuild)
+start_relay() {
+    local k host relay real
+    local maps=(--map udp:127.0.20.1:53=127.0.21.1:53 --map tcp:127.0.20.1:53=127.0.21.1:53
+        --map tcp:127.0.24.1:443=127.0.25.1:443)
+    while IFS=$'\t' read -r k host relay real _; do
+        maps+=(--map "tcp:$relay:25=$real:25")
+    done < "$P/mx.tsv"
+    rm -f "$P/relay.pid"
+    echo "delay $DELAY_MS" > "$P/relay.control"
+    (cd / && exec ip netns exec "$NS" setsid "$RELAY_BIN" "${maps[@]}" --delay-ms "$DELAY_MS" \
+        --control "$P/relay.control" --pidfile "$P/relay.pid" </dev/null >>"$LOG/pop-relay.log" 2>&1) &
+    record_pidfile pop-relay "$P/relay.pid"
+
+    wait_for "the relay's listeners" 100 test "$(count_listeners 127.0.22.)" -ge "$NMX"
+}
+
 cmd_up() {
     "$WORLD" status >/dev/null 2>&1 || die "the world is not up (MXTLS_WORLD_NS=$NS tests/world/world up)"
     [ -x "$RELAY_BIN" ] || die "no relay at $RELAY_BIN (build the project first)"
     if [ -f "$P/ready" ] && [ "$(cat "$P/ready")" = "$N $NMX $DELAY_MS" ] &&
         pop_pid_alive pop-relay && pop_pid_alive pop-nsd && pop_pid_alive pop-postfix && pop_pid_alive pop-nginx; then
         log "up already ($N domains, $NMX MX hosts, $DELAY_MS ms each way)"
+        return 0
+    fi
+    if [ -f "$P/ready" ] && [ "$(cat "$P/ready")" = "$N $NMX $DELAY_MS" ] &&
+        pop_pid_alive pop-nsd && pop_pid_alive pop-postfix && pop_pid_alive pop-nginx; then
+        stop_one pop-relay
+        start_relay
+        log "up already; relay restarted ($N domains, $NMX MX hosts, $DELAY_MS ms each way)"
         return 0
     fi
     [ -d "$P" ] && cmd_down
@@ -268,20 +293,10 @@ EOF
         { tail "$LOG/pop-nginx-start.log" "$LOG/pop-nginx-error.log" >&2; die "the population's nginx failed to start"; }
     record_pidfile pop-nginx "$P/nginx/nginx.pid"
 
-    # the relay in front of all of it
-    local maps=(--map udp:127.0.20.1:53=127.0.21.1:53 --map tcp:127.0.20.1:53=127.0.21.1:53
-        --map tcp:127.0.24.1:443=127.0.25.1:443)
-    while IFS=$'\t' read -r k host relay real _; do
-        maps+=(--map "tcp:$relay:25=$real:25")
-    done < "$P/mx.tsv"
-    echo "delay $DELAY_MS" > "$P/relay.control"
-    (cd / && exec ip netns exec "$NS" setsid "$RELAY_BIN" "${maps[@]}" --delay-ms "$DELAY_MS" \
-        --control "$P/relay.control" --pidfile "$P/relay.pid" </dev/null >>"$LOG/pop-relay.log" 2>&1) &
-    record_pidfile pop-relay "$P/relay.pid"
+    start_relay
 
     # ready: every listener, and a population domain validates through the world's resolver
     wait_for "the population's smtpd listeners" 300 test "$(count_listeners 127.0.23.)" -ge "$NMX"
-    wait_for "the relay's listeners" 100 test "$(count_listeners 127.0.22.)" -ge "$NMX"
     wait_for "pop00001.test MX (validated)" 300 sh -c \
         "ip netns exec '$NS' dig +time=2 +tries=1 +dnssec @$MXTLS_WORLD_RESOLVER pop00001.test MX | grep -q 'flags:.* ad[ ;]'"
     echo "$N $NMX $DELAY_MS" > "$P/ready"

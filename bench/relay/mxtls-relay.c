@@ -18,7 +18,9 @@
  * accept plus DELAY back.
  *
  * UDP: each client address gets its own upstream socket, so replies go back
- * to the client that asked. Sessions idle for UDP_IDLE_S are closed.
+ * to the client that asked. A resolver sends each query from a new random
+ * port, so sessions are many and short: one idle for UDP_IDLE_S is closed,
+ * and at UDP_SESSIONS_MAX the least recently used idle one makes room.
  *
  * SIGHUP re-reads the control file, one line:
  *   pass          no delay
@@ -31,7 +33,8 @@
  * Memory is bounded: per TCP direction at most PIPE_MAX bytes held (reading
  * stops until the receiver drains), per UDP map at most UDP_QUEUE_MAX bytes
  * queued (further datagrams are dropped, as a full router queue would),
- * at most --max-conns connections and UDP_SESSIONS_MAX sessions per map.
+ * at most --max-conns connections and UDP_SESSIONS_MAX sessions per map
+ * (each an open socket).
  */
 #include <errno.h>
 #include <limits.h>
@@ -56,8 +59,8 @@
 #define PIPE_MAX (256 * 1024)        /* bytes held per TCP direction */
 #define CHUNK_MAX (64 * 1024)        /* bytes taken from a socket per read */
 #define UDP_QUEUE_MAX (16 * 1024 * 1024) /* bytes queued per UDP map */
-#define UDP_SESSIONS_MAX 4096        /* client addresses per UDP map */
-#define UDP_IDLE_S 60                /* an idle UDP session is closed */
+#define UDP_SESSIONS_MAX 8192        /* client addresses per UDP map */
+#define UDP_IDLE_S 10                /* an idle UDP session is closed */
 #define DELAY_MS_MAX 60000
 #define MAPS_MAX 1024
 #define CONNS_DEFAULT 20000
@@ -134,7 +137,7 @@ struct umap {
     struct dgram *head, *tail;
     size_t queued;
     struct event *timer;
-    int full_logged;
+    int full_logged, sessions_logged;
 };
 
 struct tmap {
@@ -601,13 +604,33 @@ static void usess_free(struct usess *s)
     free(s);
 }
 
+/* usess_evict - close the least recently used session with nothing queued */
+static int usess_evict(struct umap *m)
+{
+    struct usess **victim = NULL;
+    for (struct usess **pp = &m->sessions; *pp; pp = &(*pp)->next)
+        if ((*pp)->pending == 0 && (!victim || (*pp)->last_us < (*victim)->last_us))
+            victim = pp;
+    if (!victim)
+        return -1;
+    struct usess *s = *victim;
+    *victim = s->next;
+    m->nsessions--;
+    usess_free(s);
+    return 0;
+}
+
 static struct usess *usess_get(struct umap *m, const struct sockaddr_storage *from, socklen_t len)
 {
     for (struct usess *s = m->sessions; s; s = s->next)
         if (s->client_len == len && memcmp(&s->client, from, len) == 0)
             return s;
-    if (m->nsessions >= UDP_SESSIONS_MAX)
+    if (m->nsessions >= UDP_SESSIONS_MAX && usess_evict(m) < 0) {
+        if (!m->sessions_logged)
+            say("%d UDP sessions, none idle: dropping datagrams of new clients", UDP_SESSIONS_MAX);
+        m->sessions_logged = 1;
         return NULL;
+    }
     struct usess *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -4,7 +4,8 @@
 Real TCP and UDP servers on 127.0.0.1 (ephemeral ports) behind the relay:
 asserts the added delay (first byte 4 x DELAY after connect, round trip
 2 x DELAY, each with an upper slack for a loaded machine), byte order of a
-1 MiB stream, half-close in both directions, UDP replies to the right client,
+1 MiB stream, half-close in both directions, UDP replies to the right client
+and to more clients than the relay keeps sessions for,
 and after SIGHUP each control line: pass, delay MS, blackhole, refuse, a bad
 line (mode unchanged); a refused upstream resets the client; SIGTERM exits 0
 and removes the pid file. No root, no namespace.
@@ -238,6 +239,20 @@ def main():
     d, urtt = udp_rtt(lu)
     ok(first < 60 and rtt < 60 and d == b"re:q" and urtt < 60,
        f"pass: first byte {first:.0f} ms, TCP {rtt:.0f} ms, UDP {urtt:.0f} ms (no delay)")
+
+    # 6b. a resolver asks from a new port every time: more clients than the
+    # relay keeps sessions for (8192) all get their answers (idle sessions make room)
+    answered = 0
+    for i in range(8400):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(2)
+        u.sendto(b"n%d" % i, ("127.0.0.1", lu))
+        try:
+            answered += u.recv(100) == b"re:n%d" % i
+        except socket.timeout:
+            pass
+        u.close()
+    ok(answered == 8400, f"8400 UDP clients one after the other: {answered} answered")
 
     # 7. control: delay 30
     set_mode("delay 30")
