@@ -148,6 +148,11 @@ start_relay() {
 }
 
 cmd_up() {
+    local name
+    # a dead population daemon is restarted below, not a reason to call the world down
+    for name in pop-relay pop-nsd pop-postfix pop-nginx; do
+        pop_pid_alive "$name" || rm -f "$RUN/$name.pid"
+    done
     "$WORLD" status >/dev/null 2>&1 || die "the world is not up (MXTLS_WORLD_NS=$NS tests/world/world up)"
     [ -x "$RELAY_BIN" ] || die "no relay at $RELAY_BIN (build the project first)"
     if [ -f "$P/ready" ] && [ "$(cat "$P/ready")" = "$N $NMX $DELAY_MS" ] &&
