@@ -110,7 +110,7 @@ if "$MXTLS" scan --help >/dev/null 2>&1; then
         pps=$(awk -v p="$conns" -v w="$(fig "scan$c" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')
         rpp=$(awk -v r="$(fig "scan$c" rss)" -v b="$base_rss" -v p="$peak" 'BEGIN { printf "%.1f", (p > 0) ? (r - b) / p : 0 }')
         row "mxtls scan --concurrency $c" "$lines" "$(fig "scan$c" wall)" "$(fig "scan$c" cpu)" "$(fig "scan$c" rss)" "$pps" "$rpp"
-        echo "scan --concurrency $c: $lines lines, $conns connections (peak $peak at once), $(statj "$OUT/scan$c.json" probes.reused) probe results reused, verdicts $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdicts"])' "$OUT/scan$c.json")"
+        echo "scan --concurrency $c: $lines lines, $conns connections (peak $peak at once), $(statj "$OUT/scan$c.json" probes.reused) probe results reused, peak RSS above a one-domain scan per domain in flight $(awk -v r="$(fig "scan$c" rss)" -v b="$base_rss" -v c="$c" 'BEGIN { printf "%.1f", (r - b) / c }') KiB, $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("verdicts", j["verdicts"], "failures", j["failures_by_class"])' "$OUT/scan$c.json")"
     done
     scan_rate=$(rate "$(wc -l < "$OUT/scan1000.jsonl")" "$(fig scan1000 wall)")
     timed scansmall "$MXTLS" scan "$OUT/small.txt" --output "$OUT/scansmall.jsonl" --concurrency 1000 \
