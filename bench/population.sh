@@ -100,6 +100,7 @@ sign_test() {
 # them (tests/pki/pki.sh, validity now-1d .. now+1y, OCSP and CRL URLs)
 issue() {
     (
+        # shellcheck disable=SC2034 # read by pki.sh
         PKI_DIR=$STATE/pki
         # shellcheck source=/dev/null
         . "$REPO/tests/pki/pki.sh"
@@ -132,10 +133,10 @@ count_listeners() { # PREFIX - TCP listeners on addresses starting so
 # start_relay - mxtls-relay in front of the population's listeners (a new
 # one: `up` restarts just the relay when only it is gone, e.g. after a rebuild)
 start_relay() {
-    local k host relay real
+    local host relay real
     local maps=(--map udp:127.0.20.1:53=127.0.21.1:53 --map tcp:127.0.20.1:53=127.0.21.1:53
         --map tcp:127.0.24.1:443=127.0.25.1:443)
-    while IFS=$'\t' read -r k host relay real _; do
+    while IFS=$'\t' read -r _ host relay real _; do
         maps+=(--map "tcp:$relay:25=$real:25")
     done < "$P/mx.tsv"
     rm -f "$P/relay.pid"
@@ -174,7 +175,7 @@ cmd_up() {
     cp "$DNS/test.unsigned" "$P/test.unsigned.world"
 
     # certificates: one per provider (its MX names), one for the mta-sts names
-    local p sans k
+    local p sans
     for ((p = 1; p <= 12; p++)); do
         sans=$(awk -v p="$p" -v n="$NMX" 'BEGIN { per = int(n / 12); s = ""
             for (k = 1; k <= n; k++) { q = int((k - 1) / per) + 1; if (q > 12) q = 12
@@ -252,8 +253,8 @@ default_process_limit = 1000
 EOF
     {
         sed -n '/^# service type/,/^postlog/p' "$STATE/postfix/conf/master.cf"
-        local host relay real prov tls tlsa
-        while IFS=$'\t' read -r k host relay real prov tls tlsa; do
+        local host relay real prov tls
+        while IFS=$'\t' read -r _ host relay real prov tls _; do
             printf '%s:25 inet n - n - 4 smtpd\n  -o myhostname=%s\n' "$real" "$host"
             if [ "$tls" = yes ]; then
                 printf '  -o smtpd_tls_chain_files=%s,%s\n' "$STATE/pki/pop-$prov.key" "$STATE/pki/pop-$prov-chain.pem"
@@ -310,7 +311,7 @@ EOF
 
 case $CMD in
 up) cmd_up ;;
-down) [ -d "$P" ] && cmd_down || log "no population" ;;
+down) if [ -d "$P" ]; then cmd_down; else log "no population"; fi ;;
 env) printf "export MXTLS_POP_DIR='%s'\nexport MXTLS_POP_DOMAINS='%s'\n" "$P" "$P/domains.txt" ;;
 *) echo "usage: population.sh up [N [MX]] | down | env" >&2; exit 2 ;;
 esac
