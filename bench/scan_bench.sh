@@ -1,0 +1,170 @@
+#!/bin/bash
+# scan_bench.sh [N] - surveying many domains at 50 ms round trip: `mxtls scan`
+# against what people script today, in one run, as one table
+#
+#   MXTLS_WORLD_NS=mxtls-bench bench/scan_bench.sh          # N = 5000
+#
+# Brings the test world and the population up (bench/population.sh: N signed
+# domains over MX mail hosts, heavy-tailed, TLSA and MTA-STS, every name
+# server, MX listener and policy host behind mxtls-relay at +50 ms round
+# trip), then measures, each as a fresh process inside the world's namespace
+# under /usr/bin/time -v (wall time, user + system CPU, peak RSS):
+#
+#   mxtls scan, all N domains, --concurrency 100 and 1000 (figures from
+#       --stats-json too: probes/s = probes.connections / elapsed; RSS per
+#       in-flight probe = (peak RSS - RSS of a one-domain scan) /
+#       probes.peak_connections); and the first SMALL domains (default 1000)
+#       at 1000, over the same MX addresses: time should grow with the number
+#       of distinct MX addresses, not of domains.
+#       Skipped, with "scan: not built", when this mxtls has no scan command.
+#   a loop of `mxtls check DOMAIN --json` over the first SAMPLE domains
+#       (default 30), one after the other;
+#   a loop of posttls-finger (Postfix's, what surveys script today) over the
+#       same SAMPLE domains: `posttls-finger -c -l secure -F CA DOMAIN`, the
+#       world's validating resolver (it answers from its cache after the first
+#       pass, so it is timed on a second pass: its best case);
+#   testssl.sh --starttls smtp on the first MX host of each of the first
+#       TESTSSL domains (default 1: one takes minutes), its default checks.
+#
+# Environment: MXTLS_BIN (default build/mxtls), MXTLS_RELAY_BIN,
+# POP_MX (default 120), SAMPLE, TESTSSL, SMALL, KEEP=1 (leave the world and
+# population up). CPU and RSS are the measured tool's own (the world's
+# servers run on the same 2 cores and are not counted).
+set -eu -o pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+N=${1:-5000}
+NMX=${POP_MX:-120}
+SAMPLE=${SAMPLE:-30}
+TESTSSL_N=${TESTSSL:-1}
+SMALL=${SMALL:-1000}
+MXTLS=$REPO/${MXTLS_BIN:-build/mxtls}
+case ${MXTLS_BIN:-} in /*) MXTLS=$MXTLS_BIN ;; esac
+WORLD=$REPO/tests/world/world
+[ "$(id -u)" = 0 ] || { echo "scan_bench: needs root (the test world is a network namespace)" >&2; exit 2; }
+[ -x "$MXTLS" ] || { echo "scan_bench: build mxtls first (sh scripts/build.sh)" >&2; exit 2; }
+[ "$SMALL" -le "$N" ] || SMALL=$N
+started=""
+if ! "$WORLD" status >/dev/null 2>&1; then
+    "$WORLD" up >/dev/null
+    started=1
+fi
+OUT=$(mktemp -d /tmp/scan_bench.XXXXXX)
+cleanup() {
+    if [ -n "$started" ] && [ -z "${KEEP:-}" ]; then "$WORLD" down >/dev/null 2>&1 || true; fi
+    rm -rf "$OUT"
+}
+trap cleanup EXIT INT TERM
+bench/population.sh up "$N" "$NMX"
+eval "$("$WORLD" env)"
+eval "$(bench/population.sh env)"
+IN="ip netns exec $MXTLS_WORLD_NS"
+OPTS=(--root-hints "$MXTLS_WORLD_ROOT_HINTS" --trust-anchor "$MXTLS_WORLD_TRUST_ANCHOR" --ca-file "$MXTLS_WORLD_CA")
+# posttls-finger reads main.cf for its defaults; an empty one gives Postfix's
+: > "$OUT/main.cf"
+head -n "$SAMPLE" "$MXTLS_POP_DOMAINS" > "$OUT/sample.txt"
+head -n "$SMALL" "$MXTLS_POP_DOMAINS" > "$OUT/small.txt"
+nmx_used() { # FILE - distinct MX hosts of those domains
+    sed "s|.*|$MXTLS_POP_DIR/zones/&.unsigned|" "$1" | xargs awk '$3 == "MX" { print $5 }' | sort -u | wc -l
+}
+first_mx() { awk '$3 == "MX" { sub(/\.$/, "", $5); print $5; exit }' "$MXTLS_POP_DIR/zones/$1.unsigned"; }
+
+# timed NAME CMD... - run under /usr/bin/time -v in the namespace; leaves
+# NAME.wall (s), NAME.cpu (s), NAME.rss (KiB)
+timed() {
+    local name=$1
+    shift
+    $IN /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || true
+    awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s }
+        /User time/ { cpu += $2 } /System time/ { cpu += $2 } /Maximum resident/ { rss = $2 }
+        END { printf "%.2f %.2f %d\n", wall, cpu, rss }' "$OUT/$name.time" > "$OUT/$name.fig"
+}
+fig() { awk -v k="$2" '{ print (k == "wall") ? $1 : (k == "cpu") ? $2 : $3 }' "$OUT/$1.fig"; }
+# statj FILE KEY.PATH - a number from a --stats-json file
+statj() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+
+rows=()
+row() { # label domains wall cpu rss probes/s rss/probe
+    rows+=("$(printf '%-40s %8s %8s %10s %9s %11s %10s %12s' "$1" "$2" "$3" \
+        "$(awk -v n="$2" -v w="$3" 'BEGIN { printf "%.3g", (w > 0) ? n / w : 0 }')" "$6" \
+        "$(awk -v n="$2" -v c="$4" 'BEGIN { printf "%.1f", (n > 0) ? 1000 * c / n : 0 }')" \
+        "$(awk -v r="$5" 'BEGIN { printf "%.1f", r / 1024 }')" "$7")")
+}
+rate() { awk -v n="$1" -v w="$2" 'BEGIN { print (w > 0) ? n / w : 0 }'; }
+
+echo "population: $N domains over $NMX MX addresses ($(nmx_used "$MXTLS_POP_DOMAINS") used), +$((2 * ${RELAY_DELAY_MS:-25})) ms round trip (mxtls-relay)"
+
+scan_rate=""
+if "$MXTLS" scan --help >/dev/null 2>&1; then
+    head -n 1 "$MXTLS_POP_DOMAINS" > "$OUT/one.txt"
+    timed scan1 "$MXTLS" scan "$OUT/one.txt" --output "$OUT/scan1.jsonl" "${OPTS[@]}"
+    base_rss=$(fig scan1 rss)
+    for c in 100 1000; do
+        timed "scan$c" "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scan$c.jsonl" --concurrency "$c" \
+            --stats-json "$OUT/scan$c.json" "${OPTS[@]}"
+        lines=$(wc -l < "$OUT/scan$c.jsonl")
+        conns=$(statj "$OUT/scan$c.json" probes.connections)
+        peak=$(statj "$OUT/scan$c.json" probes.peak_connections)
+        pps=$(awk -v p="$conns" -v w="$(fig "scan$c" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')
+        rpp=$(awk -v r="$(fig "scan$c" rss)" -v b="$base_rss" -v p="$peak" 'BEGIN { printf "%.1f", (p > 0) ? (r - b) / p : 0 }')
+        row "mxtls scan --concurrency $c" "$lines" "$(fig "scan$c" wall)" "$(fig "scan$c" cpu)" "$(fig "scan$c" rss)" "$pps" "$rpp"
+        echo "scan --concurrency $c: $lines lines, $conns connections (peak $peak at once), $(statj "$OUT/scan$c.json" probes.reused) probe results reused, peak RSS above a one-domain scan per domain in flight $(awk -v r="$(fig "scan$c" rss)" -v b="$base_rss" -v c="$c" 'BEGIN { printf "%.1f", (r - b) / c }') KiB, $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("verdicts", j["verdicts"], "failures", j["failures_by_class"])' "$OUT/scan$c.json")"
+    done
+    scan_rate=$(rate "$(wc -l < "$OUT/scan1000.jsonl")" "$(fig scan1000 wall)")
+    timed scansmall "$MXTLS" scan "$OUT/small.txt" --output "$OUT/scansmall.jsonl" --concurrency 1000 \
+        --stats-json "$OUT/scansmall.json" "${OPTS[@]}"
+    row "mxtls scan, first $SMALL, --concurrency 1000" "$(wc -l < "$OUT/scansmall.jsonl")" "$(fig scansmall wall)" \
+        "$(fig scansmall cpu)" "$(fig scansmall rss)" \
+        "$(awk -v p="$(statj "$OUT/scansmall.json" probes.connections)" -v w="$(fig scansmall wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+else
+    echo "scan: not built (this mxtls has no scan command); the mxtls figure is the check loop's"
+fi
+
+# one `mxtls check` process per domain, one after the other
+cat > "$OUT/check-loop.sh" <<EOF
+while read -r d; do "$MXTLS" check "\$d" --json ${OPTS[*]} > "$OUT/check-\$d.json" || true; done < "$OUT/sample.txt"
+EOF
+timed checkloop sh "$OUT/check-loop.sh"
+row "mxtls check loop (one process each)" "$SAMPLE" "$(fig checkloop wall)" "$(fig checkloop cpu)" "$(fig checkloop rss)" "-" "-"
+check_rate=$(rate "$SAMPLE" "$(fig checkloop wall)")
+
+# posttls-finger, as surveys script it: the world's resolver (validating,
+# caching); one warm-up pass, the second pass timed
+cat > "$OUT/pf-loop.sh" <<EOF
+while read -r d; do MAIL_CONFIG="$OUT" posttls-finger -c -l secure -F "$MXTLS_WORLD_CA" "\$d" > "$OUT/pf-\$d.txt" 2>&1 || true; done < "$OUT/sample.txt"
+EOF
+$IN sh "$OUT/pf-loop.sh" || true
+timed pfloop sh "$OUT/pf-loop.sh"
+row "posttls-finger loop (warm resolver)" "$SAMPLE" "$(fig pfloop wall)" "$(fig pfloop cpu)" "$(fig pfloop rss)" "-" "-"
+pf_rate=$(rate "$SAMPLE" "$(fig pfloop wall)")
+pf_tls=$(cat "$OUT"/pf-*.txt | grep -c 'TLS connection established' || true)
+
+# testssl.sh, its default run of every check, per domain's MX
+if command -v testssl >/dev/null 2>&1; then
+    head -n "$TESTSSL_N" "$MXTLS_POP_DOMAINS" | while read -r d; do echo "$d $(first_mx "$d")"; done > "$OUT/testssl.txt"
+    cat > "$OUT/testssl-loop.sh" <<EOF
+while read -r d h; do testssl --quiet --color 0 --warnings off --ip one --starttls smtp "\$h:25" > "$OUT/testssl-\$d.txt" 2>&1 || true; done < "$OUT/testssl.txt"
+EOF
+    timed testssl env ADDTL_CA_FILES="$MXTLS_WORLD_CA" sh "$OUT/testssl-loop.sh"
+    row "testssl.sh --starttls smtp MX:25 loop" "$TESTSSL_N" "$(fig testssl wall)" "$(fig testssl cpu)" "$(fig testssl rss)" "-" "-"
+    ts_rate=$(rate "$TESTSSL_N" "$(fig testssl wall)")
+else
+    ts_rate=""
+    echo "testssl.sh: not installed (apt-get install testssl.sh)"
+fi
+
+echo
+printf '%-40s %8s %8s %10s %9s %11s %10s %12s\n' "" domains "wall s" "domains/s" "probes/s" "CPU ms/dom" "peak RSS" "RSS KiB/"
+printf '%-40s %8s %8s %10s %9s %11s %10s %12s\n' "" "" "" "" "" "" "MiB" "probe"
+printf '%s\n' "${rows[@]}"
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.3g", a / b }'; }
+if [ -n "$scan_rate" ]; then
+    echo "ratios (domains/s): scan c1000 / posttls-finger loop $(ratio "$scan_rate" "$pf_rate"); scan c1000 / testssl.sh $(ratio "$scan_rate" "$ts_rate")"
+    echo "time vs distinct MX addresses: $SMALL domains ($(nmx_used "$OUT/small.txt") MX hosts) $(fig scansmall wall) s, $N domains ($(nmx_used "$MXTLS_POP_DOMAINS") MX hosts) $(fig scan1000 wall) s: $(ratio "$(fig scan1000 wall)" "$(fig scansmall wall)")x the time for $(ratio "$N" "$SMALL")x the domains"
+fi
+echo "ratios (domains/s): check loop / posttls-finger loop $(ratio "$check_rate" "$pf_rate"); check loop / testssl.sh $(ratio "$check_rate" "$ts_rate"); posttls-finger loop / testssl.sh $(ratio "$pf_rate" "$ts_rate")"
+echo "posttls-finger: TLS established in $pf_tls of $SAMPLE runs; mxtls check: $(cat "$OUT"/check-*.json | grep -c '"domain"' || true) of $SAMPLE reports"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
