@@ -466,15 +466,19 @@ static int survey_add_check(survey *s, const json_t *o)
             continue;
         }
         const char *lv = j_str(v, "verdict"), *code = j_str(v, "code");
+        /* A level the survey's sender was not configured for (fingerprint
+         * without --match) says nothing about the domain: it is counted in
+         * its level's figures but does not make the domain one of the worst. */
+        int unconfigured = code && !strcmp(code, "no-fingerprints");
         if (!strcmp(lv, "pass")) {
             l->pass++;
         } else {
             if (!strcmp(lv, "fail")) {
                 l->fail++;
-                fails++;
+                fails += !unconfigured;
             } else {
                 l->tempfail++;
-                tempfails++;
+                tempfails += !unconfigured;
             }
             rc |= counter_add(&l->reasons, code ? code : "(none)");
         }
@@ -803,7 +807,7 @@ char *survey_stats_text(const survey *s)
     }
     if (s->expiring_dropped)
         sb_printf(&b, "  ... %lu more not listed\n", s->expiring_dropped);
-    sb_printf(&b, "worst domains (%zu shown; %lu domains do not pass every level):\n",
+    sb_printf(&b, "worst domains (%zu shown; %lu domains do not pass every level but unconfigured fingerprint):\n",
               s->nworst < SURVEY_TEXT_WORST ? s->nworst : (size_t)SURVEY_TEXT_WORST,
               s->not_all_pass);
     for (size_t i = 0; i < s->nworst && i < SURVEY_TEXT_WORST; i++) {

@@ -46,7 +46,7 @@ top failure reasons (domains not passing):
 certificates: 1 expiring within 30 days of 2026-12-05T20:00:00Z, 1 expired
   expiring.test mx.expiring.test [127.0.7.1] not after 2026-12-25T19:25:15Z (19 days)
   expired.test mx.expired.test [127.0.2.3] not after 2025-12-05T19:25:13Z (-366 days)
-worst domains (13 shown; 13 domains do not pass every level):
+worst domains (12 shown; 12 domains do not pass every level but unconfigured fingerprint):
   nullmx.test: fail at may (null-mx: the domain publishes a null MX (RFC 7505): it accepts no mail); 15 levels not passing
   dane-mismatch.test: fail at dane (tlsa-mismatch: no usable TLSA record of mx.dane-mismatch.test matches the certificate chain the server presented); 5 levels not passing
   banner-421.test: tempfail at may (banner-rejected: the greeting refused the session: 421 4.3.2 mx.banner-421.test hostile: service not available); 15 levels not passing
@@ -59,7 +59,6 @@ worst domains (13 shown; 13 domains do not pass every level):
   implicit.test: pass at may (encrypted: TLS is established; level may does not authenticate the server); 3 levels not passing
   insecure.test: pass at may (encrypted: TLS is established; level may does not authenticate the server); 3 levels not passing
   sts.test: pass at mta-sts (sts-verified: the MTA-STS policy (fetched, mode enforce) covers mx.sts.test (mx mx.sts.test) and the certificate is valid for it (subjectAltName mx.sts.test)); 3 levels not passing
-  requiretls.test: pass at dane (dane-verified: the DANE-EE record "3 1 1" of mx.requiretls.test matches the certificate at depth 0); 1 level not passing
 TEXT
 empty err
 # standard input gives the same
