@@ -6,6 +6,8 @@
 #include "engine/audit.h"
 
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,9 @@ typedef struct audit_state {
     long deadline_ms;
     int pace_ms;
     int probes_on_addr;            /* connections made to the current address */
+    /* The cipher classes this OpenSSL can offer at all (Debian 12's OpenSSL 3
+     * has no 3DES suite): a class it cannot offer stays "not tested". */
+    int class_offerable[AUDIT_NCIPHER_CLASSES];
     audit_report *rep;
 } audit_state;
 
@@ -324,6 +329,8 @@ static void audit_port(audit_state *st, const audit_host *h, const char *ip,
         if ((c->proto >= 0 && o->proto[c->proto] != AUDIT_NOT_TESTED) ||
             (c->cipher >= 0 && o->ciphers[c->cipher] != AUDIT_NOT_TESTED))
             continue; /* already known from an earlier handshake */
+        if (c->cipher >= 0 && !st->class_offerable[c->cipher])
+            continue;
         if (budget <= 0) {
             o->handshakes_skipped++;
             continue;
@@ -510,6 +517,12 @@ audit_report *audit_run(mxtls_ctx *ctx, const audit_options *opt, err_rec *e)
         event_base_free(st.base);
         free(rep);
         return NULL;
+    }
+    for (int i = 0; i < AUDIT_NCIPHER_CLASSES; i++) {
+        SSL *t = SSL_new(st.ssl);
+        st.class_offerable[i] = t && SSL_set_cipher_list(t, audit_cipher_class_list(i)) == 1;
+        SSL_free(t);
+        ERR_clear_error();
     }
     if (audit_resolve(&st, e) != 0) {
         dns_resolver_free(st.dns);
