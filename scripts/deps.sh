@@ -19,7 +19,8 @@ libssl-dev libidn2-dev libcmocka-dev libunbound-dev libldns-dev libevent-dev
 libcurl4-openssl-dev libsqlite3-dev clang libclang-rt-14-dev
 iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix
 nginx-light|nginx-core|nginx-full|nginx-extras
-gnutls-bin curl procps time valgrind"
+gnutls-bin curl procps time valgrind
+testssl.sh libsasl2-modules libsasl2-modules-db"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 
 installed() {
