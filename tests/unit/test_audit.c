@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
@@ -342,6 +343,36 @@ static void test_table_is_complete(void **state)
     assert_string_equal(audit_proto_name(AUDIT_TLS1_1), "TLSv1.1");
 }
 
+/* docs/audit.md has a section per finding with its snippet, exactly */
+static void test_docs_list_every_finding(void **state)
+{
+    (void)state;
+    const char *src = getenv("MXTLS_SOURCE_DIR");
+    assert_non_null(src);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/audit.md", src);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char doc[256 * 1024];
+    size_t len = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[len] = '\0';
+    size_t n;
+    const audit_rule *t = audit_rules(&n);
+    for (size_t i = 0; i < n; i++) {
+        char want[2048];
+        snprintf(want, sizeof want, "### `%s`\n\n%s.\n", t[i].id, t[i].title);
+        if (!strstr(doc, want))
+            fail_msg("docs/audit.md has no section \"%s\"", want);
+        snprintf(want, sizeof want, "- Postfix: `%s`\n", t[i].postfix_param);
+        if (!strstr(doc, want))
+            fail_msg("docs/audit.md: %s: no line \"%s\"", t[i].id, want);
+        snprintf(want, sizeof want, "```\n%s\n```\n", t[i].postfix_fix);
+        if (!strstr(doc, want))
+            fail_msg("docs/audit.md: %s: the snippet differs", t[i].id);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_info_findings),
         cmocka_unit_test(test_count_beyond_max),
         cmocka_unit_test(test_table_is_complete),
+        cmocka_unit_test(test_docs_list_every_finding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
