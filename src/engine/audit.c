@@ -228,9 +228,12 @@ static void audit_first(audit_state *st, const audit_host *h, const probe_report
         o->handshakes++;
     }
     o->tls_ok = r->tls_ok && (s->outcome == SMTP_OUTCOME_OK_TLS || s->post_tls.esmtp);
-    if (r->tls_attempted && !r->tls_ok)
-        audit_copy(o->tls_error, sizeof o->tls_error, r->tls.error ? r->tls.error : s->reason);
-    if (!r->tls_ok)
+    /* A handshake that worked before a refusal over TLS (EHLO answered
+     * 554, a close) still leaves the port without usable TLS: say why. */
+    if (r->tls_attempted && !o->tls_ok)
+        audit_copy(o->tls_error, sizeof o->tls_error,
+                   r->tls_ok || !r->tls.error ? s->reason : r->tls.error);
+    if (!o->tls_ok)
         return;
     audit_copy(o->version, sizeof o->version, r->tls.version);
     audit_copy(o->cipher, sizeof o->cipher, r->tls.cipher);

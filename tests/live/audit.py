@@ -182,6 +182,33 @@ if doc:
           f"127.0.7.9: findings {[findings(p) for p in ps]}")
     check(ps[0]["unreachable"] == "connection refused", f"127.0.7.9: {ps[0]['unreachable']}")
 
+# Other world servers, full handshake only (--max-handshakes 1): each
+# finding of the certificate and handshake rules, with its detail.
+for host, port, fid, sev, detail in (
+        ("mx.helo.test", 25, "cert-name-mismatch", "warning", None),
+        ("mx.expired.test", 25, "cert-untrusted", "warning", None),
+        ("mx.ccert.test", 25, "client-cert-requested", "info",
+         "the handshake carried a CertificateRequest"),
+        ("mx.handshake-alert.test", 25, "tls-handshake-failed", "error",
+         "after STARTTLS: sslv3 alert handshake failure"),
+        ("mx.tls-ehlo-554.test", 25, "tls-handshake-failed", "error",
+         "after STARTTLS: the server refused EHLO over TLS: 554 5.7.1 mx.tls-ehlo-554.test "
+         "hostile: EHLO refused"),
+        ("mx.implicit-alert.test", 465, "implicit-tls-failed", "error",
+         "TLS on connect to port 465: sslv3 alert handshake failure")):
+    rc, doc, _ = js("audit", host, "--ports", str(port), "--max-handshakes", "1", "--pace", "20")
+    check(rc == (1 if sev == "error" else 0), f"{host}: exit {rc}")
+    if doc:
+        p = only_port(doc, host)
+        f = finding(p, fid)
+        check(f is not None and f["severity"] == sev and (detail is None or f["detail"] == detail),
+              f"{host}: {fid}: {f} in {findings(p)}")
+        check(p["handshakes"] == 1, f"{host}: handshakes {p['handshakes']}")
+        if fid.startswith("cert-"):
+            check(p["certificate"]["code"] == {"cert-name-mismatch": "name-mismatch",
+                                               "cert-untrusted": "expired"}[fid],
+                  f"{host}: certificate {p['certificate']}")
+
 # The text report says the same in one line per finding.
 rc, out, err, _ = mxtls("audit", "weak.audit.test", "--ports", "25", "--pace", "20")
 check(rc == 1 and out.startswith("weak.audit.test: 1 error, 0 warnings, 4 notes\n")
