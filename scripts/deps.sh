@@ -20,6 +20,7 @@ libcurl4-openssl-dev libsqlite3-dev clang libclang-rt-14-dev
 iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix
 nginx-light|nginx-core|nginx-full|nginx-extras
 gnutls-bin curl procps time valgrind
+libjansson-dev chromium
 testssl.sh libsasl2-modules libsasl2-modules-db"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 

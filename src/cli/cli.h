@@ -46,6 +46,7 @@ int cmd_dns(int argc, char **argv);
 int cmd_tlsa(int argc, char **argv);
 int cmd_mtasts(int argc, char **argv);
 int cmd_tlsrpt(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
 #endif

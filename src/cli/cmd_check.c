@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/check_monitor.h"
 #include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
@@ -64,6 +65,13 @@ static const char check_help[] =
     "  --root-hints FILE      root servers (private roots, as in the test world)\n"
     "output:\n"
     "  --json                 JSON (docs/json.md)\n"
+    "  --monitoring-plugin    one Nagios/Icinga status line with perfdata; exit 0 OK,\n"
+    "                         1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/cli.md, Monitoring)\n"
+    "  --warn-days N, --crit-days M   certificate days left for WARNING (30) and\n"
+    "                         CRITICAL (14)\n"
+    "  --expect LEVEL         the level that must pass (default: the headline level)\n"
+    "  --next-cert FILE       the certificate chain (PEM) to be deployed next: WARNING\n"
+    "                         when the published TLSA records would not match it\n"
     "\n"
     "exit: 0 pass, 1 the sender would not deliver, 2 usage or input error,\n"
     "3 temporary failure (the sender would defer), 4 local failure (out of memory or\n"
@@ -89,6 +97,7 @@ static const struct option check_options_long[] = {
     {"domain", required_argument, NULL, OPT_DOMAIN},
     {"json", no_argument, NULL, OPT_JSON},
     CLI_CHECK_LONG_OPTIONS,
+    CLI_MONITOR_LONG_OPTIONS,
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
     {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"help", no_argument, NULL, OPT_HELP},
@@ -160,7 +169,7 @@ static int check_is_sni_name(const char *s)
     return ok;
 }
 
-static int check_main(const char *cmd, int argc, char **argv)
+static int check_main(const char *cmd, int argc, char **argv, cli_monitor *mon)
 {
     check_options opt = {0};
     cli_trust trust = {0};
@@ -172,6 +181,11 @@ static int check_main(const char *cmd, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":" CLI_CHECK_SHORT_OPTIONS, check_options_long,
                             NULL)) != -1) {
         if ((r = cli_check_option(cmd, c, optarg, &opt, &trust)) != CLI_CHECK_OPT_OTHER) {
+            if (r != EXIT_PASS)
+                return r;
+            continue;
+        }
+        if ((r = cli_monitor_option(cmd, c, optarg, mon)) != CLI_CHECK_OPT_OTHER) {
             if (r != EXIT_PASS)
                 return r;
             continue;
@@ -264,6 +278,8 @@ static int check_main(const char *cmd, int argc, char **argv)
                                     "the sending Postfix's smtp_tls_servername: give one");
     if ((r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
         return r;
+    if ((r = cli_monitor_check(cmd, mon, json, is_probe)) != EXIT_PASS)
+        return r;
     if (opt.client_key && !opt.client_cert)
         return cli_usage_error(cmd, "--client-key needs --client-cert");
     if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
@@ -347,6 +363,10 @@ static int check_main(const char *cmd, int argc, char **argv)
         rc = check_cli_error(cmd, &res.err);
         goto out;
     }
+    if (mon->on) {
+        rc = cli_monitor_run(cmd, mon, rep, level, trust.when);
+        goto out;
+    }
     char *doc = json ? mxtls_report_json(rep, level)
                      : mxtls_report_text(rep, level, cli_use_color(stdout));
     if (!doc) {
@@ -382,10 +402,18 @@ out:
 
 int cmd_check(int argc, char **argv)
 {
-    return check_main("check", argc, argv);
+    cli_monitor mon;
+    cli_monitor_init(&mon);
+    int rc = check_main("check", argc, argv, &mon);
+    /* A plugin exits 0..3 with a status line, whatever stopped it. */
+    if (cli_monitor_requested(argc, argv) && !mon.ran && rc != EXIT_PASS)
+        return cli_monitor_unknown(rc);
+    return rc;
 }
 
 int cmd_probe(int argc, char **argv)
 {
-    return check_main("probe", argc, argv);
+    cli_monitor mon;
+    cli_monitor_init(&mon);
+    return check_main("probe", argc, argv, &mon);
 }

@@ -23,6 +23,7 @@ static const struct command {
     {"tlsa", cmd_tlsa, "generate TLSA records and check them before a certificate change"},
     {"mta-sts", cmd_mtasts, "check an MTA-STS policy or _mta-sts TXT record (offline)"},
     {"tlsrpt", cmd_tlsrpt, "check a TLS reporting (_smtp._tls) TXT record (offline)"},
+    {"report", cmd_report, "survey figures, text, JSON or an HTML page, from check JSON Lines"},
     {"audit", cmd_audit, "how well a mail server's own TLS is configured, with Postfix advice"},
 };
 

@@ -1,5 +1,5 @@
 """audit.py - `mxtls audit` against the audit listeners of the test world
-(hosts.tsv 127.0.7.x, docs/world.md "Audit listeners"), with testssl.sh
+(hosts.tsv 127.0.6.x, docs/world.md "Audit listeners"), with testssl.sh
 (Debian package testssl.sh) run in the same test on the same listeners as
 the anchor for the protocol and cipher findings: the two must agree on
 every listener, for every protocol and cipher class mxtls asked about.
@@ -44,7 +44,7 @@ if doc:
     ports = {p["port"]: p for p in h["addresses"][0]["ports"]}
     check(sorted(ports) == [25, 465, 587], f"audit.test: ports {sorted(ports)}")
     for n, p in ports.items():
-        DOCS[("127.0.7.1", n)] = p
+        DOCS[("127.0.6.1", n)] = p
         check(p["protocols"] == {"TLSv1": "no", "TLSv1.1": "no", "TLSv1.2": "yes", "TLSv1.3": "yes"},
               f"audit.test:{n}: protocols {p['protocols']}")
         check(p["certificate"] == {"level": "verify", "verdict": "pass", "code": None,
@@ -80,7 +80,7 @@ rc, doc, _ = js("audit", "tls10.audit.test", "--ports", "25", "--pace", "20")
 check(rc == 0, f"tls10: exit {rc}, expected 0 (warnings only)")
 if doc:
     p = only_port(doc, "tls10")
-    DOCS[("127.0.7.2", 25)] = p
+    DOCS[("127.0.6.2", 25)] = p
     check(findings(p) == [("tls1.0-accepted", "warning"), ("tls1.1-accepted", "warning"),
                           ("cipher-anonymous", "info"), ("cipher-cbc", "info"),
                           ("ocsp-not-stapled", "info"), ("requiretls-missing", "info")],
@@ -98,7 +98,7 @@ rc, doc, _ = js("audit", "authclear.audit.test", "--ports", "587", "--pace", "20
 check(rc == 1, f"authclear: exit {rc}, expected 1")
 if doc:
     p = only_port(doc, "authclear")
-    DOCS[("127.0.7.3", 587)] = p
+    DOCS[("127.0.6.3", 587)] = p
     check(findings(p) == [("auth-before-tls", "error"), ("submission-plaintext-mail", "error"),
                           ("tls1.0-accepted", "error"), ("tls1.1-accepted", "error"),
                           ("cipher-anonymous", "warning"), ("cipher-cbc", "info"),
@@ -137,7 +137,7 @@ rc, doc, _ = js("audit", "nointer.audit.test", "--ports", "25", "--pace", "20")
 check(rc == 0, f"nointer: exit {rc}, expected 0 (a warning on port 25)")
 if doc:
     p = only_port(doc, "nointer")
-    DOCS[("127.0.7.5", 25)] = p
+    DOCS[("127.0.6.5", 25)] = p
     check(("cert-chain-incomplete", "warning") in findings(p), f"nointer: findings {findings(p)}")
     check(p["certificate"]["verdict"] == "fail"
           and p["certificate"]["code"] == "missing-intermediate",
@@ -150,7 +150,7 @@ rc, doc, _ = js("audit", "weak.audit.test", "--ports", "25", "--pace", "20")
 check(rc == 1, f"weak: exit {rc}, expected 1")
 if doc:
     p = only_port(doc, "weak")
-    DOCS[("127.0.7.6", 25)] = p
+    DOCS[("127.0.6.6", 25)] = p
     check(findings(p) == [("cipher-null", "error"), ("cipher-anonymous", "info"),
                           ("cipher-cbc", "info"), ("ocsp-not-stapled", "info"),
                           ("requiretls-missing", "info")],
@@ -174,13 +174,13 @@ if doc:
                              "TLSv1.3": "yes"}, f"good:465 bounded: protocols {p['protocols']}")
 
 # Nothing answers: exit 3, one port-closed finding per port.
-rc, doc, _ = js("audit", "127.0.7.9", "--ports", "25,587", "--pace", "20")
-check(rc == 3, f"127.0.7.9: exit {rc}, expected 3")
+rc, doc, _ = js("audit", "127.0.6.9", "--ports", "25,587", "--pace", "20")
+check(rc == 3, f"127.0.6.9: exit {rc}, expected 3")
 if doc:
     ps = doc["hosts"][0]["addresses"][0]["ports"]
     check([findings(p) for p in ps] == [[("port-closed", "error")], [("port-closed", "info")]],
-          f"127.0.7.9: findings {[findings(p) for p in ps]}")
-    check(ps[0]["unreachable"] == "connection refused", f"127.0.7.9: {ps[0]['unreachable']}")
+          f"127.0.6.9: findings {[findings(p) for p in ps]}")
+    check(ps[0]["unreachable"] == "connection refused", f"127.0.6.9: {ps[0]['unreachable']}")
 
 # Other world servers, full handshake only (--max-handshakes 1): each
 # finding of the certificate and handshake rules, with its detail.
