@@ -22,6 +22,9 @@ nginx-light|nginx-core|nginx-full|nginx-extras
 gnutls-bin curl procps time valgrind
 libjansson-dev chromium
 testssl.sh libsasl2-modules libsasl2-modules-db"
+# Installation and the .deb (packaging/, tests/install): manual pages from
+# docs/cli.md, man -w, CPack's dependency scan (file), systemd-analyze verify.
+PACKAGES="$PACKAGES pandoc man-db file systemd"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 
 installed() {

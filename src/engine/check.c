@@ -672,6 +672,8 @@ static void check_add_address(check_run_state *rs, check_host *h, const char *ip
     a->security = sec;
     a->alt_conn = -1;
     h->addrs[h->naddrs++] = a;
+    if (rs->opt->lookups_only)
+        return;
     char ptrname[128];
     if (dns_ptr_name(ip, ptrname, sizeof ptrname) == 0)
         check_lookup(rs, ptrname, DNS_T_PTR, check_ptr_done, check_op_new(rs, h, a));
@@ -701,7 +703,8 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->tlsa_started = 1;
             check_start_tlsa(op->rs, h, h->canonname ? h->canonname : h->name,
                              h->canonname != NULL);
-        } else if (ans->security == DNS_SEC_INSECURE && !h->tlsa_info_started) {
+        } else if (ans->security == DNS_SEC_INSECURE && !h->tlsa_info_started &&
+                   !op->rs->opt->lookups_only) {
             h->tlsa_info_started = 1;
             char qname[MXTLS_MAX_NAME + 32];
             snprintf(qname, sizeof qname, "_%u._tcp.%s", op->rs->rep->port, h->name);
@@ -1241,6 +1244,8 @@ static void check_finish(check_run_state *rs)
 {
     check_report *rep = rs->rep;
     sts_conclude(rep->sts, rep);
+    if (rs->opt->lookups_only)
+        return;
     for (size_t i = 0; i < rep->nhosts; i++) {
         check_host *h = rep->hosts[i];
         for (size_t j = 0; j < h->naddrs; j++) {
@@ -1493,7 +1498,7 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
     rep->routed = o->nroutes > 0;
     size_t n = 0;
     const mxtls_level *levels = mxtls_levels(&n);
-    for (size_t i = 0; i < n && i < CHECK_NLEVELS; i++)
+    for (size_t i = 0; i < n && i < CHECK_NLEVELS && !o->lookups_only; i++)
         rep->levels[rep->nlevels++] = levels[i];
     if (check_auto_level(rs->ctx, rep, o) != 0)
         return check_fail(rs, err, &rs->ctx->err);

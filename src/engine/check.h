@@ -57,6 +57,9 @@ typedef struct check_options {
     const char *client_cert;     /* PEM chain to present when a server asks (or NULL) */
     const char *client_key;      /* its key (NULL: in client_cert) */
     const char *sts_cache;       /* MTA-STS policy cache file (--sts-cache), or NULL */
+    /* `mxtls policyd`: MX, addresses, TLSA and MTA-STS only; no PTR, no
+     * probes, no verdicts (the report's levels are empty) */
+    int lookups_only;
 } check_options;
 
 /* check_hello - what a sender puts in its ClientHello (all strings owned) */

@@ -433,6 +433,29 @@ mxtls_status stscache_delete(stscache *c, const char *domain, err_rec *e)
     return MXTLS_OK;
 }
 
+mxtls_status stscache_domains(stscache *c, size_t max, strlist *out, err_rec *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT domain FROM policy ORDER BY expires_at LIMIT ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        const unsigned char *d = sqlite3_column_text(st, 0);
+        if (d && strlist_add(out, (const char *)d) != MXTLS_OK) {
+            sqlite3_finalize(st);
+            return err_set(e, MXTLS_ERR_NOMEM, "sts-cache", "out of memory");
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_error(c, c->db, "listing", rc, e);
+    return MXTLS_OK;
+}
+
 long long stscache_count(stscache *c, err_rec *e)
 {
     long long n = -1;

@@ -83,6 +83,11 @@ mxtls_status stscache_delete(stscache *c, const char *domain, err_rec *e);
 /* stscache_count - number of entries (-1 on error, in e) */
 long long stscache_count(stscache *c, err_rec *e);
 
+/* stscache_domains - up to max domains of the cache, the soonest-expiring
+ * first, added to out (`mxtls policyd` warms its answers from them at
+ * start). MXTLS_OK or an error in e. */
+mxtls_status stscache_domains(stscache *c, size_t max, strlist *out, err_rec *e);
+
 void stscache_entry_free(stscache_entry *en);
 
 /* ---- pure decisions ------------------------------------------------- */

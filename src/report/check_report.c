@@ -8,6 +8,7 @@
 #include "core/fingerprint.h"
 #include "core/result.h"
 #include "report/probe_report.h"
+#include "report/summary.h"
 #include "report/textout.h"
 #include "report/sts_report.h"
 
@@ -102,6 +103,10 @@ char *check_report_json(const check_report *rep, mxtls_level level)
     jw_kstr(&w, "message", sel->message);
     jw_kstr(&w, "via", sel->via);
     jw_end_obj(&w);
+    check_summary sum;
+    summary_of(rep, level, &sum);
+    jw_key(&w, "summary");
+    summary_json(&w, &sum);
 
     jw_key(&w, "mx");
     jw_obj(&w);
@@ -397,6 +402,11 @@ char *check_report_text(const check_report *rep, mxtls_level level, int color)
     for (; vn[k] && k < sizeof up - 1; k++)
         up[k] = (char)(vn[k] - 32);
     up[k] = '\0';
+    /* The headline first: what works and what does not (report/summary.h);
+     * then the verdict of the level that sets the exit code. */
+    check_summary sum;
+    summary_of(rep, level, &sum);
+    summary_text(&b, &sum, color);
     to_printf(&b, "%s: %s%s%s at level %s", rep->domain, cr_color(sel->verdict, color), up,
               cr_reset(color), mxtls_level_name(sel->level));
     if (level == MXTLS_LEVEL_INVALID)

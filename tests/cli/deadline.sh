@@ -57,7 +57,10 @@ HALF="timed out waiting for the greeting, 51 bytes into it (\"220-mx.half.exampl
 serve 'b"220-mx.half.example ESMTP first line\r\n220-second li"'
 run 3 probe 127.0.0.1 --domain half.example --port "$PORT" --timeout 2
 stop
-first "$T/out" "half.example: TEMPFAIL at level may (auto: no policy map entry: opportunistic TLS (may))"
+first "$T/out" "half.example: TEMPFAIL timeout: TLS, PKIX senders, DANE, REQUIRETLS"
+line "$T/out" "  TLS (may, encrypt)                  TEMPFAIL      timeout"
+line "$T/out" "  MTA-STS (mta-sts)                   not checked   not-looked-up"
+line "$T/out" "half.example: TEMPFAIL at level may (auto: no policy map entry: opportunistic TLS (may))"
 line "$T/out" "  timeout: $HALF -- half.example [127.0.0.1]"
 line "$T/out" "      smtp  timeout: $HALF"
 line "$T/out" "  connect        ok"
@@ -74,6 +77,10 @@ same "probe.outcome" "$(jv '["addresses"][0]["probe"]["outcome"]')" "'timeout'"
 same "probe.outcome_phase" "$(jv '["addresses"][0]["probe"]["outcome_phase"]')" "'banner'"
 same "probe.reason" "$(jv '["addresses"][0]["probe"]["reason"]')" "$(python3 -c 'import sys; print(ascii(sys.argv[1]))' "$HALF")"
 same "timed_out" "$(jv '["timed_out"]')" "True"
+same "summary.headline" "$(jv '["summary"]["headline"]')" "'half.example: TEMPFAIL timeout: TLS, PKIX senders, DANE, REQUIRETLS'"
+same "summary.tls" "$(jv '["summary"]["tls"]')" "{'state': 'tempfail', 'reason': 'timeout', 'levels': ['may', 'encrypt'], 'failing': ['may', 'encrypt']}"
+same "summary.mta_sts" "$(jv '["summary"]["mta_sts"]["state"]')" "'not-checked'"
+same "summary.exit_code" "$(jv '["summary"]["exit_code"]')" "3"
 
 # Connected, nothing said: the probe is still there, with no bytes.
 serve 'b""'

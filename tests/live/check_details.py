@@ -96,7 +96,8 @@ if d:
 # probe: one server, no MX lookup; implicit TLS on 465.
 rc, out, err, _ = mxtls("probe", "mx.good.test", "--domain", "good.test", "--level", "verify")
 check(rc == 0, f"probe mx.good.test: exit {rc}: {err}")
-check("good.test: PASS at level verify" in out, "probe headline")
+check(out.splitlines()[0] == "good.test: OK: TLS, PKIX senders", "probe headline")
+check(out.splitlines()[6] == "good.test: PASS at level verify", "probe verdict line")
 check("dialogue with 127.0.2.1" in out, "probe shows the dialogue")
 rc, d, _ = js("probe", "mx.good.test:465", "--tls-on-connect", "--domain", "good.test", "--level",
               "verify")

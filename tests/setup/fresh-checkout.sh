@@ -101,8 +101,9 @@ fi
 out=$(timeout 120 ip netns exec "$NS" "$MXTLS" check good.test --level verify \
     --root-hints "$MXTLS_WORLD_ROOT_HINTS" --trust-anchor "$MXTLS_WORLD_TRUST_ANCHOR" \
     --ca-file "$MXTLS_WORLD_CA" 2>&1) && rc=0 || rc=$?
-if [ "$rc" = 0 ] && [ "$(head -n 1 <<<"$out")" = "good.test: PASS at level verify" ]; then
-    ok "mxtls check good.test --level verify: good.test: PASS at level verify"
+if [ "$rc" = 0 ] && [ "$(head -n 1 <<<"$out")" = "good.test: OK: TLS, PKIX senders" ] &&
+    [ "$(sed -n 7p <<<"$out")" = "good.test: PASS at level verify" ]; then
+    ok "mxtls check good.test --level verify: good.test: OK: TLS, PKIX senders; good.test: PASS at level verify"
 else
     fail "mxtls check good.test --level verify: exit $rc:"
     printf '%s\n' "$out"
