@@ -2,7 +2,8 @@
  *
  * Input format:
  *   byte 0     flags: bit 0 implicit TLS, bit 1 no_starttls, bit 2 tiny
- *              limits, bit 3 end with a timeout instead of EOF; the whole
+ *              limits, bit 3 end with a timeout instead of EOF, bit 4
+ *              mail_probe (also a bit of the tiny line limit); the whole
  *              byte also seeds the pseudo-random chunk sizes
  *   then records, until the input ends:
  *     op & 7 == 0..3   server read: the next byte is the length N, then N bytes
@@ -102,6 +103,11 @@ static void fuzz_check_obs(const smtp_session *s, const struct fuzz_run *fr)
     CHECK(!o->starttls_attempted || (!fr->cfg.no_starttls && !fr->cfg.implicit_tls));
     CHECK(!o->tls_ok || o->tls_started);
     CHECK(!fr->cfg.implicit_tls || !o->pre_tls.ehlo_sent);
+    /* The mail probe runs only when asked, only in plaintext, and never
+     * changes the outcome from a plaintext success. */
+    CHECK(!o->mail_probed || (fr->cfg.mail_probe && !o->tls_started));
+    CHECK(!o->mail_probed || o->outcome == SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS ||
+          o->outcome == SMTP_OUTCOME_OK_PLAINTEXT_STARTTLS_SKIPPED);
     if (o->greeting_host)
         CHECK(strlen(o->greeting_host) <= SMTP_MAX_EHLO_NAME);
     if (smtp_want(s) == SMTP_WANT_DONE) {
@@ -109,7 +115,8 @@ static void fuzz_check_obs(const smtp_session *s, const struct fuzz_run *fr)
         CHECK(o->reason[0] != '\0');
         CHECK(o->quit_status != SMTP_QUIT_PENDING);
     } else {
-        CHECK(o->outcome == SMTP_OUTCOME_NONE || smtp_phase_get(s) == SMTP_PHASE_QUIT);
+        CHECK(o->outcome == SMTP_OUTCOME_NONE || smtp_phase_get(s) == SMTP_PHASE_QUIT ||
+              smtp_phase_get(s) == SMTP_PHASE_MAIL);
     }
 }
 
@@ -128,8 +135,11 @@ static void fuzz_drain(smtp_session *s, struct fuzz_run *fr, int bytewise)
               (memcmp(p, "EHLO " FUZZ_EHLO_NAME "\r\n", n) == 0 ||
                memcmp(p, "HELO " FUZZ_EHLO_NAME "\r\n", n) == 0)) ||
              (n == 10 && memcmp(p, "STARTTLS\r\n", n) == 0) ||
-             (n == 6 && memcmp(p, "QUIT\r\n", n) == 0);
+             (n == 6 && memcmp(p, "QUIT\r\n", n) == 0) ||
+             (n == 14 && memcmp(p, "MAIL FROM:<>\r\n", n) == 0);
     CHECK(ok);
+    if (n == 14)
+        CHECK(fr->cfg.mail_probe && !fr->tls_up);
     if (n == 10)
         CHECK(!fr->tls_up && !fr->cfg.no_starttls);
     /* RFC 3207 §4.2: after STARTTLS the first command is a fresh EHLO. (With
@@ -191,6 +201,7 @@ static char *fuzz_session(const uint8_t *data, size_t size, int mode, struct fuz
     fr->cfg.ehlo_name = FUZZ_EHLO_NAME;
     fr->cfg.implicit_tls = flags & 1;
     fr->cfg.no_starttls = (flags >> 1) & 1;
+    fr->cfg.mail_probe = (flags >> 4) & 1;
     if (flags & 4) {
         fr->cfg.max_line = 16 + (flags >> 4);
         fr->cfg.max_lines = 3;

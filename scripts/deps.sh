@@ -20,7 +20,8 @@ libcurl4-openssl-dev libsqlite3-dev clang libclang-rt-14-dev
 iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix
 nginx-light|nginx-core|nginx-full|nginx-extras
 gnutls-bin curl procps time valgrind
-libjansson-dev chromium testssl.sh"
+libjansson-dev chromium
+testssl.sh libsasl2-modules libsasl2-modules-db"
 # Installation and the .deb (packaging/, tests/install): manual pages from
 # docs/cli.md, man -w, CPack's dependency scan (file), systemd-analyze verify.
 PACKAGES="$PACKAGES pandoc man-db file systemd"

@@ -48,5 +48,6 @@ int cmd_mtasts(int argc, char **argv);
 int cmd_tlsrpt(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_policyd(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command {
     {"tlsrpt", cmd_tlsrpt, "check a TLS reporting (_smtp._tls) TXT record (offline)"},
     {"report", cmd_report, "survey figures, text, JSON or an HTML page, from check JSON Lines"},
     {"policyd", cmd_policyd, "MTA-STS for Postfix: socketmap server for smtp_tls_policy_maps"},
+    {"audit", cmd_audit, "how well a mail server's own TLS is configured, with Postfix advice"},
 };
 
 static void main_usage(FILE *f)

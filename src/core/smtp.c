@@ -26,6 +26,7 @@ enum state {
     ST_EHLO,          /* EHLO sent (before or over TLS: see s->tls) */
     ST_HELO,          /* HELO sent after EHLO was refused */
     ST_STARTTLS,      /* STARTTLS sent */
+    ST_MAIL,          /* MAIL FROM:<> sent (mail_probe); then QUIT */
     ST_QUIT,          /* QUIT sent; a reply or EOF ends the session */
     ST_DONE
 };
@@ -35,6 +36,7 @@ struct smtp_session {
     int tls;          /* TLS is established: replies come through it */
     int implicit_tls;
     int no_starttls;
+    int mail_probe;
     char ehlo_name[SMTP_MAX_EHLO_NAME + 1];
     reply_parser rp;
     char out[SMTP_MAX_COMMAND];
@@ -72,6 +74,7 @@ static const char *const phase_names[] = {
     [SMTP_PHASE_POST_TLS_EHLO] = "post-tls-ehlo",
     [SMTP_PHASE_QUIT] = "quit",
     [SMTP_PHASE_DONE] = "done",
+    [SMTP_PHASE_MAIL] = "mail-probe",
 };
 
 static const char *const quit_names[] = {
@@ -134,6 +137,8 @@ smtp_phase smtp_phase_get(const smtp_session *s)
         return s->tls ? SMTP_PHASE_POST_TLS_EHLO : SMTP_PHASE_EHLO;
     case ST_STARTTLS:
         return SMTP_PHASE_STARTTLS;
+    case ST_MAIL:
+        return SMTP_PHASE_MAIL;
     case ST_QUIT:
         return SMTP_PHASE_QUIT;
     case ST_DONE:
@@ -162,6 +167,8 @@ static const char *smtp_awaited(const smtp_session *s)
         return s->tls ? "reply to HELO over TLS" : "reply to HELO";
     case ST_STARTTLS:
         return "reply to STARTTLS";
+    case ST_MAIL:
+        return "reply to MAIL FROM";
     case ST_QUIT:
         return "reply to QUIT";
     case ST_DONE:
@@ -267,6 +274,10 @@ static void smtp_enter_state(smtp_session *s, enum state st)
         s->obs.starttls_attempted = 1;
         smtp_queue_command(s, "STARTTLS", NULL);
         break;
+    case ST_MAIL:
+        s->obs.mail_probed = 1;
+        smtp_queue_command(s, "MAIL", "FROM:<>");
+        break;
     case ST_QUIT:
         s->obs.quit_status = SMTP_QUIT_PENDING;
         smtp_queue_command(s, "QUIT", NULL);
@@ -288,6 +299,14 @@ smtp_finish(smtp_session *s, smtp_outcome outcome, int send_quit, const char *fm
     va_start(ap, fmt);
     vsnprintf(s->obs.reason, sizeof s->obs.reason, fmt, ap);
     va_end(ap);
+    /* The mail probe asks only a server that kept the dialogue in plaintext
+     * and in step; it ends with QUIT like every other polite ending. */
+    if (send_quit && s->mail_probe && !s->tls &&
+        (outcome == SMTP_OUTCOME_OK_PLAINTEXT_NO_STARTTLS ||
+         outcome == SMTP_OUTCOME_OK_PLAINTEXT_STARTTLS_SKIPPED)) {
+        smtp_enter_state(s, ST_MAIL);
+        return;
+    }
     smtp_enter_state(s, send_quit ? ST_QUIT : ST_DONE);
 }
 
@@ -482,6 +501,15 @@ static void smtp_on_quit(smtp_session *s, reply_rec *r)
     smtp_enter_state(s, ST_DONE);
 }
 
+/* smtp_on_mail - any answer to MAIL FROM:<> is only recorded; QUIT ends the
+ * transaction it may have opened (RFC 5321 §4.1.1.10), so nothing is sent */
+static void smtp_on_mail(smtp_session *s, reply_rec *r)
+{
+    s->obs.mail_code = r->code;
+    smtp_reply_summary(r, s->obs.mail_reply, sizeof s->obs.mail_reply);
+    smtp_enter_state(s, ST_QUIT);
+}
+
 /* smtp_on_reply - dispatch a complete reply to the handler of the current state */
 static void smtp_on_reply(smtp_session *s, reply_rec *r)
 {
@@ -500,6 +528,9 @@ static void smtp_on_reply(smtp_session *s, reply_rec *r)
     case ST_STARTTLS:
         smtp_on_starttls(s, r);
         break;
+    case ST_MAIL:
+        smtp_on_mail(s, r);
+        break;
     case ST_QUIT:
         smtp_on_quit(s, r);
         break;
@@ -516,6 +547,13 @@ static void smtp_on_parse_error(smtp_session *s)
     const reply_error *e = &s->rp.err;
     if (e->kind == REPLY_ERR_NOMEM) {
         smtp_fail_nomem(s);
+        return;
+    }
+    if (s->state == ST_MAIL) {
+        /* The outcome was decided before the probe; a bad answer is only noted. */
+        smtp_add_finding(s, "mail-reply", "line %zu, column %zu: %s", e->line, e->column,
+                         e->message);
+        smtp_enter_state(s, ST_DONE);
         return;
     }
     if (s->state == ST_QUIT) {
@@ -630,6 +668,7 @@ smtp_session *smtp_new(const smtp_config *cfg)
     snprintf(s->ehlo_name, sizeof s->ehlo_name, "%s", cfg->ehlo_name);
     s->implicit_tls = cfg->implicit_tls != 0;
     s->no_starttls = cfg->no_starttls != 0;
+    s->mail_probe = cfg->mail_probe != 0;
     s->obs.implicit_tls = s->implicit_tls;
     s->obs.outcome_phase = SMTP_PHASE_DONE;
     smtp_enter_state(s, s->implicit_tls ? ST_TLS_HANDSHAKE : ST_BANNER);
@@ -787,6 +826,10 @@ void smtp_eof(smtp_session *s)
 {
     if (s->state == ST_DONE)
         return;
+    if (s->state == ST_MAIL) { /* the outcome stands; mail_code 0: no answer */
+        smtp_enter_state(s, ST_DONE);
+        return;
+    }
     if (s->state == ST_QUIT) {
         /* RFC 5321 §4.1.1.10 wants a 221, but a server that just closes after
          * QUIT has not hurt the dialogue. */
@@ -825,6 +868,10 @@ void smtp_timeout(smtp_session *s)
 {
     if (s->state == ST_DONE)
         return;
+    if (s->state == ST_MAIL) { /* the outcome stands; mail_code 0: no answer */
+        smtp_enter_state(s, ST_DONE);
+        return;
+    }
     if (s->state == ST_QUIT) {
         s->obs.quit_status = SMTP_QUIT_TIMEOUT;
         smtp_enter_state(s, ST_DONE);
@@ -1010,6 +1057,11 @@ mxtls_status smtp_dump(const smtp_session *s, strbuf *out)
     if (st == MXTLS_OK)
         st = sb_printf(out, "\nquit.status=%s\nquit.code=%d\n",
                        smtp_quit_status_name(o->quit_status), o->quit_code);
+    /* Only with the probe, so that existing transcripts keep their lines. */
+    if (st == MXTLS_OK && o->mail_probed)
+        st = sb_printf(out, "mail.code=%d\n", o->mail_code);
+    if (st == MXTLS_OK && o->mail_probed)
+        st = smtp_dump_raw(out, "mail.reply", o->mail_reply);
     if (st == MXTLS_OK)
         st = sb_printf(out, "error.line=%zu\nerror.column=%zu\n", o->error.line, o->error.column);
     if (st == MXTLS_OK)

@@ -84,6 +84,12 @@ typedef struct smtp_config {
     size_t max_line;       /* bytes per reply line incl. CRLF; 0 = 2048 */
     size_t max_lines;      /* lines per reply; 0 = 100 */
     size_t max_reply;      /* bytes per reply; 0 = 65536 */
+    /* 1: when the dialogue ends in plaintext (STARTTLS not offered, or
+     * no_starttls), send "MAIL FROM:<>" before QUIT and record the reply
+     * (mail_code, mail_reply): does the server accept mail without TLS?
+     * Nothing more is sent: no RCPT, no DATA, so no message is ever
+     * submitted (mxtls audit, docs/audit.md). Default 0: never. */
+    int mail_probe;
 } smtp_config;
 
 /* What the adapter must do next. A plain enum without typedef, so that the
@@ -103,7 +109,8 @@ typedef enum smtp_phase {
     SMTP_PHASE_TLS_HANDSHAKE = 3, /* the adapter runs the handshake */
     SMTP_PHASE_POST_TLS_EHLO = 4, /* EHLO (or HELO) over TLS, implicit TLS included */
     SMTP_PHASE_QUIT = 5,          /* waiting for the reply to QUIT */
-    SMTP_PHASE_DONE = 6
+    SMTP_PHASE_DONE = 6,
+    SMTP_PHASE_MAIL = 7           /* the optional MAIL FROM:<> probe (smtp_config.mail_probe) */
 } smtp_phase;
 
 /* Outcomes. Stable values; only ever grow. */
@@ -137,7 +144,7 @@ typedef enum smtp_quit_status {
 /* smtp_finding - a noteworthy deviation that did not end the dialogue
  *
  * Codes (stable): "starttls-injection", "pre-tls-data", "bare-lf", "bare-cr",
- * "unexpected-code", "ehlo-syntax", "starttls-after-tls", "quit-reply". */
+ * "unexpected-code", "ehlo-syntax", "starttls-after-tls", "quit-reply", "mail-reply". */
 typedef struct smtp_finding {
     const char *code;
     smtp_phase phase;
@@ -191,6 +198,12 @@ typedef struct smtp_obs {
     int quit_code;
 
     reply_error error;           /* for PROTOCOL_ERROR / LIMIT_EXCEEDED: line, column, message */
+
+    /* The MAIL FROM:<> probe (smtp_config.mail_probe); the outcome was
+     * decided before it, and it never changes the outcome. */
+    int mail_probed;             /* MAIL FROM:<> was sent */
+    int mail_code;               /* its reply code; 0 when none arrived */
+    char mail_reply[SMTP_FINDING_DETAIL_MAX]; /* "530 5.7.0 Must issue ...", escaped */
 
     size_t commands;             /* commands emitted */
     size_t replies;              /* complete replies received (banner included) */

@@ -1003,7 +1003,8 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
     }
     smtp_config sc = {.ehlo_name = cfg->ehlo_name,
                       .no_starttls = cfg->no_starttls,
-                      .implicit_tls = cfg->implicit_tls};
+                      .implicit_tls = cfg->implicit_tls,
+                      .mail_probe = cfg->mail_probe};
     if (smtp_config_check(&sc, e) != 0)
         return NULL;
 

@@ -40,6 +40,8 @@ typedef struct probe_config {
                                   at levels that authenticate the server, instead of
                                   the probe's 0 */
     int connect_timeout_ms, phase_timeout_ms, total_timeout_ms; /* 0: defaults */
+    int mail_probe;            /* smtp_config.mail_probe: MAIL FROM:<> in a plaintext
+                                  dialogue, then QUIT (mxtls audit) */
 } probe_config;
 
 typedef struct probe_tls {

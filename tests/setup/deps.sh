@@ -108,9 +108,11 @@ libssl-dev libidn2-dev libcmocka-dev libunbound-dev libldns-dev libevent-dev \
 libcurl4-openssl-dev libsqlite3-dev clang libclang-rt-14-dev \
 iproute2 nsd ldnsutils bind9-dnsutils unbound dns-root-data postfix nginx-light \
 gnutls-bin curl procps time valgrind \
-libjansson-dev chromium testssl.sh pandoc man-db file systemd"
+libjansson-dev chromium \
+testssl.sh libsasl2-modules libsasl2-modules-db pandoc man-db file systemd"
 WORLD_PACKAGES="nsd unbound postfix nginx-light ldnsutils bind9-dnsutils curl openssl \
-util-linux iproute2 cmake make gcc pkg-config libssl-dev"
+util-linux iproute2 cmake make gcc pkg-config libssl-dev \
+libsasl2-modules libsasl2-modules-db"
 
 # check_installer NAME PACKAGES CMD... - both policy-rc.d branches
 check_installer() {

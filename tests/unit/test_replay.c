@@ -8,6 +8,7 @@
  *   CONFIG key=value ...        optional, before any other directive. Keys:
  *                               ehlo=NAME (default client.mxtls.test),
  *                               starttls=yes|no, implicit_tls=yes|no,
+ *                               mail_probe=yes|no,
  *                               max_line=N, max_lines=N, max_reply=N
  *   S: text                     one read: bytes the server sent
  *   S*N: text                   the text repeated N times, as one read
@@ -125,6 +126,8 @@ static void parse_config(struct transcript *t, char *rest, size_t lineno)
             t->cfg.no_starttls = strcmp(v, "no") == 0;
         else if (strcmp(tok, "implicit_tls") == 0)
             t->cfg.implicit_tls = strcmp(v, "yes") == 0;
+        else if (strcmp(tok, "mail_probe") == 0)
+            t->cfg.mail_probe = strcmp(v, "yes") == 0;
         else if (strcmp(tok, "max_line") == 0)
             t->cfg.max_line = strtoul(v, NULL, 10);
         else if (strcmp(tok, "max_lines") == 0)
