@@ -100,6 +100,7 @@ struct dns_resolver {
     int timeout_ms;
     int freeing;             /* in dns_resolver_free: ignore libunbound callbacks */
     dns_query *queries;
+    unsigned long nqueries;  /* queries started (dns_resolver_queries) */
 };
 
 /* ---- libunbound's pluggable events over libevent ----------------------- */
@@ -759,6 +760,7 @@ int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, vo
     if (r->queries)
         r->queries->prev = q;
     r->queries = q;
+    r->nqueries++;
     q->ub_pending = 1;
     int rc = ub_resolve_event(r->ub, q->qname, qtype, LDNS_RR_CLASS_IN, q, dns_ub_done, NULL);
     if (rc != 0) {
@@ -787,6 +789,11 @@ int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, vo
 nomem:
     err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory");
     return -1;
+}
+
+unsigned long dns_resolver_queries(const dns_resolver *r)
+{
+    return r ? r->nqueries : 0;
 }
 
 /* dns_ptr_name - see dns.h; RFC 1035 §3.5 (in-addr.arpa), RFC 3596 §2.5 (ip6.arpa) */

@@ -44,6 +44,10 @@ void dns_resolver_free(dns_resolver *r);
 /* dns_cb - called once per query, from the event loop; the callee owns `a` */
 typedef void (*dns_cb)(void *arg, dns_answer *a);
 
+/* dns_resolver_queries - queries started on r so far (answered from its
+ * cache or not) */
+unsigned long dns_resolver_queries(const dns_resolver *r);
+
 /* dns_resolve - start a query; returns 0, or -1 with the error in e (no callback).
  * The callback never runs inside dns_resolve(). */
 int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, void *arg,
