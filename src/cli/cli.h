@@ -46,5 +46,6 @@ int cmd_dns(int argc, char **argv);
 int cmd_tlsa(int argc, char **argv);
 int cmd_mtasts(int argc, char **argv);
 int cmd_tlsrpt(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct command {
     {"tlsa", cmd_tlsa, "generate TLSA records and check them before a certificate change"},
     {"mta-sts", cmd_mtasts, "check an MTA-STS policy or _mta-sts TXT record (offline)"},
     {"tlsrpt", cmd_tlsrpt, "check a TLS reporting (_smtp._tls) TXT record (offline)"},
+    {"scan", cmd_scan, "check many domains politely, one JSON line each (docs/scanning.md)"},
 };
 
 static void main_usage(FILE *f)
