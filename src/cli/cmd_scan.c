@@ -779,7 +779,7 @@ int cmd_scan(int argc, char **argv)
         s.in = stdin;
     }
     if (output) {
-        s.outfd = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (resume ? 0 : O_TRUNC),
+        s.outfd = open(output, (resume ? O_RDWR : O_WRONLY | O_TRUNC) | O_CREAT | O_APPEND | O_CLOEXEC,
                        0644);
         if (s.outfd < 0) {
             fprintf(stderr, "mxtls scan: %s: %s\n", output, strerror(errno));
