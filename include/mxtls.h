@@ -518,6 +518,10 @@ typedef struct mxtls_engine_limits {
      * each. */
     unsigned retries;
     int retry_delay_ms;
+    /* DNS queries the resolver works on at a time (0: no bound); more wait
+     * their turn. libunbound itself drops queries beyond its
+     * num-queries-per-thread (1024). */
+    unsigned max_dns;
 } mxtls_engine_limits;
 /* mxtls_engine_set_limits - once, before the engine's first check.
  * MXTLS_ERR_STATE afterwards, MXTLS_ERR_INVALID for values out of range. */
@@ -535,6 +539,7 @@ typedef struct mxtls_engine_stats {
     unsigned long peak_connections;        /* most connections at a time */
     unsigned long peak_connections_per_ip; /* most at a time to one address */
     unsigned long dns_queries;     /* DNS queries asked of the resolver (cache hits included) */
+    unsigned long peak_dns;        /* most DNS queries in the resolver's hands at a time */
 } mxtls_engine_stats;
 MXTLS_API
 void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out);

@@ -34,6 +34,7 @@
 #define SCAN_DEFAULT_PER_IP 2
 #define SCAN_DEFAULT_IP_RATE 10
 #define SCAN_DEFAULT_MAX_CONNECTIONS 512
+#define SCAN_DEFAULT_MAX_DNS 500
 #define SCAN_DEFAULT_RETRIES 1
 #define SCAN_DEFAULT_RETRY_DELAY_MS 1000
 #define SCAN_MAX_CLASSES 64      /* distinct failure classes counted; the rest as "other" */
@@ -61,6 +62,7 @@ static const char scan_help[] =
     "  --ip-rate R            new connections per second per server address\n"
     "                         (default 10; 0: no bound)\n"
     "  --max-connections N    connections at a time in all (default 512)\n"
+    "  --max-dns N            DNS queries at a time (default 500)\n"
     "  --retries N            retries of a 421/450 greeting or refused connection\n"
     "                         (default 1, at most 5)\n"
     "  --retry-delay MS       before the first retry, doubled after each (default 1000)\n"
@@ -80,7 +82,7 @@ enum {
     OPT_SNI_COMPARE, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_SERVERNAME, OPT_STS_CACHE,
     OPT_OUTPUT, OPT_RESUME, OPT_SHARD, OPT_STATS, OPT_STATS_JSON, OPT_CONCURRENCY, OPT_PER_IP,
     OPT_IP_RATE, OPT_MAX_CONNECTIONS, OPT_RETRIES, OPT_RETRY_DELAY, OPT_CONNECT_TIMEOUT,
-    OPT_PHASE_TIMEOUT, OPT_NO_SHARE, OPT_JSON
+    OPT_PHASE_TIMEOUT, OPT_NO_SHARE, OPT_JSON, OPT_MAX_DNS
 };
 
 static const struct option scan_options_long[] = {
@@ -106,6 +108,7 @@ static const struct option scan_options_long[] = {
     {"per-ip", required_argument, NULL, OPT_PER_IP},
     {"ip-rate", required_argument, NULL, OPT_IP_RATE},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+    {"max-dns", required_argument, NULL, OPT_MAX_DNS},
     {"retries", required_argument, NULL, OPT_RETRIES},
     {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
@@ -534,12 +537,13 @@ static void scan_stats_text(const scan_run *s, const mxtls_engine_stats *es, dou
             "  verdicts: %lu pass, %lu fail, %lu tempfail\n"
             "  probes: %lu connections (%lu retries), %lu results reused (%lu joined while "
             "running), %lu waited for politeness\n"
-            "  peak connections: %lu in all, %lu to one address; DNS queries: %lu\n"
+            "  peak connections: %lu in all, %lu to one address; DNS queries: %lu (at most %lu "
+            "at a time)\n"
             "  skipped: %lu already in the output or listed twice, %lu in other shards\n",
             s->lines, s->checked, s->input_errors, s->local_errors, secs,
             secs > 0 ? s->lines / secs : 0.0, s->verdicts[0], s->verdicts[1], s->verdicts[2],
             es->probes, es->retries, es->probes_reused, es->probes_joined, es->probes_queued,
-            es->peak_connections, es->peak_connections_per_ip, es->dns_queries,
+            es->peak_connections, es->peak_connections_per_ip, es->dns_queries, es->peak_dns,
             s->skipped_resume, s->skipped_shard);
     size_t nc = s->nclasses + (s->classes[SCAN_MAX_CLASSES].n ? 1 : 0);
     scan_class sorted[SCAN_MAX_CLASSES + 1];
@@ -584,6 +588,7 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
     jw_kint(&w, "peak_connections_per_ip", (long long)es->peak_connections_per_ip);
     jw_end_obj(&w);
     jw_kint(&w, "dns_queries", (long long)es->dns_queries);
+    jw_kint(&w, "peak_dns_queries", (long long)es->peak_dns);
     jw_key(&w, "skipped");
     jw_obj(&w);
     jw_kint(&w, "resume_or_duplicate", (long long)s->skipped_resume);
@@ -641,7 +646,8 @@ int cmd_scan(int argc, char **argv)
     int resume = 0, stats = 0, no_share = 0, c, r;
     long concurrency = SCAN_DEFAULT_CONCURRENCY, per_ip = SCAN_DEFAULT_PER_IP,
          max_conns = SCAN_DEFAULT_MAX_CONNECTIONS, retries = SCAN_DEFAULT_RETRIES,
-         retry_delay = SCAN_DEFAULT_RETRY_DELAY_MS, connect_s = 0, phase_s = 0;
+         retry_delay = SCAN_DEFAULT_RETRY_DELAY_MS, connect_s = 0, phase_s = 0,
+         max_dns = SCAN_DEFAULT_MAX_DNS;
     double ip_rate = SCAN_DEFAULT_IP_RATE;
     opterr = 0;
     optind = 1;
@@ -683,6 +689,7 @@ int cmd_scan(int argc, char **argv)
         case OPT_MAX_CONNECTIONS:
             r = scan_count("--max-connections", optarg, 0, 1000000, &max_conns);
             break;
+        case OPT_MAX_DNS: r = scan_count("--max-dns", optarg, 0, 100000, &max_dns); break;
         case OPT_RETRIES: r = scan_count("--retries", optarg, 0, 5, &retries); break;
         case OPT_RETRY_DELAY: r = scan_count("--retry-delay", optarg, 0, 60000, &retry_delay); break;
         case OPT_CONNECT_TIMEOUT:
@@ -820,7 +827,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     mxtls_engine_limits lim = {!no_share, (unsigned)per_ip, ip_rate, (unsigned)max_conns,
-                               (unsigned)retries, (int)retry_delay};
+                               (unsigned)retries, (int)retry_delay, (unsigned)max_dns};
     if (mxtls_engine_set_limits(s.eng, &lim, &me) != MXTLS_OK) {
         fprintf(stderr, "mxtls scan: %s: %s\n", me.where, me.message);
         rc = cli_exit_for_status(me.code);

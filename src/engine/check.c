@@ -1712,6 +1712,10 @@ mxtls_status mxtls_engine_set_limits(mxtls_engine *eng, const mxtls_engine_limit
     }
     probeshare_limits pl = {l->share_probes != 0, l->per_ip, l->ip_rate, l->max_connections,
                             l->retries, l->retry_delay_ms};
+    if (l->max_dns && dns_resolver_set_max_inflight(eng->dns, l->max_dns, &e) != 0) {
+        config_error(err, &e);
+        return e.code;
+    }
     if (!(eng->ps = probeshare_new(eng->base, &pl))) {
         err_set(&e, MXTLS_ERR_NOMEM, "engine", "out of memory");
         config_error(err, &e);
@@ -1737,6 +1741,7 @@ void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out)
     out->peak_connections = st.peak_connections;
     out->peak_connections_per_ip = st.peak_per_ip;
     out->dns_queries = dns_resolver_queries(eng->dns);
+    out->peak_dns = dns_resolver_peak_inflight(eng->dns);
 }
 
 mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, mxtls_error *e)

@@ -47,6 +47,13 @@ typedef void (*dns_cb)(void *arg, dns_answer *a);
 /* dns_resolver_queries - queries started on r so far (answered from its
  * cache or not) */
 unsigned long dns_resolver_queries(const dns_resolver *r);
+/* dns_resolver_peak_inflight - most queries in libunbound's hands at a time */
+unsigned dns_resolver_peak_inflight(const dns_resolver *r);
+
+/* dns_resolver_set_max_inflight - at most n queries in libunbound's hands
+ * at a time (0: no bound); more wait, first come first served, and their
+ * timeout starts when they are sent. 0, or -1 with e set. */
+int dns_resolver_set_max_inflight(dns_resolver *r, unsigned n, err_rec *e);
 
 /* dns_resolve - start a query; returns 0, or -1 with the error in e (no callback).
  * The callback never runs inside dns_resolve(). */

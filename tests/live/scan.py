@@ -41,6 +41,10 @@ COUNTER_ADDR = "127.0.77.1"   # nothing of the world's listens in 127.0.77.0/24
 # had arrived when the phase timer fired.
 IGNORED_KEYS = {"elapsed_ms", "bytes_in", "bytes_out"}
 IGNORED_RES = [(re.compile(r"\(this update [^)]*\)"), "(this update ...)"),
+               # libunbound words a bogus answer differently once an earlier
+               # query of the same zone (a warm cache) found the key bogus
+               (re.compile(r"key for validation \S+ is marked as invalid because of a previous "
+                           r"validation failure <[^>]*>: "), ""),
                (re.compile(r"\d+ bytes into it \(\"[^\"]*\"\)"), "N bytes into it (...)")]
 
 
@@ -161,6 +165,19 @@ def test_equals_check():
           f"stats lines: {st['lines']}, checked {st['domains_checked']}")
     check(st["probes"]["peak_connections_per_ip"] <= 2,
           f"default --per-ip 2: peak {st['probes']['peak_connections_per_ip']}")
+    # One DNS query at a time: slower, the same verdicts
+    quick = [d for d in domains if d not in ("stall.test", "trickle.test")][:40]
+    stats1 = os.path.join(TMP, "stats-dns1.json")
+    with open(W["MXTLS_WORLD_SWAP_LOCK"], "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        rc, out, err = scan(["-", "--max-dns", "1", "--stats-json", stats1], "\n".join(quick) + "\n")
+    one = {o["domain"]: o for o in lines_of(out)}
+    check(rc == 0 and sorted(one) == sorted(quick), f"--max-dns 1: exit {rc}, {len(one)} lines")
+    for d in quick:
+        check(normal(one.get(d, {}).get("matrix")) == normal(got[d]["matrix"]),
+              f"--max-dns 1: verdicts of {d} differ")
+    with open(stats1) as f:
+        check(json.load(f)["peak_dns_queries"] == 1, "--max-dns 1: peak DNS queries")
 
 
 def test_malformed():
