@@ -508,7 +508,8 @@ typedef struct mxtls_engine_limits {
     /* Keep every probe's result for the engine's life and hand it to every
      * check that needs the same probe: same MX host name, address, port and
      * ClientHello (SNI, protocol and cipher limits); a check asking while it
-     * runs joins it. */
+     * runs joins it. The revocation status of each chain is then shared the
+     * same way (a result without an answer is not kept). */
     int share_probes;
     unsigned per_ip;          /* connections at a time to one server address; 0: no bound */
     double ip_rate;           /* new connections per second to one address; 0: no bound */
@@ -540,6 +541,10 @@ typedef struct mxtls_engine_stats {
     unsigned long peak_connections_per_ip; /* most at a time to one address */
     unsigned long dns_queries;     /* DNS queries asked of the resolver (cache hits included) */
     unsigned long peak_dns;        /* most DNS queries in the resolver's hands at a time */
+    /* With share_probes, a chain's revocation (OCSP, CRL) is checked once
+     * for the engine too: checks made, and results a check got without one. */
+    unsigned long revocation_checks;
+    unsigned long revocation_reused;
 } mxtls_engine_stats;
 MXTLS_API
 void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out);

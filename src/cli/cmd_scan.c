@@ -539,11 +539,13 @@ static void scan_stats_text(const scan_run *s, const mxtls_engine_stats *es, dou
             "running), %lu waited for politeness\n"
             "  peak connections: %lu in all, %lu to one address; DNS queries: %lu (at most %lu "
             "at a time)\n"
+            "  revocation: %lu checks, %lu results reused\n"
             "  skipped: %lu already in the output or listed twice, %lu in other shards\n",
             s->lines, s->checked, s->input_errors, s->local_errors, secs,
             secs > 0 ? s->lines / secs : 0.0, s->verdicts[0], s->verdicts[1], s->verdicts[2],
             es->probes, es->retries, es->probes_reused, es->probes_joined, es->probes_queued,
             es->peak_connections, es->peak_connections_per_ip, es->dns_queries, es->peak_dns,
+            es->revocation_checks, es->revocation_reused,
             s->skipped_resume, s->skipped_shard);
     size_t nc = s->nclasses + (s->classes[SCAN_MAX_CLASSES].n ? 1 : 0);
     scan_class sorted[SCAN_MAX_CLASSES + 1];
@@ -586,6 +588,11 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
     jw_kint(&w, "queued", (long long)es->probes_queued);
     jw_kint(&w, "peak_connections", (long long)es->peak_connections);
     jw_kint(&w, "peak_connections_per_ip", (long long)es->peak_connections_per_ip);
+    jw_end_obj(&w);
+    jw_key(&w, "revocation");
+    jw_obj(&w);
+    jw_kint(&w, "checks", (long long)es->revocation_checks);
+    jw_kint(&w, "reused", (long long)es->revocation_reused);
     jw_end_obj(&w);
     jw_kint(&w, "dns_queries", (long long)es->dns_queries);
     jw_kint(&w, "peak_dns_queries", (long long)es->peak_dns);

@@ -29,6 +29,7 @@
 #include "engine/config.h"
 #include "engine/aggregate.h"
 #include "engine/probeshare.h"
+#include "engine/revshare.h"
 #include "engine/sts.h"
 
 /* One check is a struct mxtls_check (the public handle). */
@@ -46,6 +47,7 @@ typedef struct check_op {
     int family;      /* 4 or 6 for address lookups */
     probe *running;  /* probe in flight, for cancellation */
     probeshare_wait *waiter; /* or its shared result awaited (engine limits set) */
+    revshare_wait *rev_waiter; /* a shared revocation result awaited (engine limits set) */
     dns_cb fn;       /* the step's DNS callback (through check_dns_answer) */
     dns_cb ext_fn;   /* check_ext_lookup's callback and its argument */
     void *ext_arg;
@@ -59,6 +61,7 @@ struct mxtls_engine {
     dns_resolver *dns;           /* one validating resolver: its cache stays warm */
     check_run_state *runs;       /* checks not yet freed */
     probeshare *ps;              /* shared probes and politeness (mxtls_engine_set_limits) */
+    revshare *rv;                /* shared revocation results (with ps) */
     int started;                 /* a check was started: the limits are fixed */
 };
 
@@ -227,6 +230,7 @@ static void check_revocation_done(void *arg, revocation_result *r)
 {
     check_op *op = arg;
     check_conn *c = &op->addr->conns[op->conn];
+    op->rev_waiter = NULL;
     free(c->rev.detail);
     c->rev = *r; /* take the detail; r itself is the adapter's */
     r->detail = NULL;
@@ -263,7 +267,7 @@ static void check_probe_done(void *arg, probe_report *r)
         err_clear(&he);
         /* Created on first use: libcurl's start-up is not free, and a
          * check without revocation never needs it. */
-        if (!rs->https)
+        if (!rs->https && !rs->eng->rv)
             rs->https = https_client_new(rs->base, &he);
         check_op *rop = check_op_new(rs, op->host, op->addr);
         if (rop)
@@ -280,10 +284,17 @@ static void check_probe_done(void *arg, probe_report *r)
         c->rev.source = REVOCATION_SRC_NONE;
         free(c->rev.detail);
         c->rev.detail = strdup("no revocation answer before the check's deadline");
-        if (store && rop && rs->https &&
-            revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
-                             r->tls.ocsp_staple_len, rs->ctx->at, timeout,
-                             check_revocation_done, rop, &e) == 0) {
+        int started = 0;
+        if (store && rop && rs->eng->rv) /* once per chain for the engine (revshare.h) */
+            started = (rop->rev_waiter = revshare_get(rs->eng->rv, r->tls.chain, store,
+                                                      r->tls.ocsp_staple, r->tls.ocsp_staple_len,
+                                                      rs->ctx->at, timeout, check_revocation_done,
+                                                      rop, &e)) != NULL;
+        else if (store && rop && rs->https)
+            started = revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
+                                       r->tls.ocsp_staple_len, rs->ctx->at, timeout,
+                                       check_revocation_done, rop, &e) == 0;
+        if (started) {
             rs->pending++;
         } else {
             free(c->rev.detail);
@@ -1324,6 +1335,10 @@ static void check_stop_io(check_run_state *rs)
      * partial dialogue); otherwise it is dropped. */
     char stop_why[64];
     snprintf(stop_why, sizeof stop_why, "the check's deadline of %d ms", check_total_ms(rs->opt));
+    for (check_op *op = rs->ops; op; op = op->next) {
+        revshare_cancel(op->rev_waiter);
+        op->rev_waiter = NULL;
+    }
     for (check_op *op = rs->ops; op; op = op->next)
         if (op->waiter) {
             /* A shared probe: what it saw so far only when no other check
@@ -1685,6 +1700,7 @@ void mxtls_engine_free(mxtls_engine *eng)
         check_free_run(rs);
     }
     probeshare_free(eng->ps);
+    revshare_free(eng->rv);
     mxtls_config_unref(eng->cfg);
     free(eng);
 }
@@ -1716,7 +1732,10 @@ mxtls_status mxtls_engine_set_limits(mxtls_engine *eng, const mxtls_engine_limit
         config_error(err, &e);
         return e.code;
     }
-    if (!(eng->ps = probeshare_new(eng->base, &pl))) {
+    if (!(eng->ps = probeshare_new(eng->base, &pl)) ||
+        (l->share_probes && !(eng->rv = revshare_new(eng->base)))) {
+        probeshare_free(eng->ps);
+        eng->ps = NULL;
         err_set(&e, MXTLS_ERR_NOMEM, "engine", "out of memory");
         config_error(err, &e);
         return MXTLS_ERR_NOMEM;
@@ -1742,6 +1761,7 @@ void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out)
     out->peak_connections_per_ip = st.peak_per_ip;
     out->dns_queries = dns_resolver_queries(eng->dns);
     out->peak_dns = dns_resolver_peak_inflight(eng->dns);
+    revshare_stats(eng->rv, &out->revocation_checks, &out->revocation_reused);
 }
 
 mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, mxtls_error *e)

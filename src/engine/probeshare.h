@@ -28,7 +28,7 @@
 
 struct event_base;
 
-#define PROBESHARE_MAX_ENTRIES 65536   /* finished results kept */
+#define PROBESHARE_MAX_ENTRIES 16384   /* finished results kept */
 #define PROBESHARE_MAX_RETRIES 5
 #define PROBESHARE_MAX_RETRY_DELAY_MS 60000
 #define PROBESHARE_BUCKETS 4096
