@@ -99,9 +99,11 @@ scanlist_kind scanlist_line(const char *line, size_t len, char **out, err_rec *e
         }
         return scanlist_bad(s, n, out, e, ne.message[0] ? ne.message : "not a domain name");
     }
-    if (!*d) {
+    if (!*d || evidence_is_ip(d)) { /* "192.0.2.1." is an address too */
+        int empty = !*d;
         free(d);
-        return scanlist_bad(s, n, out, e, "empty name");
+        return scanlist_bad(s, n, out, e,
+                            empty ? "empty name" : "an IP address, not a mail domain");
     }
     *out = d;
     return SCANLIST_DOMAIN;

@@ -60,6 +60,7 @@ static void test_line_bad(void **state)
     static const char *const in[][3] = {
         {"two words.test", "two words.test", "more than one word: one domain per line"},
         {"127.0.0.1", "127.0.0.1", "an IP address, not a mail domain"},
+        {"127.0.0.1.", "127.0.0.1.", "an IP address, not a mail domain"},
         {"-bad.test", "-bad.test", NULL},
         {"a..test", "a..test", NULL},
         {"\x01\x02.test", "??.test", NULL},
