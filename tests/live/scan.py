@@ -38,8 +38,8 @@ COUNTER_ADDR = "127.0.77.1"   # nothing of the world's listens in 127.0.77.0/24
 # What legitimately differs between two connections to the same server, and
 # nothing else: timings, byte counts (TLS session tickets vary in size), the
 # OCSP responder's "this update" times, how much of a trickled greeting had
-# arrived when the phase timer fired, and the order of a TXT RRset's records
-# (normal() sorts "records").
+# arrived when the phase timer fired, and the order of an RRset's records
+# (TXT, TLSA: normal() sorts every "records" list).
 IGNORED_KEYS = {"elapsed_ms", "bytes_in", "bytes_out"}
 IGNORED_RES = [(re.compile(r"\(this update [^)]*\)"), "(this update ...)"),
                # libunbound words a bogus answer differently once an earlier
@@ -51,9 +51,9 @@ IGNORED_RES = [(re.compile(r"\(this update [^)]*\)"), "(this update ...)"),
 
 def normal(v):
     if isinstance(v, dict):
-        # an RRset's TXT strings come in the order the server shuffled them
-        return {k: sorted(x) if k == "records" and isinstance(x, list) and
-                all(isinstance(i, str) for i in x) else normal(x)
+        # an RRset's records (TXT, TLSA) come in the order the server shuffled them
+        return {k: sorted((normal(i) for i in x), key=lambda i: json.dumps(i, sort_keys=True))
+                if k == "records" and isinstance(x, list) else normal(x)
                 for k, x in v.items() if k not in IGNORED_KEYS}
     if isinstance(v, list):
         return [normal(x) for x in v]
