@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -695,6 +696,16 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
             goto err;
         }
     }
+    /* libunbound 1.17 dereferences NULL when an allocation fails inside its
+     * first ub_resolve_event() (module and worker set-up): make sure that
+     * much address space can be had first, else fail cleanly. */
+    void *room = mmap(NULL, DNS_STARTUP_ROOM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (room == MAP_FAILED) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (libunbound's start-up)");
+        goto err;
+    }
+    munmap(room, DNS_STARTUP_ROOM);
     /* Set up libunbound's modules and worker now (see the top): a name from
      * its built-in local zone, answered inside ub_resolve_event(). */
     errno = 0;

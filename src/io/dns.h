@@ -18,6 +18,9 @@ struct event_base;
 
 #define DNS_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define DNS_DEFAULT_TIMEOUT_MS 10000   /* per query, then DNS_TIMEOUT */
+/* address space that must be free before libunbound sets itself up
+ * (dns_resolver_new: it crashes when an allocation fails there) */
+#define DNS_STARTUP_ROOM (512u * 1024u)
 
 typedef struct dns_config {
     const char *resolver;      /* "ADDR" or "ADDR@PORT": forward to it (still validating
