@@ -32,7 +32,8 @@
 /* What the server saw, in memory shared with its children. */
 struct srv_seen {
     atomic_int connections, active, peak;
-    int busy_first;   /* answer 421 to the first this many connections */
+    int busy_first;   /* answer busy_code to the first this many connections */
+    int busy_code;    /* 421 (default) or 450 */
     int hold_ms;      /* before the greeting */
 };
 
@@ -63,7 +64,9 @@ static void srv_conn(int fd)
         ;
     if (n <= seen->busy_first) {
         atomic_fetch_sub(&seen->active, 1);
-        srv_say(fd, "421 4.7.0 busy\r\n");
+        char line[64];
+        snprintf(line, sizeof line, "%d 4.7.0 busy\r\n", seen->busy_code ? seen->busy_code : 421);
+        srv_say(fd, line);
         return;
     }
     usleep((useconds_t)seen->hold_ms * 1000);
@@ -291,8 +294,9 @@ static void test_retry_421(void **state)
     srv_stop();
     assert_int_equal(seen->connections, 3);
 
-    /* bounded: with one retry the second 421 is the answer */
+    /* 450 too, and bounded: with one retry the second 450 is the answer */
     srv_start(5, 0);
+    seen->busy_code = 450;
     base = event_base_new();
     lim.retries = 1;
     ps = probeshare_new(base, &lim);
@@ -301,12 +305,47 @@ static void test_retry_421(void **state)
     assert_non_null(probeshare_get(ps, ssl_ctx, "mx.test", &pc, got_cb, &g, &e));
     run(&g);
     assert_int_equal(g.r[0]->smtp.outcome, SMTP_OUTCOME_BANNER_REJECTED);
-    assert_int_equal(g.r[0]->smtp.banner.code, 421);
+    assert_int_equal(g.r[0]->smtp.banner.code, 450);
     release(&g);
     probeshare_free(ps);
     event_base_free(base);
     srv_stop();
     assert_int_equal(seen->connections, 2);
+}
+
+/* a refused connection is retried too, after the delay, and only so often */
+static void test_retry_refused(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sl), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd); /* nothing listens there now: connections are refused */
+    srv_port = ntohs(sa.sin_port);
+    struct event_base *base = event_base_new();
+    probeshare_limits lim = {.share = 1, .retries = 2, .retry_delay_ms = 50};
+    probeshare *ps = probeshare_new(base, &lim);
+    got g = {.base = base, .want = 1};
+    probe_config pc = pc_for();
+    err_rec e;
+    err_clear(&e);
+    struct timeval t0;
+    gettimeofday(&t0, NULL);
+    assert_non_null(probeshare_get(ps, ssl_ctx, "mx.test", &pc, got_cb, &g, &e));
+    run(&g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.r[0]->connected, 0);
+    assert_string_equal(g.r[0]->connect_error, "connection refused");
+    assert_true(ms_between(&t0, &g.at[0]) >= 145); /* 50 ms, then 100 ms */
+    probeshare_stats st;
+    probeshare_get_stats(ps, &st);
+    assert_int_equal(st.probes, 3);
+    assert_int_equal(st.retries, 2);
+    release(&g);
+    probeshare_free(ps);
+    event_base_free(base);
 }
 
 static void test_cancel_and_stop(void **state)
@@ -373,7 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_once), cmocka_unit_test(test_per_ip),
         cmocka_unit_test(test_rate),        cmocka_unit_test(test_retry_421),
-        cmocka_unit_test(test_cancel_and_stop),
+        cmocka_unit_test(test_retry_refused), cmocka_unit_test(test_cancel_and_stop),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
