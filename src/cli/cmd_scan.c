@@ -209,7 +209,8 @@ static double scan_seconds(const scan_run *s)
 }
 
 /* scan_count_class - one more domain that did not pass, by its class (the
- * decisive reason code; "input" and "local" for lines without a check) */
+ * decisive reason code; "invalid" for input lines that are no domain,
+ * "local" for domains this machine failed to check) */
 static void scan_count_class(scan_run *s, const char *name)
 {
     if (!name || !*name)
@@ -278,6 +279,19 @@ static void scan_emit_error(scan_run *s, const char *input, unsigned long lineno
     scan_count_class(s, code);
 }
 
+/* scan_local_failure - this machine failed for DOMAIN (out of memory or
+ * descriptors): no line, so that --resume checks it again; the exit code
+ * says so */
+static void scan_local_failure(scan_run *s, const char *domain, const char *where,
+                               const char *message)
+{
+    s->local_errors++;
+    s->local_failed = 1;
+    scan_count_class(s, "local");
+    fprintf(stderr, "mxtls scan: %s: %s: %s (no line written: --resume checks it again)\n",
+            domain, where, message);
+}
+
 typedef struct scan_item {
     scan_run *s;
     char *domain;
@@ -292,18 +306,12 @@ static void scan_check_done(void *arg, mxtls_report *rep, const mxtls_error *err
     scan_run *s = it->s;
     s->inflight--;
     if (!rep) {
-        /* This machine failed (out of memory or descriptors): the domain
-         * still gets its line, and the exit code says so. */
-        s->local_errors++;
-        s->local_failed = 1;
-        scan_emit_error(s, it->domain, it->lineno, "local", err && err->where[0] ? err->where : "check",
-                        err && err->message[0] ? err->message : "out of memory");
+        scan_local_failure(s, it->domain, err && err->where[0] ? err->where : "check",
+                           err && err->message[0] ? err->message : "out of memory");
     } else {
         char *doc = mxtls_report_json(rep, s->level);
         if (!doc) {
-            s->local_errors++;
-            s->local_failed = 1;
-            scan_emit_error(s, it->domain, it->lineno, "local", "json", "out of memory");
+            scan_local_failure(s, it->domain, "json", "out of memory");
         } else {
             scan_emit(s, doc, strlen(doc));
             free(doc);
@@ -328,8 +336,7 @@ static void scan_start(scan_run *s, char *domain, unsigned long lineno)
 {
     scan_item *it = calloc(1, sizeof *it);
     if (!it) {
-        s->local_failed = 1;
-        scan_emit_error(s, domain, lineno, "local", "scan", "out of memory");
+        scan_local_failure(s, domain, "scan", "out of memory");
         free(domain);
         return;
     }
@@ -341,15 +348,14 @@ static void scan_start(scan_run *s, char *domain, unsigned long lineno)
     mxtls_error me;
     memset(&me, 0, sizeof me);
     if (!mxtls_check_start(s->eng, &o, scan_check_done, it, &me)) {
-        int local = me.code == MXTLS_ERR_NOMEM || me.code == MXTLS_ERR_RESOURCE;
-        if (local) {
-            s->local_errors++;
-            s->local_failed = 1;
+        if (me.code == MXTLS_ERR_NOMEM || me.code == MXTLS_ERR_RESOURCE) {
+            scan_local_failure(s, domain, me.where[0] ? me.where : "check",
+                               me.message[0] ? me.message : "out of memory");
         } else {
             s->input_errors++;
+            scan_emit_error(s, domain, lineno, "invalid", me.where[0] ? me.where : "check",
+                            me.message);
         }
-        scan_emit_error(s, domain, lineno, local ? "local" : "invalid",
-                        me.where[0] ? me.where : "check", me.message);
         free(domain);
         free(it);
         return;

@@ -12,12 +12,15 @@
    --per-ip connections at a time, --ip-rate spacing between accepts.
 6. Probe sharing: many domains behind one server address, one connection.
 7. Retries with back-off on a 421 greeting, bounded; check alone never retries.
+8. Out of file descriptors: the domains this machine could not check get no
+   line (named on standard error, exit 4); --resume then checks exactly those.
 """
 import concurrent.futures
 import fcntl
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -95,10 +98,12 @@ def world_domains():
     return out
 
 
-def scan(args, input_text=None, timeout=300):
-    """mxtls scan ARGS in the world: (exit code, stdout, stderr)"""
+def scan(args, input_text=None, timeout=300, nofile=None):
+    """mxtls scan ARGS in the world: (exit code, stdout, stderr); nofile: ulimit -n"""
     cmd = [WORLD, "exec", BIN, "scan", *args, *BASE]
-    p = subprocess.run(cmd, input=input_text, capture_output=True, text=True, timeout=timeout)
+    limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
+    p = subprocess.run(cmd, input=input_text, capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=limit)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -368,6 +373,36 @@ def test_retries(port):
     check(crc == 3 and st["connections"] == 1, f"check: exit {crc}, {st['connections']} connections")
 
 
+def test_local_failure(port):
+    domains = [f"f{i}.test" for i in range(30)]
+    path = os.path.join(TMP, "fd-input.txt")
+    with open(path, "w") as f:
+        f.write("\n".join(domains) + "\n")
+    out = os.path.join(TMP, "fd.jsonl")
+    # 30 connections at once (no bound, no sharing) with 20 descriptors
+    args = [path, "--output", out, "--no-share", "--per-ip", "0", "--ip-rate", "0",
+            "--max-connections", "0", *routed(port)]
+    c = Counter(port, "hold=1")
+    try:
+        rc, _, err = scan(args, nofile=20)
+        with open(out) as f:
+            first = [json.loads(x)["domain"] for x in f]
+        failed = re.findall(r"^mxtls scan: (\S+): probe: out of file descriptors \(ulimit -n\) "
+                            r"\(no line written: --resume checks it again\)$", err, re.M)
+        check(rc == 4, f"out of descriptors: exit {rc}")
+        check(failed and first, f"out of descriptors: {len(first)} lines, {len(failed)} failed")
+        check(sorted(first + failed) == sorted(domains) and not set(first) & set(failed),
+              f"out of descriptors: lines {sorted(first)}, failed {sorted(failed)}")
+        rc, _, err = scan([*args, "--resume", "--stats"])
+        check(rc == 0 and f"{len(failed)} lines ({len(failed)} checked" in err,
+              f"--resume after out of descriptors: exit {rc}: {err.strip()[:200]}")
+    finally:
+        c.stop()
+    with open(out) as f:
+        got = [json.loads(x)["domain"] for x in f]
+    check(sorted(got) == sorted(domains), f"resumed after out of descriptors: {len(got)} lines")
+
+
 if __name__ == "__main__":
     test_malformed()
     test_shard(2601)
@@ -375,5 +410,6 @@ if __name__ == "__main__":
     test_politeness(2603)
     test_sharing(2604)
     test_retries(2605)
+    test_local_failure(2608)
     test_equals_check()
     finish()
