@@ -25,7 +25,6 @@
 #include "cli/check_options.h"
 #include "cli/cli.h"
 #include "core/ctx.h"
-#include "core/names.h"
 #include "core/scanlist.h"
 #include "report/jsonw.h"
 
@@ -78,27 +77,15 @@ static const char scan_help[] =
     "failure (a line not written, out of memory or file descriptors).\n";
 
 enum {
-    OPT_LEVEL = 256, OPT_POLICY_MAP, OPT_ROUTE, OPT_REVOCATION, OPT_TLS_ON_CONNECT, OPT_SNI,
-    OPT_SNI_COMPARE, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_SERVERNAME, OPT_STS_CACHE,
-    OPT_OUTPUT, OPT_RESUME, OPT_SHARD, OPT_STATS, OPT_STATS_JSON, OPT_CONCURRENCY, OPT_PER_IP,
+    OPT_HELP = 256, OPT_OUTPUT, OPT_RESUME, OPT_SHARD, OPT_STATS, OPT_STATS_JSON, OPT_CONCURRENCY, OPT_PER_IP,
     OPT_IP_RATE, OPT_MAX_CONNECTIONS, OPT_RETRIES, OPT_RETRY_DELAY, OPT_CONNECT_TIMEOUT,
     OPT_PHASE_TIMEOUT, OPT_NO_SHARE, OPT_JSON, OPT_MAX_DNS
 };
 
 static const struct option scan_options_long[] = {
-    {"level", required_argument, NULL, OPT_LEVEL},
-    {"policy-map", required_argument, NULL, OPT_POLICY_MAP},
-    {"sts-cache", required_argument, NULL, OPT_STS_CACHE},
-    {"route", required_argument, NULL, OPT_ROUTE},
-    {"revocation", required_argument, NULL, OPT_REVOCATION},
-    {"tls-on-connect", no_argument, NULL, OPT_TLS_ON_CONNECT},
-    {"sni", required_argument, NULL, OPT_SNI},
-    {"sni-compare", no_argument, NULL, OPT_SNI_COMPARE},
-    {"servername", required_argument, NULL, OPT_SERVERNAME},
-    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
-    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"json", no_argument, NULL, OPT_JSON},
     CLI_CHECK_LONG_OPTIONS,
+    CLI_LIVE_LONG_OPTIONS,
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"resume", no_argument, NULL, OPT_RESUME},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -631,16 +618,6 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
 
 /* ---- options ----------------------------------------------------------- */
 
-static int scan_is_sni_name(const char *s)
-{
-    err_rec se;
-    err_clear(&se);
-    char *n = names_sni(s, &se);
-    int ok = n != NULL;
-    free(n);
-    return ok;
-}
-
 /* scan_count - a decimal option in [lo, hi] */
 static int scan_count(const char *opt, const char *arg, long lo, long hi, long *out)
 {
@@ -654,8 +631,8 @@ int cmd_scan(int argc, char **argv)
     const char *cmd = "scan";
     check_options opt = {0};
     cli_trust trust = {0};
-    const char *level_name = NULL, *map_file = NULL, *revocation = NULL, *sni = NULL,
-               *output = NULL, *shard = NULL, *stats_json = NULL, *ip_rate_arg = NULL;
+    cli_live live = {0};
+    const char *output = NULL, *shard = NULL, *stats_json = NULL, *ip_rate_arg = NULL;
     int resume = 0, stats = 0, no_share = 0, c, r;
     long concurrency = SCAN_DEFAULT_CONCURRENCY, per_ip = SCAN_DEFAULT_PER_IP,
          max_conns = SCAN_DEFAULT_MAX_CONNECTIONS, retries = SCAN_DEFAULT_RETRIES,
@@ -666,28 +643,14 @@ int cmd_scan(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, ":" CLI_CHECK_SHORT_OPTIONS, scan_options_long, NULL)) !=
            -1) {
-        if ((r = cli_check_option(cmd, c, optarg, &opt, &trust)) != CLI_CHECK_OPT_OTHER) {
+        if ((r = cli_check_option(cmd, c, optarg, &opt, &trust)) != CLI_CHECK_OPT_OTHER ||
+            (r = cli_live_option(cmd, c, optarg, &opt, &live)) != CLI_CHECK_OPT_OTHER) {
             if (r != EXIT_PASS)
                 return r;
             continue;
         }
         r = EXIT_PASS;
         switch (c) {
-        case OPT_LEVEL: level_name = optarg; break;
-        case OPT_POLICY_MAP: map_file = optarg; break;
-        case OPT_STS_CACHE: opt.sts_cache = optarg; break;
-        case OPT_ROUTE:
-            if (opt.nroutes >= CHECK_MAX_ROUTES)
-                return cli_usage_error(cmd, "at most %d --route options", CHECK_MAX_ROUTES);
-            opt.routes[opt.nroutes++] = optarg;
-            break;
-        case OPT_REVOCATION: revocation = optarg; break;
-        case OPT_TLS_ON_CONNECT: opt.implicit_tls = 1; break;
-        case OPT_SNI: sni = optarg; break;
-        case OPT_SNI_COMPARE: opt.sni_compare = 1; break;
-        case OPT_SERVERNAME: opt.servername = optarg; break;
-        case OPT_CLIENT_CERT: opt.client_cert = optarg; break;
-        case OPT_CLIENT_KEY: opt.client_key = optarg; break;
         case OPT_JSON: break; /* the lines are always check's JSON */
         case OPT_OUTPUT: output = optarg; break;
         case OPT_RESUME: resume = 1; break;
@@ -734,35 +697,9 @@ int cmd_scan(int argc, char **argv)
     if (shard && scanlist_shard_parse(shard, &shard_i, &shard_n) != 0)
         return cli_usage_error(cmd, "--shard needs I/N with 0 <= I < N (e.g. 0/4)");
     mxtls_level level = MXTLS_LEVEL_INVALID;
-    if (level_name && strcmp(level_name, "auto") != 0) {
-        level = mxtls_level_from_name(level_name);
-        if (level == MXTLS_LEVEL_INVALID)
-            return cli_usage_error(cmd, "unknown level '%s'", level_name);
-    }
-    if (sni) {
-        if (!strcmp(sni, "auto"))
-            opt.sni = CHECK_SNI_HOSTNAME;
-        else if (!strcmp(sni, "none"))
-            opt.sni = CHECK_SNI_NONE;
-        else if (!scan_is_sni_name(sni))
-            return cli_usage_error(cmd, "--sni needs auto, none or a host name");
-        else {
-            opt.sni = CHECK_SNI_NAME;
-            opt.sni_name = sni;
-        }
-    }
-    if (opt.servername && strcmp(opt.servername, "hostname") && strcmp(opt.servername, "nexthop") &&
-        !scan_is_sni_name(opt.servername))
-        return cli_usage_error(cmd, "--servername needs hostname, nexthop or a host name");
-    if (opt.servername && sni)
-        return cli_usage_error(cmd, "--sni sets the SNI of every level; --servername models "
-                                    "the sending Postfix's smtp_tls_servername: give one");
-    if ((r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
+    if ((r = cli_live_check(cmd, &live, &opt, &level)) != EXIT_PASS ||
+        (r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
         return r;
-    if (opt.client_key && !opt.client_cert)
-        return cli_usage_error(cmd, "--client-key needs --client-cert");
-    if (revocation && mxtls_revocation_mode_from_name(revocation) < 0)
-        return cli_usage_error(cmd, "--revocation must be report, soft, hard or off");
 
     scan_run s;
     memset(&s, 0, sizeof s);
@@ -779,10 +716,10 @@ int cmd_scan(int argc, char **argv)
     mxtls_config *cfg = NULL;
     if (!ctx)
         return cli_nomem(cmd);
-    if (map_file) {
+    if (live.policy_map) {
         size_t len = 0;
-        char *text = mxtls_read_file(ctx, map_file, MXTLS_MAX_INPUT_FILE, &len);
-        map = text ? mxtls_policymap_parse(ctx, text, len, map_file) : NULL;
+        char *text = mxtls_read_file(ctx, live.policy_map, MXTLS_MAX_INPUT_FILE, &len);
+        map = text ? mxtls_policymap_parse(ctx, text, len, live.policy_map) : NULL;
         free(text);
         if (!map) {
             rc = cli_ctx_error(cmd, ctx);
@@ -814,24 +751,9 @@ int cmd_scan(int argc, char **argv)
 
     mxtls_error me;
     memset(&me, 0, sizeof me);
-    if (!(cfg = mxtls_config_new())) {
-        rc = cli_nomem(cmd);
-        goto out;
-    }
-    if (mxtls_config_set_ca_file(cfg, trust.ca_file, &me) ||
-        mxtls_config_set_ca_path(cfg, trust.ca_path, &me) ||
-        mxtls_config_set_time(cfg, trust.when, &me) ||
-        (revocation && mxtls_config_set_revocation(
-                           cfg, (mxtls_revocation_mode)mxtls_revocation_mode_from_name(revocation),
-                           &me)) ||
-        mxtls_config_set_dns(cfg, opt.dns.resolver, opt.dns.trust_anchor, opt.dns.root_hints,
-                             &me) ||
-        mxtls_config_set_timeouts(cfg, (int)connect_s * 1000, (int)phase_s * 1000,
-                                  opt.total_timeout_ms, &me) ||
-        mxtls_config_set_ehlo_name(cfg, opt.ehlo_name, &me) ||
-        mxtls_config_set_client_cert(cfg, opt.client_cert, opt.client_key, &me) ||
-        mxtls_config_set_family(cfg, opt.family, &me) || !(s.base = event_base_new()) ||
-        !(s.eng = mxtls_engine_new(s.base, cfg, &me))) {
+    if (!(cfg = cli_live_config(&opt, &trust, live.revocation, (int)connect_s * 1000,
+                                (int)phase_s * 1000, &me)) ||
+        !(s.base = event_base_new()) || !(s.eng = mxtls_engine_new(s.base, cfg, &me))) {
         if (!s.base && !me.code)
             me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory (the event loop)"};
         fprintf(stderr, "mxtls scan: %s%s%s\n", me.where, me.where[0] ? ": " : "",
@@ -847,17 +769,7 @@ int cmd_scan(int argc, char **argv)
         goto out;
     }
     /* Every check's options: check's, minus the domain. */
-    for (size_t i = 0; i < opt.nroutes; i++)
-        s.po.routes[i] = opt.routes[i];
-    s.po.nroutes = opt.nroutes;
-    s.po.port = opt.port;
-    s.po.implicit_tls = opt.implicit_tls;
-    s.po.sni = (mxtls_sni)opt.sni;
-    s.po.sni_name = opt.sni_name;
-    s.po.servername = opt.servername;
-    s.po.sni_compare = opt.sni_compare;
-    s.po.policy_map = map;
-    s.po.sts_cache = opt.sts_cache;
+    cli_live_check_options(&opt, map, &s.po);
 
     /* Many checks at once hold many sockets: take the whole soft limit. */
     struct rlimit rl;
