@@ -381,6 +381,8 @@ static void scan_feed(scan_run *s)
         }
         if (!scanlist_in_shard(out, s->shard_i, s->shard_n)) {
             s->skipped_shard++;
+            if (s->total)
+                s->total--; /* not this run's: out of the progress's total */
             free(out);
             continue;
         }
