@@ -501,6 +501,54 @@ mxtls_engine *mxtls_engine_new(struct event_base *base, mxtls_config *cfg, mxtls
 MXTLS_API
 void mxtls_engine_free(mxtls_engine *eng);
 
+/* Surveys: what `mxtls scan` sets on its engine (docs/scanning.md). None of
+ * it is on unless mxtls_engine_set_limits() is called: an engine of one-shot
+ * checks probes as before. */
+typedef struct mxtls_engine_limits {
+    /* Keep every probe's result for the engine's life and hand it to every
+     * check that needs the same probe: same MX host name, address, port and
+     * ClientHello (SNI, protocol and cipher limits); a check asking while it
+     * runs joins it. The revocation status of each chain is then shared the
+     * same way (a result without an answer is not kept). */
+    int share_probes;
+    unsigned per_ip;          /* connections at a time to one server address; 0: no bound */
+    double ip_rate;           /* new connections per second to one address; 0: no bound */
+    unsigned max_connections; /* connections at a time in all; 0: no bound */
+    /* Retries of a connection refused or greeted with 421/450 (at most 5),
+     * the first after retry_delay_ms (0: 1000; at most 60000), doubled after
+     * each. */
+    unsigned retries;
+    int retry_delay_ms;
+    /* DNS queries the resolver works on at a time (0: no bound); more wait
+     * their turn. libunbound itself drops queries beyond its
+     * num-queries-per-thread (1024). */
+    unsigned max_dns;
+} mxtls_engine_limits;
+/* mxtls_engine_set_limits - once, before the engine's first check.
+ * MXTLS_ERR_STATE afterwards, MXTLS_ERR_INVALID for values out of range. */
+MXTLS_API
+mxtls_status mxtls_engine_set_limits(mxtls_engine *eng, const mxtls_engine_limits *lim,
+                                     mxtls_error *err);
+
+/* What the engine did so far (probe counters: with limits set). */
+typedef struct mxtls_engine_stats {
+    unsigned long probes;          /* connections made, retries included */
+    unsigned long probes_reused;   /* probe results a check got without a connection of its own */
+    unsigned long probes_joined;   /* ... of which it joined while the probe ran */
+    unsigned long probes_queued;   /* probes that waited for a politeness bound */
+    unsigned long retries;         /* connections that were retries */
+    unsigned long peak_connections;        /* most connections at a time */
+    unsigned long peak_connections_per_ip; /* most at a time to one address */
+    unsigned long dns_queries;     /* DNS queries asked of the resolver (cache hits included) */
+    unsigned long peak_dns;        /* most DNS queries in the resolver's hands at a time */
+    /* With share_probes, a chain's revocation (OCSP, CRL) is checked once
+     * for the engine too: checks made, and results a check got without one. */
+    unsigned long revocation_checks;
+    unsigned long revocation_reused;
+} mxtls_engine_stats;
+MXTLS_API
+void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out);
+
 /* Which server name (SNI) the probes send. */
 typedef enum mxtls_sni {
     MXTLS_SNI_SENDER = 0,   /* each level's sender's own (docs/policies.md) */

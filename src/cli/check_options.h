@@ -69,4 +69,65 @@ int cli_trust_check(const char *cmd, cli_trust *trust);
 int cli_trust_apply(const char *cmd, mxtls_ctx *ctx, const cli_trust *trust);
 
 
+/* ---- what a check checks: check's own options, shared with scan --------
+ *
+ * --level, --policy-map, --sts-cache, --route, --revocation, --tls-on-connect,
+ * --sni, --sni-compare, --servername, --client-cert, --client-key: `mxtls
+ * scan` applies them to every domain. Same use as above: put
+ * CLI_LIVE_LONG_OPTIONS in the option table, offer every option to
+ * cli_live_option, then call cli_live_check. */
+enum {
+    CLI_LIVE_OPT_LEVEL = 1100,
+    CLI_LIVE_OPT_POLICY_MAP,
+    CLI_LIVE_OPT_STS_CACHE,
+    CLI_LIVE_OPT_ROUTE,
+    CLI_LIVE_OPT_REVOCATION,
+    CLI_LIVE_OPT_TLS_ON_CONNECT,
+    CLI_LIVE_OPT_SNI,
+    CLI_LIVE_OPT_SNI_COMPARE,
+    CLI_LIVE_OPT_SERVERNAME,
+    CLI_LIVE_OPT_CLIENT_CERT,
+    CLI_LIVE_OPT_CLIENT_KEY,
+};
+
+#define CLI_LIVE_LONG_OPTIONS                                                                      \
+    {"level", required_argument, NULL, CLI_LIVE_OPT_LEVEL},                                        \
+    {"policy-map", required_argument, NULL, CLI_LIVE_OPT_POLICY_MAP},                              \
+    {"sts-cache", required_argument, NULL, CLI_LIVE_OPT_STS_CACHE},                                \
+    {"route", required_argument, NULL, CLI_LIVE_OPT_ROUTE},                                        \
+    {"revocation", required_argument, NULL, CLI_LIVE_OPT_REVOCATION},                              \
+    {"tls-on-connect", no_argument, NULL, CLI_LIVE_OPT_TLS_ON_CONNECT},                            \
+    {"sni", required_argument, NULL, CLI_LIVE_OPT_SNI},                                            \
+    {"sni-compare", no_argument, NULL, CLI_LIVE_OPT_SNI_COMPARE},                                  \
+    {"servername", required_argument, NULL, CLI_LIVE_OPT_SERVERNAME},                              \
+    {"client-cert", required_argument, NULL, CLI_LIVE_OPT_CLIENT_CERT},                            \
+    {"client-key", required_argument, NULL, CLI_LIVE_OPT_CLIENT_KEY}
+
+/* The values of those options that check_options does not hold (borrowed
+ * from argv). */
+typedef struct cli_live {
+    const char *level, *policy_map, *revocation, *sni;
+} cli_live;
+
+/* cli_live_option - like cli_check_option, for the options above */
+int cli_live_option(const char *cmd, int c, const char *arg, check_options *opt, cli_live *lv);
+
+/* cli_live_check - after parsing: *level from --level (MXTLS_LEVEL_INVALID
+ * for auto), --sni into OPT, and the combinations check refuses (--sni with
+ * --servername, --client-key without --client-cert, ...). EXIT_PASS or
+ * EXIT_USAGE (message printed). */
+int cli_live_check(const char *cmd, const cli_live *lv, check_options *opt, mxtls_level *level);
+
+/* cli_live_config - a configuration of the trust, revocation, DNS, timeout
+ * (connect_ms, phase_ms: 0 for the defaults; the total from OPT), EHLO,
+ * client certificate and family settings; NULL with the error in me */
+mxtls_config *cli_live_config(const check_options *opt, const cli_trust *trust,
+                              const char *revocation, int connect_ms, int phase_ms,
+                              mxtls_error *me);
+
+/* cli_live_check_options - the public options of a check from OPT and MAP
+ * (the domain left NULL) */
+void cli_live_check_options(const check_options *opt, const mxtls_policymap *map,
+                            mxtls_check_options *po);
+
 #endif

@@ -49,5 +49,6 @@ int cmd_tlsrpt(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_policyd(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const struct command {
     {"report", cmd_report, "survey figures, text, JSON or an HTML page, from check JSON Lines"},
     {"policyd", cmd_policyd, "MTA-STS for Postfix: socketmap server for smtp_tls_policy_maps"},
     {"audit", cmd_audit, "how well a mail server's own TLS is configured, with Postfix advice"},
+    {"scan", cmd_scan, "check many domains politely, one JSON line each (docs/scanning.md)"},
 };
 
 static void main_usage(FILE *f)

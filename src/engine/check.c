@@ -28,6 +28,8 @@
 #include "core/tlsparams.h"
 #include "engine/config.h"
 #include "engine/aggregate.h"
+#include "engine/probeshare.h"
+#include "engine/revshare.h"
 #include "engine/sts.h"
 
 /* One check is a struct mxtls_check (the public handle). */
@@ -44,6 +46,8 @@ typedef struct check_op {
     int tlsa_at_target; /* TLSA lookup at the host's CNAME target */
     int family;      /* 4 or 6 for address lookups */
     probe *running;  /* probe in flight, for cancellation */
+    probeshare_wait *waiter; /* or its shared result awaited (engine limits set) */
+    revshare_wait *rev_waiter; /* a shared revocation result awaited (engine limits set) */
     dns_cb fn;       /* the step's DNS callback (through check_dns_answer) */
     dns_cb ext_fn;   /* check_ext_lookup's callback and its argument */
     void *ext_arg;
@@ -56,6 +60,9 @@ struct mxtls_engine {
     mxtls_config *cfg;           /* a reference; frozen */
     dns_resolver *dns;           /* one validating resolver: its cache stays warm */
     check_run_state *runs;       /* checks not yet freed */
+    probeshare *ps;              /* shared probes and politeness (mxtls_engine_set_limits) */
+    revshare *rv;                /* shared revocation results (with ps) */
+    int started;                 /* a check was started: the limits are fixed */
 };
 
 /* Lifetime: a check runs until every step is done or its deadline passes;
@@ -223,6 +230,7 @@ static void check_revocation_done(void *arg, revocation_result *r)
 {
     check_op *op = arg;
     check_conn *c = &op->addr->conns[op->conn];
+    op->rev_waiter = NULL;
     free(c->rev.detail);
     c->rev = *r; /* take the detail; r itself is the adapter's */
     r->detail = NULL;
@@ -237,6 +245,12 @@ static void check_probe_done(void *arg, probe_report *r)
     check_run_state *rs = op->rs;
     check_conn *c = &op->addr->conns[op->conn];
     op->running = NULL;
+    op->waiter = NULL;
+    if (!r) { /* a shared probe that could not even report (out of memory) */
+        c->probe_error = strdup("out of memory");
+        check_step_done(rs);
+        return;
+    }
     c->probe = r;
     /* TLS < 1.2 at security level 0: Postfix's authenticating levels make
      * their own handshake at level 1 (check_level_hello). */
@@ -253,7 +267,7 @@ static void check_probe_done(void *arg, probe_report *r)
         err_clear(&he);
         /* Created on first use: libcurl's start-up is not free, and a
          * check without revocation never needs it. */
-        if (!rs->https)
+        if (!rs->https && !rs->eng->rv)
             rs->https = https_client_new(rs->base, &he);
         check_op *rop = check_op_new(rs, op->host, op->addr);
         if (rop)
@@ -270,10 +284,17 @@ static void check_probe_done(void *arg, probe_report *r)
         c->rev.source = REVOCATION_SRC_NONE;
         free(c->rev.detail);
         c->rev.detail = strdup("no revocation answer before the check's deadline");
-        if (store && rop && rs->https &&
-            revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
-                             r->tls.ocsp_staple_len, rs->ctx->at, timeout,
-                             check_revocation_done, rop, &e) == 0) {
+        int started = 0;
+        if (store && rop && rs->eng->rv) /* once per chain for the engine (revshare.h) */
+            started = (rop->rev_waiter = revshare_get(rs->eng->rv, r->tls.chain, store,
+                                                      r->tls.ocsp_staple, r->tls.ocsp_staple_len,
+                                                      rs->ctx->at, timeout, check_revocation_done,
+                                                      rop, &e)) != NULL;
+        else if (store && rop && rs->https)
+            started = revocation_check(rs->https, r->tls.chain, store, r->tls.ocsp_staple,
+                                       r->tls.ocsp_staple_len, rs->ctx->at, timeout,
+                                       check_revocation_done, rop, &e) == 0;
+        if (started) {
             rs->pending++;
         } else {
             free(c->rev.detail);
@@ -467,13 +488,18 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     char ciphers[1024];
     err_rec e;
     err_clear(&e);
-    if (check_probe_limits(&c->hello, level, &pc, ciphers, sizeof ciphers, &e) == 0)
-        op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
-    if (op->running)
+    if (check_probe_limits(&c->hello, level, &pc, ciphers, sizeof ciphers, &e) == 0) {
+        if (rs->eng->ps)
+            op->waiter = probeshare_get(rs->eng->ps, rs->ssl, h->name, &pc, check_probe_done, op,
+                                        &e);
+        else
+            op->running = probe_start(rs->base, rs->ssl, &pc, check_probe_done, op, &e);
+    }
+    if (op->running || op->waiter)
         rs->pending++;
     else
         check_local_failure(rs, &e);
-    if (!op->running && !c->probe_error)
+    if (!op->running && !op->waiter && !c->probe_error)
         c->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
 }
 
@@ -1314,8 +1340,26 @@ static void check_stop_io(check_run_state *rs)
      * partial dialogue); otherwise it is dropped. */
     char stop_why[64];
     snprintf(stop_why, sizeof stop_why, "the check's deadline of %d ms", check_total_ms(rs->opt));
+    for (check_op *op = rs->ops; op; op = op->next) {
+        revshare_cancel(op->rev_waiter);
+        op->rev_waiter = NULL;
+    }
     for (check_op *op = rs->ops; op; op = op->next)
-        if (op->running) {
+        if (op->waiter) {
+            /* A shared probe: what it saw so far only when no other check
+             * waits for it (probeshare.h). */
+            probe_report *pr = NULL;
+            if (rs->rep && rs->rep->timed_out && !rs->finished && op->addr)
+                pr = probeshare_stop(op->waiter, stop_why);
+            else
+                probeshare_cancel(op->waiter);
+            op->waiter = NULL;
+            check_conn *c = op->addr ? &op->addr->conns[op->conn] : NULL;
+            if (pr && c && !c->probe)
+                c->probe = pr;
+            else
+                probe_report_free(pr);
+        } else if (op->running) {
             if (rs->rep && rs->rep->timed_out && !rs->finished && op->addr) {
                 probe_report *pr = probe_stop(op->running, stop_why);
                 check_conn *c = &op->addr->conns[op->conn];
@@ -1453,6 +1497,7 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
         return NULL;
     }
     rs->eng = eng;
+    eng->started = 1;
     rs->cb = cb;
     rs->cb_arg = arg;
     rs->base = eng->base;
@@ -1659,8 +1704,69 @@ void mxtls_engine_free(mxtls_engine *eng)
         rs->eng = NULL;
         check_free_run(rs);
     }
+    probeshare_free(eng->ps);
+    revshare_free(eng->rv);
     mxtls_config_unref(eng->cfg);
     free(eng);
+}
+
+/* mxtls_engine_set_limits - see mxtls.h; the limits live in probeshare.c */
+mxtls_status mxtls_engine_set_limits(mxtls_engine *eng, const mxtls_engine_limits *l,
+                                     mxtls_error *err)
+{
+    err_rec e;
+    err_clear(&e);
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!eng || !l || l->ip_rate < 0 || l->retries > PROBESHARE_MAX_RETRIES ||
+        l->retry_delay_ms < 0 || l->retry_delay_ms > PROBESHARE_MAX_RETRY_DELAY_MS) {
+        err_set(&e, MXTLS_ERR_INVALID, "engine",
+                "bad limits (retries: at most %d, retry delay: 0-%d ms, rate: not negative)",
+                PROBESHARE_MAX_RETRIES, PROBESHARE_MAX_RETRY_DELAY_MS);
+        config_error(err, &e);
+        return MXTLS_ERR_INVALID;
+    }
+    if (eng->started || eng->ps) {
+        err_set(&e, MXTLS_ERR_STATE, "engine", "limits are set once, before the first check");
+        config_error(err, &e);
+        return MXTLS_ERR_STATE;
+    }
+    probeshare_limits pl = {l->share_probes != 0, l->per_ip, l->ip_rate, l->max_connections,
+                            l->retries, l->retry_delay_ms};
+    if (l->max_dns && dns_resolver_set_max_inflight(eng->dns, l->max_dns, &e) != 0) {
+        config_error(err, &e);
+        return e.code;
+    }
+    if (!(eng->ps = probeshare_new(eng->base, &pl)) ||
+        (l->share_probes && !(eng->rv = revshare_new(eng->base)))) {
+        probeshare_free(eng->ps);
+        eng->ps = NULL;
+        err_set(&e, MXTLS_ERR_NOMEM, "engine", "out of memory");
+        config_error(err, &e);
+        return MXTLS_ERR_NOMEM;
+    }
+    return MXTLS_OK;
+}
+
+void mxtls_engine_get_stats(const mxtls_engine *eng, mxtls_engine_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!eng)
+        return;
+    probeshare_stats st;
+    probeshare_get_stats(eng->ps, &st);
+    out->probes = st.probes;
+    out->probes_reused = st.reused;
+    out->probes_joined = st.joined;
+    out->retries = st.retries;
+    out->probes_queued = st.queued;
+    out->peak_connections = st.peak_connections;
+    out->peak_connections_per_ip = st.peak_per_ip;
+    out->dns_queries = dns_resolver_queries(eng->dns);
+    out->peak_dns = dns_resolver_peak_inflight(eng->dns);
+    revshare_stats(eng->rv, &out->revocation_checks, &out->revocation_reused);
 }
 
 mxtls_config *check_config_from(const mxtls_ctx *ctx, const check_options *opt, mxtls_error *e)

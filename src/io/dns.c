@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@ struct dns_query {
     dns_answer *spare;       /* preallocated: the timeout / out-of-memory answer */
     int ub_pending;          /* libunbound still owes its callback */
     int delivered;           /* the caller has had its answer */
+    struct dns_query *wnext; /* r's queue of queries not yet sent (max_inflight) */
 };
 
 /* The pluggable event base handed to libunbound: our loop, never freed by it. */
@@ -100,6 +102,11 @@ struct dns_resolver {
     int timeout_ms;
     int freeing;             /* in dns_resolver_free: ignore libunbound callbacks */
     dns_query *queries;
+    unsigned long nqueries;  /* queries started (dns_resolver_queries) */
+    unsigned max_inflight;   /* queries libunbound works on at a time; 0: no bound */
+    unsigned inflight, peak_inflight;
+    dns_query *wait_head, *wait_tail; /* queries waiting for room, oldest first */
+    struct event *pump;      /* sends waiting queries, from the loop */
 };
 
 /* ---- libunbound's pluggable events over libevent ----------------------- */
@@ -369,6 +376,9 @@ static void dns_ub_done(void *mydata, int rcode, void *packet, int packet_len, i
 {
     dns_query *q = mydata;
     q->ub_pending = 0;
+    q->r->inflight--;
+    if (q->r->wait_head && q->r->pump && !q->r->freeing)
+        event_active(q->r->pump, 0, 0); /* room for a waiting query */
     if (q->r->freeing)
         return; /* ub_ctx_delete() flushing its queries; dns_resolver_free frees q */
     if (q->delivered) {
@@ -686,6 +696,16 @@ dns_resolver *dns_resolver_new(struct event_base *base, const dns_config *cfg, e
             goto err;
         }
     }
+    /* libunbound 1.17 dereferences NULL when an allocation fails inside its
+     * first ub_resolve_event() (module and worker set-up): make sure that
+     * much address space can be had first, else fail cleanly. */
+    void *room = mmap(NULL, DNS_STARTUP_ROOM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (room == MAP_FAILED) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (libunbound's start-up)");
+        goto err;
+    }
+    munmap(room, DNS_STARTUP_ROOM);
     /* Set up libunbound's modules and worker now (see the top): a name from
      * its built-in local zone, answered inside ub_resolve_event(). */
     errno = 0;
@@ -712,6 +732,10 @@ void dns_resolver_free(dns_resolver *r)
     if (r->ub)
         ub_ctx_delete(r->ub); /* also stops libunbound's logging to r->log */
     r->ub = NULL;
+    if (r->pump)
+        event_free(r->pump);
+    r->pump = NULL;
+    r->wait_head = r->wait_tail = NULL; /* on r->queries too: freed below */
     while (r->queries) {
         dns_query *q = r->queries;
         dns_query_unlink(q);
@@ -729,6 +753,81 @@ void dns_resolver_free(dns_resolver *r)
 }
 
 /* dns_resolve - see dns.h */
+/* dns_query_send - hand q to libunbound and arm its timeout. 0, or -1 with
+ * e set; *held: libunbound still holds the record (its late answer frees it),
+ * else it is the caller's to drop. */
+static int dns_query_send(dns_query *q, err_rec *e, int *held)
+{
+    dns_resolver *r = q->r;
+    *held = 0;
+    q->ub_pending = 1;
+    if (++r->inflight > r->peak_inflight)
+        r->peak_inflight = r->inflight;
+    int rc = ub_resolve_event(r->ub, q->qname, q->qtype, LDNS_RR_CLASS_IN, q, dns_ub_done, NULL);
+    if (rc != 0) {
+        /* libunbound took no reference (or already answered, which it does not
+         * do together with an error): the record is ours to drop. */
+        q->ub_pending = 0;
+        r->inflight--;
+        err_set(e, rc == UB_INITFAIL ? MXTLS_ERR_INVALID : MXTLS_ERR_NOMEM, "dns",
+                "libunbound: %s%s", ub_strerror(rc),
+                rc == UB_INITFAIL ? " (check the trust anchor and root hints)" : "");
+        return -1;
+    }
+    if (q->ub_pending) {
+        struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+        if (event_add(q->timer, &tv) != 0) {
+            /* No timeout of ours: the caller gets no callback and an error;
+             * libunbound keeps the record and its late answer frees it. */
+            q->delivered = 1;
+            *held = 1;
+            err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (the event loop refused a timer)");
+            return -1;
+        }
+    }
+    /* else: answered from local data inside ub_resolve_event(); dns_ub_done()
+     * has already made the delivery event active. */
+    return 0;
+}
+
+/* dns_pump_cb - send waiting queries while there is room; one that cannot be
+ * sent is answered DNS_ERROR with the reason */
+static void dns_pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+    dns_resolver *r = arg;
+    (void)fd;
+    (void)what;
+    while (r->wait_head && r->inflight < r->max_inflight) {
+        dns_query *q = r->wait_head;
+        r->wait_head = q->wnext;
+        if (!r->wait_head)
+            r->wait_tail = NULL;
+        q->wnext = NULL;
+        err_rec e;
+        err_clear(&e);
+        int held = 0;
+        if (dns_query_send(q, &e, &held) != 0 && !held) {
+            q->answer = q->spare;
+            q->spare = NULL;
+            q->answer->outcome = DNS_ERROR;
+            q->answer->why = strdup(e.message);
+            event_active(q->timer, EV_TIMEOUT, 0);
+        }
+    }
+}
+
+int dns_resolver_set_max_inflight(dns_resolver *r, unsigned n, err_rec *e)
+{
+    if (!r->pump && !(r->pump = event_new(r->base, -1, 0, dns_pump_cb, r))) {
+        err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory");
+        return -1;
+    }
+    r->max_inflight = n;
+    if (r->wait_head)
+        event_active(r->pump, 0, 0);
+    return 0;
+}
+
 int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, void *arg,
                 err_rec *e)
 {
@@ -759,34 +858,38 @@ int dns_resolve(dns_resolver *r, const char *name, uint16_t qtype, dns_cb cb, vo
     if (r->queries)
         r->queries->prev = q;
     r->queries = q;
-    q->ub_pending = 1;
-    int rc = ub_resolve_event(r->ub, q->qname, qtype, LDNS_RR_CLASS_IN, q, dns_ub_done, NULL);
-    if (rc != 0) {
-        /* libunbound took no reference (or already answered, which it does not
-         * do together with an error): the record is ours to drop. */
-        err_set(e, rc == UB_INITFAIL ? MXTLS_ERR_INVALID : MXTLS_ERR_NOMEM, "dns",
-                "libunbound: %s%s", ub_strerror(rc),
-                rc == UB_INITFAIL ? " (check the trust anchor and root hints)" : "");
-        dns_query_unlink(q);
-        dns_query_free(q);
+    r->nqueries++;
+    if (r->max_inflight && r->inflight >= r->max_inflight) {
+        /* Sent when an answer makes room (dns_pump_cb); its timeout starts then. */
+        if (r->wait_tail)
+            r->wait_tail->wnext = q;
+        else
+            r->wait_head = q;
+        r->wait_tail = q;
+        return 0;
+    }
+    int held = 0;
+    if (dns_query_send(q, e, &held) != 0) {
+        if (!held) {
+            dns_query_unlink(q);
+            dns_query_free(q);
+        }
         return -1;
     }
-    if (q->ub_pending) {
-        struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-        if (event_add(q->timer, &tv) != 0) {
-            /* No timeout of ours: the caller gets no callback and an error;
-             * libunbound keeps the record and its late answer frees it. */
-            q->delivered = 1;
-            err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory (the event loop refused a timer)");
-            return -1;
-        }
-    }
-    /* else: answered from local data inside ub_resolve_event(); dns_ub_done()
-     * has already made the delivery event active. */
     return 0;
 nomem:
     err_set(e, MXTLS_ERR_NOMEM, "dns", "out of memory");
     return -1;
+}
+
+unsigned long dns_resolver_queries(const dns_resolver *r)
+{
+    return r ? r->nqueries : 0;
+}
+
+unsigned dns_resolver_peak_inflight(const dns_resolver *r)
+{
+    return r ? r->peak_inflight : 0;
 }
 
 /* dns_ptr_name - see dns.h; RFC 1035 §3.5 (in-addr.arpa), RFC 3596 §2.5 (ip6.arpa) */

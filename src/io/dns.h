@@ -18,6 +18,9 @@ struct event_base;
 
 #define DNS_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 #define DNS_DEFAULT_TIMEOUT_MS 10000   /* per query, then DNS_TIMEOUT */
+/* address space that must be free before libunbound sets itself up
+ * (dns_resolver_new: it crashes when an allocation fails there) */
+#define DNS_STARTUP_ROOM (512u * 1024u)
 
 typedef struct dns_config {
     const char *resolver;      /* "ADDR" or "ADDR@PORT": forward to it (still validating
@@ -43,6 +46,17 @@ void dns_resolver_free(dns_resolver *r);
 
 /* dns_cb - called once per query, from the event loop; the callee owns `a` */
 typedef void (*dns_cb)(void *arg, dns_answer *a);
+
+/* dns_resolver_queries - queries started on r so far (answered from its
+ * cache or not) */
+unsigned long dns_resolver_queries(const dns_resolver *r);
+/* dns_resolver_peak_inflight - most queries in libunbound's hands at a time */
+unsigned dns_resolver_peak_inflight(const dns_resolver *r);
+
+/* dns_resolver_set_max_inflight - at most n queries in libunbound's hands
+ * at a time (0: no bound); more wait, first come first served, and their
+ * timeout starts when they are sent. 0, or -1 with e set. */
+int dns_resolver_set_max_inflight(dns_resolver *r, unsigned n, err_rec *e);
 
 /* dns_resolve - start a query; returns 0, or -1 with the error in e (no callback).
  * The callback never runs inside dns_resolve(). */

@@ -969,10 +969,21 @@ static void probe_later_cb(evutil_socket_t fd, short what, void *arg)
  * deep-copied from the session), the certificate stack with one reference per
  * certificate, the OCSP staple, and the report itself (the callback receives
  * it malloc'd and owns it). NULL is fine. */
+probe_report *probe_report_ref(probe_report *r)
+{
+    if (r)
+        r->refs++;
+    return r;
+}
+
 void probe_report_free(probe_report *r)
 {
     if (!r)
         return;
+    if (r->refs) {
+        r->refs--;
+        return;
+    }
     free(r->ip);
     free(r->connect_error);
     probe_free_obs(&r->smtp);

@@ -71,9 +71,14 @@ typedef struct probe_report {
     int tls_attempted, tls_ok;
     long elapsed_ms;
     size_t bytes_in, bytes_out;
+    unsigned refs;             /* owners besides the first (probe_report_ref) */
 } probe_report;
 
+/* probe_report_free - drop one owner's hold; the last one frees (NULL: no-op) */
 void probe_report_free(probe_report *r);
+/* probe_report_ref - one more owner of a finished report, which is then
+ * read-only (the engine's shared probe results, engine/probeshare.h); returns r */
+probe_report *probe_report_ref(probe_report *r);
 
 /* probe_cb - called once when the probe ends; the callee owns `r` */
 typedef void (*probe_cb)(void *arg, probe_report *r);
