@@ -27,6 +27,7 @@
 #include "core/ctx.h"
 #include "core/scanlist.h"
 #include "report/jsonw.h"
+#include "report/survey.h"
 
 #define SCAN_DEFAULT_CONCURRENCY 100
 #define SCAN_MAX_CONCURRENCY 100000
@@ -186,6 +187,7 @@ typedef struct scan_run {
     int local_failed;
     char *line;                      /* getline's buffer */
     size_t linecap;
+    survey *survey;                  /* the survey figures (--stats, --stats-json) */
 } scan_run;
 
 static double scan_seconds(const scan_run *s)
@@ -235,6 +237,12 @@ static void scan_emit(scan_run *s, const char *line, size_t len)
         return;
     }
     s->lines++;
+    /* The figures come from the very lines written (what `mxtls report`
+     * would compute from the output file); a line of ours that the survey
+     * cannot read would be a bug, and is listed in its figures. */
+    char err[256];
+    if (s->survey && survey_add_json(s->survey, line, len, err, sizeof err) != 0)
+        survey_note_rejected(s->survey, s->lines, err);
 }
 
 /* scan_emit_error - a line that answers an input without a check: the input
@@ -552,6 +560,12 @@ static void scan_stats_text(const scan_run *s, const mxtls_engine_stats *es, dou
         fprintf(stderr, "  failures by class:");
     for (size_t i = 0; i < nc; i++)
         fprintf(stderr, " %s %lu%s", sorted[i].name, sorted[i].n, i + 1 < nc ? "," : "\n");
+    char *fig = s->survey ? survey_stats_text(s->survey) : NULL;
+    if (fig)
+        fputs(fig, stderr);
+    else if (s->survey)
+        fputs("mxtls scan: out of memory: survey figures left out\n", stderr);
+    free(fig);
 }
 
 static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, double secs,
@@ -602,6 +616,15 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
         if ((i < s->nclasses || i == SCAN_MAX_CLASSES) && s->classes[i].n)
             jw_kint(&w, s->classes[i].name, (long long)s->classes[i].n);
     jw_end_obj(&w);
+    /* the figures `mxtls report --json` gives for the output (docs/json.md) */
+    char *fig = survey_stats_json(s->survey);
+    if (!fig) {
+        free(jw_finish(&w));
+        return cli_nomem("scan");
+    }
+    jw_key(&w, "survey");
+    jw_json(&w, fig);
+    free(fig);
     jw_end_obj(&w);
     char *doc = jw_finish(&w);
     if (!doc)
@@ -779,6 +802,14 @@ int cmd_scan(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (stats || stats_json) {
+        if (!(s.survey = survey_new())) {
+            rc = cli_nomem(cmd);
+            goto out;
+        }
+        if (trust.when)
+            survey_set_now(s.survey, trust.when);
+    }
     gettimeofday(&s.t0, NULL);
     s.show_progress = isatty(STDERR_FILENO);
     if (s.show_progress) {
@@ -824,5 +855,6 @@ out:
         close(s.outfd);
     free(s.line);
     scan_keys_free(&s.done);
+    survey_free(s.survey);
     return rc;
 }

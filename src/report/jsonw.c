@@ -126,6 +126,15 @@ void jw_str(jsonw *w, const char *s)
     jw_escaped(w, s);
 }
 
+void jw_json(jsonw *w, const char *json)
+{
+    jw_sep(w);
+    if (!json)
+        jw_raw(w, "null", 4);
+    else
+        jw_raw(w, json, strlen(json));
+}
+
 void jw_int(jsonw *w, long long v)
 {
     char buf[32];

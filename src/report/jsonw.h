@@ -22,6 +22,9 @@ void jw_end_arr(jsonw *w);       /* ] */
 void jw_key(jsonw *w, const char *k);
 void jw_str(jsonw *w, const char *s); /* NULL writes null */
 void jw_int(jsonw *w, long long v);
+/* jw_json - a value that is already a JSON document made by this writer
+ * (nested as it is, not escaped); NULL writes null */
+void jw_json(jsonw *w, const char *json);
 void jw_bool(jsonw *w, int v);
 void jw_null(jsonw *w);
 /* key/value shorthands */

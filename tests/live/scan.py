@@ -174,6 +174,20 @@ def test_equals_check():
           f"stats lines: {st['lines']}, checked {st['domains_checked']}")
     check(st["probes"]["peak_connections_per_ip"] <= 2,
           f"default --per-ip 2: peak {st['probes']['peak_connections_per_ip']}")
+    # The survey figures of --stats-json are what `mxtls report` computes
+    # from the output file at the same "now"
+    sv = st.get("survey") or {}
+    check(sv.get("domains") == len(domains) and sv.get("rejected_lines") == 0,
+          f"stats survey: {sv.get('domains')} domains, {sv.get('rejected_lines')} rejected")
+    jsonl = os.path.join(TMP, "all.jsonl")
+    with open(jsonl, "w") as f:
+        f.write(out)
+    p = subprocess.run([BIN, "report", jsonl, "--json", "--now", sv.get("now", "")],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"report of the scan: exit {p.returncode}: {p.stderr[-300:]}")
+    if p.returncode == 0:
+        diff = first_diff(sv, json.loads(p.stdout))
+        check(diff is None, f"scan --stats-json survey != mxtls report --json: {diff}")
     # One DNS query at a time: slower, the same verdicts
     quick = [d for d in domains if d not in ("stall.test", "trickle.test")][:40]
     stats1 = os.path.join(TMP, "stats-dns1.json")
