@@ -18,8 +18,10 @@ mxtls_status mxtls_evidence_set_sts_policy(mxtls_ctx *ctx, mxtls_evidence *ev, c
     if (!ev || !text)
         return err_set(&ctx->err, MXTLS_ERR_INVALID, "sts-policy", "no policy text");
     mtasts_policy p;
-    if (mtasts_policy_parse(text, len, &p) != MXTLS_OK)
+    if (mtasts_policy_parse(text, len, &p) != MXTLS_OK) {
+        mtasts_policy_free(&p); /* what the parser kept before memory ran out */
         return err_set(&ctx->err, MXTLS_ERR_NOMEM, "sts-policy", "out of memory");
+    }
     const char *src = source ? source : "sts-policy";
     if (!p.valid) {
         const recerr *e = p.errors.n ? &p.errors.v[0] : NULL;
