@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/result.h"
+#include "engine/sts.h"
 
 static void check_set_verdict(check_domain_verdict *v, mxtls_verdict verdict,
                               mxtls_security sec, const char *code, const char *message,
@@ -154,5 +155,21 @@ mxtls_status check_auto_dane(check_report *rep)
             rep->auto_reason = why_text;
         }
     }
+    return MXTLS_OK;
+}
+
+mxtls_status check_auto_sts(check_report *rep)
+{
+    /* RFC 8461 §5: an enforce policy in force, where neither a policy-map
+     * entry nor DANE decided. */
+    if (rep->auto_level != MXTLS_LEVEL_MAY || rep->policy_entry || !rep->sts ||
+        !sts_enforced(rep->sts))
+        return MXTLS_OK;
+    char *why = strdup("an MTA-STS policy in mode enforce: mta-sts");
+    if (!why)
+        return MXTLS_ERR_NOMEM;
+    rep->auto_level = MXTLS_LEVEL_MTA_STS;
+    free(rep->auto_reason);
+    rep->auto_reason = why;
     return MXTLS_OK;
 }

@@ -27,4 +27,10 @@ mxtls_status check_aggregate(check_report *rep, size_t li);
  * rep->auto_reason; MXTLS_ERR_NOMEM (both unchanged) when out of memory. */
 mxtls_status check_auto_dane(check_report *rep);
 
+/* check_auto_sts - after check_auto_dane (and sts_conclude): the auto level
+ * becomes mta-sts where an MTA-STS policy in mode enforce is in force (RFC
+ * 8461 §5) and neither a policy-map entry nor DANE decided (the auto level is
+ * still may). MXTLS_ERR_NOMEM (nothing changed) when out of memory. */
+mxtls_status check_auto_sts(check_report *rep);
+
 #endif

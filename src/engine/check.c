@@ -1169,16 +1169,9 @@ static int check_finish(check_run_state *rs)
         check_nomem(rs);
         return -1;
     }
-    /* Then MTA-STS: an enforce policy in force (RFC 8461 §5), where neither
-     * a policy-map entry nor DANE decided. */
-    if (rep->auto_level == MXTLS_LEVEL_MAY && !rep->policy_entry && rep->sts &&
-        sts_enforced(rep->sts)) {
-        char *why = check_strdup(rs, "an MTA-STS policy in mode enforce: mta-sts");
-        if (!why)
-            return -1;
-        rep->auto_level = MXTLS_LEVEL_MTA_STS;
-        free(rep->auto_reason);
-        rep->auto_reason = why;
+    if (check_auto_sts(rep) != MXTLS_OK) {
+        check_nomem(rs);
+        return -1;
     }
     for (size_t li = 0; li < rep->nlevels; li++)
         if (check_aggregate(rep, li) != MXTLS_OK) {
