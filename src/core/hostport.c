@@ -89,6 +89,15 @@ mxtls_status hostport_parse(const char *in, hostport *out, err_rec *e)
         free(n);
         return hostport_bad(e, in, "is too long for a host name");
     }
+    /* "192.0.2.1." normalises to an address: it is that address (a name
+     * that looks like one would be read as one everywhere else). */
+    if (inet_pton(AF_INET, n, bin) == 1) {
+        free(n);
+        if (!inet_ntop(AF_INET, bin, out->host, sizeof out->host))
+            return hostport_bad(e, in, "is not an address");
+        out->is_ip = 4;
+        return MXTLS_OK;
+    }
     memcpy(out->host, n, nl + 1);
     free(n);
     return MXTLS_OK;

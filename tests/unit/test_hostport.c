@@ -67,6 +67,9 @@ static void test_addresses(void **state)
     ok("[IPv6:2001:db8::1]:25", "2001:db8::1", 25, 6, 1);
     ok("[ipv6:::1]", "::1", 0, 6, 1);
     ok("[::ffff:192.0.2.1]:25", "::ffff:192.0.2.1", 25, 6, 1);
+    /* a trailing dot (found by fuzz_hostport): still the address */
+    ok("192.0.2.1.:25", "192.0.2.1", 25, 4, 0);
+    ok("[192.0.2.1.]", "192.0.2.1", 0, 4, 1);
 }
 
 static void test_brackets(void **state)
