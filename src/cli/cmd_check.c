@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "core/ctx.h"
 #include "core/evidence.h"
+#include "core/hostport.h"
 #include "core/names.h"
 #include "engine/check.h"
 #include "report/check_report.h"
@@ -104,33 +105,6 @@ static const struct option check_options_long[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* check_split_hostport - "host", "host:25", "[v6]:25" */
-static int check_split_hostport(const char *arg, char *host, size_t hostlen, long *port)
-{
-    const char *colon;
-    *port = 0;
-    if (arg[0] == '[') {
-        const char *close = strchr(arg, ']');
-        if (!close || (size_t)(close - arg - 1) >= hostlen || close == arg + 1)
-            return -1;
-        memcpy(host, arg + 1, (size_t)(close - arg - 1));
-        host[close - arg - 1] = '\0';
-        colon = close[1] == ':' ? close + 1 : NULL;
-        if (close[1] && !colon)
-            return -1;
-    } else {
-        colon = strchr(arg, ':');
-        size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
-        if (n == 0 || n >= hostlen || (colon && strchr(colon + 1, ':')))
-            return -1;
-        memcpy(host, arg, n);
-        host[n] = '\0';
-    }
-    if (colon && (*port = decimal_parse(colon + 1, 1, 65535)) < 0)
-        return -1;
-    return 0;
-}
-
 /* check_cli_result - what the check's callback hands back */
 typedef struct check_cli_result {
     mxtls_report *rep;
@@ -218,14 +192,16 @@ static int check_main(const char *cmd, int argc, char **argv, cli_monitor *mon)
         return cli_usage_error(cmd, optind == argc ? "%s is required" : "exactly one %s expected",
                                strcmp(cmd, "probe") ? "DOMAIN" : "HOST");
     int is_probe = strcmp(cmd, "probe") == 0;
-    char host[MXTLS_MAX_NAME + 2];
+    hostport hp;
+    const char *host = hp.host;
     if (is_probe) {
-        long port = 0;
-        if (check_split_hostport(argv[optind], host, sizeof host, &port) != 0)
+        err_rec he;
+        err_clear(&he);
+        if (hostport_parse(argv[optind], &hp, &he) != MXTLS_OK)
             return cli_usage_error(cmd, "'%s' is not HOST, HOST:PORT or [ADDR]:PORT",
                                    argv[optind]);
-        if (port)
-            opt.port = (uint16_t)port;
+        if (hp.port)
+            opt.port = (uint16_t)hp.port;
         if (opt.nroutes)
             return cli_usage_error(cmd, "--route is for check; probe takes the HOST itself");
         if (evidence_is_ip(host)) {

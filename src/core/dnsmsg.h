@@ -61,6 +61,8 @@ typedef struct dns_answer {
     dns_record *rr;     /* records of qtype in the answer (after CNAMEs) */
     size_t n;
     int truncated;      /* more than DNS_MAX_RECORDS */
+    int nomem;          /* the answer could not be built (out of memory): outcome
+                           DNS_ERROR says nothing of the zone */
 } dns_answer;
 
 void dns_answer_free(dns_answer *a);

@@ -8,6 +8,7 @@
 
 #include "core/chain.h"
 #include "core/ctx.h"
+#include "core/hostport.h"
 #include "core/names.h"
 
 mxtls_evidence *mxtls_evidence_new(void)
@@ -153,55 +154,25 @@ int evidence_is_ip(const char *s)
 mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int *is_ip,
                                   unsigned *port, err_rec *e)
 {
-    /* The transport-table forms "[host]" and "[host]:port", a bare host, and
-     * an address: bare (IPv4 or IPv6), in brackets, or as an SMTP address
-     * literal "[IPv6:addr]" (RFC 5321 §4.1.3). */
-    char buf[MXTLS_MAX_NAME + 8];
-    const char *host = in;
+    hostport hp;
+    err_rec he;
+    err_clear(&he);
     *is_ip = 0;
     *port = 0;
-    if (!in || !*in)
-        return err_set(e, MXTLS_ERR_INVALID, "route", "empty route");
-    if (in[0] == '[') {
-        const char *close = strchr(in, ']');
-        size_t n = close ? (size_t)(close - in - 1) : 0;
-        const char *ps = close && close[1] == ':' ? close + 2 : NULL;
-        long pv = ps ? decimal_parse(ps, 1, 65535) : 0;
-        int port_ok = close && (close[1] == '\0' || (ps && pv > 0));
-        if (!close || n == 0 || n >= sizeof buf || !port_ok)
-            return err_set(e, MXTLS_ERR_INVALID, "route",
-                           "\"%.64s\" is not a host, [host], [host]:port or an address", in);
-        memcpy(buf, in + 1, n);
-        buf[n] = '\0';
-        host = strncasecmp(buf, "IPv6:", 5) == 0 && evidence_is_ip(buf + 5) ? buf + 5 : buf;
-        if (ps)
-            *port = (unsigned)pv;
-    }
-    unsigned char bin[16];
-    int af = strchr(host, ':') ? AF_INET6 : AF_INET;
-    if (inet_pton(af, host, bin) == 1) {
-        char text[INET6_ADDRSTRLEN];
-        if (!inet_ntop(af, bin, text, sizeof text) || strlen(text) >= outlen)
-            return err_set(e, MXTLS_ERR_INVALID, "route", "bad address");
-        snprintf(out, outlen, "%s", text);
-        *is_ip = 1;
-        return MXTLS_OK;
-    }
-    char *n = names_normalize(host, 0, e);
-    if (!n && e && e->code == MXTLS_ERR_NOMEM)
-        return MXTLS_ERR_NOMEM;
-    if (!n) {
-        char msg[MXTLS_ERR_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid name");
-        return err_set(e, MXTLS_ERR_INVALID, "route", "%s", msg);
-    }
-    size_t len = strlen(n);
-    if (len >= outlen) {
-        free(n);
+    mxtls_status st = hostport_parse(in, &hp, &he);
+    if (st == MXTLS_ERR_NOMEM)
+        return err_set(e, st, "route", "out of memory");
+    if (st != MXTLS_OK && hp.bad_name)
+        return err_set(e, MXTLS_ERR_INVALID, "route", "%s", he.message);
+    if (st != MXTLS_OK)
+        return err_set(e, MXTLS_ERR_INVALID, "route",
+                       "\"%.64s\" is not a host, [host], [host]:port or an address",
+                       in ? in : "");
+    if (strlen(hp.host) >= outlen)
         return err_set(e, MXTLS_ERR_INVALID, "route", "name too long");
-    }
-    memcpy(out, n, len + 1);
-    free(n);
+    memcpy(out, hp.host, strlen(hp.host) + 1);
+    *is_ip = hp.is_ip != 0;
+    *port = hp.port;
     return MXTLS_OK;
 }
 

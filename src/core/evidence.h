@@ -50,9 +50,9 @@ const char *evidence_host(const mxtls_evidence *ev);
 mxtls_status evidence_set_host(mxtls_evidence *ev, const char *host, err_rec *e);
 /* evidence_is_ip - an IPv4 or IPv6 address in text form */
 int evidence_is_ip(const char *s);
-/* evidence_route_parse - one route as given (--route, SMTP route): "host",
- * "[host]", "[host]:port", an address bare or in brackets ("[192.0.2.1]",
- * "[2001:db8::1]", "[IPv6:2001:db8::1]", with ":port" after the bracket).
+/* evidence_route_parse - one route as given (--route, SMTP route): every
+ * form hostport_parse takes (core/hostport.h: "host", "host:port", "[host]",
+ * "[host]:port", an address bare or in brackets, "[IPv6:2001:db8::1]").
  * Writes the normalised name or the canonical address into out (outlen
  * bytes); *is_ip says which; *port is the port or 0. MXTLS_OK or an error in e. */
 mxtls_status evidence_route_parse(const char *in, char *out, size_t outlen, int *is_ip,

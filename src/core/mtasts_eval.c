@@ -18,8 +18,10 @@ mxtls_status mxtls_evidence_set_sts_policy(mxtls_ctx *ctx, mxtls_evidence *ev, c
     if (!ev || !text)
         return err_set(&ctx->err, MXTLS_ERR_INVALID, "sts-policy", "no policy text");
     mtasts_policy p;
-    if (mtasts_policy_parse(text, len, &p) != MXTLS_OK)
+    if (mtasts_policy_parse(text, len, &p) != MXTLS_OK) {
+        mtasts_policy_free(&p); /* what the parser kept before memory ran out */
         return err_set(&ctx->err, MXTLS_ERR_NOMEM, "sts-policy", "out of memory");
+    }
     const char *src = source ? source : "sts-policy";
     if (!p.valid) {
         const recerr *e = p.errors.n ? &p.errors.v[0] : NULL;
@@ -54,20 +56,27 @@ static int mtasts_dane_applies(const mxtls_evidence *ev)
            ev->tlsa_state == MXTLS_TLSA_BOGUS || ev->tlsa_state == MXTLS_TLSA_ERROR;
 }
 
+/* mtasts_reverse - reverse v[lo..hi) in place */
+static void mtasts_reverse(reason *v, size_t lo, size_t hi)
+{
+    while (lo + 1 < hi) {
+        reason t = v[lo];
+        v[lo++] = v[--hi];
+        v[hi] = t;
+    }
+}
+
 /* mtasts_front - the reasons added since `from` go first; earlier decisive
- * reasons become context */
+ * reasons become context. A rotation in place (three reversals): it cannot
+ * fail for want of memory, so the order never depends on it. */
 static void mtasts_front(mxtls_result *r, size_t from)
 {
     size_t added = r->nreasons - from;
     if (!added || !from)
         return;
-    reason *tmp = malloc(added * sizeof *tmp);
-    if (!tmp)
-        return;
-    memcpy(tmp, r->reasons + from, added * sizeof *tmp);
-    memmove(r->reasons + added, r->reasons, from * sizeof *tmp);
-    memcpy(r->reasons, tmp, added * sizeof *tmp);
-    free(tmp);
+    mtasts_reverse(r->reasons, 0, from);
+    mtasts_reverse(r->reasons, from, r->nreasons);
+    mtasts_reverse(r->reasons, 0, r->nreasons);
     for (size_t i = added; i < r->nreasons; i++)
         if (!strcmp(r->reasons[i].kind, "decisive"))
             r->reasons[i].kind = "info";

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/result.h"
+#include "engine/sts.h"
 
 static void check_set_verdict(check_domain_verdict *v, mxtls_verdict verdict,
                               mxtls_security sec, const char *code, const char *message,
@@ -17,12 +18,27 @@ static void check_set_verdict(check_domain_verdict *v, mxtls_verdict verdict,
     v->code = strdup(code);
     v->message = strdup(message);
     v->via = via ? strdup(via) : NULL;
+    if (!v->code || !v->message || (via && !v->via)) { /* out of memory: no verdict */
+        free(v->code);
+        free(v->message);
+        free(v->via);
+        v->code = v->message = v->via = NULL;
+    }
 }
 
-/* check_aggregate - the domain's verdict at a level: a sender tries the MX
+static void check_aggregate_level(check_report *rep, size_t li);
+
+/* check_aggregate - see aggregate.h */
+mxtls_status check_aggregate(check_report *rep, size_t li)
+{
+    check_aggregate_level(rep, li);
+    return rep->verdicts[li].code ? MXTLS_OK : MXTLS_ERR_NOMEM;
+}
+
+/* check_aggregate_level - the domain's verdict at a level: a sender tries the MX
  * hosts in preference order and delivers over the first address that passes;
  * without one it defers when any address gave a temporary failure. */
-void check_aggregate(check_report *rep, size_t li)
+static void check_aggregate_level(check_report *rep, size_t li)
 {
     check_domain_verdict *v = &rep->verdicts[li];
     v->level = rep->levels[li];
@@ -68,7 +84,7 @@ void check_aggregate(check_report *rep, size_t li)
             const check_address *a = h->addrs[j];
             const mxtls_result *r = a->results[li];
             any_addr = 1;
-            if (!r) {
+            if (!r || !r->nreasons) { /* no result, or one without a reason */
                 eval_failed = 1;
                 continue;
             }
@@ -115,7 +131,7 @@ void check_aggregate(check_report *rep, size_t li)
     }
 }
 
-void check_auto_dane(check_report *rep)
+mxtls_status check_auto_dane(check_report *rep)
 {
     for (size_t i = 0; i < rep->nhosts && rep->auto_level != MXTLS_LEVEL_DANE; i++) {
         const check_host *h = rep->hosts[i];
@@ -133,10 +149,27 @@ void check_auto_dane(check_report *rep)
                      h->tlsa_base ? h->tlsa_base : h->name);
             char *why_text = strdup(buf);
             if (!why_text)
-                return; /* the auto level stays what it was, with its reason */
+                return MXTLS_ERR_NOMEM;
             rep->auto_level = MXTLS_LEVEL_DANE;
             free(rep->auto_reason);
             rep->auto_reason = why_text;
         }
     }
+    return MXTLS_OK;
+}
+
+mxtls_status check_auto_sts(check_report *rep)
+{
+    /* RFC 8461 §5: an enforce policy in force, where neither a policy-map
+     * entry nor DANE decided. */
+    if (rep->auto_level != MXTLS_LEVEL_MAY || rep->policy_entry || !rep->sts ||
+        !sts_enforced(rep->sts))
+        return MXTLS_OK;
+    char *why = strdup("an MTA-STS policy in mode enforce: mta-sts");
+    if (!why)
+        return MXTLS_ERR_NOMEM;
+    rep->auto_level = MXTLS_LEVEL_MTA_STS;
+    free(rep->auto_reason);
+    rep->auto_reason = why;
+    return MXTLS_OK;
 }

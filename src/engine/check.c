@@ -28,6 +28,7 @@
 #include "core/tlsparams.h"
 #include "engine/config.h"
 #include "engine/aggregate.h"
+#include "engine/advice.h"
 #include "engine/probeshare.h"
 #include "engine/revshare.h"
 #include "engine/sts.h"
@@ -128,6 +129,25 @@ static void check_local_failure(check_run_state *rs, const err_rec *e)
         event_active(rs->finish, 0, 0);
 }
 
+/* check_nomem - an allocation failed: the check ends as a local failure
+ * (a report built without it could show a different verdict) */
+static void check_nomem(check_run_state *rs)
+{
+    err_rec e;
+    err_clear(&e);
+    err_set(&e, MXTLS_ERR_NOMEM, "check", "out of memory");
+    check_local_failure(rs, &e);
+}
+
+/* check_strdup - a copy of s; out of memory ends the check (check_nomem) */
+static char *check_strdup(check_run_state *rs, const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        check_nomem(rs);
+    return d;
+}
+
 /* check_step_done - one step less; the last one finishes the check, from
  * its own event (never inside another adapter's callback) */
 static void check_step_done(check_run_state *rs)
@@ -165,6 +185,8 @@ static void check_dns_answer(void *arg, dns_answer *ans)
             check_free_run(rs);
         return;
     }
+    if (ans->nomem) /* the adapter could not build the answer */
+        check_nomem(rs);
     op->fn(op, ans);
 }
 
@@ -172,8 +194,10 @@ static void check_dns_answer(void *arg, dns_answer *ans)
 static int check_lookup(check_run_state *rs, const char *name, uint16_t type, dns_cb cb,
                         check_op *op)
 {
-    if (!op)
+    if (!op) { /* check_op_new failed */
+        check_nomem(rs);
         return -1;
+    }
     err_rec e;
     err_clear(&e);
     op->fn = cb;
@@ -219,9 +243,17 @@ https_client *check_ext_https(mxtls_check *rs)
 {
     err_rec e;
     err_clear(&e);
-    if (!rs->https && !rs->finished)
+    if (!rs->https && !rs->finished) {
         rs->https = https_client_new(rs->base, &e);
+        if (!rs->https)
+            check_local_failure(rs, &e);
+    }
     return rs->https;
+}
+
+void check_ext_nomem(mxtls_check *rs)
+{
+    check_nomem(rs);
 }
 
 /* ---- addresses: PTR, forward confirmation, probe, revocation ---------- */
@@ -231,6 +263,8 @@ static void check_revocation_done(void *arg, revocation_result *r)
     check_op *op = arg;
     check_conn *c = &op->addr->conns[op->conn];
     op->rev_waiter = NULL;
+    if (r->nomem)
+        check_nomem(op->rs);
     free(c->rev.detail);
     c->rev = *r; /* take the detail; r itself is the adapter's */
     r->detail = NULL;
@@ -247,11 +281,14 @@ static void check_probe_done(void *arg, probe_report *r)
     op->running = NULL;
     op->waiter = NULL;
     if (!r) { /* a shared probe that could not even report (out of memory) */
-        c->probe_error = strdup("out of memory");
+        check_nomem(rs);
+        c->probe_error = check_strdup(rs, "out of memory");
         check_step_done(rs);
         return;
     }
     c->probe = r;
+    if (r->local_failure) /* out of memory: the report says nothing of the server */
+        check_nomem(rs);
     /* TLS < 1.2 at security level 0: Postfix's authenticating levels make
      * their own handshake at level 1 (check_level_hello). */
     if (r->tls_ok && !c->hello.seclevel1 && r->tls.version && !op->addr->legacy_tls &&
@@ -267,11 +304,13 @@ static void check_probe_done(void *arg, probe_report *r)
         err_clear(&he);
         /* Created on first use: libcurl's start-up is not free, and a
          * check without revocation never needs it. */
-        if (!rs->https && !rs->eng->rv)
-            rs->https = https_client_new(rs->base, &he);
+        if (!rs->https && !rs->eng->rv && !(rs->https = https_client_new(rs->base, &he)))
+            check_local_failure(rs, &he);
         check_op *rop = check_op_new(rs, op->host, op->addr);
         if (rop)
             rop->conn = op->conn;
+        else
+            check_nomem(rs);
         err_rec e;
         err_clear(&e);
         int timeout = rs->opt->phase_timeout_ms ? rs->opt->phase_timeout_ms : 10000;
@@ -283,7 +322,7 @@ static void check_probe_done(void *arg, probe_report *r)
         c->rev.status = MXTLS_REVOCATION_UNAVAILABLE;
         c->rev.source = REVOCATION_SRC_NONE;
         free(c->rev.detail);
-        c->rev.detail = strdup("no revocation answer before the check's deadline");
+        c->rev.detail = check_strdup(rs, "no revocation answer before the check's deadline");
         int started = 0;
         if (store && rop && rs->eng->rv) /* once per chain for the engine (revshare.h) */
             started = (rop->rev_waiter = revshare_get(rs->eng->rv, r->tls.chain, store,
@@ -297,10 +336,11 @@ static void check_probe_done(void *arg, probe_report *r)
         if (started) {
             rs->pending++;
         } else {
+            check_local_failure(rs, &e);
             free(c->rev.detail);
-            c->rev.detail = strdup(e.message[0]    ? e.message
-                                   : he.message[0] ? he.message
-                                                   : "revocation check could not start");
+            c->rev.detail = check_strdup(rs, e.message[0]    ? e.message
+                                             : he.message[0] ? he.message
+                                                             : "revocation check could not start");
         }
     }
     check_step_done(rs);
@@ -471,7 +511,7 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     check_conn *c = &a->conns[ci];
     check_op *op = check_op_new(rs, h, a);
     if (!op) {
-        c->probe_error = strdup("out of memory");
+        check_nomem(rs);
         return;
     }
     op->conn = ci;
@@ -500,7 +540,7 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     else
         check_local_failure(rs, &e);
     if (!op->running && !op->waiter && !c->probe_error)
-        c->probe_error = strdup(e.message[0] ? e.message : "the probe could not start");
+        c->probe_error = check_strdup(rs, e.message[0] ? e.message : "the probe could not start");
 }
 
 /* check_conn_for - the connection with this ClientHello, started if new */
@@ -524,7 +564,7 @@ static int check_conn_for(check_run_state *rs, check_host *h, check_address *a,
     c->alt = alt;
     int ci = (int)a->nconns++;
     if (bad)
-        c->probe_error = strdup("out of memory");
+        check_nomem(rs);
     else
         check_start_probe(rs, h, a, ci, level);
     return ci;
@@ -575,17 +615,22 @@ static void check_ptr_done(void *arg, dns_answer *ans)
     if (ans->outcome == DNS_DATA) {
         size_t i = 0;
         for (; i < ans->n && a->ptr.n < CHECK_MAX_PTR; i++) {
-            char *n = names_normalize(ans->rr[i].text, 0, NULL);
-            if (!n)
+            err_rec ne;
+            err_clear(&ne);
+            char *n = names_normalize(ans->rr[i].text, 0, &ne);
+            if (!n) {
+                check_local_failure(rs, &ne); /* out of memory; else not a name: skipped */
                 continue;
-            if (strlist_add_unique(&a->ptr, n) == MXTLS_OK && a->ptr.n &&
-                !strcmp(a->ptr.v[a->ptr.n - 1], n)) {
+            }
+            size_t had = a->ptr.n;
+            if (strlist_add_unique(&a->ptr, n) != MXTLS_OK) {
+                check_nomem(rs);
+            } else if (a->ptr.n > had) {
                 check_op *fop = check_op_new(rs, op->host, a);
-                if (fop) {
+                if (fop)
                     fop->ptr_index = (int)a->ptr.n - 1;
-                    check_lookup(rs, n, a->family == 6 ? DNS_T_AAAA : DNS_T_A,
-                                 check_forward_done, fop);
-                }
+                check_lookup(rs, n, a->family == 6 ? DNS_T_AAAA : DNS_T_A, check_forward_done,
+                             fop);
             }
             free(n);
         }
@@ -594,7 +639,7 @@ static void check_ptr_done(void *arg, dns_answer *ans)
         char buf[160];
         snprintf(buf, sizeof buf, "%s (%s)", dns_outcome_name(ans->outcome),
                  dns_security_name(ans->security));
-        a->ptr_problem = strdup(buf);
+        a->ptr_problem = check_strdup(rs, buf);
     }
     dns_answer_free(ans);
     check_step_done(rs);
@@ -628,6 +673,8 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
             if (dane_rr_set(&h->tlsa[h->ntlsa], ans->rr[i].usage, ans->rr[i].selector,
                             ans->rr[i].mtype, ans->rr[i].data, ans->rr[i].data_len) == 0)
                 h->ntlsa++;
+            else if (ans->rr[i].data_len <= DANE_MAX_DATA) /* not too long: out of memory */
+                check_nomem(rs);
         h->tlsa_dropped += ans->n - i;
     } else if (ans->outcome == DNS_NODATA || ans->outcome == DNS_NXDOMAIN) {
         h->tlsa_state = ans->security == DNS_SEC_SECURE ? MXTLS_TLSA_NONE : MXTLS_TLSA_INSECURE;
@@ -637,7 +684,7 @@ static void check_tlsa_done(void *arg, dns_answer *ans)
         char buf[512];
         snprintf(buf, sizeof buf, "%s%s%s", dns_outcome_name(ans->outcome), ans->why ? ": " : "",
                  ans->why ? ans->why : "");
-        h->tlsa_why = strdup(buf);
+        h->tlsa_why = check_strdup(rs, buf);
     }
     dns_answer_free(ans);
     if (retry_original) {
@@ -655,19 +702,22 @@ static void check_start_tlsa(check_run_state *rs, check_host *h, const char *bas
     char qname[MXTLS_MAX_NAME + 32];
     snprintf(qname, sizeof qname, "_%u._tcp.%s", rs->rep->port, base);
     check_op *op = check_op_new(rs, h, NULL);
-    if (!op)
+    if (!op) {
+        check_nomem(rs);
         return;
+    }
     op->tlsa_at_target = is_cname;
     /* Until an answer comes; the deadline may stop the check first, and a
      * missing answer must defer DANE senders, never downgrade them. */
     h->tlsa_state = MXTLS_TLSA_ERROR;
     free(h->tlsa_why);
-    h->tlsa_why = strdup("no TLSA answer before the check's deadline");
+    h->tlsa_why = check_strdup(rs, "no TLSA answer before the check's deadline");
+    char *copy = check_strdup(rs, base); /* base may be h->tlsa_base itself */
     free(h->tlsa_base);
-    h->tlsa_base = strdup(base);
+    h->tlsa_base = copy;
     if (check_lookup(rs, qname, DNS_T_TLSA, check_tlsa_done, op) != 0) {
         free(h->tlsa_why);
-        h->tlsa_why = strdup("the TLSA lookup could not start");
+        h->tlsa_why = check_strdup(rs, "the TLSA lookup could not start");
     }
 }
 
@@ -692,6 +742,7 @@ static void check_add_address(check_run_state *rs, check_host *h, const char *ip
     check_address *a = calloc(1, sizeof *a);
     if (!a || !(a->ip = strdup(ip))) {
         free(a);
+        check_nomem(rs);
         return;
     }
     a->family = family;
@@ -720,7 +771,7 @@ static void check_addr_done(void *arg, dns_answer *ans)
     if (ans->outcome == DNS_DATA) {
         if (ans->security == DNS_SEC_SECURE && ans->canonname && !h->canonname &&
             strcasecmp(ans->canonname, h->name) != 0)
-            h->canonname = strdup(ans->canonname);
+            h->canonname = check_strdup(op->rs, ans->canonname);
         for (size_t i = 0; i < ans->n && i < CHECK_MAX_ADDRS; i++)
             check_add_address(op->rs, h, ans->rr[i].text, op->family, ans->security);
         if (ans->n > CHECK_MAX_ADDRS)
@@ -734,9 +785,8 @@ static void check_addr_done(void *arg, dns_answer *ans)
             h->tlsa_info_started = 1;
             char qname[MXTLS_MAX_NAME + 32];
             snprintf(qname, sizeof qname, "_%u._tcp.%s", op->rs->rep->port, h->name);
-            check_op *iop = check_op_new(op->rs, h, NULL);
-            if (iop)
-                check_lookup(op->rs, qname, DNS_T_TLSA, check_tlsa_info_done, iop);
+            check_lookup(op->rs, qname, DNS_T_TLSA, check_tlsa_info_done,
+                         check_op_new(op->rs, h, NULL));
         }
     }
     dns_answer_free(ans);
@@ -755,6 +805,7 @@ static check_host *check_add_host(check_run_state *rs, const char *name, int pre
     check_host *h = calloc(1, sizeof *h);
     if (!h || !(h->name = strdup(name))) {
         free(h);
+        check_nomem(rs);
         return NULL;
     }
     h->pref = pref;
@@ -778,8 +829,8 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
             op->family = 4;
             h->a_queried = 1;
             h->a_outcome = DNS_TIMEOUT; /* until an answer says otherwise */
-            check_lookup(rs, h->name, DNS_T_A, check_addr_done, op);
         }
+        check_lookup(rs, h->name, DNS_T_A, check_addr_done, op);
     }
     if (rs->opt->family != 4) {
         check_op *op = check_op_new(rs, h, NULL);
@@ -787,8 +838,8 @@ static void check_resolve_host(check_run_state *rs, check_host *h)
             op->family = 6;
             h->aaaa_queried = 1;
             h->aaaa_outcome = DNS_TIMEOUT;
-            check_lookup(rs, h->name, DNS_T_AAAA, check_addr_done, op);
         }
+        check_lookup(rs, h->name, DNS_T_AAAA, check_addr_done, op);
     }
 }
 
@@ -804,9 +855,13 @@ static void check_route_mx_done(void *arg, dns_answer *ans)
         rep->route_mx_secure = ans->security == DNS_SEC_SECURE;
         for (size_t i = mx_next(ans->rr, ans->n, 0);
              i < ans->n && rep->route_mx.n < CHECK_MAX_HOSTS; i = mx_next(ans->rr, ans->n, i + 1)) {
-            char *n = names_normalize(ans->rr[i].text, 0, NULL);
-            if (n)
-                strlist_add_unique(&rep->route_mx, n);
+            err_rec ne;
+            err_clear(&ne);
+            char *n = names_normalize(ans->rr[i].text, 0, &ne);
+            if (!n)
+                check_local_failure(op->rs, &ne); /* out of memory; else not a name: skipped */
+            else if (strlist_add_unique(&rep->route_mx, n) != MXTLS_OK)
+                check_nomem(op->rs);
             free(n);
         }
     }
@@ -822,7 +877,7 @@ static void check_mx_done(void *arg, dns_answer *ans)
     rep->mx_outcome = ans->outcome;
     rep->mx_security = ans->security;
     if (ans->why)
-        rep->mx_why = strdup(ans->why);
+        rep->mx_why = check_strdup(rs, ans->why);
     if (ans->outcome == DNS_DATA) {
         mx_sort(ans->rr, ans->n);
         /* RFC 7505 §3: an MX with an empty target (".") says the domain
@@ -839,17 +894,25 @@ static void check_mx_done(void *arg, dns_answer *ans)
                 check_host *h = check_add_host(rs, ans->rr[i].text, ans->rr[i].pref);
                 if (!h)
                     continue;
-                char *valid = names_normalize(h->name, 0, NULL);
+                err_rec ne;
+                err_clear(&ne);
+                char *valid = names_normalize(h->name, 0, &ne);
+                if (!valid && ne.code == MXTLS_ERR_NOMEM) {
+                    check_local_failure(rs, &ne);
+                    continue;
+                }
                 if (!valid) {
                     /* A target that is no host name is skipped, as MTAs do,
                      * and reported; the other MX hosts still count. */
                     h->invalid = 1;
                     char *shown = names_escape((const unsigned char *)h->name, strlen(h->name));
+                    if (!shown)
+                        check_nomem(rs);
                     char buf[600];
                     snprintf(buf, sizeof buf, "the MX target \"%s\" is not a valid host name: "
                              "senders skip it", shown ? shown : "?");
                     free(shown);
-                    h->problem = strdup(buf);
+                    h->problem = check_strdup(rs, buf);
                     continue;
                 }
                 free(valid);
@@ -1046,9 +1109,11 @@ static const mxtls_evidence *check_conn_evidence(check_run_state *rs, const chec
 }
 
 /* check_evaluate_address - every level's result, each from the connection
- * its sender makes (and from the --sni-compare connection) */
-static void check_evaluate_address(check_run_state *rs, const check_host *h, check_address *a)
+ * its sender makes (and from the --sni-compare connection); -1 when one
+ * could not be made (out of memory: rs->ctx->err) */
+static int check_evaluate_address(check_run_state *rs, const check_host *h, check_address *a)
 {
+    int bad = 0;
     check_report *rep = rs->rep;
     const mxtls_policy_entry *pe = rep->policy_entry;
     mxtls_evidence *cache[CHECK_MAX_CONNS][2];
@@ -1060,81 +1125,19 @@ static void check_evaluate_address(check_run_state *rs, const check_host *h, che
         int ci = a->level_conn[li];
         a->results[li] = check_evaluate_conn(
             rs, a, &a->conns[ci], check_conn_evidence(rs, h, a, ci, with_match, cache), l);
-        if (a->alt_conn >= 0)
+        bad |= !a->results[li];
+        if (a->alt_conn >= 0) {
             a->results_alt[li] = check_evaluate_conn(
                 rs, a, &a->conns[a->alt_conn],
                 check_conn_evidence(rs, h, a, a->alt_conn, with_match, cache), l);
+            bad |= !a->results_alt[li];
+        }
     }
     for (size_t i = 0; i < CHECK_MAX_CONNS; i++) {
         mxtls_evidence_free(cache[i][0]);
         mxtls_evidence_free(cache[i][1]);
     }
-}
-
-/* check_conn_advice - what one connection showed that no level decides on */
-static void check_conn_advice(check_report *rep, const check_host *h, const check_address *a,
-                              const check_conn *c)
-{
-    const probe_report *p = c->probe;
-    if (!p)
-        return;
-    char buf[1024];
-    if (p->smtp.injected_bytes) {
-        snprintf(buf, sizeof buf,
-                 "%s [%s] sent %zu bytes after its 220 reply to STARTTLS, before the "
-                 "TLS handshake: this is the STARTTLS injection flaw class "
-                 "(CVE-2011-0411); update the server software.",
-                 h->name, a->ip, p->smtp.injected_bytes);
-        strlist_add_unique(&rep->advice, buf);
-    }
-    /* An old version that a policy entry asked for says nothing of the server. */
-    if (p->tls_ok && p->tls.version && !c->hello.protocols &&
-        (!strcmp(p->tls.version, "TLSv1") || !strcmp(p->tls.version, "TLSv1.1") ||
-         !strcmp(p->tls.version, "SSLv3"))) {
-        snprintf(buf, sizeof buf,
-                 "%s [%s] negotiated %s: enable TLS 1.2 and 1.3; many senders refuse "
-                 "older versions (RFC 8996).",
-                 h->name, a->ip, p->tls.version);
-        strlist_add_unique(&rep->advice, buf);
-    }
-    /* RFC 7525 / RFC 9325: no NULL, export, RC4, 3DES or anonymous suites. */
-    static const char *const weak[] = {"NULL", "EXP", "RC4", "DES-CBC3", "3DES",
-                                       "ADH", "AECDH", "anon"};
-    for (size_t w = 0; p->tls_ok && p->tls.cipher && !c->hello.ciphers && !c->hello.exclude &&
-                       w < sizeof weak / sizeof weak[0];
-         w++)
-        if (strstr(p->tls.cipher, weak[w])) {
-            snprintf(buf, sizeof buf,
-                     "%s [%s] negotiated the weak cipher %s: remove it from the "
-                     "server's cipher list (RFC 9325).",
-                     h->name, a->ip, p->tls.cipher);
-            strlist_add_unique(&rep->advice, buf);
-            break;
-        }
-}
-
-/* check_leaf - the leaf a finished TLS connection showed, or NULL */
-static X509 *check_leaf(const check_conn *c)
-{
-    const probe_report *p = c->probe;
-    if (!p || !p->tls_ok || !p->tls.chain || sk_X509_num(p->tls.chain) < 1)
-        return NULL;
-    return sk_X509_value(p->tls.chain, 0);
-}
-
-/* check_leaf_name - the first DNS name of a leaf (else its CN), printable */
-static void check_leaf_name(X509 *x, char *out, size_t cap)
-{
-    presented_ids ids;
-    memset(&ids, 0, sizeof ids);
-    snprintf(out, cap, "?");
-    if (names_presented(x, &ids) == MXTLS_OK) {
-        /* already escaped for display */
-        const char *n = ids.dns.n ? ids.dns.v[0] : ids.cn.n ? ids.cn.v[0] : NULL;
-        if (n)
-            snprintf(out, cap, "%.200s", n);
-    }
-    presented_ids_free(&ids);
+    return bad ? -1 : 0;
 }
 
 int check_address_same_leaf(const check_address *a)
@@ -1157,126 +1160,29 @@ const check_conn *check_address_conn(const check_address *a, size_t level_index)
     return &a->conns[a->level_conn[level_index]];
 }
 
-/* check_sni_advice - a server whose certificate depends on SNI (the shared
- * hosting case): senders without SNI see its default certificate */
-static void check_sni_advice(check_report *rep, const check_host *h, const check_address *a)
-{
-    const check_conn *none = NULL, *named = NULL;
-    for (size_t i = 0; i < a->nconns; i++) {
-        const check_conn *c = &a->conns[i];
-        if (!check_leaf(c))
-            continue;
-        if (!c->hello.sni && !none)
-            none = c;
-        else if (c->hello.sni && !named && (!none || X509_cmp(check_leaf(c), check_leaf(none))))
-            named = c;
-    }
-    if (!none || !named || X509_cmp(check_leaf(none), check_leaf(named)) == 0)
-        return;
-    char dflt[256], sni[256], buf[1400];
-    check_leaf_name(check_leaf(none), dflt, sizeof dflt);
-    check_leaf_name(check_leaf(named), sni, sizeof sni);
-    snprintf(buf, sizeof buf,
-             "%s [%s] presents a certificate for %s to clients that send no SNI and one for %s "
-             "to clients that send SNI %s. Postfix (unless smtp_tls_servername is set) and "
-             "Cisco ESA send no SNI, so they are shown the default certificate. Fix either "
-             "side: make the server's default certificate carry the MX hostname %s (the "
-             "receiving server), or set smtp_tls_servername = hostname on the sending Postfix "
-             "(Postfix 3.4 and later).",
-             h->name, a->ip, dflt, sni, named->hello.sni, h->name);
-    strlist_add_unique(&rep->advice, buf);
-}
-
-/* check_advice - the operator's to-do list: the auto level's and verify's
- * advice, and findings that no level decides on */
-static void check_advice(check_report *rep)
-{
-    const mxtls_policy_entry *pe = rep->policy_entry;
-    unsigned off, lo, hi;
-    err_rec pe_err;
-    err_clear(&pe_err);
-    if (pe && pe->protocols && pe->level != MXTLS_LEVEL_NONE &&
-        (tlsparams_protocols(pe->protocols, &off, &lo, &hi, &pe_err) != 0 ||
-         !(tlsparams_enabled(off, lo, hi) & (TLSP_TLSv1_2 | TLSP_TLSv1_3)))) {
-        char buf[700];
-        snprintf(buf, sizeof buf,
-                 "The policy map entry \"%.200s\" (line %zu) sets protocols=%.100s, which %s: "
-                 "the sender's handshakes with this destination fail. TLS 1.0 and 1.1 are "
-                 "obsolete (RFC 8996); remove protocols= from the entry or use "
-                 "protocols=>=TLSv1.2.",
-                 pe->key, pe->line, pe->protocols,
-                 pe_err.message[0] ? "Postfix cannot parse" : "leaves neither TLS 1.2 nor TLS 1.3");
-        strlist_add_unique(&rep->advice, buf);
-    }
-    char dbuf[2048];
-    /* DNSSEC failures: what the zone's operator should do, from the
-     * validator's reason. */
-    const char *dadv = rep->mx_security == DNS_SEC_BOGUS ? dnssec_advice(rep->mx_why) : NULL;
-    if (dadv) {
-        snprintf(dbuf, sizeof dbuf, "The MX records of %s fail DNSSEC validation (%s). %s",
-                 rep->domain, rep->mx_why, dadv);
-        strlist_add_unique(&rep->advice, dbuf);
-    }
-    for (size_t i = 0; i < rep->nhosts; i++) {
-        const check_host *h = rep->hosts[i];
-        const char *base = h->tlsa_base ? h->tlsa_base : h->name;
-        dadv = h->tlsa_started && h->tlsa_state == MXTLS_TLSA_BOGUS ? dnssec_advice(h->tlsa_why)
-                                                                      : NULL;
-        if (dadv) {
-            snprintf(dbuf, sizeof dbuf, "The TLSA records at _%u._tcp.%s fail DNSSEC validation "
-                     "(%s). %s", rep->port, base, h->tlsa_why, dadv);
-            strlist_add_unique(&rep->advice, dbuf);
-        }
-        /* TLSA records that DANE senders ignore (RFC 7672 §2.2). */
-        size_t ignored = h->tlsa_started
-                             ? (h->tlsa_state == MXTLS_TLSA_INSECURE ? h->ntlsa : 0)
-                             : h->tlsa_ignored;
-        if (ignored) {
-            snprintf(dbuf, sizeof dbuf,
-                     "The TLSA record%s at _%u._tcp.%s %s ignored: %s not DNSSEC-signed (no DS "
-                     "record leads to %s: the zone is not signed, or its delegation is "
-                     "insecure), so DANE senders do not use %s (RFC 7672 §2.2). Sign the zone "
-                     "and publish its DS record at the parent zone.",
-                     ignored == 1 ? "" : "s", rep->port, h->tlsa_started ? base : h->name,
-                     ignored == 1 ? "is" : "are", ignored == 1 ? "it is" : "they are",
-                     ignored == 1 ? "it" : "them", ignored == 1 ? "it" : "them");
-            strlist_add_unique(&rep->advice, dbuf);
-        }
-    }
-    if (rep->null_mx_mixed)
-        strlist_add_unique(&rep->advice,
-                           "The MX RRset mixes a null MX (\".\") with other MX records, which "
-                           "RFC 7505 §3 forbids: senders differ in what they do with it; publish "
-                           "either the null MX alone or only real MX hosts.");
-    for (size_t i = 0; i < rep->nhosts; i++) {
-        const check_host *h = rep->hosts[i];
-        for (size_t j = 0; j < h->naddrs; j++) {
-            const check_address *a = h->addrs[j];
-            for (size_t li = 0; li < rep->nlevels; li++) {
-                const mxtls_result *r = a->results[li];
-                if (r && (rep->levels[li] == rep->auto_level ||
-                          rep->levels[li] == MXTLS_LEVEL_VERIFY))
-                    for (size_t k = 0; k < r->advice.n; k++)
-                        strlist_add_unique(&rep->advice, r->advice.v[k]);
-            }
-            for (size_t ci = 0; ci < a->nconns; ci++)
-                check_conn_advice(rep, h, a, &a->conns[ci]);
-            check_sni_advice(rep, h, a);
-        }
-    }
-}
-
-static void check_finish(check_run_state *rs)
+/* check_finish - the verdicts and advice from the finished evidence; -1
+ * when out of memory (rs->local_err says why: no report then) */
+static int check_finish(check_run_state *rs)
 {
     check_report *rep = rs->rep;
-    sts_conclude(rep->sts, rep);
+    if (sts_conclude(rep->sts, rep) != MXTLS_OK) {
+        check_nomem(rs);
+        return -1;
+    }
     if (rs->opt->lookups_only)
-        return;
+        return 0;
     for (size_t i = 0; i < rep->nhosts; i++) {
         check_host *h = rep->hosts[i];
         for (size_t j = 0; j < h->naddrs; j++) {
             check_address *a = h->addrs[j];
-            check_evaluate_address(rs, h, a);
+            if (check_evaluate_address(rs, h, a) != 0) {
+                /* mxtls_evaluate fails only for want of memory here */
+                if (rs->ctx->err.code == MXTLS_ERR_NOMEM || rs->ctx->err.code == MXTLS_OK)
+                    check_nomem(rs);
+                else
+                    rs->local_err = rs->ctx->err;
+                return -1;
+            }
         }
         if (h->naddrs == 0 && !h->problem) {
             char a[96] = "", aaaa[96] = "", buf[256];
@@ -1287,21 +1193,28 @@ static void check_finish(check_run_state *rs)
                 snprintf(aaaa, sizeof aaaa, "AAAA %s (%s)", dns_outcome_name(h->aaaa_outcome),
                          dns_security_name(h->aaaa_security));
             snprintf(buf, sizeof buf, "no address: %s%s%s", a, *a && *aaaa ? ", " : "", aaaa);
-            h->problem = strdup(buf);
+            if (!(h->problem = check_strdup(rs, buf)))
+                return -1;
         }
     }
-    check_auto_dane(rep);
-    /* Then MTA-STS: an enforce policy in force (RFC 8461 §5), where neither
-     * a policy-map entry nor DANE decided. */
-    if (rep->auto_level == MXTLS_LEVEL_MAY && !rep->policy_entry && rep->sts &&
-        sts_enforced(rep->sts)) {
-        rep->auto_level = MXTLS_LEVEL_MTA_STS;
-        free(rep->auto_reason);
-        rep->auto_reason = strdup("an MTA-STS policy in mode enforce: mta-sts");
+    if (check_auto_dane(rep) != MXTLS_OK) {
+        check_nomem(rs);
+        return -1;
+    }
+    if (check_auto_sts(rep) != MXTLS_OK) {
+        check_nomem(rs);
+        return -1;
     }
     for (size_t li = 0; li < rep->nlevels; li++)
-        check_aggregate(rep, li);
-    check_advice(rep);
+        if (check_aggregate(rep, li) != MXTLS_OK) {
+            check_nomem(rs);
+            return -1;
+        }
+    if (check_advice(rep) != MXTLS_OK) {
+        check_nomem(rs);
+        return -1;
+    }
+    return 0;
 }
 
 /* check_auto_level - what a modern MTA would use: the policy-map entry, else may */
@@ -1327,6 +1240,10 @@ static int check_auto_level(mxtls_ctx *ctx, check_report *rep, const check_optio
         snprintf(buf, sizeof buf, "no policy map entry: opportunistic TLS (may)");
     }
     rep->auto_reason = strdup(buf);
+    if (!rep->auto_reason) {
+        err_set(&ctx->err, MXTLS_ERR_NOMEM, "check", "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -1431,6 +1348,8 @@ static void check_finish_cb(evutil_socket_t fd, short what, void *arg)
     if (rs->finished)
         return;
     check_stop_io(rs);
+    if (!rs->local_err.code)
+        check_finish(rs); /* out of memory sets rs->local_err */
     if (rs->local_err.code) {
         /* This machine failed, not the domain: no verdicts. */
         mxtls_error me;
@@ -1443,7 +1362,6 @@ static void check_finish_cb(evutil_socket_t fd, short what, void *arg)
         lcb(larg, NULL, &me);
         return;
     }
-    check_finish(rs);
     check_report *rep = rs->rep;
     rep->elapsed_ms = check_elapsed_ms(rs);
     check_publish(rep);
@@ -1473,7 +1391,12 @@ static const char *check_keep(check_run_state *rs, const char *s, int *bad)
 static mxtls_check *check_fail(check_run_state *rs, mxtls_error *err, const err_rec *e)
 {
     config_error(err, e);
-    check_free_run(rs);
+    /* DNS queries already started owe an answer to this check: it is freed
+     * with the last one (check_dns_answer), never before. */
+    rs->finished = 1;
+    check_stop_io(rs);
+    if (rs->dns_pending == 0)
+        check_free_run(rs);
     return NULL;
 }
 
@@ -1559,7 +1482,10 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
         sts_params sp = {rep->domain, cfg->ca_file, cfg->ca_path, o->sts_cache,
                          o->phase_timeout_ms ? o->phase_timeout_ms : 10000,
                          rs->ctx->at ? (long long)rs->ctx->at : (long long)time(NULL)};
-        rep->sts = sts_start(rs, &sp);
+        if (!(rep->sts = sts_start(rs, &sp))) {
+            err_set(&e, MXTLS_ERR_NOMEM, "check", "out of memory");
+            return check_fail(rs, err, &e);
+        }
     }
     int route_mx = 0;
     if (rep->routed) {

@@ -207,5 +207,8 @@ int check_ext_lookup(mxtls_check *c, const char *name, uint16_t type, dns_cb cb,
 void check_ext_hold(mxtls_check *c);
 void check_ext_release(mxtls_check *c);
 struct https_client *check_ext_https(mxtls_check *c);
+/* check_ext_nomem - an allocation of another module failed: the check ends
+ * as a local failure (MXTLS_ERR_NOMEM, no report) */
+void check_ext_nomem(mxtls_check *c);
 
 #endif

@@ -22,15 +22,25 @@
 #include "engine/check.h"
 #include "io/https.h"
 
+/* sts_dup - a copy of text; out of memory ends the check (check_ext_nomem) */
+static char *sts_dup(sts_report *s, const char *text)
+{
+    char *d = strdup(text);
+    if (!d)
+        check_ext_nomem(s->check);
+    return d;
+}
+
 /* sts_collect - the TXT RRset as strings, escaped for display */
-static void sts_collect(const dns_answer *ans, strlist *out, const char **recs, size_t *lens,
-                        size_t *n, size_t cap)
+static void sts_collect(sts_report *s, const dns_answer *ans, strlist *out, const char **recs,
+                        size_t *lens, size_t *n, size_t cap)
 {
     *n = 0;
     for (size_t i = 0; i < ans->n && *n < cap; i++) {
         const char *t = ans->rr[i].text ? ans->rr[i].text : "";
         char *shown = names_escape((const unsigned char *)t, strlen(t));
-        strlist_add(out, shown ? shown : "?");
+        if (!shown || strlist_add(out, shown) != MXTLS_OK)
+            check_ext_nomem(s->check);
         free(shown);
         recs[*n] = t;
         lens[*n] = strlen(t);
@@ -65,13 +75,15 @@ static void sts_fetch_done(void *arg, https_response *r)
     free(s->fetch_error);
     s->fetch_error = NULL;
     s->http_status = r->status;
+    if (r->nomem)
+        check_ext_nomem(s->check);
     if (r->content_type)
-        s->media_type = strdup(r->content_type);
+        s->media_type = sts_dup(s, r->content_type);
     if (r->cert)
-        s->cert = strdup(r->cert);
+        s->cert = sts_dup(s, r->cert);
     if (!r->ok) {
         snprintf(buf, sizeof buf, "the policy fetch failed: %s", r->error ? r->error : "?");
-        s->fetch_error = strdup(buf);
+        s->fetch_error = sts_dup(s, buf);
     } else if (r->status != 200) {
         /* Redirects are not followed (RFC 8461 §3.3): a 3xx is no policy. */
         snprintf(buf, sizeof buf, "HTTP status %ld%s (a policy needs 200%s)", r->status,
@@ -79,23 +91,24 @@ static void sts_fetch_done(void *arg, https_response *r)
                  r->status >= 300 && r->status < 400 ? "; redirects are not followed, "
                                                        "RFC 8461 §3.3"
                                                      : "");
-        s->fetch_error = strdup(buf);
+        s->fetch_error = sts_dup(s, buf);
     } else if (!sts_media_ok(r->content_type)) {
         snprintf(buf, sizeof buf, "media type \"%.200s\": a policy must be served as "
                  "text/plain (RFC 8461 §3.2)", r->content_type ? r->content_type : "(none)");
-        s->fetch_error = strdup(buf);
+        s->fetch_error = sts_dup(s, buf);
     } else {
         s->body = (char *)r->body;
         s->body_len = r->body_len;
         r->body = NULL;
-        mtasts_policy_parse(s->body, s->body_len, &s->policy);
+        if (mtasts_policy_parse(s->body, s->body_len, &s->policy) != MXTLS_OK)
+            check_ext_nomem(s->check);
         if (s->policy.valid) {
             s->fetch_ok = 1;
         } else {
             const recerr *e = s->policy.errors.n ? &s->policy.errors.v[0] : NULL;
             snprintf(buf, sizeof buf, "the policy is not valid: %s%s%s",
                      e ? e->rule : "?", e ? ": " : "", e ? e->message : "");
-            s->fetch_error = strdup(buf);
+            s->fetch_error = sts_dup(s, buf);
         }
     }
     https_response_free(r);
@@ -108,7 +121,7 @@ static void sts_fetch_done(void *arg, https_response *r)
                          s->txt.valid ? s->txt.id : s->cached.txt_id, s->now, &e) == MXTLS_OK)
             s->cache_stored = 1;
         else if (!s->cache_error)
-            s->cache_error = strdup(e.message);
+            s->cache_error = sts_dup(s, e.message);
         stscache_close(sc);
     }
     check_ext_release(s->check);
@@ -123,7 +136,7 @@ static void sts_addr_done(void *arg, dns_answer *ans)
         s->family = 6;
         if (check_ext_lookup(s->check, s->policy_host, DNS_T_AAAA, sts_addr_done, s) != 0) {
             free(s->fetch_error);
-            s->fetch_error = strdup("the address lookup of the policy host could not start");
+            s->fetch_error = sts_dup(s, "the address lookup of the policy host could not start");
         }
     } else {
         char buf[400];
@@ -131,7 +144,7 @@ static void sts_addr_done(void *arg, dns_answer *ans)
                  s->family == 4 ? "A" : "AAAA", dns_outcome_name(ans->outcome),
                  dns_security_name(ans->security));
         free(s->fetch_error);
-        s->fetch_error = strdup(buf);
+        s->fetch_error = sts_dup(s, buf);
     }
     dns_answer_free(ans);
 }
@@ -142,7 +155,7 @@ static void sts_fetch_start(sts_report *s, const char *ip)
     int v6 = strchr(ip, ':') != NULL;
     snprintf(resolve, sizeof resolve, "%s:443:%s%s%s", s->policy_host, v6 ? "[" : "", ip,
              v6 ? "]" : "");
-    s->address = strdup(ip);
+    s->address = sts_dup(s, ip);
     https_request req = {0};
     req.url = s->url;
     req.max_body = MTASTS_POLICY_MAX;
@@ -157,12 +170,14 @@ static void sts_fetch_start(sts_report *s, const char *ip)
     err_rec e;
     err_clear(&e);
     free(s->fetch_error);
-    s->fetch_error = strdup("no policy before the check's deadline");
+    s->fetch_error = sts_dup(s, "no policy before the check's deadline");
     if (hc && https_fetch(hc, &req, sts_fetch_done, s, &e) == 0) {
         check_ext_hold(s->check);
     } else {
+        if (e.code == MXTLS_ERR_NOMEM || e.code == MXTLS_ERR_RESOURCE)
+            check_ext_nomem(s->check); /* this machine's failure, not the policy host's */
         free(s->fetch_error);
-        s->fetch_error = strdup(e.message[0] ? e.message : "the policy fetch could not start");
+        s->fetch_error = sts_dup(s, e.message[0] ? e.message : "the policy fetch could not start");
     }
 }
 
@@ -174,9 +189,10 @@ static void sts_txt_done(void *arg, dns_answer *ans)
     const char *recs[DNS_MAX_RECORDS];
     size_t lens[DNS_MAX_RECORDS], n = 0;
     if (ans->outcome == DNS_DATA)
-        sts_collect(ans, &s->txt_records, recs, lens, &n, DNS_MAX_RECORDS);
+        sts_collect(s, ans, &s->txt_records, recs, lens, &n, DNS_MAX_RECORDS);
     mtasts_txt_free(&s->txt);
-    mtasts_txt_select(recs, lens, n, &s->txt, NULL);
+    if (mtasts_txt_select(recs, lens, n, &s->txt, NULL) != MXTLS_OK)
+        check_ext_nomem(s->check);
     dns_answer_free(ans);
     /* A failed TXT lookup is no record: a cached policy stays (§5.1). */
     const char *id = s->txt.valid ? s->txt.id : NULL;
@@ -188,11 +204,11 @@ static void sts_txt_done(void *arg, dns_answer *ans)
     if (s->refetch != STS_REFETCH_NO) {
         s->fetch_tried = 1;
         free(s->fetch_error);
-        s->fetch_error = strdup("no address for the policy host before the check's deadline");
+        s->fetch_error = sts_dup(s, "no address for the policy host before the check's deadline");
         s->family = 4;
         if (check_ext_lookup(s->check, s->policy_host, DNS_T_A, sts_addr_done, s) != 0) {
             free(s->fetch_error);
-            s->fetch_error = strdup("the address lookup of the policy host could not start");
+            s->fetch_error = sts_dup(s, "the address lookup of the policy host could not start");
         }
     }
 }
@@ -206,9 +222,10 @@ static void sts_rpt_done(void *arg, dns_answer *ans)
     const char *recs[DNS_MAX_RECORDS];
     size_t lens[DNS_MAX_RECORDS], n = 0;
     if (ans->outcome == DNS_DATA)
-        sts_collect(ans, &s->rpt_records, recs, lens, &n, DNS_MAX_RECORDS);
+        sts_collect(s, ans, &s->rpt_records, recs, lens, &n, DNS_MAX_RECORDS);
     tlsrpt_free(&s->rpt);
-    tlsrpt_select(recs, lens, n, &s->rpt, NULL);
+    if (tlsrpt_select(recs, lens, n, &s->rpt, NULL) != MXTLS_OK)
+        check_ext_nomem(s->check);
     dns_answer_free(ans);
 }
 
@@ -237,7 +254,10 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
         return NULL;
     }
     if (p->cache_path) {
-        s->cache_path = strdup(p->cache_path);
+        if (!(s->cache_path = strdup(p->cache_path))) {
+            sts_report_free(s);
+            return NULL;
+        }
         stscache *sc = NULL;
         err_rec e;
         err_clear(&e);
@@ -245,7 +265,7 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
             stscache_get(sc, p->domain, s->now, &s->cached, &s->cache_state, &e) == MXTLS_OK)
             s->cache_open = 1;
         else
-            s->cache_error = strdup(e.message);
+            s->cache_error = sts_dup(s, e.message);
         stscache_close(sc);
     }
     char q[MXTLS_MAX_NAME + 32];
@@ -258,10 +278,10 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
     return s;
 }
 
-void sts_conclude(sts_report *s, struct mxtls_report *rep)
+mxtls_status sts_conclude(sts_report *s, struct mxtls_report *rep)
 {
     if (!s || s->concluded)
-        return;
+        return MXTLS_OK;
     s->concluded = 1;
     sts_fetch outcome = !s->fetch_tried ? STS_FETCH_NOT_TRIED
                         : s->fetch_ok   ? STS_FETCH_OK
@@ -281,7 +301,8 @@ void sts_conclude(sts_report *s, struct mxtls_report *rep)
         s->max_age = s->cached.max_age;
     }
     if (!rep)
-        return;
+        return MXTLS_OK;
+    mxtls_status st = MXTLS_OK;
     /* RFC 8460 §1: without TLSRPT, the senders that fail to deliver because
      * of MTA-STS or DANE have nobody to tell. */
     int dane = 0;
@@ -300,15 +321,18 @@ void sts_conclude(sts_report *s, struct mxtls_report *rep)
                  dane ? "DANE" : "", missing ? "no" : "no valid", rep->domain,
                  missing ? "" : ": ", missing ? "" : (e ? e->message : "?"), rep->domain,
                  sts && dane ? "these policies" : "this policy");
-        strlist_add_unique(&rep->advice, buf);
+        if (strlist_add_unique(&rep->advice, buf) != MXTLS_OK)
+            st = MXTLS_ERR_NOMEM;
     }
     if (s->fetch_tried && !s->fetch_ok && s->txt.valid) {
         snprintf(buf, sizeof buf,
                  "%s publishes an MTA-STS TXT record (id %s) but no policy could be fetched from "
                  "%s (%s): senders without a cached policy deliver as if there were none.",
                  rep->domain, s->txt.id, s->url, s->fetch_error ? s->fetch_error : "?");
-        strlist_add_unique(&rep->advice, buf);
+        if (strlist_add_unique(&rep->advice, buf) != MXTLS_OK)
+            st = MXTLS_ERR_NOMEM;
     }
+    return st;
 }
 
 int sts_enforced(const sts_report *s)

@@ -80,8 +80,9 @@ typedef struct sts_params {
  * as answers come. NULL when out of memory. */
 sts_report *sts_start(struct mxtls_check *c, const sts_params *p);
 /* sts_conclude - which policy is in force, and the findings for the
- * report's advice; idempotent. rep may be NULL. */
-void sts_conclude(sts_report *s, struct mxtls_report *rep);
+ * report's advice; idempotent. rep may be NULL. MXTLS_ERR_NOMEM when an
+ * advice could not be added. */
+mxtls_status sts_conclude(sts_report *s, struct mxtls_report *rep);
 /* sts_enforced - a policy in mode enforce is in force (after sts_conclude) */
 int sts_enforced(const sts_report *s);
 /* sts_evidence - give ev the policy in force (nothing when none) */

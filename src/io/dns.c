@@ -359,6 +359,7 @@ static void dns_query_fire(evutil_socket_t fd, short what, void *arg)
         char why[96];
         snprintf(why, sizeof why, "no answer within %d ms", q->r->timeout_ms);
         a->why = strdup(why);
+        a->nomem = !a->why;
     }
     dns_cb cb = q->cb;
     void *cb_arg = q->arg;
@@ -394,6 +395,7 @@ static void dns_ub_done(void *mydata, int rcode, void *packet, int packet_len, i
         q->spare = NULL;
         q->answer->outcome = DNS_ERROR;
         q->answer->why = NULL; /* out of memory: no room for a sentence either */
+        q->answer->nomem = 1;
     }
     /* Deliver from our event, not from inside libunbound (see the top). */
     event_del(q->timer);

@@ -75,6 +75,8 @@ struct https_xfer {
     size_t len, cap, max;
     int too_large;
     int want_certinfo;
+    int nomem;                  /* an allocation of ours failed during the transfer */
+    https_response *spare;      /* preallocated: the out-of-memory response */
     struct curl_slist *resolve;
     long timeout_ms;
     char errbuf[CURL_ERROR_SIZE];
@@ -139,6 +141,7 @@ static void https_xfer_free(https_xfer *x)
     curl_slist_free_all(x->headers);
     curl_slist_free_all(x->resolve);
     free(x->body);
+    free(x->spare);
     free(x);
 }
 
@@ -172,7 +175,7 @@ static char *https_response_error(https_xfer *x, CURLcode rc)
 /* https_certinfo - the leaf's subject, issuer and dates from libcurl's
  * CURLINFO_CERTINFO ("Subject:...", "Issuer:...", "Start date:...",
  * "Expire date:..."), or NULL when libcurl has none (a failed handshake) */
-static char *https_certinfo(CURL *easy)
+static char *https_certinfo(CURL *easy, int *nomem)
 {
     struct curl_certinfo *ci = NULL;
     if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
@@ -189,7 +192,9 @@ static char *https_certinfo(CURL *easy)
                                       l->data);
                 break;
             }
-    return buf[0] ? strdup(buf) : NULL;
+    char *s = buf[0] ? strdup(buf) : NULL;
+    *nomem |= buf[0] && !s;
+    return s;
 }
 
 /* https_finish - turn a completed transfer into a response for its callback */
@@ -200,13 +205,14 @@ static https_response *https_finish(https_xfer *x, CURLcode rc)
         return NULL;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
     char *ct = NULL;
+    r->nomem = x->nomem;
     if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
-        r->content_type = strndup(ct, HTTPS_MAX_CONTENT_TYPE);
+        r->nomem |= !(r->content_type = strndup(ct, HTTPS_MAX_CONTENT_TYPE));
     char *ip = NULL;
     if (curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip)
-        r->primary_ip = strdup(ip);
+        r->nomem |= !(r->primary_ip = strdup(ip));
     if (x->want_certinfo)
-        r->cert = https_certinfo(x->easy);
+        r->cert = https_certinfo(x->easy, &r->nomem);
     if (rc == CURLE_OK) {
         r->ok = 1;
         /* Hand over the body; keep the promised terminating NUL. */
@@ -256,30 +262,50 @@ static void https_drain(https_client *c)
         https_xfer_unlink(x);
         https_response *r = https_finish(x, rc);
         if (!r) {
-            /* Out of memory: still exactly one callback, with what we can say. */
-            static const char oom[] = "out of memory";
-            r = calloc(1, sizeof *r);
-            if (r)
-                r->error = strdup(oom);
+            /* Out of memory: still exactly one callback, with the response
+             * allocated when the fetch started. */
+            r = x->spare;
+            x->spare = NULL;
+            r->nomem = 1;
         }
         https_cb cb = x->cb;
         void *arg = x->arg;
         https_xfer_free(x);
-        if (r)
-            cb(arg, r);
+        cb(arg, r);
     }
 }
 
 static void https_destroy(https_client *c);
 static void https_soon_free(https_soon *s);
 
+/* https_fail_all - the multi handle is dead (a callback of ours failed for
+ * want of memory: libcurl then refuses every further action): every
+ * transfer still in flight ends with its out-of-memory response */
+static void https_fail_all(https_client *c)
+{
+    while (c->xfers && !c->dying) {
+        https_xfer *x = c->xfers;
+        https_xfer_unlink(x);
+        curl_multi_remove_handle(c->multi, x->easy);
+        https_response *r = x->spare;
+        x->spare = NULL;
+        r->nomem = 1;
+        https_cb cb = x->cb;
+        void *arg = x->arg;
+        https_xfer_free(x);
+        cb(arg, r);
+    }
+}
+
 /* https_run - let libcurl act on a socket (or on its timeout), then deliver */
 static void https_run(https_client *c, curl_socket_t fd, int flags)
 {
     int running = 0;
     c->busy++;
-    curl_multi_socket_action(c->multi, fd, flags, &running);
+    CURLMcode mc = curl_multi_socket_action(c->multi, fd, flags, &running);
     https_drain(c);
+    if (mc == CURLM_ABORTED_BY_CALLBACK || mc == CURLM_OUT_OF_MEMORY)
+        https_fail_all(c);
     if (--c->busy == 0 && c->dying)
         https_destroy(c);
 }
@@ -300,6 +326,15 @@ static void https_on_socket(evutil_socket_t fd, short what, void *arg)
 static void https_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     https_run(arg, CURL_SOCKET_TIMEOUT, 0);
+}
+
+/* https_easy_nomem - the transfer on easy lost an allocation of ours: its
+ * response says so */
+static void https_easy_nomem(CURL *easy)
+{
+    char *priv = NULL;
+    if (easy && curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv) == CURLE_OK && priv)
+        ((https_xfer *)(void *)priv)->nomem = 1;
 }
 
 /* https_socket_cb - CURLMOPT_SOCKETFUNCTION: start, change or stop watching s
@@ -324,8 +359,10 @@ static int https_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, v
         kind |= EV_WRITE;
     if (!hs) {
         hs = calloc(1, sizeof *hs);
-        if (!hs)
+        if (!hs) {
+            https_easy_nomem(easy);
             return -1;
+        }
         hs->c = c;
         hs->fd = s;
         hs->next = c->socks;
@@ -340,8 +377,10 @@ static int https_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, v
             return -1;
     } else {
         hs->ev = event_new(c->base, s, kind, https_on_socket, c);
-        if (!hs->ev)
+        if (!hs->ev) {
+            https_easy_nomem(easy);
             return -1;
+        }
     }
     return event_add(hs->ev, NULL) == 0 ? 0 : -1;
 }
@@ -379,8 +418,10 @@ static size_t https_write_cb(char *ptr, size_t size, size_t nmemb, void *userdat
         if (x->max < SIZE_MAX && cap > x->max + 1)
             cap = x->max + 1;
         unsigned char *b = realloc(x->body, cap);
-        if (!b)
+        if (!b) {
+            x->nomem = 1;
             return 0;
+        }
         x->body = b;
         x->cap = cap;
     }
@@ -553,7 +594,8 @@ int https_fetch(https_client *c, const https_request *req, https_cb cb, void *ar
     x->arg = arg;
     x->max = req->max_body ? req->max_body : HTTPS_DEFAULT_MAX_BODY;
     x->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTPS_DEFAULT_TIMEOUT_MS;
-    x->easy = curl_easy_init();
+    x->spare = calloc(1, sizeof *x->spare);
+    x->easy = x->spare ? curl_easy_init() : NULL;
     if (!x->easy) {
         https_xfer_free(x);
         return err_set(e, MXTLS_ERR_NOMEM, "https", "out of memory"), -1;
@@ -631,8 +673,12 @@ int https_fetch(https_client *c, const https_request *req, https_cb cb, void *ar
      * transfer starts from the loop, so no callback runs inside https_fetch. */
     CURLMcode mrc = curl_multi_add_handle(c->multi, h);
     if (mrc != CURLM_OK) {
-        err_set(e, MXTLS_ERR_INVALID, req->url, "cannot start the transfer: %s",
-                curl_multi_strerror(mrc));
+        /* A dead multi handle (a callback of ours ran out of memory) or
+         * libcurl's own shortage is this machine's failure. */
+        err_set(e,
+                mrc == CURLM_OUT_OF_MEMORY || mrc == CURLM_ABORTED_BY_CALLBACK ? MXTLS_ERR_NOMEM
+                                                                               : MXTLS_ERR_INVALID,
+                req->url, "cannot start the transfer: %s", curl_multi_strerror(mrc));
         https_xfer_free(x);
         return -1;
     }

@@ -46,6 +46,8 @@ typedef struct https_response {
                                    "subject; issuer; not before; not after", or NULL */
     char *primary_ip;           /* the address connected to, or NULL */
     char *error;                /* why the transfer failed: "timed out", TLS error, "body larger than N bytes" */
+    int nomem;                  /* an allocation of ours failed: the response (or the
+                                   failure) says nothing of the server */
 } https_response;
 
 /* https_response_free - free r and everything it holds (NULL is fine) */

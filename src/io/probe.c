@@ -83,6 +83,7 @@ struct probe {
     int bio_eof;   /* the socket BIO saw EOF (answers BIO_CTRL_EOF) */
     int timer_fired; /* 1 phase timer, 2 total deadline: explains a timeout */
     const char *loop_error; /* the event loop refused a timer or an fd event */
+    int nomem;              /* an allocation for the report failed: it is incomplete */
     char stop_why[96];      /* probe_stop: the caller's deadline, for the reason */
     struct event *ev_read, *ev_write, *ev_phase, *ev_total, *ev_later;
     smtp_session *smtp;
@@ -132,11 +133,20 @@ __attribute__((format(printf, 1, 2))) static char *probe_strdupf(const char *fmt
     return strdup(buf);
 }
 
+/* probe_need - s, noting in p when an allocation that made it failed (the
+ * report is then incomplete: a local failure, never a verdict) */
+static char *probe_need(probe *p, char *s)
+{
+    if (!s)
+        p->nomem = 1;
+    return s;
+}
+
 /* probe_set_text - replace *slot with a copy of text (kept NULL on failure) */
-static void probe_set_text(char **slot, const char *text)
+static void probe_set_text(probe *p, char **slot, const char *text)
 {
     free(*slot);
-    *slot = text ? strdup(text) : NULL;
+    *slot = text ? probe_need(p, strdup(text)) : NULL;
 }
 
 /* probe_errno_text - connect errors in the words an operator expects */
@@ -310,16 +320,17 @@ static void probe_on_timer(probe *p, int which)
     int ms = which == 2 ? p->total_ms : p->connected ? p->phase_ms : p->connect_ms;
     if (!p->connected) {
         p->failed = 1;
-        p->rep->connect_error =
-            which == 2 ? probe_strdupf("timed out (probe deadline of %d ms)", ms)
-                       : probe_strdupf("timed out after %d ms", ms);
+        p->rep->connect_error = probe_need(
+            p, which == 2 ? probe_strdupf("timed out (probe deadline of %d ms)", ms)
+                          : probe_strdupf("timed out after %d ms", ms));
         probe_step(p);
         return;
     }
     if (!p->timer_fired)
         p->timer_fired = which;
     if (smtp_want(p->smtp) == SMTP_WANT_START_TLS && p->rep->tls_attempted && !p->rep->tls.error)
-        p->rep->tls.error = probe_strdupf("the handshake did not finish within %d ms", ms);
+        p->rep->tls.error =
+            probe_need(p, probe_strdupf("the handshake did not finish within %d ms", ms));
     smtp_timeout(p->smtp);
     probe_step(p);
 }
@@ -365,7 +376,7 @@ static const char *probe_key_type(EVP_PKEY *k)
 /* probe_group_name - the key exchange group: OpenSSL's short name, as Postfix
  * logs it ("X25519", "prime256v1"); for finite-field DHE in TLS <= 1.2, where
  * no group is negotiated, "DH-<bits>" from the server's ephemeral key */
-static char *probe_group_name(SSL *ssl)
+static char *probe_group_name(probe *p, SSL *ssl)
 {
     int nid = SSL_get_negotiated_group(ssl);
     if (nid > 0) {
@@ -373,13 +384,13 @@ static char *probe_group_name(SSL *ssl)
         if (!n)
             n = SSL_group_to_name(ssl, nid);
         if (n)
-            return strdup(n);
+            return probe_need(p, strdup(n));
     }
     EVP_PKEY *tmp = NULL;
     if (SSL_get_peer_tmp_key(ssl, &tmp) == 1 && tmp) {
-        char *s = EVP_PKEY_get_base_id(tmp) == EVP_PKEY_DH
-                      ? probe_strdupf("DH-%d", EVP_PKEY_get_bits(tmp))
-                      : strdup(probe_key_type(tmp));
+        char *s = probe_need(p, EVP_PKEY_get_base_id(tmp) == EVP_PKEY_DH
+                                    ? probe_strdupf("DH-%d", EVP_PKEY_get_bits(tmp))
+                                    : strdup(probe_key_type(tmp)));
         EVP_PKEY_free(tmp);
         return s;
     }
@@ -395,14 +406,17 @@ static void probe_record_chain(probe *p)
     if (!sent || p->rep->tls.chain)
         return;
     STACK_OF(X509) *mine = sk_X509_new_null();
-    if (!mine)
+    if (!mine) {
+        p->nomem = 1;
         return;
+    }
     for (int i = 0; i < sk_X509_num(sent) && i < MXTLS_MAX_CHAIN; i++) {
         X509 *x = sk_X509_value(sent, i);
         if (!X509_up_ref(x))
             break;
         if (!sk_X509_push(mine, x)) {
             X509_free(x);
+            p->nomem = 1;
             break;
         }
     }
@@ -413,15 +427,15 @@ static void probe_record_chain(probe *p)
 static void probe_record_session(probe *p)
 {
     probe_tls *t = &p->rep->tls;
-    probe_set_text(&t->version, SSL_get_version(p->ssl));
+    probe_set_text(p, &t->version, SSL_get_version(p->ssl));
     const SSL_CIPHER *c = SSL_get_current_cipher(p->ssl);
-    probe_set_text(&t->cipher, c ? SSL_CIPHER_get_name(c) : NULL);
+    probe_set_text(p, &t->cipher, c ? SSL_CIPHER_get_name(c) : NULL);
     free(t->group);
-    t->group = probe_group_name(p->ssl);
+    t->group = probe_group_name(p, p->ssl);
     EVP_PKEY *k = NULL;
     X509 *leaf = SSL_get0_peer_certificate(p->ssl);
     if (leaf && (k = X509_get0_pubkey(leaf)) != NULL) {
-        probe_set_text(&t->peer_key_type, probe_key_type(k));
+        probe_set_text(p, &t->peer_key_type, probe_key_type(k));
         t->peer_key_bits = EVP_PKEY_get_bits(k);
     }
     probe_record_chain(p);
@@ -435,6 +449,8 @@ static void probe_record_session(probe *p)
         if (t->ocsp_staple) {
             memcpy(t->ocsp_staple, resp, (size_t)len);
             t->ocsp_staple_len = (size_t)len;
+        } else {
+            p->nomem = 1;
         }
     }
 }
@@ -469,7 +485,7 @@ static char *probe_ssl_error_text(probe *p, int sslerr, int saved_errno)
         s = probe_strdupf("OpenSSL error %d", sslerr);
     }
     ERR_clear_error();
-    return s;
+    return probe_need(p, s);
 }
 
 /* probe_msg_seen - OpenSSL's message callback: notes a CertificateRequest
@@ -563,7 +579,8 @@ static int probe_tls_new(probe *p)
         /* RFC 6066 §3: the HostName, an A-label DNS name without trailing dot. */
         if (SSL_set_tlsext_host_name(p->ssl, p->sni) != 1)
             return -1;
-        p->rep->tls.sni_sent = strdup(p->sni);
+        if (!(p->rep->tls.sni_sent = probe_need(p, strdup(p->sni))))
+            return -1;
     }
     if (p->want_ocsp && SSL_set_tlsext_status_type(p->ssl, TLSEXT_STATUSTYPE_ocsp) != 1)
         return -1;
@@ -600,12 +617,12 @@ static enum probe_io probe_do_tls(probe *p)
              * the same failed handshake (smtp_eof in the handshake state says
              * tls-failed too). One outcome, every run. */
             free(p->rep->tls.error);
-            p->rep->tls.error =
-                n == 0 ? strdup("the server closed the connection before the handshake began")
-                : errno == ECONNRESET
-                    ? strdup("the server reset the connection before the handshake began")
-                    : probe_strdupf("socket error before the handshake began: %s",
-                                    probe_errno_text(errno));
+            p->rep->tls.error = probe_need(
+                p, n == 0 ? strdup("the server closed the connection before the handshake began")
+                   : errno == ECONNRESET
+                       ? strdup("the server reset the connection before the handshake began")
+                       : probe_strdupf("socket error before the handshake began: %s",
+                                       probe_errno_text(errno)));
             p->ssl_fatal = 1;
             smtp_tls_done(p->smtp, 0);
             return PROBE_PROGRESS;
@@ -614,7 +631,8 @@ static enum probe_io probe_do_tls(probe *p)
             unsigned long err = ERR_peek_error();
             const char *why = err ? ERR_reason_error_string(err) : NULL;
             free(p->rep->tls.error);
-            p->rep->tls.error = probe_strdupf("cannot set up TLS: %s", why ? why : "out of memory");
+            p->rep->tls.error =
+                probe_need(p, probe_strdupf("cannot set up TLS: %s", why ? why : "out of memory"));
             ERR_clear_error();
             p->ssl_fatal = 1;
             smtp_tls_done(p->smtp, 0);
@@ -815,6 +833,19 @@ static void probe_copy_obs(probe_report *r, const smtp_obs *src)
     snprintf(o->reason, sizeof o->reason, "out of memory copying the observations");
 }
 
+/* probe_note_local_failure - an incomplete report (an allocation failed, or
+ * the loop refused an event: SMTP_OUTCOME_INTERNAL_ERROR) says so, so that
+ * no verdict is drawn from it */
+static void probe_note_local_failure(probe *p, probe_report *r)
+{
+    if (p->nomem || r->smtp.outcome == SMTP_OUTCOME_INTERNAL_ERROR)
+        r->local_failure = 1;
+    if (p->nomem && r->smtp.outcome != SMTP_OUTCOME_INTERNAL_ERROR) {
+        r->smtp.outcome = SMTP_OUTCOME_INTERNAL_ERROR;
+        snprintf(r->smtp.reason, sizeof r->smtp.reason, "out of memory");
+    }
+}
+
 /* probe_note_timer - say which of our timers ended the dialogue and its length */
 static void probe_note_timer(probe *p)
 {
@@ -880,6 +911,7 @@ static void probe_finish(probe *p)
         r->smtp.outcome = SMTP_OUTCOME_INTERNAL_ERROR;
         snprintf(r->smtp.reason, sizeof r->smtp.reason, "%s", p->loop_error);
     }
+    probe_note_local_failure(p, r);
     r->elapsed_ms = probe_now_ms(p);
     p->rep = NULL;
     p->in_callback = 1;
@@ -944,7 +976,7 @@ static void probe_io_cb(evutil_socket_t fd, short what, void *arg)
         }
         if (err != 0) {
             p->failed = 1;
-            p->rep->connect_error = strdup(probe_errno_text(err));
+            p->rep->connect_error = probe_need(p, strdup(probe_errno_text(err)));
             probe_step(p);
             return;
         }
@@ -1127,7 +1159,7 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
         /* Refused at once (possible on loopback): report it from the loop,
          * never from inside probe_start(). */
         p->failed = 1;
-        p->rep->connect_error = strdup(probe_errno_text(errno));
+        p->rep->connect_error = probe_need(p, strdup(probe_errno_text(errno)));
         event_active(p->ev_later, 0, 0);
     }
     return p;
@@ -1151,13 +1183,13 @@ probe_report *probe_stop(probe *p, const char *why)
     snprintf(p->stop_why, sizeof p->stop_why, "%s", why ? why : "the caller's deadline");
     if (!p->connected && !p->failed) {
         free(p->rep->connect_error);
-        p->rep->connect_error = probe_strdupf("timed out (%s)", p->stop_why);
+        p->rep->connect_error = probe_need(p, probe_strdupf("timed out (%s)", p->stop_why));
     } else if (p->connected) {
         p->timer_fired = 3;
         if (smtp_want(p->smtp) == SMTP_WANT_START_TLS && p->rep->tls_attempted &&
             !p->rep->tls.error)
-            p->rep->tls.error = probe_strdupf("the handshake did not finish before %s",
-                                              p->stop_why);
+            p->rep->tls.error = probe_need(
+                p, probe_strdupf("the handshake did not finish before %s", p->stop_why));
         smtp_timeout(p->smtp);
     }
     probe_report *r = p->rep;
@@ -1165,6 +1197,7 @@ probe_report *probe_stop(probe *p, const char *why)
     r->stopped = 1;
     probe_copy_obs(r, smtp_obs_get(p->smtp));
     probe_note_timer(p);
+    probe_note_local_failure(p, r);
     r->elapsed_ms = probe_now_ms(p);
     p->rep = NULL;
     probe_free(p);

@@ -64,6 +64,8 @@ typedef struct probe_report {
     uint16_t port;
     int connected;             /* TCP connected */
     int stopped;               /* stopped by its caller (probe_stop): no outcome of its own */
+    int local_failure;         /* out of memory, or the event loop refused an event: the
+                                  report is incomplete and says nothing of the server */
     char *connect_error;       /* "connection refused", "timed out", ... */
     smtp_obs smtp;             /* a copy of the machine's observations (owned; see probe_report_free) */
     char *greeting_host;       /* copy of smtp.greeting_host (the copy in smtp is NULLed) */

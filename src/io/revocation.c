@@ -73,6 +73,7 @@ static void rev_fill(revocation_result *out, mxtls_revocation_status st, revocat
     va_end(ap);
     free(out->detail);
     out->detail = strdup(line);
+    out->nomem |= !out->detail;
     out->status = st;
     out->source = src;
     out->revoked_at = st == MXTLS_REVOCATION_REVOKED ? revoked_at : 0;
@@ -131,6 +132,7 @@ typedef struct rev_job {
     int finished;              /* decided while starting: rev_schedule() it */
     revocation_result unknown; /* a verified "unknown", kept until the end */
     revocation_result done;    /* the result delivered */
+    int nomem;                 /* an allocation failed on the way (done.nomem) */
 } rev_job;
 
 /* rev_job_free - release a job and everything it references */
@@ -162,14 +164,15 @@ static void rev_note(rev_job *j, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (j->notes.len)
-        sb_puts(&j->notes, "; ");
-    sb_puts(&j->notes, line);
+    if ((j->notes.len && sb_puts(&j->notes, "; ") == MXTLS_ERR_NOMEM) ||
+        sb_puts(&j->notes, line) == MXTLS_ERR_NOMEM)
+        j->nomem = 1;
 }
 
 /* rev_deliver - hand the result to the caller, then free the job */
 static void rev_deliver(rev_job *j)
 {
+    j->done.nomem |= j->nomem;
     j->cb(j->arg, &j->done);
     rev_job_free(j);
 }
@@ -270,6 +273,7 @@ static void rev_step(rev_job *j);
 /* rev_response_usable - HTTP-level checks shared by OCSP and CRL answers */
 static int rev_response_usable(rev_job *j, const char *what, https_response *r)
 {
+    j->nomem |= r->nomem;
     if (!r->ok) {
         rev_note(j, "%s %s: no answer (%s)", what, j->url, r->error ? r->error : "failed");
         return 0;
@@ -380,6 +384,7 @@ static void rev_step(rev_job *j)
         err_clear(&e);
         if (https_fetch(j->https, &req, is_ocsp ? rev_on_ocsp : rev_on_crl, j, &e) == 0)
             return;
+        j->nomem |= e.code == MXTLS_ERR_NOMEM;
         rev_note(j, "%s %s: cannot fetch (%s)", what, j->url, e.message);
     }
     rev_exhausted(j);
@@ -404,6 +409,7 @@ static void rev_add_url(rev_job *j, strlist *l, const char *what, const char *s,
         /* Certificate bytes are the issuer's: escaped before they reach a
          * terminal or a JSON document. */
         char *shown = names_escape((const unsigned char *)s, n < 60 ? n : 60);
+        j->nomem |= !shown;
         rev_note(j, "%s %s: skipped (only http URLs are fetched)", what,
                  shown ? shown : "(unprintable)");
         free(shown);
@@ -412,8 +418,8 @@ static void rev_add_url(rev_job *j, strlist *l, const char *what, const char *s,
     if (l->n >= REV_MAX_URLS)
         return;
     char *u = xstrndup(s, n);
-    if (u && !strlist_contains(l, u))
-        strlist_add(l, u);
+    if (!u || (!strlist_contains(l, u) && strlist_add(l, u) != MXTLS_OK))
+        j->nomem = 1;
     free(u);
 }
 

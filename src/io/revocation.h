@@ -29,6 +29,8 @@ typedef struct revocation_result {
     revocation_source source;
     char *detail;               /* plain words: responder URL, reason, revocation time, errors */
     time_t revoked_at;          /* when REVOKED */
+    int nomem;                  /* an allocation failed: the answer is incomplete and
+                                   says nothing of the certificate */
 } revocation_result;
 
 const char *revocation_source_name(revocation_source s); /* "staple", "ocsp", "crl", "none" */

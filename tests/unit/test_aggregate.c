@@ -20,6 +20,7 @@
 #include "core/result.h"
 #include "engine/aggregate.h"
 #include "engine/check.h"
+#include "engine/sts.h"
 #include "mxtls.h"
 #include "report/check_report.h"
 #include "testutil.h"
@@ -668,6 +669,72 @@ static void test_auto_policy_entry_wins(void **state)
     mxtls_ctx_free(ctx);
 }
 
+/* with_sts - rep gets an MTA-STS outcome: a policy in `mode` in force
+ * (apply STS_APPLY_FETCHED), or none (STS_APPLY_NONE) */
+static void with_sts(check_report *rep, sts_apply apply, mtasts_mode mode)
+{
+    rep->sts = calloc(1, sizeof *rep->sts);
+    assert_non_null(rep->sts);
+    rep->sts->looked_up = 1;
+    rep->sts->concluded = 1;
+    rep->sts->apply = apply;
+    rep->sts->mode = mode;
+}
+
+/* The auto level's precedence: a policy-map entry, then DANE, then an
+ * MTA-STS policy in mode enforce, else may (the order check_finish runs
+ * check_auto_dane and check_auto_sts in). */
+static void test_auto_sts(void **state)
+{
+    (void)state;
+    /* enforce in force, no DANE: mta-sts */
+    check_report *rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_NONE, 0);
+    with_sts(rep, STS_APPLY_FETCHED, MTASTS_MODE_ENFORCE);
+    assert_int_equal(check_auto_dane(rep), MXTLS_OK);
+    assert_int_equal(check_auto_sts(rep), MXTLS_OK);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_MTA_STS);
+    assert_string_equal(rep->auto_reason, "an MTA-STS policy in mode enforce: mta-sts");
+    check_report_free(rep);
+    /* testing mode, or no policy in force: may */
+    static const struct {
+        sts_apply apply;
+        mtasts_mode mode;
+    } may[] = {{STS_APPLY_FETCHED, MTASTS_MODE_TESTING},
+               {STS_APPLY_FETCHED, MTASTS_MODE_NONE},
+               {STS_APPLY_NONE, MTASTS_MODE_ENFORCE}};
+    for (size_t i = 0; i < sizeof may / sizeof may[0]; i++) {
+        rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_NONE, 0);
+        with_sts(rep, may[i].apply, may[i].mode);
+        assert_int_equal(check_auto_dane(rep), MXTLS_OK);
+        assert_int_equal(check_auto_sts(rep), MXTLS_OK);
+        assert_int_equal(rep->auto_level, MXTLS_LEVEL_MAY);
+        assert_string_equal(rep->auto_reason, "no policy map entry: opportunistic TLS (may)");
+        check_report_free(rep);
+    }
+    /* DANE first (RFC 8461 §2: a sender that does both uses DANE) */
+    rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_SECURE, 1);
+    with_sts(rep, STS_APPLY_FETCHED, MTASTS_MODE_ENFORCE);
+    assert_int_equal(check_auto_dane(rep), MXTLS_OK);
+    assert_int_equal(check_auto_sts(rep), MXTLS_OK);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_DANE);
+    check_report_free(rep);
+    /* a policy-map entry wins over both */
+    mxtls_ctx *ctx = mxtls_ctx_new();
+    mxtls_policymap *map = mxtls_policymap_parse(ctx, "example.com encrypt\n", 20, "m");
+    assert_non_null(map);
+    rep = auto_report(DNS_SEC_SECURE, MXTLS_TLSA_NONE, 0);
+    rep->policy_entry = mxtls_policymap_lookup(map, "example.com");
+    assert_non_null(rep->policy_entry);
+    rep->auto_level = MXTLS_LEVEL_ENCRYPT;
+    with_sts(rep, STS_APPLY_FETCHED, MTASTS_MODE_ENFORCE);
+    assert_int_equal(check_auto_dane(rep), MXTLS_OK);
+    assert_int_equal(check_auto_sts(rep), MXTLS_OK);
+    assert_int_equal(rep->auto_level, MXTLS_LEVEL_ENCRYPT);
+    check_report_free(rep);
+    mxtls_policymap_free(map);
+    mxtls_ctx_free(ctx);
+}
+
 /* STARTS_WITH - p begins with the string literal lit */
 #define STARTS_WITH(p, lit) (strncmp((p), lit, sizeof lit - 1) == 0)
 
@@ -763,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_timeout_no_hosts),
         cmocka_unit_test(test_auto_dane),
         cmocka_unit_test(test_auto_policy_entry_wins),
+        cmocka_unit_test(test_auto_sts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
