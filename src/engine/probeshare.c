@@ -247,6 +247,8 @@ static probe_report *ps_failed_report(const ps_entry *e, const char *why)
     r->ip = strdup(e->ip);
     r->port = e->pc.port ? e->pc.port : 25;
     r->connect_error = strdup(why);
+    if (!r->ip || !r->connect_error) /* says nothing of the server */
+        r->local_failure = 1;
     return r;
 }
 

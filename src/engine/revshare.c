@@ -134,6 +134,8 @@ static void rv_copy(revocation_result *dst, const revocation_result *src)
 {
     *dst = *src;
     dst->detail = src->detail ? strdup(src->detail) : NULL;
+    if (src->detail && !dst->detail)
+        dst->nomem = 1;
 }
 
 /* rv_done - the fetch's answer: every waiter gets a copy; kept unless it is
