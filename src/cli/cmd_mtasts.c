@@ -70,8 +70,7 @@ static int mtasts_policy_cmd(const char *file, char **hosts, char **norms, size_
     free(buf);
     if (st != MXTLS_OK) {
         mtasts_policy_free(&pol);
-        fprintf(stderr, "mxtls %s: out of memory\n", MTASTS_CMD);
-        return EXIT_TEMP;
+        return cli_nomem(MTASTS_CMD);
     }
     int all = 1;
     int matched[MTASTS_MAX_HOSTS];
@@ -144,8 +143,7 @@ static int mtasts_txt_cmd(recout_records *r, int json)
                                                     NULL);
     if (st != MXTLS_OK) {
         mtasts_txt_free(&txt);
-        fprintf(stderr, "mxtls %s: out of memory\n", MTASTS_CMD);
-        return EXIT_TEMP;
+        return cli_nomem(MTASTS_CMD);
     }
     int rc = txt.valid ? EXIT_PASS : EXIT_POLICY;
     if (json) {
