@@ -484,6 +484,14 @@ mxtls_status mxtls_config_set_client_cert(mxtls_config *cfg, const char *chain_f
 /* 0: both address families, 4 or 6: that family only. */
 MXTLS_API
 mxtls_status mxtls_config_set_family(mxtls_config *cfg, int family, mxtls_error *err);
+/* DNS queries the validating resolver may keep in flight to upstream
+ * servers at once (libunbound's outgoing-range; 16..65536). 0, the default:
+ * libunbound's own, which suits a check at a time and costs the least
+ * memory. Engines that run hundreds of checks at once (a scanner, a policy
+ * daemon) need more, or their lookups queue behind each other. */
+MXTLS_API
+mxtls_status mxtls_config_set_dns_inflight(mxtls_config *cfg, unsigned queries,
+                                           mxtls_error *err);
 /* mxtls_config_freeze - check and load everything (trust store, client
  * certificate, TLS context); afterwards the configuration is read-only.
  * Engines freeze it themselves; freezing early reports errors early. */

@@ -24,6 +24,9 @@
 #include "engine/check.h"
 #include "engine/policyd.h"
 
+/* upstream DNS queries in flight (mxtls_config_set_dns_inflight) */
+#define POLICYD_DNS_INFLIGHT 1024
+
 #define PD_MAX_LISTEN 8
 #define PD_CONF_MAX (64u * 1024u)
 #define PD_DEFAULT_TOTAL_MS 15000 /* a lookup's bound: Postfix waits 100 s (dict_sockmap.c) */
@@ -435,7 +438,10 @@ int cmd_policyd(int argc, char **argv)
         rc = r;
         goto out;
     }
-    if (!(cfg = check_config_from(ctx, &c.opt, &me)) || mxtls_config_freeze(cfg, &me) != MXTLS_OK) {
+    /* the background refresh of every cached domain runs many lookups at once */
+    if (!(cfg = check_config_from(ctx, &c.opt, &me)) ||
+        mxtls_config_set_dns_inflight(cfg, POLICYD_DNS_INFLIGHT, &me) != MXTLS_OK ||
+        mxtls_config_freeze(cfg, &me) != MXTLS_OK) {
         fprintf(stderr, "mxtls policyd: %s: %s\n", me.where, me.message);
         rc = cli_exit_for_status(me.code);
         goto out;

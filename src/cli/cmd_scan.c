@@ -29,6 +29,7 @@
 #include "report/jsonw.h"
 #include "report/survey.h"
 
+#define SCAN_DNS_INFLIGHT 4096 /* upstream queries (mxtls_config_set_dns_inflight) */
 #define SCAN_DEFAULT_CONCURRENCY 100
 #define SCAN_MAX_CONCURRENCY 100000
 #define SCAN_DEFAULT_PER_IP 2
@@ -776,8 +777,11 @@ int cmd_scan(int argc, char **argv)
 
     mxtls_error me;
     memset(&me, 0, sizeof me);
+    /* hundreds of checks at once: room for their lookups upstream (a scan
+     * queued behind libunbound's default, bench/RESULTS.md) */
     if (!(cfg = cli_live_config(&opt, &trust, live.revocation, (int)connect_s * 1000,
                                 (int)phase_s * 1000, &me)) ||
+        mxtls_config_set_dns_inflight(cfg, SCAN_DNS_INFLIGHT, &me) != MXTLS_OK ||
         !(s.base = event_base_new()) || !(s.eng = mxtls_engine_new(s.base, cfg, &me))) {
         if (!s.base && !me.code)
             me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory (the event loop)"};

@@ -194,6 +194,19 @@ mxtls_status mxtls_config_set_family(mxtls_config *cfg, int family, mxtls_error 
     return MXTLS_OK;
 }
 
+mxtls_status mxtls_config_set_dns_inflight(mxtls_config *cfg, unsigned queries,
+                                           mxtls_error *err)
+{
+    mxtls_status st = config_settable(cfg, err);
+    if (st)
+        return st;
+    if (queries != 0 && (queries < 16 || queries > 65536))
+        return config_fail(err, MXTLS_ERR_INVALID, "dns",
+                           "DNS queries in flight must be 0 (the default) or 16 to 65536");
+    cfg->dns_inflight = queries;
+    return MXTLS_OK;
+}
+
 mxtls_status mxtls_config_freeze(mxtls_config *cfg, mxtls_error *err)
 {
     config_ok(err);
@@ -247,6 +260,7 @@ void config_dns(const mxtls_config *cfg, dns_config *out)
     out->resolver = cfg->resolver;
     out->trust_anchor = cfg->trust_anchor;
     out->root_hints = cfg->root_hints;
+    out->inflight = cfg->dns_inflight;
 }
 
 mxtls_ctx *config_ctx_new(const mxtls_config *cfg)

@@ -24,6 +24,7 @@ struct mxtls_config {
     char *ehlo_name;               /* NULL: this host's FQDN */
     char *client_cert, *client_key;
     int family;                    /* 0, 4 or 6 */
+    unsigned dns_inflight;         /* 0: libunbound's default */
     /* built by the freeze */
     X509_STORE *store;             /* trust store, shared read-only */
     SSL_CTX *ssl;                  /* the probes' TLS context */

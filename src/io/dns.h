@@ -31,6 +31,7 @@ typedef struct dns_config {
                                   special-use names (test., 127.in-addr.arpa., ...) and allows
                                   servers on 127.0.0.0/8, for private roots (docs/dns.md) */
     int timeout_ms;            /* 0: DNS_DEFAULT_TIMEOUT_MS */
+    unsigned inflight;         /* upstream queries in flight (outgoing-range); 0: default */
 } dns_config;
 
 /* The answer types (dns_answer, dns_record, dns_security, dns_outcome, DNS_T_*,

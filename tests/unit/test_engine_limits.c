@@ -96,8 +96,35 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The resolver's room for upstream queries: bounds, and set before the
+ * configuration is frozen only; an engine starts with it. */
+static void test_dns_inflight(void **state)
+{
+    (void)state;
+    mxtls_error err;
+    mxtls_config *cfg = mxtls_config_new();
+    assert_non_null(cfg);
+    assert_int_equal(mxtls_config_set_dns_inflight(cfg, 15, &err), MXTLS_ERR_INVALID);
+    assert_string_equal(err.where, "dns");
+    assert_string_equal(err.message,
+                        "DNS queries in flight must be 0 (the default) or 16 to 65536");
+    assert_int_equal(mxtls_config_set_dns_inflight(cfg, 65537, &err), MXTLS_ERR_INVALID);
+    assert_int_equal(mxtls_config_set_dns_inflight(cfg, 0, &err), MXTLS_OK);
+    assert_int_equal(mxtls_config_set_dns_inflight(cfg, 4096, &err), MXTLS_OK);
+    assert_int_equal(mxtls_config_set_dns(cfg, NULL, NULL, hints, &err), MXTLS_OK);
+    struct event_base *base = event_base_new();
+    mxtls_engine *eng = mxtls_engine_new(base, cfg, &err);
+    assert_non_null(eng);
+    /* frozen by the engine: no change any more */
+    assert_int_not_equal(mxtls_config_set_dns_inflight(cfg, 64, &err), MXTLS_OK);
+    mxtls_engine_free(eng);
+    event_base_free(base);
+    mxtls_config_unref(cfg);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_limits)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_limits),
+                                       cmocka_unit_test(test_dns_inflight)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
