@@ -94,6 +94,7 @@ struct probe {
     int want_ocsp;
     unsigned proto_excluded, proto_floor, proto_ceiling;
     char *cipher_list;
+    char *groups_list;
     int postfix_security;
     struct sockaddr_storage sa;
     socklen_t salen;
@@ -547,6 +548,8 @@ static int probe_tls_limits(probe *p)
      * error is reported as the TLS failure it is in Postfix. */
     if (p->cipher_list && SSL_set_cipher_list(p->ssl, p->cipher_list) != 1)
         return -1;
+    if (p->groups_list && SSL_set1_groups_list(p->ssl, p->groups_list) != 1)
+        return -1;
     /* OpenSSL 3 refuses SHA-1 signatures and small keys from level 1 on: a
      * TLS 1.0 handshake that authenticates the server fails there, as
      * Postfix's does (the probe's own level 0 would let it through). */
@@ -880,6 +883,7 @@ static void probe_free(probe *p)
     probe_report_free(p->rep);
     free(p->sni);
     free(p->cipher_list);
+    free(p->groups_list);
     free(p);
 }
 
@@ -1090,7 +1094,9 @@ probe *probe_start(struct event_base *base, SSL_CTX *ssl_ctx, const probe_config
     p->proto_excluded = cfg->proto_excluded;
     p->proto_floor = cfg->proto_floor;
     p->proto_ceiling = cfg->proto_ceiling;
-    if (cfg->cipher_list && !(p->cipher_list = strdup(cfg->cipher_list))) {
+    if ((cfg->cipher_list && !(p->cipher_list = strdup(cfg->cipher_list))) ||
+        (cfg->groups_list && !(p->groups_list = strdup(cfg->groups_list)))) {
+        free(p->cipher_list);
         free(p->sni);
         free(p);
         err_set(e, MXTLS_ERR_NOMEM, "probe", "out of memory");

@@ -36,6 +36,8 @@ typedef struct probe_config {
     unsigned proto_excluded;   /* TLSP_* bits turned off (SSL_OP_NO_*) */
     unsigned proto_floor, proto_ceiling; /* ">=" / "<=" bounds, TLSP_* bit or 0 */
     const char *cipher_list;   /* OpenSSL list for TLS 1.2 and older, or NULL */
+    const char *groups_list;   /* key exchange groups offered (SSL_set1_groups_list),
+                                  or NULL: OpenSSL's defaults */
     int postfix_security;      /* OpenSSL security level 1, as Postfix's client has it
                                   at levels that authenticate the server, instead of
                                   the probe's 0 */
