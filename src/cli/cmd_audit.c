@@ -27,7 +27,7 @@ static const char audit_help[] =
     "\n"
     "  --ports LIST           ports, comma-separated (default 25,465,587; 465 is TLS on\n"
     "                         connect, 587 submission, any other port is audited as 25)\n"
-    "  --max-handshakes N     TLS handshakes per address and port, 1..16 (default 8)\n"
+    "  --max-handshakes N     TLS handshakes per address and port, 1..24 (default 13)\n"
     "  --pace MS              pause between connections to one address (default 200)\n"
     "  -4, -6                 IPv4 or IPv6 addresses only\n"
     "  --ehlo NAME            name to announce (default: this host's FQDN)\n"

@@ -38,6 +38,43 @@ static const char *const cipher_class_lists[AUDIT_NCIPHER_CLASSES] = {
     [AUDIT_CIPHERS_AEAD] = "AESGCM:CHACHA20:CamelliaGCM:AESCCM:ARIAGCM:!aNULL:@SECLEVEL=0",
 };
 
+static const struct {
+    const char *name, *offer, *ciphers;
+} group_table[AUDIT_NGROUPS] = {
+    [AUDIT_GROUP_X25519] = {"X25519", "X25519", "kECDHE:@SECLEVEL=0"},
+    [AUDIT_GROUP_P256] = {"prime256v1", "P-256", "kECDHE:@SECLEVEL=0"},
+    [AUDIT_GROUP_P384] = {"secp384r1", "P-384", "kECDHE:@SECLEVEL=0"},
+    [AUDIT_GROUP_FFDHE2048] = {"ffdhe2048", "ffdhe2048", NULL},
+    [AUDIT_GROUP_DHE] = {"DHE", NULL, "kDHE:@SECLEVEL=0"},
+};
+
+const char *audit_group_name(audit_group g)
+{
+    return (unsigned)g < AUDIT_NGROUPS ? group_table[g].name : "?";
+}
+
+const char *audit_group_offer(audit_group g)
+{
+    return (unsigned)g < AUDIT_NGROUPS ? group_table[g].offer : NULL;
+}
+
+const char *audit_group_cipher_list(audit_group g)
+{
+    return (unsigned)g < AUDIT_NGROUPS ? group_table[g].ciphers : NULL;
+}
+
+int audit_group_of(const char *negotiated)
+{
+    if (!negotiated)
+        return -1;
+    if (!strncmp(negotiated, "DH-", 3))
+        return AUDIT_GROUP_DHE;
+    for (int i = 0; i < AUDIT_NGROUPS; i++)
+        if (group_table[i].offer && !strcmp(negotiated, group_table[i].name))
+            return i;
+    return -1;
+}
+
 static const char *const proto_names[AUDIT_NPROTOS] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
 
 const char *audit_cipher_class_name(audit_cipher_class c)
@@ -226,6 +263,13 @@ static const audit_rule audit_rule_table[] = {
      "tls_medium_cipherlist = aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH",
      "Exim (OpenSSL): tls_require_ciphers = DEFAULT",
      "OpenSMTPD: listen on IFACE tls pki NAME ciphers \"secure\""},
+    {"group-modern-missing", W, W,
+     "no modern ECDHE group (X25519 or P-256) is accepted for the key exchange",
+     "tls_eecdh_auto_curves (Postfix >= 3.8 also tls_ffdhe_auto_groups)",
+     "# main.cf: back to the built-in list (Postfix 3.6 and later)\n"
+     "tls_eecdh_auto_curves = X25519 X448 prime256v1 secp521r1 secp384r1\n"
+     "# Postfix >= 3.8: tls_ffdhe_auto_groups = ffdhe2048 ffdhe3072",
+     "Exim (OpenSSL): tls_eccurve = auto", NULL},
     {"cert-key-weak", E, E, "the certificate's key is too small (RSA < 2048, EC < 256 bits)",
      "smtpd_tls_chain_files",
      "# new key and certificate, e.g. openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\n"
@@ -459,6 +503,26 @@ static int chk_aead_missing(const audit_port_obs *o, char *d, size_t dn)
     return 1;
 }
 
+static int chk_group_modern_missing(const audit_port_obs *o, char *d, size_t dn)
+{
+    if (o->groups[AUDIT_GROUP_X25519] != AUDIT_NO || o->groups[AUDIT_GROUP_P256] != AUDIT_NO)
+        return 0;
+    size_t used = 0;
+    char acc[96] = "";
+    for (int i = 0; i < AUDIT_NGROUPS; i++) {
+        if (o->groups[i] != AUDIT_YES)
+            continue;
+        int w = snprintf(acc + used, sizeof acc - used, "%s%s", used ? " " : "",
+                         audit_group_name((audit_group)i));
+        if (w < 0 || (size_t)w >= sizeof acc - used)
+            break;
+        used += (size_t)w;
+    }
+    snprintf(d, dn, "handshakes offering only X25519 or only P-256 did not use them "
+                    "(accepted: %s)", acc[0] ? acc : "none of the groups asked");
+    return 1;
+}
+
 static int chk_key_weak(const audit_port_obs *o, char *d, size_t dn)
 {
     if (!o->tls_ok || !o->key_type[0] || o->key_bits <= 0)
@@ -558,6 +622,7 @@ static const struct {
     {"cipher-anonymous", chk_anon},
     {"cipher-cbc", chk_cbc},
     {"cipher-aead-missing", chk_aead_missing},
+    {"group-modern-missing", chk_group_modern_missing},
     {"cert-key-weak", chk_key_weak},
     {"cert-name-mismatch", chk_name_mismatch},
     {"cert-chain-incomplete", chk_chain_incomplete},

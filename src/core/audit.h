@@ -61,6 +61,34 @@ typedef enum audit_cipher_class {
     AUDIT_NCIPHER_CLASSES = 5
 } audit_cipher_class;
 
+/* Key exchange groups, each asked with one handshake that offers only that
+ * group. The EC groups are asked with TLS 1.3 and, for TLS 1.2, ECDHE suites
+ * only, so that a handshake cannot fall back to another key exchange.
+ * ffdhe2048 is asked with TLS 1.3 only (RFC 8446 named group); DHE is the
+ * TLS 1.2 DHE suites, whose parameters the server chooses (no group is
+ * negotiated: RFC 7919 negotiation is not implemented by OpenSSL servers). */
+typedef enum audit_group {
+    AUDIT_GROUP_X25519 = 0,
+    AUDIT_GROUP_P256 = 1,      /* OpenSSL's short name prime256v1 (secp256r1) */
+    AUDIT_GROUP_P384 = 2,      /* secp384r1 */
+    AUDIT_GROUP_FFDHE2048 = 3, /* TLS 1.3 only */
+    AUDIT_GROUP_DHE = 4,       /* TLS 1.2 DHE suites, server-chosen parameters */
+    AUDIT_NGROUPS = 5
+} audit_group;
+
+/* audit_group_name - "X25519", "prime256v1", "secp384r1", "ffdhe2048", "DHE"
+ * (the first four as OpenSSL and Postfix name the negotiated group) */
+const char *audit_group_name(audit_group g);
+/* audit_group_offer - the SSL_set1_groups_list argument a probe offers for g;
+ * NULL for DHE (no group is offered for TLS 1.2 DHE) */
+const char *audit_group_offer(audit_group g);
+/* audit_group_cipher_list - the TLS 1.2 cipher list that goes with it: ECDHE
+ * suites for the EC groups, DHE suites for DHE; NULL for ffdhe2048 (TLS 1.3) */
+const char *audit_group_cipher_list(audit_group g);
+/* audit_group_of - the class a negotiated group name answers (the probe's
+ * "DH-<bits>" for TLS <= 1.2 DHE is DHE), -1 if none */
+int audit_group_of(const char *negotiated);
+
 /* audit_cipher_class_name - "null", "anonymous", "3des", "cbc", "aead" */
 const char *audit_cipher_class_name(audit_cipher_class c);
 /* audit_cipher_class_grade - "weak", "anonymous", "acceptable", "strong" */
@@ -94,6 +122,7 @@ typedef struct audit_port_obs {
     char mail_reply[200];
     audit_tri proto[AUDIT_NPROTOS];
     audit_tri ciphers[AUDIT_NCIPHER_CLASSES];
+    audit_tri groups[AUDIT_NGROUPS]; /* a handshake offering only that group used it */
     char version[16];               /* of the first handshake */
     char cipher[64];
     char group[32];                 /* key exchange group; "" if unknown */

@@ -35,6 +35,7 @@ typedef struct audit_state {
     /* The cipher classes this OpenSSL can offer at all (Debian 12's OpenSSL 3
      * has no 3DES suite): a class it cannot offer stays "not tested". */
     int class_offerable[AUDIT_NCIPHER_CLASSES];
+    int group_offerable[AUDIT_NGROUPS]; /* likewise for the key exchange groups */
     audit_report *rep;
 } audit_state;
 
@@ -238,6 +239,9 @@ static void audit_first(audit_state *st, const audit_host *h, const probe_report
     audit_copy(o->version, sizeof o->version, r->tls.version);
     audit_copy(o->cipher, sizeof o->cipher, r->tls.cipher);
     audit_copy(o->group, sizeof o->group, r->tls.group);
+    int g = audit_group_of(r->tls.group);
+    if (g >= 0)
+        o->groups[g] = AUDIT_YES;
     audit_copy(o->key_type, sizeof o->key_type, r->tls.peer_key_type);
     o->key_bits = r->tls.peer_key_bits;
     o->ocsp_stapled = r->tls.ocsp_staple_len > 0 ? AUDIT_YES : AUDIT_NO;
@@ -263,18 +267,25 @@ typedef struct audit_class {
     unsigned floor, ceiling;       /* TLSP_* bits, 0: none */
     int cipher;                    /* audit_cipher_class, or -1 */
     int proto;                     /* audit_proto it answers, or -1 */
+    int group;                     /* audit_group it answers, or -1 */
 } audit_class;
 
 static const audit_class audit_classes[] = {
-    {"TLSv1", TLSP_TLSv1, TLSP_TLSv1, -1, AUDIT_TLS1_0},
-    {"TLSv1.1", TLSP_TLSv1_1, TLSP_TLSv1_1, -1, AUDIT_TLS1_1},
-    {"null", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_NULL, -1},
-    {"anonymous", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_ANON, -1},
-    {"3des", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_3DES, -1},
-    {"cbc", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_CBC, -1},
+    {"TLSv1", TLSP_TLSv1, TLSP_TLSv1, -1, AUDIT_TLS1_0, -1},
+    {"TLSv1.1", TLSP_TLSv1_1, TLSP_TLSv1_1, -1, AUDIT_TLS1_1, -1},
+    {"null", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_NULL, -1, -1},
+    {"anonymous", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_ANON, -1, -1},
+    {"3des", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_3DES, -1, -1},
+    {"cbc", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_CBC, -1, -1},
     /* asked only when nothing above showed them */
-    {"TLSv1.2", TLSP_TLSv1_2, TLSP_TLSv1_2, -1, AUDIT_TLS1_2},
-    {"aead", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_AEAD, -1},
+    {"TLSv1.2", TLSP_TLSv1_2, TLSP_TLSv1_2, -1, AUDIT_TLS1_2, -1},
+    {"aead", 0, TLSP_TLSv1_2, AUDIT_CIPHERS_AEAD, -1, -1},
+    /* key exchange groups (core/audit.h); the one the full handshake used is known */
+    {"X25519", 0, 0, -1, -1, AUDIT_GROUP_X25519},
+    {"P-256", 0, 0, -1, -1, AUDIT_GROUP_P256},
+    {"P-384", 0, 0, -1, -1, AUDIT_GROUP_P384},
+    {"ffdhe2048", TLSP_TLSv1_3, 0, -1, -1, AUDIT_GROUP_FFDHE2048},
+    {"DHE", 0, TLSP_TLSv1_2, -1, -1, AUDIT_GROUP_DHE},
 };
 
 /* audit_port - every probe of one address and port */
@@ -330,9 +341,14 @@ static void audit_port(audit_state *st, const audit_host *h, const char *ip,
     for (size_t i = 0; i < nclasses; i++) {
         const audit_class *c = &audit_classes[i];
         if ((c->proto >= 0 && o->proto[c->proto] != AUDIT_NOT_TESTED) ||
-            (c->cipher >= 0 && o->ciphers[c->cipher] != AUDIT_NOT_TESTED))
+            (c->cipher >= 0 && o->ciphers[c->cipher] != AUDIT_NOT_TESTED) ||
+            (c->group >= 0 && o->groups[c->group] != AUDIT_NOT_TESTED))
             continue; /* already known from an earlier handshake */
-        if (c->cipher >= 0 && !st->class_offerable[c->cipher])
+        if ((c->cipher >= 0 && !st->class_offerable[c->cipher]) ||
+            (c->group >= 0 && !st->group_offerable[c->group]))
+            continue;
+        /* ffdhe2048 is a TLS 1.3 group: a server without TLS 1.3 is not asked */
+        if (c->floor == TLSP_TLSv1_3 && o->proto[AUDIT_TLS1_3] != AUDIT_YES)
             continue;
         if (budget <= 0) {
             o->handshakes_skipped++;
@@ -347,7 +363,9 @@ static void audit_port(audit_state *st, const audit_host *h, const char *ip,
                            .implicit_tls = implicit, .proto_floor = c->floor,
                            .proto_ceiling = c->ceiling,
                            .cipher_list = c->cipher >= 0 ? audit_cipher_class_list(c->cipher)
-                                                         : NULL};
+                                          : c->group >= 0 ? audit_group_cipher_list(c->group)
+                                                          : NULL,
+                           .groups_list = c->group >= 0 ? audit_group_offer(c->group) : NULL};
         err_clear(&e);
         r = audit_probe(st, &cp, &e);
         budget--;
@@ -359,6 +377,12 @@ static void audit_port(audit_state *st, const audit_host *h, const char *ip,
             o->proto[c->proto] = a;
         if (c->cipher >= 0)
             o->ciphers[c->cipher] = a;
+        if (c->group >= 0) {
+            /* Only that group (or DHE suites) was offered; a handshake that
+             * completed with another key exchange did not accept it. */
+            int used = a == AUDIT_YES ? audit_group_of(r->tls.group) : -1;
+            o->groups[c->group] = a == AUDIT_YES && used != c->group ? AUDIT_NO : a;
+        }
         if (a == AUDIT_YES) {
             /* Whatever a handshake negotiated, the server accepts. */
             int v = audit_proto_index(r->tls.version);
@@ -366,6 +390,9 @@ static void audit_port(audit_state *st, const audit_host *h, const char *ip,
                 o->proto[v] = AUDIT_YES;
             if (audit_cipher_is_aead(r->tls.version, r->tls.cipher))
                 o->ciphers[AUDIT_CIPHERS_AEAD] = AUDIT_YES;
+            int g = audit_group_of(r->tls.group);
+            if (g >= 0)
+                o->groups[g] = AUDIT_YES;
         }
         probe_report_free(r);
     }
@@ -524,6 +551,15 @@ audit_report *audit_run(mxtls_ctx *ctx, const audit_options *opt, err_rec *e)
     for (int i = 0; i < AUDIT_NCIPHER_CLASSES; i++) {
         SSL *t = SSL_new(st.ssl);
         st.class_offerable[i] = t && SSL_set_cipher_list(t, audit_cipher_class_list(i)) == 1;
+        SSL_free(t);
+        ERR_clear_error();
+    }
+    for (int i = 0; i < AUDIT_NGROUPS; i++) {
+        SSL *t = SSL_new(st.ssl);
+        const char *offer = audit_group_offer((audit_group)i);
+        const char *ciphers = audit_group_cipher_list((audit_group)i);
+        st.group_offerable[i] = t && (!offer || SSL_set1_groups_list(t, offer) == 1) &&
+                                (!ciphers || SSL_set_cipher_list(t, ciphers) == 1);
         SSL_free(t);
         ERR_clear_error();
     }

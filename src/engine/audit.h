@@ -11,7 +11,8 @@
  *      (no handshake; never RCPT or DATA);
  *   3. one handshake per protocol class (TLS 1.0 only, TLS 1.1 only, TLS 1.2
  *      only when no other probe showed it) and per cipher class
- *      (core/audit.h), while the port's handshake budget lasts.
+ *      and per key exchange group (core/audit.h), while the port's handshake
+ *      budget lasts.
  *
  * The findings come from core/audit.c; the certificate is judged by
  * mxtls_evaluate() at level verify with the names senders use. */
@@ -28,8 +29,8 @@
 #define AUDIT_MAX_HOSTS 5          /* MX hosts audited (the most preferred first) */
 #define AUDIT_MAX_ADDRS 4          /* addresses per host, IPv4 and IPv6 together */
 #define AUDIT_MAX_PORTS 3
-#define AUDIT_DEFAULT_MAX_HANDSHAKES 8 /* per address and port */
-#define AUDIT_MAX_MAX_HANDSHAKES 16
+#define AUDIT_DEFAULT_MAX_HANDSHAKES 13 /* per address and port: every class of a usual server */
+#define AUDIT_MAX_MAX_HANDSHAKES 24
 #define AUDIT_PACE_MS 200          /* pause between two connections to one address */
 #define AUDIT_PROBE_TIMEOUT_MS 20000 /* one probe, all phases */
 #define AUDIT_PHASE_TIMEOUT_MS 10000 /* one SMTP phase or the handshake */

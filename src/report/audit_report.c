@@ -65,6 +65,11 @@ static void json_port(jsonw *w, const audit_port_result *pr)
     for (int i = 0; i < AUDIT_NCIPHER_CLASSES; i++)
         json_tri(w, audit_cipher_class_name((audit_cipher_class)i), o->ciphers[i]);
     jw_end_obj(w);
+    jw_key(w, "groups");
+    jw_obj(w);
+    for (int i = 0; i < AUDIT_NGROUPS; i++)
+        json_tri(w, audit_group_name((audit_group)i), o->groups[i]);
+    jw_end_obj(w);
     json_str_or_null(w, "version", o->version);
     json_str_or_null(w, "cipher", o->cipher);
     json_str_or_null(w, "group", o->group);
@@ -223,6 +228,10 @@ static void text_port(strbuf *b, const audit_port_result *pr, int color)
                 sb_printf(b, " %s (%s) %s%s", audit_cipher_class_name((audit_cipher_class)i),
                           audit_cipher_class_grade((audit_cipher_class)i), tri_text(o->ciphers[i]),
                           i + 1 < AUDIT_NCIPHER_CLASSES ? "," : "\n");
+            sb_puts(b, "    groups:");
+            for (int i = 0; i < AUDIT_NGROUPS; i++)
+                sb_printf(b, " %s %s%s", audit_group_name((audit_group)i), tri_text(o->groups[i]),
+                          i + 1 < AUDIT_NGROUPS ? "," : "\n");
         }
         sb_printf(b, "    AUTH before TLS: %s, AUTH over TLS: %s", tri_text(o->auth_before_tls),
                   tri_text(o->auth_after_tls));

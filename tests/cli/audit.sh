@@ -6,7 +6,7 @@ set -eu
 
 run 0 audit --help
 first "$T/out" "usage: mxtls audit HOST|DOMAIN|ADDRESS [options]"
-frag "$T/out" "  --max-handshakes N     TLS handshakes per address and port, 1..16 (default 8)"
+frag "$T/out" "  --max-handshakes N     TLS handshakes per address and port, 1..24 (default 13)"
 
 run 2 audit
 line "$T/err" "mxtls audit: HOST or DOMAIN is required"
@@ -16,9 +16,9 @@ for bad in 0 25,25 25,465,587,2525 25,x "" 70000 ,; do
     run 2 audit example.com --ports "$bad"
     line "$T/err" "mxtls audit: --ports needs 1 to 3 distinct ports, comma-separated (e.g. 25,465,587)"
 done
-for bad in 0 17 -1 x; do
+for bad in 0 25 -1 x; do
     run 2 audit example.com --max-handshakes "$bad"
-    line "$T/err" "mxtls audit: --max-handshakes needs a number from 1 to 16"
+    line "$T/err" "mxtls audit: --max-handshakes needs a number from 1 to 24"
 done
 run 2 audit example.com --pace 10001
 line "$T/err" "mxtls audit: --pace needs milliseconds from 0 to 10000"

@@ -55,6 +55,16 @@ if doc:
               and p["ciphers"]["cbc"] == "yes", f"audit.test:{n}: ciphers {p['ciphers']}")
         check(p["ciphers"]["anonymous"] == ("yes" if n == 25 else "no"),
               f"audit.test:{n}: anonymous {p['ciphers']['anonymous']}")
+        # Debian 12 Postfix 3.7 + OpenSSL 3 (docs/audit.md, "Key exchange groups"):
+        # no ffdhe2048 (tls_eecdh_auto_curves replaces the TLS 1.3 groups), DHE
+        # only as ADH on 25 (EC certificate; 465/587 exclude aNULL)
+        check(p["groups"] == {"X25519": "yes", "prime256v1": "yes", "secp384r1": "yes",
+                              "ffdhe2048": "no", "DHE": "yes" if n == 25 else "no"},
+              f"audit.test:{n}: groups {p['groups']}")
+        check((p["group"], p["handshakes"], p["handshakes_skipped"])
+              == ("X25519", 9 if n == 25 else 10, 0),
+              f"audit.test:{n}: group {p['group']}, handshakes {p['handshakes']}"
+              f" skipped {p['handshakes_skipped']}")
     p25, p465, p587 = ports[25], ports[465], ports[587]
     check(findings(p25) == [("cipher-anonymous", "info"), ("cipher-cbc", "info"),
                             ("ocsp-not-stapled", "info"), ("requiretls-missing", "info")],
@@ -168,10 +178,50 @@ rc, doc, _ = js("audit", "good.audit.test", "--ports", "465", "--max-handshakes"
 check(rc == 0, f"good:465 bounded: exit {rc}")
 if doc:
     p = only_port(doc, "good:465")
-    check((p["handshakes"], p["handshakes_skipped"]) == (2, 5),
+    check((p["handshakes"], p["handshakes_skipped"]) == (2, 9),
           f"good:465 bounded: handshakes {p['handshakes']} skipped {p['handshakes_skipped']}")
     check(p["protocols"] == {"TLSv1": "no", "TLSv1.1": "not-tested", "TLSv1.2": "not-tested",
                              "TLSv1.3": "yes"}, f"good:465 bounded: protocols {p['protocols']}")
+    check(p["groups"] == {"X25519": "yes", "prime256v1": "not-tested", "secp384r1": "not-tested",
+                          "ffdhe2048": "not-tested", "DHE": "not-tested"},
+          f"good:465 bounded: groups {p['groups']}")
+
+# Postfix's own listeners keep the default groups: the same answers everywhere.
+for (ip, port), p in sorted(DOCS.items()):
+    if ip != "127.0.6.1":
+        check(p["groups"] == {"X25519": "yes", "prime256v1": "yes", "secp384r1": "yes",
+                              "ffdhe2048": "no", "DHE": "yes"},
+              f"{ip}:{port}: groups {p['groups']}")
+        check("group-modern-missing" not in [f[0] for f in findings(p)],
+              f"{ip}:{port}: findings {findings(p)}")
+
+# ECDHE with P-384 only (tls_eecdh_auto_curves = secp384r1): no modern group.
+rc, doc, _ = js("audit", "curves.audit.test", "--ports", "25", "--pace", "20")
+check(rc == 0, f"curves: exit {rc}, expected 0 (a warning)")
+if doc:
+    p = only_port(doc, "curves")
+    DOCS[("127.0.6.7", 25)] = p
+    check(p["groups"] == {"X25519": "no", "prime256v1": "no", "secp384r1": "yes",
+                          "ffdhe2048": "no", "DHE": "yes"}, f"curves: groups {p['groups']}")
+    check(p["group"] == "secp384r1", f"curves: group {p['group']}")
+    check(findings(p) == [("cipher-anonymous", "info"), ("cipher-cbc", "info"),
+                          ("group-modern-missing", "warning"), ("ocsp-not-stapled", "info"),
+                          ("requiretls-missing", "info")], f"curves: findings {findings(p)}")
+    f = finding(p, "group-modern-missing")
+    check(f and f["detail"] == "handshakes offering only X25519 or only P-256 did not use them "
+                               "(accepted: secp384r1 DHE)"
+          and f["postfix_parameter"]
+          == "tls_eecdh_auto_curves (Postfix >= 3.8 also tls_ffdhe_auto_groups)"
+          and f["postfix_fix"] == "# main.cf: back to the built-in list (Postfix 3.6 and later)\n"
+                                  "tls_eecdh_auto_curves = X25519 X448 prime256v1 secp521r1 secp384r1\n"
+                                  "# Postfix >= 3.8: tls_ffdhe_auto_groups = ffdhe2048 ffdhe3072"
+          and f["exim"] == "Exim (OpenSSL): tls_eccurve = auto" and f["opensmtpd"] is None,
+          f"curves: advice {f}")
+rc, out, err, _ = mxtls("audit", "curves.audit.test", "--ports", "25", "--pace", "20")
+check(rc == 0 and "    groups: X25519 no, prime256v1 no, secp384r1 yes, ffdhe2048 no, DHE yes\n" in out
+      and "    warning group-modern-missing: no modern ECDHE group (X25519 or P-256) is accepted"
+          " for the key exchange\n" in out,
+      f"curves text: exit {rc}: {out[:600]}")
 
 # Nothing answers: exit 3, one port-closed finding per port.
 rc, doc, _ = js("audit", "127.0.6.9", "--ports", "25,587", "--pace", "20")
@@ -215,6 +265,33 @@ check(rc == 1 and out.startswith("weak.audit.test: 1 error, 0 warnings, 4 notes\
       and "    error cipher-null: cipher suites without encryption (NULL) are accepted\n" in out
       and "      Postfix: smtpd_tls_exclude_ciphers, tls_*_cipherlist\n" in out,
       f"weak text: exit {rc}: {out[:400]}")
+
+# --- the groups' anchor: openssl s_client on the same listeners ----------------
+# TLS 1.3 with one group offered completes only if the server accepts that group
+# (RFC 8446 §4.2.7); DHE: TLS 1.2 with DHE suites only.
+
+S_CLIENT = {"X25519": ["-tls1_3", "-groups", "X25519"],
+            "prime256v1": ["-tls1_3", "-groups", "P-256"],
+            "secp384r1": ["-tls1_3", "-groups", "P-384"],
+            "ffdhe2048": ["-tls1_3", "-groups", "ffdhe2048"],
+            "DHE": ["-tls1_2", "-cipher", "kDHE:@SECLEVEL=0"]}
+
+
+def s_client(ip, port, args):
+    cmd = [os.environ["MXTLS_WORLD"], "exec", "timeout", "20", "openssl", "s_client",
+           "-connect", f"{ip}:{port}", *args]
+    if port != 465:
+        cmd += ["-starttls", "smtp"]
+    p = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=60)
+    if "Cipher is (NONE)" in p.stdout or "alert handshake failure" in p.stderr:
+        return "no"
+    return "yes" if "New, TLSv1." in p.stdout else f"unclear: {p.stderr.strip()[-200:]}"
+
+
+for (ip, port), p in sorted(DOCS.items()):
+    for name, args in S_CLIENT.items():
+        got = s_client(ip, port, args)
+        check(p["groups"][name] == got, f"{ip}:{port} {name}: mxtls {p['groups'][name]}, openssl {got}")
 
 # --- the anchor: testssl.sh on the same listeners -----------------------------
 

@@ -37,6 +37,11 @@ static audit_port_obs good(uint16_t port)
     o.ciphers[AUDIT_CIPHERS_3DES] = AUDIT_NO;
     o.ciphers[AUDIT_CIPHERS_CBC] = AUDIT_NO;
     o.ciphers[AUDIT_CIPHERS_AEAD] = AUDIT_YES;
+    o.groups[AUDIT_GROUP_X25519] = AUDIT_YES;
+    o.groups[AUDIT_GROUP_P256] = AUDIT_YES;
+    o.groups[AUDIT_GROUP_P384] = AUDIT_YES;
+    o.groups[AUDIT_GROUP_FFDHE2048] = AUDIT_NO;
+    o.groups[AUDIT_GROUP_DHE] = AUDIT_NO;
     snprintf(o.version, sizeof o.version, "TLSv1.3");
     snprintf(o.cipher, sizeof o.cipher, "TLS_AES_256_GCM_SHA384");
     snprintf(o.key_type, sizeof o.key_type, "EC");
@@ -320,12 +325,60 @@ static void test_count_beyond_max(void **state)
 }
 
 /* Every row: an id, a parameter, a snippet; ids unique; every finding reachable */
+/* groups: the warning needs both X25519 and P-256 refused, not merely untested */
+static void test_groups(void **state)
+{
+    (void)state;
+    audit_port_obs o = good(25);
+    o.groups[AUDIT_GROUP_X25519] = AUDIT_NO;
+    audit_finding f[AUDIT_MAX_FINDINGS];
+    assert_int_equal(audit_findings(&o, f, AUDIT_MAX_FINDINGS), 0);
+    o.groups[AUDIT_GROUP_P256] = AUDIT_NOT_TESTED;
+    assert_int_equal(audit_findings(&o, f, AUDIT_MAX_FINDINGS), 0);
+    o.groups[AUDIT_GROUP_P256] = AUDIT_NO;
+    o.groups[AUDIT_GROUP_DHE] = AUDIT_YES;
+    only(&o, "group-modern-missing", AUDIT_WARNING,
+         "handshakes offering only X25519 or only P-256 did not use them "
+         "(accepted: secp384r1 DHE)");
+    o.port = 465;
+    o.role = AUDIT_ROLE_SUBMISSIONS;
+    o.auth_before_tls = AUDIT_NOT_TESTED;
+    o.auth_after_tls = AUDIT_YES;
+    o.groups[AUDIT_GROUP_P384] = AUDIT_NO;
+    o.groups[AUDIT_GROUP_DHE] = AUDIT_NOT_TESTED;
+    only(&o, "group-modern-missing", AUDIT_WARNING,
+         "handshakes offering only X25519 or only P-256 did not use them "
+         "(accepted: none of the groups asked)");
+    const audit_rule *r = audit_rule_find("group-modern-missing");
+    assert_non_null(r);
+    assert_string_equal(r->postfix_param,
+                        "tls_eecdh_auto_curves (Postfix >= 3.8 also tls_ffdhe_auto_groups)");
+
+    /* names as the probe reports the negotiated group */
+    assert_int_equal(audit_group_of("X25519"), AUDIT_GROUP_X25519);
+    assert_int_equal(audit_group_of("prime256v1"), AUDIT_GROUP_P256);
+    assert_int_equal(audit_group_of("secp384r1"), AUDIT_GROUP_P384);
+    assert_int_equal(audit_group_of("ffdhe2048"), AUDIT_GROUP_FFDHE2048);
+    assert_int_equal(audit_group_of("DH-2048"), AUDIT_GROUP_DHE);
+    assert_int_equal(audit_group_of("DHE"), -1);
+    assert_int_equal(audit_group_of("X448"), -1);
+    assert_int_equal(audit_group_of("P-256"), -1);
+    assert_int_equal(audit_group_of(NULL), -1);
+    assert_string_equal(audit_group_name(AUDIT_GROUP_P256), "prime256v1");
+    assert_string_equal(audit_group_offer(AUDIT_GROUP_P256), "P-256");
+    assert_null(audit_group_offer(AUDIT_GROUP_DHE));
+    assert_null(audit_group_cipher_list(AUDIT_GROUP_FFDHE2048));
+    assert_string_equal(audit_group_cipher_list(AUDIT_GROUP_X25519), "kECDHE:@SECLEVEL=0");
+    assert_string_equal(audit_group_cipher_list(AUDIT_GROUP_DHE), "kDHE:@SECLEVEL=0");
+    assert_string_equal(audit_group_name(AUDIT_NGROUPS), "?");
+}
+
 static void test_table_is_complete(void **state)
 {
     (void)state;
     size_t n;
     const audit_rule *t = audit_rules(&n);
-    assert_int_equal(n, 26);
+    assert_int_equal(n, 27);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(t[i].id);
         assert_true(t[i].title && t[i].title[0]);
@@ -389,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_tls_failures),
         cmocka_unit_test(test_info_findings),
         cmocka_unit_test(test_count_beyond_max),
+        cmocka_unit_test(test_groups),
         cmocka_unit_test(test_table_is_complete),
         cmocka_unit_test(test_docs_list_every_finding),
     };
