@@ -18,8 +18,13 @@
 #   sigterm  each daemon stopped by SIGTERM under load, then PRAGMA
 #            integrity_check of its cache; mxtls restarted: time to its
 #            first answer (warmed from the cache)
-# The "slow" phase of the issue (DNS/HTTPS delayed, not stopped) needs a
-# delaying relay; it is not run here (this kernel has no netem).
+#   slow     before the outage, 40 s of load; from 5 s to 20 s the same
+#            servers are slowed, not stopped: SIGSTOP for 400 ms of every
+#            500 ms, so every DNS answer and policy fetch waits up to 400 ms
+#            (this kernel has no netem, and a relay cannot sit between the
+#            world's resolver and its authoritative servers without new
+#            addresses); then as in outage: replies that differ, TEMP,
+#            descriptors.
 #
 # Needs root and a built tree (sh scripts/build.sh: build/mxtls,
 # build/bench/policyd_load). Installs postfix-mta-sts-resolver with apt-get
@@ -188,17 +193,38 @@ load "resolver warm c=1" $RES_PORT $res_pid 1 "$SECONDS_" "$D/resolver.expect"
 echo "## memory (mxtls, 30 s, $CLIENTS clients, per second)"
 load "mxtls    memory" $MX_PORT $mx_pid "$CLIENTS" 30 "$D/mxtls.expect" --samples
 
-for who in mxtls resolver; do
-    if [ $who = mxtls ]; then port=$MX_PORT pid=$mx_pid; else port=$RES_PORT pid=$res_pid; fi
-    echo "## outage ($who: 40 s of 50 clients; DNS and HTTPS stopped from 5 s to 20 s)"
-    load "$who outage" $port $pid 50 40 "$D/$who.expect" --samples &
-    lp=$!
-    sleep 5
+# slow_world SECONDS - duty-cycle the world's DNS and HTTPS: stopped 400 ms
+# of every 500 ms, for SECONDS
+slow_world() {
+    end=$(( $(date +%s) + $1 ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        stop_world
+        sleep 0.4
+        resume_world
+        sleep 0.1
+    done
+}
+# stopped_world SECONDS - the world's DNS and HTTPS stopped for SECONDS
+stopped_world() {
     stop_world
-    sleep 15
+    sleep "$1"
     resume_world
-    wait $lp
-done
+}
+# disturbed PHASE HOW TEXT - each daemon under 40 s of 50 clients; from 5 s
+# to 20 s the world's DNS and HTTPS are disturbed by HOW
+disturbed() {
+    for who in mxtls resolver; do
+        if [ $who = mxtls ]; then port=$MX_PORT pid=$mx_pid; else port=$RES_PORT pid=$res_pid; fi
+        echo "## $1 ($who: 40 s of 50 clients; $3 from 5 s to 20 s)"
+        load "$who $1" $port $pid 50 40 "$D/$who.expect" --samples &
+        lp=$!
+        sleep 5
+        "$2" 15
+        wait $lp
+    done
+}
+disturbed slow slow_world "DNS and HTTPS answer late (stopped 400 ms of every 500 ms)"
+disturbed outage stopped_world "DNS and HTTPS stopped"
 grep -c "keeping the answer" "$D/mxtls.log" | sed 's/^/  mxtls log: answers kept while a recomputation failed: /'
 
 echo "## sighup (mxtls, 10 s, $CLIENTS clients, SIGHUP at 3 s and 6 s)"
