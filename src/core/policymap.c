@@ -1128,7 +1128,7 @@ const mxtls_policy_entry *mxtls_policymap_lookup(const mxtls_policymap *map,
 static mxtls_status policymap_lint(const mxtls_policymap *map, const char *fp_digest,
                                    strlist *out)
 {
-    char msg[1200], buf[1600];
+    char msg[1200];
     for (size_t i = 0; map && i < map->n; i++) {
         const mxtls_policy_entry *e = &map->v[i];
         int n = 0;
@@ -1172,8 +1172,16 @@ static mxtls_status policymap_lint(const mxtls_policymap *map, const char *fp_di
         for (size_t k = 0; !n && k < found.n; k++) {
             /* the key as written, without the BOM it may start with */
             const char *key = strncmp(e->key, "\xef\xbb\xbf", 3) ? e->key : e->key + 3;
-            snprintf(buf, sizeof buf, "%zu\t%s\t%s", e->line, key, found.v[k]);
-            n += strlist_add(out, buf) != MXTLS_OK;
+            /* keys are as long as a line may be: no fixed buffer (a cut line
+             * would lose its sentence) */
+            strbuf line;
+            sb_init(&line, MXTLS_MAX_INPUT_FILE);
+            char *text = sb_printf(&line, "%zu\t%s\t%s", e->line, key, found.v[k]) == MXTLS_OK
+                             ? sb_take(&line)
+                             : NULL;
+            sb_free(&line);
+            n += !text || strlist_add(out, text) != MXTLS_OK;
+            free(text);
         }
         strlist_free(&found);
         if (n)
