@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,34 @@ static void test_structure(void **state)
     free(doc);
 }
 
+/* numbers are written without printf: the edges of the range and zero */
+static void test_integers(void **state)
+{
+    (void)state;
+    jsonw w;
+    jw_init(&w);
+    jw_arr(&w);
+    jw_int(&w, 0);
+    jw_int(&w, -1);
+    jw_int(&w, 10);
+    jw_int(&w, LLONG_MAX);
+    jw_int(&w, LLONG_MIN);
+    jw_end_arr(&w);
+    char *doc = jw_finish(&w);
+    assert_non_null(doc);
+    assert_string_equal(doc, "[0,-1,10,9223372036854775807,-9223372036854775808]");
+    free(doc);
+}
+
+/* runs of plain text between escapes stay whole and in order */
+static void test_runs(void **state)
+{
+    (void)state;
+    json_is("ab\"cd\\ef\x01gh\x7fij", "\"ab\\\"cd\\\\ef\\u0001gh\\u007fij\"");
+    json_is("", "\"\"");
+    json_is("\xc3\xa9t\xc3\xa9 mx1.example", "\"\xc3\xa9t\xc3\xa9 mx1.example\"");
+}
+
 static void test_depth_limit(void **state)
 {
     (void)state;
@@ -108,6 +137,8 @@ int main(void)
         cmocka_unit_test(test_valid_utf8_kept),
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_runs),
         cmocka_unit_test(test_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
