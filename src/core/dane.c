@@ -2,6 +2,7 @@
 #include "core/dane.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +244,33 @@ static void dane_explain(dane_result *r, int err, int depth, const char *base)
     }
 }
 
+/* The SSL_CTX behind every DANE verification. Building one loads the
+ * configuration and the cipher and group lists, which cost more than the
+ * verification itself when a survey checks thousands of domains; the
+ * verifier only needs its DANE digests, which never change, so one context
+ * serves every thread (SSL_new on a shared SSL_CTX is thread-safe). A failed
+ * creation (out of memory) is not remembered: the next call tries again. */
+static pthread_mutex_t dane_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *dane_ctx;
+
+/* dane_shared_ctx - a reference to the shared context (SSL_CTX_free drops it) */
+static SSL_CTX *dane_shared_ctx(void)
+{
+    SSL_CTX *c = NULL;
+    pthread_mutex_lock(&dane_ctx_lock);
+    if (!dane_ctx) {
+        SSL_CTX *fresh = SSL_CTX_new(TLS_client_method());
+        if (fresh && SSL_CTX_dane_enable(fresh) > 0)
+            dane_ctx = fresh;
+        else
+            SSL_CTX_free(fresh);
+    }
+    if (dane_ctx && SSL_CTX_up_ref(dane_ctx))
+        c = dane_ctx;
+    pthread_mutex_unlock(&dane_ctx_lock);
+    return c;
+}
+
 int dane_verify(STACK_OF(X509) *chain, const dane_rr *rrs, size_t n, const char *base,
                 const char *const *names, size_t nnames, time_t at, dane_result *out,
                 err_rec *e)
@@ -265,12 +293,12 @@ int dane_verify(STACK_OF(X509) *chain, const dane_rr *rrs, size_t n, const char 
     }
 
     int rc = -1;
-    SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *sctx = dane_shared_ctx();
     SSL *ssl = NULL;
     X509_STORE *store = X509_STORE_new(); /* DANE needs no CA: the TLSA records are the anchors */
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
-    if (!sctx || !store || !vctx || !untrusted || SSL_CTX_dane_enable(sctx) <= 0 ||
+    if (!sctx || !store || !vctx || !untrusted ||
         !(ssl = SSL_new(sctx)) || SSL_dane_enable(ssl, base) <= 0) {
         err_set(e, MXTLS_ERR_CRYPTO, "dane", "cannot set up OpenSSL's DANE verifier");
         goto out;
