@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "core/chainmemo.h"
 #include "core/fingerprint.h"
 #include "core/osslerr.h"
 
@@ -27,15 +28,15 @@ X509_STORE *pkix_store(mxtls_ctx *ctx)
     else
         ok = X509_STORE_set_default_paths(st);
     if (!ok) {
-        char reason[256];
-        ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+        char why[256];
+        ERR_error_string_n(ERR_peek_last_error(), why, sizeof why);
         if (osslerr_nomem()) {
             X509_STORE_free(st);
             return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
         }
         err_set(&ctx->err, MXTLS_ERR_CRYPTO,
                 ctx->ca_file ? ctx->ca_file : ctx->ca_path ? ctx->ca_path : "trust store",
-                "cannot load trust store: %s", reason);
+                "cannot load trust store: %s", why);
         X509_STORE_free(st);
         return NULL;
     }
@@ -133,6 +134,62 @@ static int pkix_explain(pkix_result *r, X509 *cert, int presented)
     return 0;
 }
 
+/* pkix_bound - narrow [lo, hi) to the times on t's side of an ASN1 time b
+ * (OpenSSL compares in seconds: b and the second after it may fall either
+ * way, so t must not be b itself); 0 when the time is unreadable or is t */
+static int pkix_bound(const ASN1_TIME *a, time_t t, time_t *lo, time_t *hi)
+{
+    struct tm tm;
+    if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
+        return 0;
+    time_t b = timegm(&tm);
+    if (b == t)
+        return 0;
+    if (b < t && b + 1 > *lo)
+        *lo = b + 1;
+    if (b > t && b < *hi)
+        *hi = b;
+    return 1;
+}
+
+/* pkix_cert_bounds - the validity of x and of every certificate of the
+ * store that could have been its issuer (OpenSSL prefers one valid at the
+ * time asked among several of the same name) */
+static int pkix_cert_bounds(X509_STORE_CTX *sctx, X509 *x, time_t t, time_t *lo, time_t *hi)
+{
+    if (!pkix_bound(X509_get0_notBefore(x), t, lo, hi) ||
+        !pkix_bound(X509_get0_notAfter(x), t, lo, hi))
+        return 0;
+    STACK_OF(X509) *cands = X509_STORE_CTX_get1_certs(sctx, X509_get_issuer_name(x));
+    int ok = 1;
+    for (int i = 0; ok && cands && i < sk_X509_num(cands); i++) {
+        X509 *c = sk_X509_value(cands, i);
+        ok = pkix_bound(X509_get0_notBefore(c), t, lo, hi) &&
+             pkix_bound(X509_get0_notAfter(c), t, lo, hi);
+    }
+    sk_X509_pop_free(cands, X509_free);
+    return ok;
+}
+
+/* pkix_window - the times [lo, hi) around t at which this validation gives
+ * the same answer: no notBefore or notAfter that OpenSSL could have
+ * compared, of the chain as sent, as built, or of a candidate issuer in
+ * the store, falls inside; 0 when that cannot be told */
+static int pkix_window(X509_STORE_CTX *sctx, STACK_OF(X509) *chain, time_t t, time_t *lo,
+                       time_t *hi)
+{
+    *lo = t - 366L * 86400 * 100; /* far enough either way to mean "always" */
+    *hi = t + 366L * 86400 * 100;
+    STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(sctx);
+    for (int i = 0; i < sk_X509_num(chain); i++)
+        if (!pkix_cert_bounds(sctx, sk_X509_value(chain, i), t, lo, hi))
+            return 0;
+    for (int i = 0; built && i < sk_X509_num(built); i++)
+        if (!pkix_cert_bounds(sctx, sk_X509_value(built, i), t, lo, hi))
+            return 0;
+    return *lo <= t && t < *hi;
+}
+
 mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pkix_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -140,6 +197,11 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
     X509_STORE *store = pkix_store(ctx);
     if (!store)
         return ctx->err.code;
+    /* The same chain against the same store at a time of the same window:
+     * the answer is known (core/chainmemo.h). */
+    time_t when = at ? at : time(NULL);
+    if (chainmemo_pkix_get(chain, store, when, out))
+        return MXTLS_OK;
     X509_STORE_CTX *sctx = X509_STORE_CTX_new();
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     if (!sctx || !untrusted) {
@@ -231,6 +293,9 @@ mxtls_status pkix_validate(mxtls_ctx *ctx, STACK_OF(X509) *chain, time_t at, pki
                     out->bad_presented = 1;
         }
     }
+    time_t lo, hi;
+    if (!nomem && pkix_window(sctx, chain, when, &lo, &hi) && !osslerr_nomem())
+        chainmemo_pkix_put(chain, store, lo, hi, out);
     ERR_clear_error();
     X509_STORE_CTX_free(sctx);
     sk_X509_free(untrusted);

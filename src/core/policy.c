@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "core/chainmemo.h"
 #include "core/ctx.h"
 #include "core/dane.h"
 #include "core/evidence.h"
@@ -78,7 +79,7 @@ static int policy_oom(mxtls_ctx *ctx, mxtls_result *r)
 }
 
 /* policy_snapshot - copy the evidence into the result so reports stand alone */
-static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, time_t at)
+static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev)
 {
     if (!(r->domain = strdup(ev->domain)) || !(r->host = strdup(evidence_host(ev))))
         return MXTLS_ERR_NOMEM;
@@ -114,33 +115,9 @@ static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev, t
     }
     if (!ev->chain)
         return MXTLS_OK;
-    X509 *leaf = sk_X509_value(ev->chain, 0);
-    if (names_presented(leaf, &r->presented) != MXTLS_OK)
-        return MXTLS_ERR_NOMEM;
-    int n = sk_X509_num(ev->chain);
-    r->chain = calloc((size_t)n, sizeof *r->chain);
-    if (!r->chain)
-        return MXTLS_ERR_NOMEM;
-    r->nchain = (size_t)n;
-    for (int i = 0; i < n; i++) {
-        X509 *x = sk_X509_value(ev->chain, i);
-        chain_cert *c = &r->chain[i];
-        c->subject = fp_name_text(X509_get_subject_name(x));
-        c->issuer = fp_name_text(X509_get_issuer_name(x));
-        c->not_before = fp_time_text(X509_get0_notBefore(x));
-        c->not_after = fp_time_text(X509_get0_notAfter(x));
-        c->sha256 = fp_digest_cert(x, "sha256", 0);
-        if (!c->subject || !c->issuer || !c->not_before || !c->not_after || !c->sha256)
-            return MXTLS_ERR_NOMEM;
-    }
-    const char *dg = ev->fp_digest ? ev->fp_digest : "sha256";
-    r->fp_digest = strdup(dg);
-    r->fp_cert = fp_digest_cert(leaf, dg, 0);
-    r->fp_pubkey = fp_digest_cert(leaf, dg, 1);
-    if (!r->fp_digest || !r->fp_cert || !r->fp_pubkey)
-        return MXTLS_ERR_NOMEM;
-    (void)at;
-    return MXTLS_OK;
+    /* The same chain's texts serve every level and, in a survey, every
+     * domain behind the same MX: they are made once (core/chainmemo.c). */
+    return chainmemo_report(ev->chain, ev->fp_digest ? ev->fp_digest : "sha256", r);
 }
 
 /* policy_match_one - compare one reference with the leaf, recording the match */
@@ -872,7 +849,7 @@ static mxtls_result *policy_evaluate(mxtls_ctx *ctx, const mxtls_evidence *ev,
     if (policy_traits(level)->auth == LEVEL_AUTH_REQUIRETLS)
         return requiretls_evaluate(ctx, ev);
     mxtls_result *r = result_new(level);
-    if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
+    if (!r || policy_snapshot(r, ev) != MXTLS_OK) {
         policy_oom(ctx, r);
         return NULL;
     }
@@ -1253,7 +1230,7 @@ mxtls_result *policy_unreachable(mxtls_ctx *ctx, const mxtls_evidence *ev, mxtls
     if (ev->chain && !ev->no_tls && !ev->tls_failed)
         return policy_after_tls(ctx, ev, level, code, message);
     mxtls_result *r = result_new(level);
-    if (!r || policy_snapshot(r, ev, ctx->at) != MXTLS_OK) {
+    if (!r || policy_snapshot(r, ev) != MXTLS_OK) {
         policy_oom(ctx, r);
         return NULL;
     }
