@@ -54,6 +54,7 @@ void ehlo_caps_free(ehlo_caps *c)
     strlist_free(&c->auth);
     strlist_free(&c->keywords);
     strlist_free(&c->unknown);
+    free(c->problems);
     ehlo_caps_init(c);
 }
 
@@ -65,7 +66,13 @@ mxtls_status ehlo_caps_copy(ehlo_caps *dst, const ehlo_caps *src)
     memset(&dst->auth, 0, sizeof dst->auth);
     memset(&dst->keywords, 0, sizeof dst->keywords);
     memset(&dst->unknown, 0, sizeof dst->unknown);
-    if ((src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
+    dst->problems = NULL;
+    dst->nproblems = 0;
+    if (src->nproblems && (dst->problems = malloc(src->nproblems * sizeof *dst->problems))) {
+        memcpy(dst->problems, src->problems, src->nproblems * sizeof *dst->problems);
+        dst->nproblems = src->nproblems;
+    }
+    if (dst->nproblems != src->nproblems || (src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
         strlist_copy(&dst->auth, &src->auth) != MXTLS_OK ||
         strlist_copy(&dst->keywords, &src->keywords) != MXTLS_OK ||
         strlist_copy(&dst->unknown, &src->unknown) != MXTLS_OK) {
@@ -82,6 +89,11 @@ ehlo_add_problem(ehlo_caps *c, size_t line, size_t column, const char *fmt, ...)
     c->problems_total++;
     if (c->nproblems >= EHLO_MAX_PROBLEMS)
         return;
+    /* Out of memory: not kept; ehlo_parse sees it and fails. */
+    ehlo_problem *grown = realloc(c->problems, (c->nproblems + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    c->problems = grown;
     ehlo_problem *p = &c->problems[c->nproblems++];
     p->line = line;
     p->column = column;
@@ -239,6 +251,14 @@ static mxtls_status ehlo_parse_line(ehlo_caps *c, size_t line, const char *s)
 }
 
 /* ehlo_parse - see ehlo.h */
+/* ehlo_problems_kept - MXTLS_ERR_NOMEM when a problem that had room was
+ * not kept (its allocation failed) */
+static mxtls_status ehlo_problems_kept(const ehlo_caps *c)
+{
+    size_t want = c->problems_total < EHLO_MAX_PROBLEMS ? c->problems_total : EHLO_MAX_PROBLEMS;
+    return c->nproblems == want ? MXTLS_OK : MXTLS_ERR_NOMEM;
+}
+
 mxtls_status ehlo_parse(ehlo_caps *caps, const char *const *lines, size_t nlines)
 {
     ehlo_caps_free(caps);
@@ -248,7 +268,7 @@ mxtls_status ehlo_parse(ehlo_caps *caps, const char *const *lines, size_t nlines
         if (!caps->domain)
             return MXTLS_ERR_NOMEM;
         ehlo_add_problem(caps, 1, 1, "empty EHLO reply");
-        return MXTLS_OK;
+        return ehlo_problems_kept(caps);
     }
 
     /* First line: Domain [ SP ehlo-greet ]. */
@@ -269,6 +289,8 @@ mxtls_status ehlo_parse(ehlo_caps *caps, const char *const *lines, size_t nlines
 
     for (size_t i = 1; i < nlines && st == MXTLS_OK; i++)
         st = ehlo_parse_line(caps, i + 1, lines[i]);
+    if (st == MXTLS_OK)
+        st = ehlo_problems_kept(caps);
     if (st != MXTLS_OK)
         ehlo_caps_free(caps);
     return st;

@@ -56,8 +56,9 @@ typedef struct ehlo_caps {
     int auth_equals;     /* the pre-standard "AUTH=MECH ..." line was present */
     strlist keywords;    /* every keyword line's keyword, upper case, in order (with repeats) */
     strlist unknown;     /* lines whose keyword we do not interpret, as sent (VRFY, ETRN, X-...) */
-    ehlo_problem problems[EHLO_MAX_PROBLEMS];
-    size_t nproblems;        /* entries used in problems[] */
+    ehlo_problem *problems;  /* the first EHLO_MAX_PROBLEMS, allocated as they come:
+                                most replies have none, and a scanner holds thousands */
+    size_t nproblems;        /* entries in problems[] */
     size_t problems_total;   /* all problems, including those not kept */
 } ehlo_caps;
 

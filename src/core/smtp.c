@@ -195,6 +195,13 @@ smtp_add_finding(smtp_session *s, const char *code, const char *fmt, ...)
         s->obs.findings_dropped++;
         return 0;
     }
+    smtp_finding *grown = realloc(s->obs.findings, (s->obs.nfindings + 1) * sizeof *grown);
+    if (!grown) {
+        s->obs.findings_dropped++;
+        s->nomem = 1;
+        return 0;
+    }
+    s->obs.findings = grown;
     smtp_finding *f = &s->obs.findings[s->obs.nfindings++];
     f->code = code;
     f->phase = smtp_phase_get(s);
@@ -694,6 +701,9 @@ void smtp_obs_free(smtp_obs *o)
     smtp_ehlo_obs_free(&o->pre_tls);
     smtp_ehlo_obs_free(&o->post_tls);
     reply_free(&o->starttls);
+    free(o->findings);
+    o->findings = NULL;
+    o->nfindings = 0;
 }
 
 /* smtp_ehlo_obs_copy - deep copy of one side; dst starts as a shallow copy */
@@ -716,7 +726,19 @@ mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src)
 {
     *dst = *src;
     dst->greeting_host = NULL;
-    mxtls_status st = reply_copy(&dst->banner, &src->banner);
+    dst->findings = NULL;
+    if (src->nfindings) {
+        dst->findings = malloc(src->nfindings * sizeof *dst->findings);
+        if (!dst->findings)
+            dst->nfindings = 0;
+        else
+            memcpy(dst->findings, src->findings, src->nfindings * sizeof *dst->findings);
+    }
+    mxtls_status st = dst->nfindings == src->nfindings ? MXTLS_OK : MXTLS_ERR_NOMEM;
+    if (st == MXTLS_OK)
+        st = reply_copy(&dst->banner, &src->banner);
+    else
+        reply_init(&dst->banner);
     if (st == MXTLS_OK)
         st = reply_copy(&dst->starttls, &src->starttls);
     else

@@ -208,7 +208,9 @@ typedef struct smtp_obs {
     size_t commands;             /* commands emitted */
     size_t replies;              /* complete replies received (banner included) */
 
-    smtp_finding findings[SMTP_MAX_FINDINGS];
+    /* Allocated as they come (at most SMTP_MAX_FINDINGS): most dialogues
+     * have none, and a scanner holds thousands of sessions and reports. */
+    smtp_finding *findings;
     size_t nfindings;
     size_t findings_dropped;
 } smtp_obs;
@@ -262,7 +264,7 @@ const smtp_obs *smtp_obs_get(const smtp_session *s);
 
 /* smtp_obs_copy - deep copy, to keep the observations after smtp_free.
  * dst need not be initialised. MXTLS_OK, or MXTLS_ERR_NOMEM with dst holding
- * only the fixed-size fields (outcome, reason, codes, findings...). Release
+ * only the fixed-size fields (outcome, reason, codes; no findings). Release
  * with smtp_obs_free. */
 mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src);
 /* smtp_obs_free - release what a copy owns; the fixed-size fields stay */

@@ -773,67 +773,20 @@ static enum probe_io probe_do_read(probe *p)
 
 /* ---- report and end ----------------------------------------------------- */
 
-/* probe_copy_side - deep copy of one EHLO exchange (dst starts as a shallow
- * copy of src: its pointers are replaced, never freed) */
-static mxtls_status probe_copy_side(smtp_ehlo_obs *dst, const smtp_ehlo_obs *src)
-{
-    reply_init(&dst->ehlo);
-    reply_init(&dst->helo);
-    dst->caps.domain = NULL;
-    memset(&dst->caps.auth, 0, sizeof dst->caps.auth);
-    memset(&dst->caps.keywords, 0, sizeof dst->caps.keywords);
-    memset(&dst->caps.unknown, 0, sizeof dst->caps.unknown);
-    if (reply_copy(&dst->ehlo, &src->ehlo) != MXTLS_OK ||
-        reply_copy(&dst->helo, &src->helo) != MXTLS_OK)
-        return MXTLS_ERR_NOMEM;
-    if (src->caps.domain && !(dst->caps.domain = strdup(src->caps.domain)))
-        return MXTLS_ERR_NOMEM;
-    if (strlist_copy(&dst->caps.auth, &src->caps.auth) != MXTLS_OK ||
-        strlist_copy(&dst->caps.keywords, &src->caps.keywords) != MXTLS_OK ||
-        strlist_copy(&dst->caps.unknown, &src->caps.unknown) != MXTLS_OK)
-        return MXTLS_ERR_NOMEM;
-    return MXTLS_OK;
-}
-
-/* probe_free_obs - release what probe_copy_obs allocated */
-static void probe_free_obs(smtp_obs *o)
-{
-    reply_free(&o->banner);
-    free(o->greeting_host);
-    o->greeting_host = NULL;
-    reply_free(&o->pre_tls.ehlo);
-    reply_free(&o->pre_tls.helo);
-    ehlo_caps_free(&o->pre_tls.caps);
-    reply_free(&o->post_tls.ehlo);
-    reply_free(&o->post_tls.helo);
-    ehlo_caps_free(&o->post_tls.caps);
-    reply_free(&o->starttls);
-}
-
-/* probe_copy_obs - the report's own deep copy of the machine's observations.
- * smtp_obs holds reply_rec and ehlo_caps, which own heap strings (reply.h,
- * ehlo.h): they are copied, never shared, so the session can be freed. On
- * out-of-memory the copy keeps only the fixed-size fields and says so. */
+/* probe_copy_obs - the report's own deep copy of the machine's observations
+ * (smtp_obs_copy), so the session can be freed; the greeting host moves to
+ * the report's own field. On out-of-memory the copy keeps only the
+ * fixed-size fields and says so. */
 static void probe_copy_obs(probe_report *r, const smtp_obs *src)
 {
-    smtp_obs *o = &r->smtp;
-    *o = *src; /* fixed-size fields; every pointer is replaced below */
-    reply_init(&o->banner);
-    reply_init(&o->starttls);
-    o->greeting_host = NULL;
-    mxtls_status st = reply_copy(&o->banner, &src->banner);
-    if (st == MXTLS_OK)
-        st = reply_copy(&o->starttls, &src->starttls);
-    mxtls_status st2 = probe_copy_side(&o->pre_tls, &src->pre_tls);
-    mxtls_status st3 = probe_copy_side(&o->post_tls, &src->post_tls);
-    if (st == MXTLS_OK && st2 == MXTLS_OK && st3 == MXTLS_OK &&
-        (!src->greeting_host || (r->greeting_host = strdup(src->greeting_host)) != NULL))
+    if (smtp_obs_copy(&r->smtp, src) == MXTLS_OK) {
+        r->greeting_host = r->smtp.greeting_host;
+        r->smtp.greeting_host = NULL;
         return;
-    probe_free_obs(o);
-    free(r->greeting_host);
+    }
     r->greeting_host = NULL;
-    o->outcome = SMTP_OUTCOME_INTERNAL_ERROR;
-    snprintf(o->reason, sizeof o->reason, "out of memory copying the observations");
+    r->smtp.outcome = SMTP_OUTCOME_INTERNAL_ERROR;
+    snprintf(r->smtp.reason, sizeof r->smtp.reason, "out of memory copying the observations");
 }
 
 /* probe_note_local_failure - an incomplete report (an allocation failed, or
@@ -1022,7 +975,7 @@ void probe_report_free(probe_report *r)
     }
     free(r->ip);
     free(r->connect_error);
-    probe_free_obs(&r->smtp);
+    smtp_obs_free(&r->smtp);
     free(r->greeting_host);
     probe_tls *t = &r->tls;
     free(t->version);
@@ -1033,6 +986,7 @@ void probe_report_free(probe_report *r)
     sk_X509_pop_free(t->chain, X509_free);
     free(t->ocsp_staple);
     free(t->error);
+    free(r->json);
     free(r);
 }
 

@@ -76,6 +76,9 @@ typedef struct probe_report {
     long elapsed_ms;
     size_t bytes_in, bytes_out;
     unsigned refs;             /* owners besides the first (probe_report_ref) */
+    char *json;                /* its JSON object once written (report/probe_report.c): a
+                                  complete report never changes, and a survey shows one
+                                  shared probe in every report of a domain behind it */
 } probe_report;
 
 /* probe_report_free - drop one owner's hold; the last one frees (NULL: no-op) */

@@ -366,8 +366,8 @@ static void pr_json_tls(jsonw *w, const probe_report *r)
     jw_end_obj(w);
 }
 
-/* probe_report_json - see probe_report.h; the fields are listed in docs/probe.md */
-void probe_report_json(jsonw *w, const probe_report *r)
+/* pr_json_object - the report as a JSON object; the fields are listed in docs/probe.md */
+static void pr_json_object(jsonw *w, const probe_report *r)
 {
     const smtp_obs *o = &r->smtp;
     jw_obj(w);
@@ -445,4 +445,23 @@ void probe_report_json(jsonw *w, const probe_report *r)
     jw_kint(w, "bytes_in", (long long)r->bytes_in);
     jw_kint(w, "bytes_out", (long long)r->bytes_out);
     jw_end_obj(w);
+}
+
+/* probe_report_json - see probe_report.h. The text is kept with the report
+ * (r->json): the report is not changed once complete, and a probe shared by
+ * many domains would otherwise be written out again for each of them. */
+void probe_report_json(jsonw *w, const probe_report *r)
+{
+    probe_report *memo = (probe_report *)r; /* the report itself is not changed */
+    if (!memo->json) {
+        jsonw one;
+        jw_init(&one);
+        pr_json_object(&one, r);
+        memo->json = jw_finish(&one);
+        if (!memo->json) {
+            w->failed = 1;
+            return;
+        }
+    }
+    jw_json(w, memo->json);
 }
