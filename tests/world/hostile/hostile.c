@@ -132,6 +132,8 @@ static const struct mode_def modes[] = {
     TLS_MODE("tls-ehlo-554", 0, S_TLS_EHLO, A_5XX, "EHLO and HELO over TLS answered 554"),
     TLS_MODE("tls-ehlo-close", 0, S_TLS_EHLO, A_CLOSE, "closes instead of answering EHLO over TLS"),
     TLS_MODE("tls-ehlo-reset", 0, S_TLS_EHLO, A_RESET, "resets instead of answering EHLO over TLS"),
+    TLS_MODE("tls-ehlo-silent", 0, S_TLS_EHLO, A_SILENT,
+             "TLS up, then the EHLO over TLS is never answered (bench/probe_mem holds probes there)"),
     TLS_MODE("renegotiate", F_TLS12, S_TLS_EHLO, A_RENEGOTIATE,
              "TLS 1.2; asks for renegotiation before answering EHLO over TLS"),
     {"requiretls", F_CERT | F_REQUIRETLS, {A_OK},
