@@ -23,6 +23,11 @@
 #       same SAMPLE domains: `posttls-finger -c -l secure -F CA DOMAIN`, the
 #       world's validating resolver (it answers from its cache after the first
 #       pass, so it is timed on a second pass: its best case);
+#   the same scan over SMALL domains behind the five busiest MX hosts, and
+#       over SMALL domains spread over every MX host (time against distinct
+#       MX addresses, domains fixed); with --jobs (every core) when built;
+#   bench/probe_mem: heap and RSS per probe in flight, 1,000 at once, in
+#       whole dialogues and held with TLS up (hostile tls-ehlo-silent);
 #   testssl.sh --starttls smtp on the first MX host of each of the first
 #       TESTSSL domains (default 1: one takes minutes), its default checks.
 #
@@ -118,8 +123,83 @@ if "$MXTLS" scan --help >/dev/null 2>&1; then
     row "mxtls scan, first $SMALL, --concurrency 1000" "$(wc -l < "$OUT/scansmall.jsonl")" "$(fig scansmall wall)" \
         "$(fig scansmall cpu)" "$(fig scansmall rss)" \
         "$(awk -v p="$(statj "$OUT/scansmall.json" probes.connections)" -v w="$(fig scansmall wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+    # Time against distinct MX addresses with the number of domains fixed:
+    # SMALL domains behind the five busiest MX hosts, then SMALL domains
+    # spread over every MX host (one domain per host in turn).
+    python3 - "$MXTLS_POP_DIR/zones" "$MXTLS_POP_DOMAINS" "$SMALL" "$OUT/fewmx.txt" "$OUT/manymx.txt" <<'PY'
+import collections, os, sys
+zones, domains, n, few_out, many_out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+mx = {}
+for d in open(domains).read().split():
+    with open(os.path.join(zones, d + ".unsigned")) as z:
+        mx[d] = {f[4].rstrip(".").lower() for f in (l.split() for l in z) if len(f) >= 5 and f[2] == "MX"}
+busiest = {h for h, _ in collections.Counter(h for hs in mx.values() for h in hs).most_common(5)}
+few = [d for d in mx if mx[d] and mx[d] <= busiest][:n]
+by_host = collections.defaultdict(list)
+for d in mx:
+    if mx[d]:
+        by_host[min(mx[d])].append(d)
+many, i = [], 0
+while len(many) < n and any(i < len(v) for v in by_host.values()):
+    for h in sorted(by_host):
+        if i < len(by_host[h]) and len(many) < n:
+            many.append(by_host[h][i])
+    i += 1
+open(few_out, "w").write("\n".join(few) + "\n")
+open(many_out, "w").write("\n".join(many) + "\n")
+PY
+    for set in fewmx manymx; do
+        timed "scan$set" "$MXTLS" scan "$OUT/$set.txt" --output "$OUT/scan$set.jsonl" --concurrency 1000 \
+            --stats-json "$OUT/scan$set.json" "${OPTS[@]}"
+        row "mxtls scan, $(wc -l < "$OUT/$set.txt") domains, $(nmx_used "$OUT/$set.txt") MX hosts" \
+            "$(wc -l < "$OUT/scan$set.jsonl")" "$(fig "scan$set" wall)" "$(fig "scan$set" cpu)" "$(fig "scan$set" rss)" \
+            "$(awk -v p="$(statj "$OUT/scan$set.json" probes.connections)" -v w="$(fig "scan$set" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+    done
+    # Every core: the workers of --jobs (when this mxtls has it)
+    if "$MXTLS" scan --help 2>&1 | grep -q -- '--jobs'; then
+        for c in 100 1000; do
+            timed "scanj$c" "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scanj$c.jsonl" --concurrency "$c" \
+                --jobs 0 --stats-json "$OUT/scanj$c.json" "${OPTS[@]}"
+            row "mxtls scan --concurrency $c --jobs $(nproc)" "$(wc -l < "$OUT/scanj$c.jsonl")" "$(fig "scanj$c" wall)" \
+                "$(fig "scanj$c" cpu)" "$(fig "scanj$c" rss)" \
+                "$(awk -v p="$(statj "$OUT/scanj$c.json" probes.connections)" -v w="$(fig "scanj$c" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+            rate_j=$(rate "$(wc -l < "$OUT/scanj$c.jsonl")" "$(fig "scanj$c" wall)")
+            if awk -v a="$rate_j" -v b="${scan_rate_best:-0}" 'BEGIN { exit !(a > b) }'; then scan_rate_best=$rate_j; fi
+        done
+    fi
 else
     echo "scan: not built (this mxtls has no scan command); the mxtls figure is the check loop's"
+fi
+
+# Memory per probe in flight: the scanner's own probe (bench/probe_mem),
+# 1,000 at once, (a) whole dialogues with the population's MX listeners
+# behind the relay, (b) held with TLS up, waiting for an EHLO reply that the
+# world's hostile server (mode tls-ehlo-silent) never sends
+PROBE_MEM=$REPO/build/bench/probe_mem
+HOSTILE=""
+for b in "$REPO/build/tests/world/hostile" "$REPO/build/world-hostile/hostile"; do
+    if [ -x "$b" ] && "$b" --list 2>/dev/null | grep -q '^tls-ehlo-silent'; then HOSTILE=$b; break; fi
+done
+probe_mem_lines=()
+if [ -x "$PROBE_MEM" ]; then
+    pop_mx=$(awk '$6 == "yes" { print $3 }' "$MXTLS_POP_DIR/mx.tsv" | paste -sd, -)
+    probe_mem_lines+=("whole dialogues, population MX behind the relay: $($IN "$PROBE_MEM" 1000 "$pop_mx" | tr '\n' ' ')")
+    if [ -n "$HOSTILE" ]; then
+        hpids=() haddrs=()
+        for i in $(seq 1 16); do
+            $IN "$HOSTILE" tls-ehlo-silent "127.0.30.$i" 25 "$MXTLS_WORLD_PKI/inject-chain.pem" \
+                "$MXTLS_WORLD_PKI/inject.key" > /dev/null 2>&1 &
+            hpids+=($!) haddrs+=("127.0.30.$i")
+        done
+        sleep 1
+        probe_mem_lines+=("held with TLS up (hostile tls-ehlo-silent): $($IN "$PROBE_MEM" 1000 "$(IFS=,; echo "${haddrs[*]}")" 25 3000 | tr '\n' ' ')")
+        kill "${hpids[@]}" 2>/dev/null || true
+        wait "${hpids[@]}" 2>/dev/null || true
+    else
+        probe_mem_lines+=("held with TLS up: skipped (no hostile server with mode tls-ehlo-silent; sh scripts/build.sh)")
+    fi
+else
+    probe_mem_lines+=("probe_mem: not built (sh scripts/build.sh)")
 fi
 
 # one `mxtls check` process per domain, one after the other
@@ -161,8 +241,12 @@ printf '%-40s %8s %8s %10s %9s %11s %10s %12s\n' "" "" "" "" "" "" "MiB" "probe"
 printf '%s\n' "${rows[@]}"
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.3g", a / b }'; }
+echo "memory per probe in flight (bench/probe_mem, 1000 probes at once):"
+printf '  %s\n' "${probe_mem_lines[@]}"
 if [ -n "$scan_rate" ]; then
     echo "ratios (domains/s): scan c1000 / posttls-finger loop $(ratio "$scan_rate" "$pf_rate"); scan c1000 / testssl.sh $(ratio "$scan_rate" "$ts_rate")"
+    [ -n "${scan_rate_best:-}" ] && echo "ratios (domains/s): scan --jobs $(nproc), best concurrency / posttls-finger loop $(ratio "$scan_rate_best" "$pf_rate")"
+    echo "time vs distinct MX addresses, $SMALL domains each: $(nmx_used "$OUT/fewmx.txt") MX hosts $(fig scanfewmx wall) s, $(nmx_used "$OUT/manymx.txt") MX hosts $(fig scanmanymx wall) s"
     echo "time vs distinct MX addresses: $SMALL domains ($(nmx_used "$OUT/small.txt") MX hosts) $(fig scansmall wall) s, $N domains ($(nmx_used "$MXTLS_POP_DOMAINS") MX hosts) $(fig scan1000 wall) s: $(ratio "$(fig scan1000 wall)" "$(fig scansmall wall)")x the time for $(ratio "$N" "$SMALL")x the domains"
 fi
 echo "ratios (domains/s): check loop / posttls-finger loop $(ratio "$check_rate" "$pf_rate"); check loop / testssl.sh $(ratio "$check_rate" "$ts_rate"); posttls-finger loop / testssl.sh $(ratio "$pf_rate" "$ts_rate")"
