@@ -244,7 +244,15 @@ EOF
     sed -e "s|^queue_directory = .*|queue_directory = $pf/queue|" \
         -e "s|^data_directory = .*|data_directory = $pf/data|" \
         -e "s|^maillog_file = .*|maillog_file = $LOG/pop-postfix.log|" \
+        -e "/^smtpd_tls_loglevel = /d" \
         "$STATE/postfix/conf/main.cf" > "$pf/conf/main.cf"
+    # Every Postfix process logs through postlogd's datagram socket. A
+    # warning at process start (a main.cf entry given twice) is logged by
+    # postlogd too, into its own socket: with the socket's queue full of
+    # smtpd lines (net.unix.max_dgram_qlen is 10 in a new namespace) it
+    # blocks on itself and every smtpd behind it stops (seen with 1,000
+    # connections at once). Hence no duplicate entry above, and a longer queue.
+    nsx sysctl -q -w net.unix.max_dgram_qlen=512
     cat >> "$pf/conf/main.cf" <<'EOF'
 # the benchmark population: many listeners, many connections at once
 smtpd_peername_lookup = no
