@@ -19,8 +19,16 @@
  *
  * UDP: each client address gets its own upstream socket, so replies go back
  * to the client that asked. A resolver sends each query from a new random
- * port, so sessions are many and short: one idle for UDP_IDLE_S is closed,
- * and at UDP_SESSIONS_MAX the least recently used idle one makes room.
+ * port, so sessions are many and short: a new client takes over the socket
+ * of the least recently used session once that has been quiet (nothing
+ * queued, nothing sent or received) for UDP_REUSE_QUIET_MS, so a survey does
+ * not open and close a socket per query; one idle for UDP_IDLE_S is closed,
+ * and at UDP_SESSIONS_MAX the least recently used idle one is closed to make
+ * room. Datagrams are read and written in batches (recvmmsg, sendmmsg).
+ *
+ * Each delay queue (a TCP direction, a UDP map) is a FIFO with one timer
+ * armed for its head: what is queued shares the delay, so due times never
+ * decrease along the queue.
  *
  * SIGHUP re-reads the control file, one line:
  *   pass          no delay
@@ -36,6 +44,7 @@
  * at most --max-conns connections and UDP_SESSIONS_MAX sessions per map
  * (each an open socket).
  */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -61,6 +70,9 @@
 #define UDP_QUEUE_MAX (16 * 1024 * 1024) /* bytes queued per UDP map */
 #define UDP_SESSIONS_MAX 8192        /* client addresses per UDP map */
 #define UDP_IDLE_S 10                /* an idle UDP session is closed */
+#define UDP_REUSE_QUIET_MS 1000      /* a session this quiet may serve a new client */
+#define UDP_BUCKETS 16384            /* client-address hash, 2 x UDP_SESSIONS_MAX */
+#define UDP_BATCH 16                 /* datagrams per recvmmsg / sendmmsg */
 #define DELAY_MS_MAX 60000
 #define MAPS_MAX 1024
 #define CONNS_DEFAULT 20000
@@ -117,13 +129,14 @@ struct dgram {
 
 struct usess {
     struct umap *map;
-    struct usess *next;
+    struct usess *hnext;          /* in the client-address hash */
+    struct usess *older, *newer;  /* in the LRU list while nothing is queued */
     struct sockaddr_storage client;
     socklen_t client_len;
     int fd;
     struct event *ev;
-    uint64_t last_us;
-    size_t pending; /* datagrams in the queue that name this session */
+    uint64_t last_us; /* the last datagram from the client, to or from the target */
+    size_t pending;   /* datagrams in the queue that name this session */
 };
 
 struct umap {
@@ -132,11 +145,13 @@ struct umap {
     struct event *ev;
     struct sockaddr_storage target;
     int target_len;
-    struct usess *sessions;
+    struct usess **buckets;          /* UDP_BUCKETS chains */
+    struct usess *lru_old, *lru_new; /* sessions with nothing queued */
     size_t nsessions;
     struct dgram *head, *tail;
     size_t queued;
     struct event *timer;
+    uint64_t armed_us; /* the timer is armed for this due time (0: not armed) */
     int full_logged, sessions_logged;
 };
 
@@ -266,6 +281,24 @@ static int pipe_try_shutdown(struct pipe *p)
     return 0;
 }
 
+/* pipe_write - DATA to dst: straight to its socket while nothing waits in
+ * its output buffer (no write event to arm and disarm for each piece), what
+ * the socket does not take through the buffer, which writes it when it can
+ * and reports errors */
+static void pipe_write(struct pipe *p, const unsigned char *data, size_t len)
+{
+    struct conn *c = p->conn;
+    if ((p->dst == c->client || c->server_up) && evbuffer_get_length(bufferevent_get_output(p->dst)) == 0) {
+        ssize_t n = send(bufferevent_getfd(p->dst), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
+    }
+    if (len > 0)
+        bufferevent_write(p->dst, data, len);
+}
+
 /* pipe_deliver - move every chunk that is due to dst; returns 1 when the
  * connection was freed */
 static int pipe_deliver(struct pipe *p)
@@ -282,7 +315,7 @@ static int pipe_deliver(struct pipe *p)
         p->queued -= k->len;
         enum chunk_kind kind = k->kind;
         if (kind == CHUNK_DATA)
-            bufferevent_write(p->dst, k->data, k->len);
+            pipe_write(p, k->data, k->len);
         free(k);
         if (kind == CHUNK_RESET) {
             conn_free(p->conn, 1);
@@ -514,8 +547,107 @@ static void listener_error_cb(struct evconnlistener *l, void *arg)
 
 /* ------------------------------------------------------------------ UDP */
 
+/* a static buffer per batch slot: datagrams are copied into the queue before
+ * the next read, and the relay has one thread */
+static unsigned char udp_bufs[UDP_BATCH][65536];
+
+/* the client-address hash: FNV-1a over the address bytes */
+static size_t addr_bucket(const struct sockaddr_storage *a, socklen_t len)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    uint64_t h = 1469598103934665603u;
+    for (socklen_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211u;
+    return (size_t)(h ^ (h >> 32)) & (UDP_BUCKETS - 1);
+}
+
+static void usess_hash_insert(struct umap *m, struct usess *s)
+{
+    size_t b = addr_bucket(&s->client, s->client_len);
+    s->hnext = m->buckets[b];
+    m->buckets[b] = s;
+}
+
+static void usess_hash_remove(struct umap *m, struct usess *s)
+{
+    struct usess **pp = &m->buckets[addr_bucket(&s->client, s->client_len)];
+    while (*pp && *pp != s)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = s->hnext;
+}
+
+/* The LRU list holds the sessions with nothing queued for the target (the
+ * ones that may be closed or given to another client), oldest first. */
+static void lru_unlink(struct umap *m, struct usess *s)
+{
+    if (s->older)
+        s->older->newer = s->newer;
+    else
+        m->lru_old = s->newer;
+    if (s->newer)
+        s->newer->older = s->older;
+    else
+        m->lru_new = s->older;
+    s->older = s->newer = NULL;
+}
+
+static void lru_append(struct umap *m, struct usess *s)
+{
+    s->newer = NULL;
+    s->older = m->lru_new;
+    if (m->lru_new)
+        m->lru_new->newer = s;
+    else
+        m->lru_old = s;
+    m->lru_new = s;
+}
+
+/* usess_touch - traffic at NOW on a session with nothing queued */
+static void usess_touch(struct umap *m, struct usess *s, uint64_t now)
+{
+    s->last_us = now;
+    if (s->pending == 0 && m->lru_new != s) {
+        lru_unlink(m, s);
+        lru_append(m, s);
+    }
+}
+
+static void usess_close(struct umap *m, struct usess *s)
+{
+    usess_hash_remove(m, s);
+    if (s->pending == 0)
+        lru_unlink(m, s);
+    m->nsessions--;
+    event_free(s->ev);
+    evutil_closesocket(s->fd);
+    free(s);
+}
+
+/* umap_flush - send the batch of datagrams for clients (one sendmmsg);
+ * one that fails is dropped, as a full socket buffer would */
+static void umap_flush(struct umap *m, struct mmsghdr *msgs, unsigned n)
+{
+    unsigned done = 0;
+    while (done < n) {
+        int k = sendmmsg(m->fd, msgs + done, n - done, 0);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            k = 0;
+        }
+        if ((unsigned)k == n - done)
+            break;
+        done += (unsigned)k + 1; /* skip the one that failed */
+    }
+}
+
 static void umap_deliver(struct umap *m)
 {
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    struct dgram *sent[UDP_BATCH];
+    unsigned n = 0;
     uint64_t now = now_us();
     while (m->head && m->head->due_us <= now) {
         struct dgram *g = m->head;
@@ -524,26 +656,53 @@ static void umap_deliver(struct umap *m)
             m->tail = NULL;
         m->queued -= g->len;
         if (g->sess) {
-            g->sess->pending--;
-            (void)send(g->sess->fd, g->data, g->len, 0);
-        } else {
-            (void)sendto(m->fd, g->data, g->len, 0, (struct sockaddr *)&g->client, g->client_len);
+            struct usess *s = g->sess;
+            (void)send(s->fd, g->data, g->len, 0);
+            s->last_us = now;
+            if (--s->pending == 0)
+                lru_append(m, s);
+            free(g);
+            continue;
         }
-        free(g);
+        iov[n].iov_base = g->data;
+        iov[n].iov_len = g->len;
+        memset(&msgs[n], 0, sizeof msgs[n]);
+        msgs[n].msg_hdr.msg_name = &g->client;
+        msgs[n].msg_hdr.msg_namelen = g->client_len;
+        msgs[n].msg_hdr.msg_iov = &iov[n];
+        msgs[n].msg_hdr.msg_iovlen = 1;
+        sent[n++] = g;
+        if (n == UDP_BATCH) {
+            umap_flush(m, msgs, n);
+            while (n)
+                free(sent[--n]);
+        }
     }
-    if (m->head)
+    if (n) {
+        umap_flush(m, msgs, n);
+        while (n)
+            free(sent[--n]);
+    }
+    /* one timer for the queue, armed for its head (due times never decrease) */
+    if (m->head && m->head->due_us != m->armed_us) {
         arm(m->timer, m->head->due_us);
+        m->armed_us = m->head->due_us;
+    }
 }
 
 static void umap_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    umap_deliver(arg);
+    struct umap *m = arg;
+    m->armed_us = 0;
+    umap_deliver(m);
 }
 
+/* umap_push - queue a datagram, due after the current delay; the caller
+ * delivers (umap_deliver) once its batch is queued */
 static void umap_push(struct umap *m, struct usess *s, const struct sockaddr_storage *client, socklen_t clen,
-                      const unsigned char *data, size_t len)
+                      const unsigned char *data, size_t len, uint64_t now)
 {
     if (m->queued + len > UDP_QUEUE_MAX) {
         if (!m->full_logged)
@@ -554,16 +713,16 @@ static void umap_push(struct umap *m, struct usess *s, const struct sockaddr_sto
     struct dgram *g = malloc(sizeof *g + len);
     if (!g)
         return;
-    uint64_t due = now_us() + relay_delay_us(m->relay);
+    uint64_t due = now + relay_delay_us(m->relay);
     if (m->tail && m->tail->due_us > due)
         due = m->tail->due_us;
     g->next = NULL;
     g->due_us = due;
     g->sess = s;
-    if (s)
-        s->pending++;
+    if (s && s->pending++ == 0)
+        lru_unlink(m, s); /* not to be closed or reused while this waits */
     if (client) {
-        memcpy(&g->client, client, sizeof g->client);
+        memcpy(&g->client, client, clen);
         g->client_len = clen;
     } else {
         g->client_len = 0;
@@ -576,108 +735,146 @@ static void umap_push(struct umap *m, struct usess *s, const struct sockaddr_sto
         m->head = g;
     m->tail = g;
     m->queued += len;
-    umap_deliver(m);
 }
 
-/* a reply from the target to one session: back to its client */
+/* udp_recv_batch - up to UDP_BATCH datagrams from FD into udp_bufs (names
+ * into FROM when given) with one call; 0 when none is waiting */
+static int udp_recv_batch(int fd, struct mmsghdr *msgs, struct iovec *iov, struct sockaddr_storage *from)
+{
+    for (int i = 0; i < UDP_BATCH; i++) {
+        iov[i].iov_base = udp_bufs[i];
+        iov[i].iov_len = sizeof udp_bufs[i];
+        memset(&msgs[i], 0, sizeof msgs[i]);
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        if (from) {
+            msgs[i].msg_hdr.msg_name = &from[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        }
+    }
+    int n;
+    do
+        n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? 0 : n;
+}
+
+/* replies from the target to one session: back to its client */
 static void usess_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct usess *s = arg;
     struct umap *m = s->map;
-    unsigned char buf[65536];
-    for (int i = 0; i < 64; i++) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n < 0)
-            return;
-        s->last_us = now_us();
-        if (m->relay->mode == MODE_BLACKHOLE || m->relay->mode == MODE_REFUSE)
-            continue;
-        umap_push(m, NULL, &s->client, s->client_len, buf, (size_t)n);
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    /* at most 4 batches per wakeup, so one busy session does not starve
+     * the others; a short batch means the socket is empty */
+    for (int round = 0; round < 4; round++) {
+        int n = udp_recv_batch(fd, msgs, iov, NULL);
+        if (n == 0)
+            break;
+        uint64_t now = now_us();
+        usess_touch(m, s, now);
+        if (m->relay->mode != MODE_BLACKHOLE && m->relay->mode != MODE_REFUSE)
+            for (int i = 0; i < n; i++)
+                umap_push(m, NULL, &s->client, s->client_len, udp_bufs[i], msgs[i].msg_len, now);
+        if (n < UDP_BATCH)
+            break;
     }
+    umap_deliver(m);
 }
 
-static void usess_free(struct usess *s)
+static struct usess *usess_find(struct umap *m, const struct sockaddr_storage *from, socklen_t len)
 {
-    event_free(s->ev);
-    evutil_closesocket(s->fd);
-    free(s);
-}
-
-/* usess_evict - close the least recently used session with nothing queued */
-static int usess_evict(struct umap *m)
-{
-    struct usess **victim = NULL;
-    for (struct usess **pp = &m->sessions; *pp; pp = &(*pp)->next)
-        if ((*pp)->pending == 0 && (!victim || (*pp)->last_us < (*victim)->last_us))
-            victim = pp;
-    if (!victim)
-        return -1;
-    struct usess *s = *victim;
-    *victim = s->next;
-    m->nsessions--;
-    usess_free(s);
-    return 0;
-}
-
-static struct usess *usess_get(struct umap *m, const struct sockaddr_storage *from, socklen_t len)
-{
-    for (struct usess *s = m->sessions; s; s = s->next)
+    for (struct usess *s = m->buckets[addr_bucket(from, len)]; s; s = s->hnext)
         if (s->client_len == len && memcmp(&s->client, from, len) == 0)
             return s;
-    if (m->nsessions >= UDP_SESSIONS_MAX && usess_evict(m) < 0) {
-        if (!m->sessions_logged)
-            say("%d UDP sessions, none idle: dropping datagrams of new clients", UDP_SESSIONS_MAX);
-        m->sessions_logged = 1;
-        return NULL;
+    return NULL;
+}
+
+/* usess_get - the session of a client address, new if needed. A new client
+ * takes over the least recently used session with nothing queued when it
+ * has been quiet UDP_REUSE_QUIET_MS (no socket to open or close: a resolver
+ * asks from a new port every time); else it gets a new socket, and at
+ * UDP_SESSIONS_MAX the least recently used one is closed to make room (its
+ * late replies are dropped, not given to the newcomer). */
+static struct usess *usess_get(struct umap *m, const struct sockaddr_storage *from, socklen_t len, uint64_t now)
+{
+    struct usess *s = usess_find(m, from, len);
+    if (s)
+        return s;
+    struct usess *oldest = m->lru_old;
+    if (oldest && oldest->last_us + (uint64_t)UDP_REUSE_QUIET_MS * 1000u <= now) {
+        usess_hash_remove(m, oldest);
+        memcpy(&oldest->client, from, len);
+        oldest->client_len = len;
+        usess_hash_insert(m, oldest);
+        usess_touch(m, oldest, now);
+        return oldest;
     }
-    struct usess *s = calloc(1, sizeof *s);
+    if (m->nsessions >= UDP_SESSIONS_MAX) {
+        if (!oldest) {
+            if (!m->sessions_logged)
+                say("%d UDP sessions, none idle: dropping datagrams of new clients", UDP_SESSIONS_MAX);
+            m->sessions_logged = 1;
+            return NULL;
+        }
+        usess_close(m, oldest);
+    }
+    s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->fd = socket(m->target.ss_family, SOCK_DGRAM, 0);
-    if (s->fd < 0 || evutil_make_socket_nonblocking(s->fd) < 0 ||
-        connect(s->fd, (struct sockaddr *)&m->target, (socklen_t)m->target_len) < 0) {
+    s->fd = socket(m->target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&m->target, (socklen_t)m->target_len) < 0) {
         if (s->fd >= 0)
             evutil_closesocket(s->fd);
         free(s);
         return NULL;
     }
     s->ev = event_new(m->relay->base, s->fd, EV_READ | EV_PERSIST, usess_read_cb, s);
-    if (!s->ev) {
+    if (!s->ev || event_add(s->ev, NULL) < 0) {
+        if (s->ev)
+            event_free(s->ev);
         evutil_closesocket(s->fd);
         free(s);
         return NULL;
     }
-    event_add(s->ev, NULL);
     s->map = m;
     memcpy(&s->client, from, len);
     s->client_len = len;
-    s->next = m->sessions;
-    m->sessions = s;
+    s->last_us = now;
+    usess_hash_insert(m, s);
+    lru_append(m, s);
     m->nsessions++;
     return s;
 }
 
-/* a datagram from a client: to the target through the client's session */
+/* datagrams from clients: to the target through each client's session */
 static void umap_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct umap *m = arg;
-    unsigned char buf[65536];
-    for (int i = 0; i < 64; i++) {
-        struct sockaddr_storage from;
-        socklen_t flen = sizeof from;
-        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
-        if (n < 0)
-            return;
-        if (m->relay->mode == MODE_BLACKHOLE || m->relay->mode == MODE_REFUSE)
-            continue;
-        struct usess *s = usess_get(m, &from, flen);
-        if (!s)
-            continue;
-        s->last_us = now_us();
-        umap_push(m, s, NULL, 0, buf, (size_t)n);
+    struct mmsghdr msgs[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    static struct sockaddr_storage from[UDP_BATCH];
+    for (int round = 0; round < 4; round++) {
+        int n = udp_recv_batch(fd, msgs, iov, from);
+        if (n == 0)
+            break;
+        if (m->relay->mode != MODE_BLACKHOLE && m->relay->mode != MODE_REFUSE) {
+            uint64_t now = now_us();
+            for (int i = 0; i < n; i++) {
+                struct usess *s = usess_get(m, &from[i], msgs[i].msg_hdr.msg_namelen, now);
+                if (!s)
+                    continue;
+                s->last_us = now;
+                umap_push(m, s, NULL, 0, udp_bufs[i], msgs[i].msg_len, now);
+            }
+        }
+        if (n < UDP_BATCH)
+            break;
     }
+    umap_deliver(m);
 }
 
 /* close UDP sessions idle for UDP_IDLE_S with nothing queued for them */
@@ -689,17 +886,8 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t limit = now_us() - (uint64_t)UDP_IDLE_S * 1000000u;
     for (size_t i = 0; i < r->numaps; i++) {
         struct umap *m = &r->umaps[i];
-        struct usess **pp = &m->sessions;
-        while (*pp) {
-            struct usess *s = *pp;
-            if (s->pending == 0 && s->last_us < limit) {
-                *pp = s->next;
-                m->nsessions--;
-                usess_free(s);
-            } else {
-                pp = &s->next;
-            }
-        }
+        while (m->lru_old && m->lru_old->last_us < limit)
+            usess_close(m, m->lru_old);
     }
 }
 
@@ -840,10 +1028,14 @@ static int parse_map(struct relay *r, const char *spec)
                 close(m->fd);
             return -1;
         }
+        m->buckets = calloc(UDP_BUCKETS, sizeof *m->buckets);
         m->ev = event_new(r->base, m->fd, EV_READ | EV_PERSIST, umap_read_cb, m);
         m->timer = evtimer_new(r->base, umap_timer_cb, m);
-        event_add(m->ev, NULL);
-        r->numaps++;
+        r->numaps++; /* relay_free frees what was made */
+        if (!m->buckets || !m->ev || !m->timer || event_add(m->ev, NULL) < 0) {
+            say("--map %s: out of memory", spec);
+            return -1;
+        }
     }
     return 0;
 }
@@ -870,13 +1062,14 @@ static void relay_free(struct relay *r)
             m->head = g->next;
             free(g);
         }
-        while (m->sessions) {
-            struct usess *s = m->sessions;
-            m->sessions = s->next;
-            usess_free(s);
-        }
-        event_free(m->ev);
-        event_free(m->timer);
+        for (size_t b = 0; m->buckets && b < UDP_BUCKETS; b++)
+            while (m->buckets[b])
+                usess_close(m, m->buckets[b]);
+        free(m->buckets);
+        if (m->ev)
+            event_free(m->ev);
+        if (m->timer)
+            event_free(m->timer);
         close(m->fd);
     }
     struct event *evs[4] = {r->sig_term, r->sig_int, r->sig_hup, r->sweep};
