@@ -250,10 +250,13 @@ static void scan_count_class(scan_run *s, const char *name)
     s->classes[SCAN_MAX_CLASSES].n++;
 }
 
-/* scan_emit - every output line goes through here: one write(2) of the line
- * and its newline (an interrupted run leaves whole lines), then the counters.
- * Survey figures computed from the lines belong here too. */
-static void scan_emit(scan_run *s, const char *line, size_t len)
+/* scan_emit_parsed - every output line goes through here: one write(2) of
+ * the line and its newline (an interrupted run leaves whole lines), then the
+ * counters. Survey figures computed from the lines belong here too: sl is
+ * the line as the survey parsed it (outside the lock; NULL: perr says why),
+ * added here and freed. */
+static void scan_emit_parsed(scan_run *s, const char *line, size_t len, survey_line *sl,
+                             const char *perr)
 {
     struct iovec iov[2] = {{(void *)line, len}, {(void *)"\n", 1}};
     size_t want = len + 1;
@@ -266,6 +269,7 @@ static void scan_emit(scan_run *s, const char *line, size_t len)
             fprintf(stderr, "mxtls scan: %s: %s\n", s->out_name,
                     n < 0 ? strerror(errno) : "short write (disk full?)");
         s->write_failed = 1;
+        survey_line_free(sl);
         return;
     }
     s->lines++;
@@ -273,8 +277,27 @@ static void scan_emit(scan_run *s, const char *line, size_t len)
      * would compute from the output file); a line of ours that the survey
      * cannot read would be a bug, and is listed in its figures. */
     char err[256];
-    if (s->survey && survey_add_json(s->survey, line, len, err, sizeof err) != 0)
+    if (s->survey && !sl)
+        survey_note_rejected(s->survey, s->lines, perr);
+    else if (s->survey && survey_add_line(s->survey, sl, err, sizeof err) != 0)
         survey_note_rejected(s->survey, s->lines, err);
+}
+
+/* scan_line_parse - the line parsed for the survey (NULL: none kept, or err
+ * says why); without the lock */
+static survey_line *scan_line_parse(const scan_run *s, const char *line, size_t len, char *err,
+                                    size_t errlen)
+{
+    err[0] = '\0';
+    return s->survey ? survey_line_parse(line, len, err, errlen) : NULL;
+}
+
+/* scan_emit - a line parsed for the survey here (short lines, or one loop) */
+static void scan_emit(scan_run *s, const char *line, size_t len)
+{
+    char err[256];
+    survey_line *sl = scan_line_parse(s, line, len, err, sizeof err);
+    scan_emit_parsed(s, line, len, sl, err);
 }
 
 /* scan_emit_error - a line that answers an input without a check: the input
@@ -332,10 +355,13 @@ static void scan_check_done(void *arg, mxtls_report *rep, const mxtls_error *err
     scan_item *it = arg;
     scan_worker *w = it->w;
     scan_run *s = w->s;
-    /* The line is made outside the lock (it is most of a domain's CPU after
-     * the checks themselves); only its write and the counters are under it. */
+    /* The line is made, and parsed for the survey, outside the lock (a good
+     * part of a domain's CPU); only its write and the counters are under it. */
     char *doc = rep ? mxtls_report_json(rep, s->level) : NULL;
     const mxtls_domain_verdict *v = doc ? mxtls_report_verdict(rep, s->level) : NULL;
+    size_t len = doc ? strlen(doc) : 0;
+    char perr[256];
+    survey_line *sl = doc ? scan_line_parse(s, doc, len, perr, sizeof perr) : NULL;
     pthread_mutex_lock(&s->mu);
     w->inflight--;
     s->inflight--;
@@ -345,7 +371,7 @@ static void scan_check_done(void *arg, mxtls_report *rep, const mxtls_error *err
     } else if (!doc) {
         scan_local_failure(s, it->domain, "json", "out of memory");
     } else {
-        scan_emit(s, doc, strlen(doc));
+        scan_emit_parsed(s, doc, len, sl, perr);
         s->checked++;
         if (v && v->verdict == MXTLS_VERDICT_PASS)
             s->verdicts[0]++;
