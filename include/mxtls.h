@@ -427,7 +427,14 @@ const char *mxtls_policy_entry_attr(const mxtls_policy_entry *e, const char *att
  * validating resolver and its cache, the HTTPS client, the TLS context. A
  * check runs on the engine's loop and reports through its callback, never
  * from inside mxtls_check_start(). Errors belong to the call that failed:
- * they are written to the caller's mxtls_error, never to shared state. */
+ * they are written to the caller's mxtls_error, never to shared state.
+ *
+ * Threads: a frozen configuration may be shared by engines in several
+ * threads (its reference count is atomic); freeze it first, and make the
+ * engines in one thread, one after the other (libunbound's set-up writes
+ * process-wide state), then run each on its own loop in its own thread
+ * (what `mxtls scan --jobs` does). An engine, its loop and its checks stay
+ * in one thread. */
 
 /* An error of one call. */
 typedef struct mxtls_error {

@@ -6,10 +6,17 @@
  * finished check is written at once as one line: exactly the object
  * `mxtls check DOMAIN --json` prints, from the same report code. Every line
  * leaves through scan_emit() in one write(2), so an interrupted run leaves
- * only whole lines (--resume drops a partial last one). docs/scanning.md. */
+ * only whole lines (--resume drops a partial last one).
+ *
+ * --jobs J runs J such loops, each with its own engine, in J threads (the
+ * first in the calling thread): each takes the next input line when it has
+ * room, under the run's mutex, and writes each line whole under it. The
+ * politeness bounds are split between them so that their sum is the bound
+ * the user gave. docs/scanning.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +47,7 @@
 #define SCAN_DEFAULT_RETRY_DELAY_MS 1000
 #define SCAN_MAX_CLASSES 64      /* distinct failure classes counted; the rest as "other" */
 #define SCAN_KEY_BUCKETS 65536
+#define SCAN_MAX_JOBS 256
 
 static const char scan_help[] =
     "usage: mxtls scan [FILE|-] [options]\n"
@@ -58,6 +66,8 @@ static const char scan_help[] =
     "  --stats                print a summary on standard error at the end\n"
     "  --stats-json FILE      write the summary as JSON to FILE\n"
     "pace and politeness:\n"
+    "  --jobs J               J event loops in J threads, the bounds below split\n"
+    "                         between them (default 1; 0: one per online CPU)\n"
     "  --concurrency N        domains in flight (default 100)\n"
     "  --per-ip N             connections at a time per server address (default 2)\n"
     "  --ip-rate R            new connections per second per server address\n"
@@ -81,7 +91,7 @@ static const char scan_help[] =
 enum {
     OPT_HELP = 256, OPT_OUTPUT, OPT_RESUME, OPT_SHARD, OPT_STATS, OPT_STATS_JSON, OPT_CONCURRENCY, OPT_PER_IP,
     OPT_IP_RATE, OPT_MAX_CONNECTIONS, OPT_RETRIES, OPT_RETRY_DELAY, OPT_CONNECT_TIMEOUT,
-    OPT_PHASE_TIMEOUT, OPT_NO_SHARE, OPT_JSON, OPT_MAX_DNS
+    OPT_PHASE_TIMEOUT, OPT_NO_SHARE, OPT_JSON, OPT_MAX_DNS, OPT_JOBS
 };
 
 static const struct option scan_options_long[] = {
@@ -103,6 +113,7 @@ static const struct option scan_options_long[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"phase-timeout", required_argument, NULL, OPT_PHASE_TIMEOUT},
     {"no-share", no_argument, NULL, OPT_NO_SHARE},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -157,9 +168,28 @@ typedef struct scan_class {
     unsigned long n;
 } scan_class;
 
-typedef struct scan_run {
+typedef struct scan_run scan_run;
+
+/* One event loop and its engine (--jobs: one per thread). Only its own
+ * thread touches it while the scan runs. */
+typedef struct scan_worker {
+    scan_run *s;
     struct event_base *base;
     mxtls_engine *eng;
+    size_t concurrency, inflight;    /* its share of --concurrency; its checks */
+    pthread_t thread;
+    int thread_started;
+} scan_worker;
+
+/* The run: what the workers share, under mu (the input, the output, the
+ * counters); po, level, outfd, out_name, shard, t0 and show_progress are set
+ * before the workers start and only read afterwards. */
+struct scan_run {
+    pthread_mutex_t mu;
+    pthread_cond_t finished;         /* signalled when a worker thread ends */
+    size_t running;                  /* worker threads not ended yet */
+    scan_worker *workers;
+    size_t nworkers;
     mxtls_check_options po;          /* every check's options but the domain */
     mxtls_level level;
     FILE *in;
@@ -173,7 +203,7 @@ typedef struct scan_run {
     scan_keys done;                  /* answered in the output file, or started now */
     unsigned long skipped_resume;    /* input domains the output already had */
     unsigned long skipped_shard, duplicates;
-    size_t concurrency, inflight;
+    size_t inflight;                 /* checks in flight, all workers */
     unsigned long total;             /* input lines to answer, when known (progress) */
     /* counters (--stats) */
     unsigned long lines;             /* lines written */
@@ -189,7 +219,7 @@ typedef struct scan_run {
     char *line;                      /* getline's buffer */
     size_t linecap;
     survey *survey;                  /* the survey figures (--stats, --stats-json) */
-} scan_run;
+};
 
 static double scan_seconds(const scan_run *s)
 {
@@ -200,7 +230,8 @@ static double scan_seconds(const scan_run *s)
 
 /* scan_count_class - one more domain that did not pass, by its class (the
  * decisive reason code; "invalid" for input lines that are no domain,
- * "local" for domains this machine failed to check) */
+ * "local" for domains this machine failed to check). With s->mu held, as
+ * for every function below that changes the run. */
 static void scan_count_class(scan_run *s, const char *name)
 {
     if (!name || !*name)
@@ -219,10 +250,13 @@ static void scan_count_class(scan_run *s, const char *name)
     s->classes[SCAN_MAX_CLASSES].n++;
 }
 
-/* scan_emit - every output line goes through here: one write(2) of the line
- * and its newline (an interrupted run leaves whole lines), then the counters.
- * Survey figures computed from the lines belong here too. */
-static void scan_emit(scan_run *s, const char *line, size_t len)
+/* scan_emit_parsed - every output line goes through here: one write(2) of
+ * the line and its newline (an interrupted run leaves whole lines), then the
+ * counters. Survey figures computed from the lines belong here too: sl is
+ * the line as the survey parsed it (outside the lock; NULL: perr says why),
+ * added here and freed. */
+static void scan_emit_parsed(scan_run *s, const char *line, size_t len, survey_line *sl,
+                             const char *perr)
 {
     struct iovec iov[2] = {{(void *)line, len}, {(void *)"\n", 1}};
     size_t want = len + 1;
@@ -235,6 +269,7 @@ static void scan_emit(scan_run *s, const char *line, size_t len)
             fprintf(stderr, "mxtls scan: %s: %s\n", s->out_name,
                     n < 0 ? strerror(errno) : "short write (disk full?)");
         s->write_failed = 1;
+        survey_line_free(sl);
         return;
     }
     s->lines++;
@@ -242,8 +277,27 @@ static void scan_emit(scan_run *s, const char *line, size_t len)
      * would compute from the output file); a line of ours that the survey
      * cannot read would be a bug, and is listed in its figures. */
     char err[256];
-    if (s->survey && survey_add_json(s->survey, line, len, err, sizeof err) != 0)
+    if (s->survey && !sl)
+        survey_note_rejected(s->survey, s->lines, perr);
+    else if (s->survey && survey_add_line(s->survey, sl, err, sizeof err) != 0)
         survey_note_rejected(s->survey, s->lines, err);
+}
+
+/* scan_line_parse - the line parsed for the survey (NULL: none kept, or err
+ * says why); without the lock */
+static survey_line *scan_line_parse(const scan_run *s, const char *line, size_t len, char *err,
+                                    size_t errlen)
+{
+    err[0] = '\0';
+    return s->survey ? survey_line_parse(line, len, err, errlen) : NULL;
+}
+
+/* scan_emit - a line parsed for the survey here (short lines, or one loop) */
+static void scan_emit(scan_run *s, const char *line, size_t len)
+{
+    char err[256];
+    survey_line *sl = scan_line_parse(s, line, len, err, sizeof err);
+    scan_emit_parsed(s, line, len, sl, err);
 }
 
 /* scan_emit_error - a line that answers an input without a check: the input
@@ -289,80 +343,96 @@ static void scan_local_failure(scan_run *s, const char *domain, const char *wher
 }
 
 typedef struct scan_item {
-    scan_run *s;
+    scan_worker *w;
     char *domain;
     unsigned long lineno;
 } scan_item;
 
-static void scan_feed(scan_run *s);
+static int scan_feed(scan_worker *w);
 
 static void scan_check_done(void *arg, mxtls_report *rep, const mxtls_error *err)
 {
     scan_item *it = arg;
-    scan_run *s = it->s;
+    scan_worker *w = it->w;
+    scan_run *s = w->s;
+    /* The line is made, and parsed for the survey, outside the lock (a good
+     * part of a domain's CPU); only its write and the counters are under it. */
+    char *doc = rep ? mxtls_report_json(rep, s->level) : NULL;
+    const mxtls_domain_verdict *v = doc ? mxtls_report_verdict(rep, s->level) : NULL;
+    size_t len = doc ? strlen(doc) : 0;
+    char perr[256];
+    survey_line *sl = doc ? scan_line_parse(s, doc, len, perr, sizeof perr) : NULL;
+    pthread_mutex_lock(&s->mu);
+    w->inflight--;
     s->inflight--;
     if (!rep) {
         scan_local_failure(s, it->domain, err && err->where[0] ? err->where : "check",
                            err && err->message[0] ? err->message : "out of memory");
+    } else if (!doc) {
+        scan_local_failure(s, it->domain, "json", "out of memory");
     } else {
-        char *doc = mxtls_report_json(rep, s->level);
-        if (!doc) {
-            scan_local_failure(s, it->domain, "json", "out of memory");
-        } else {
-            scan_emit(s, doc, strlen(doc));
-            free(doc);
-            s->checked++;
-            const mxtls_domain_verdict *v = mxtls_report_verdict(rep, s->level);
-            if (v && v->verdict == MXTLS_VERDICT_PASS)
-                s->verdicts[0]++;
-            else if (v) {
-                s->verdicts[v->verdict == MXTLS_VERDICT_FAIL ? 1 : 2]++;
-                scan_count_class(s, v->code);
-            }
+        scan_emit_parsed(s, doc, len, sl, perr);
+        s->checked++;
+        if (v && v->verdict == MXTLS_VERDICT_PASS)
+            s->verdicts[0]++;
+        else if (v) {
+            s->verdicts[v->verdict == MXTLS_VERDICT_FAIL ? 1 : 2]++;
+            scan_count_class(s, v->code);
         }
-        mxtls_report_free(rep);
     }
+    pthread_mutex_unlock(&s->mu);
+    free(doc);
+    mxtls_report_free(rep);
     free(it->domain);
     free(it);
-    scan_feed(s);
+    if (scan_feed(w))
+        event_base_loopbreak(w->base);
 }
 
-/* scan_start - one check; a domain it cannot start gets an error line */
-static void scan_start(scan_run *s, char *domain, unsigned long lineno)
+/* scan_start - one check on w's engine, counted in flight already by the
+ * caller; a domain it cannot start gets an error line. Without s->mu. */
+static void scan_start(scan_worker *w, char *domain, unsigned long lineno)
 {
-    scan_item *it = calloc(1, sizeof *it);
-    if (!it) {
-        scan_local_failure(s, domain, "scan", "out of memory");
-        free(domain);
-        return;
-    }
-    it->s = s;
-    it->domain = domain;
-    it->lineno = lineno;
-    mxtls_check_options o = s->po;
-    o.domain = domain;
+    scan_run *s = w->s;
     mxtls_error me;
     memset(&me, 0, sizeof me);
-    if (!mxtls_check_start(s->eng, &o, scan_check_done, it, &me)) {
-        if (me.code == MXTLS_ERR_NOMEM || me.code == MXTLS_ERR_RESOURCE) {
-            scan_local_failure(s, domain, me.where[0] ? me.where : "check",
-                               me.message[0] ? me.message : "out of memory");
-        } else {
-            s->input_errors++;
-            scan_emit_error(s, domain, lineno, "invalid", me.where[0] ? me.where : "check",
-                            me.message);
-        }
-        free(domain);
-        free(it);
-        return;
+    scan_item *it = calloc(1, sizeof *it);
+    if (it) {
+        it->w = w;
+        it->domain = domain;
+        it->lineno = lineno;
+        mxtls_check_options o = s->po;
+        o.domain = domain;
+        if (mxtls_check_start(w->eng, &o, scan_check_done, it, &me))
+            return;
+    } else {
+        me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory"};
     }
-    s->inflight++;
+    pthread_mutex_lock(&s->mu);
+    w->inflight--;
+    s->inflight--;
+    if (me.code == MXTLS_ERR_NOMEM || me.code == MXTLS_ERR_RESOURCE) {
+        scan_local_failure(s, domain, me.where[0] ? me.where : "check",
+                           me.message[0] ? me.message : "out of memory");
+    } else {
+        s->input_errors++;
+        scan_emit_error(s, domain, lineno, "invalid", me.where[0] ? me.where : "check",
+                        me.message);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(domain);
+    free(it);
 }
 
-/* scan_feed - read input until --concurrency checks are in flight or it ends */
-static void scan_feed(scan_run *s)
+/* scan_feed - read input until w has its share of --concurrency in flight
+ * or the input ends; the shared cursor (the input stream) moves under s->mu.
+ * 1 when w is done: the input is over (or the output failed) and none of
+ * w's checks is in flight. */
+static int scan_feed(scan_worker *w)
 {
-    while (!s->eof && s->inflight < s->concurrency && !s->write_failed) {
+    scan_run *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    while (!s->eof && w->inflight < w->concurrency && !s->write_failed) {
         errno = 0;
         ssize_t n = getline(&s->line, &s->linecap, s->in);
         if (n < 0) {
@@ -413,19 +483,24 @@ static void scan_feed(scan_run *s)
             free(out);
             continue;
         }
-        scan_start(s, out, s->lineno);
+        unsigned long lineno = s->lineno;
+        w->inflight++;
+        s->inflight++;
+        pthread_mutex_unlock(&s->mu);
+        scan_start(w, out, lineno);
+        pthread_mutex_lock(&s->mu);
     }
-    if (s->eof && s->inflight == 0)
-        event_base_loopbreak(s->base);
+    int done = (s->eof || s->write_failed) && w->inflight == 0;
+    pthread_mutex_unlock(&s->mu);
+    return done;
 }
 
 /* ---- progress (standard error, when it is a terminal) ------------------ */
 
-static void scan_progress_cb(evutil_socket_t fd, short what, void *arg)
+/* scan_progress - one progress line (under s->mu: the workers' counters) */
+static void scan_progress(scan_run *s)
 {
-    scan_run *s = arg;
-    (void)fd;
-    (void)what;
+    pthread_mutex_lock(&s->mu);
     double secs = scan_seconds(s);
     double rate = secs > 0 ? s->lines / secs : 0;
     char eta[32] = "?";
@@ -445,6 +520,15 @@ static void scan_progress_cb(evutil_socket_t fd, short what, void *arg)
     if (s->nclasses)
         fprintf(stderr, "; most: %s (%lu)", s->classes[top].name, s->classes[top].n);
     fflush(stderr);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* scan_progress_cb - once a second on the loop of a single worker */
+static void scan_progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scan_progress(arg);
 }
 
 /* scan_count_input - lines that will need an answer, for the progress's
@@ -525,6 +609,30 @@ static int scan_resume(scan_run *s, int fd)
 
 /* ---- summary (--stats, --stats-json) ----------------------------------- */
 
+/* scan_engine_stats - the run's engine counters: the workers' summed. The
+ * peaks are summed too: the most the workers could have had at once
+ * together, which is what the user's bounds (split between them) bound;
+ * never below the true peak of the run. */
+static void scan_engine_stats(const scan_run *s, mxtls_engine_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < s->nworkers; i++) {
+        mxtls_engine_stats w;
+        mxtls_engine_get_stats(s->workers[i].eng, &w);
+        out->probes += w.probes;
+        out->probes_reused += w.probes_reused;
+        out->probes_joined += w.probes_joined;
+        out->probes_queued += w.probes_queued;
+        out->retries += w.retries;
+        out->peak_connections += w.peak_connections;
+        out->peak_connections_per_ip += w.peak_connections_per_ip;
+        out->dns_queries += w.dns_queries;
+        out->peak_dns += w.peak_dns;
+        out->revocation_checks += w.revocation_checks;
+        out->revocation_reused += w.revocation_reused;
+    }
+}
+
 static int scan_class_cmp(const void *a, const void *b)
 {
     const scan_class *x = a, *y = b;
@@ -544,13 +652,14 @@ static void scan_stats_text(const scan_run *s, const mxtls_engine_stats *es, dou
             "  peak connections: %lu in all, %lu to one address; DNS queries: %lu (at most %lu "
             "at a time)\n"
             "  revocation: %lu checks, %lu results reused\n"
-            "  skipped: %lu already in the output or listed twice, %lu in other shards\n",
+            "  skipped: %lu already in the output or listed twice, %lu in other shards\n"
+            "  jobs: %zu (probe and DNS counters and peaks summed over them)\n",
             s->lines, s->checked, s->input_errors, s->local_errors, secs,
             secs > 0 ? s->lines / secs : 0.0, s->verdicts[0], s->verdicts[1], s->verdicts[2],
             es->probes, es->retries, es->probes_reused, es->probes_joined, es->probes_queued,
             es->peak_connections, es->peak_connections_per_ip, es->dns_queries, es->peak_dns,
             es->revocation_checks, es->revocation_reused,
-            s->skipped_resume, s->skipped_shard);
+            s->skipped_resume, s->skipped_shard, s->nworkers);
     size_t nc = s->nclasses + (s->classes[SCAN_MAX_CLASSES].n ? 1 : 0);
     scan_class sorted[SCAN_MAX_CLASSES + 1];
     memcpy(sorted, s->classes, sizeof sorted[0] * s->nclasses);
@@ -581,6 +690,7 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
     jw_kint(&w, "input_errors", (long long)s->input_errors);
     jw_kint(&w, "local_failures", (long long)s->local_errors);
     jw_kint(&w, "elapsed_ms", (long long)(secs * 1000 + 0.5));
+    jw_kint(&w, "jobs", (long long)s->nworkers);
     jw_kint(&w, "domains_per_second_milli",
             (long long)(secs > 0 ? s->lines / secs * 1000 + 0.5 : 0));
     jw_key(&w, "verdicts");
@@ -652,6 +762,106 @@ static int scan_count(const char *opt, const char *arg, long lo, long hi, long *
     return EXIT_PASS;
 }
 
+/* scan_share - worker i's share of a bound of total over n workers: the
+ * shares add up to total exactly (0, no bound, stays 0 for every worker) */
+static unsigned long scan_share(unsigned long total, size_t n, size_t i)
+{
+    return total / n + (i < total % n ? 1 : 0);
+}
+
+/* scan_jobs_fit - a usage error when bound (0: none) cannot give each of
+ * jobs workers at least one; EXIT_PASS otherwise */
+static int scan_jobs_fit(const char *opt, long bound, long jobs)
+{
+    if (bound == 0 || bound >= jobs)
+        return EXIT_PASS;
+    return cli_usage_error("scan",
+                           "%s %ld cannot be split between --jobs %ld (each worker needs at least "
+                           "1): raise %s to %ld or more, or lower --jobs to %ld",
+                           opt, bound, jobs, opt, jobs, bound);
+}
+
+/* scan_jobs_auto - --jobs 0: the online CPUs, no more than every bound can
+ * be split between (at most SCAN_MAX_JOBS) */
+static long scan_jobs_auto(long concurrency, long per_ip, long max_conns, long max_dns)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > SCAN_MAX_JOBS)
+        n = SCAN_MAX_JOBS;
+    long bounds[] = {concurrency, per_ip, max_conns, max_dns};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        if (bounds[i] > 0 && bounds[i] < n)
+            n = bounds[i];
+    return n;
+}
+
+/* scan_worker_main - a worker thread: its loop until its share is done */
+static void *scan_worker_main(void *arg)
+{
+    scan_worker *w = arg;
+    scan_run *s = w->s;
+    if (!scan_feed(w))
+        event_base_dispatch(w->base);
+    pthread_mutex_lock(&s->mu);
+    s->running--;
+    pthread_cond_signal(&s->finished);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* scan_run_workers - the scan: one worker in this thread with progress on
+ * its loop, or each in a thread of its own with progress from this one */
+static void scan_run_workers(scan_run *s)
+{
+    if (s->nworkers == 1) {
+        scan_worker *w = &s->workers[0];
+        if (s->show_progress) {
+            struct timeval one = {1, 0};
+            if ((s->progress = event_new(w->base, -1, EV_PERSIST, scan_progress_cb, s)))
+                event_add(s->progress, &one);
+        }
+        if (!scan_feed(w))
+            event_base_dispatch(w->base);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nworkers; i++) {
+        scan_worker *w = &s->workers[i];
+        int e = pthread_create(&w->thread, NULL, scan_worker_main, w);
+        if (e) {
+            /* fewer threads: the ones running take the whole input */
+            fprintf(stderr, "mxtls scan: cannot start worker %zu of %zu: %s\n", i + 1,
+                    s->nworkers, strerror(e));
+            s->local_failed = 1;
+            if (i == 0)
+                s->eof = 1; /* nobody to read it: no line, exit 4 */
+            break;
+        }
+        w->thread_started = 1;
+        s->running++;
+    }
+    while (s->running) {
+        if (s->show_progress) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_sec++;
+            if (pthread_cond_timedwait(&s->finished, &s->mu, &t) == ETIMEDOUT) {
+                pthread_mutex_unlock(&s->mu);
+                scan_progress(s);
+                pthread_mutex_lock(&s->mu);
+            }
+        } else {
+            pthread_cond_wait(&s->finished, &s->mu);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < s->nworkers; i++)
+        if (s->workers[i].thread_started)
+            pthread_join(s->workers[i].thread, NULL);
+}
+
 int cmd_scan(int argc, char **argv)
 {
     const char *cmd = "scan";
@@ -663,7 +873,7 @@ int cmd_scan(int argc, char **argv)
     long concurrency = SCAN_DEFAULT_CONCURRENCY, per_ip = SCAN_DEFAULT_PER_IP,
          max_conns = SCAN_DEFAULT_MAX_CONNECTIONS, retries = SCAN_DEFAULT_RETRIES,
          retry_delay = SCAN_DEFAULT_RETRY_DELAY_MS, connect_s = 0, phase_s = 0,
-         max_dns = SCAN_DEFAULT_MAX_DNS;
+         max_dns = SCAN_DEFAULT_MAX_DNS, jobs = 1;
     double ip_rate = SCAN_DEFAULT_IP_RATE;
     opterr = 0;
     optind = 1;
@@ -699,6 +909,7 @@ int cmd_scan(int argc, char **argv)
             break;
         case OPT_PHASE_TIMEOUT: r = scan_count("--phase-timeout", optarg, 1, 3600, &phase_s); break;
         case OPT_NO_SHARE: no_share = 1; break;
+        case OPT_JOBS: r = scan_count("--jobs", optarg, 0, SCAN_MAX_JOBS, &jobs); break;
         case OPT_HELP: fputs(scan_help, stdout); return EXIT_PASS;
         case ':': return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -722,6 +933,14 @@ int cmd_scan(int argc, char **argv)
     unsigned long shard_i = 0, shard_n = 1;
     if (shard && scanlist_shard_parse(shard, &shard_i, &shard_n) != 0)
         return cli_usage_error(cmd, "--shard needs I/N with 0 <= I < N (e.g. 0/4)");
+    /* --jobs: every bound is split between the workers, so each needs 1 */
+    if (jobs == 0)
+        jobs = scan_jobs_auto(concurrency, per_ip, max_conns, max_dns);
+    if ((r = scan_jobs_fit("--concurrency", concurrency, jobs)) != EXIT_PASS ||
+        (r = scan_jobs_fit("--per-ip", per_ip, jobs)) != EXIT_PASS ||
+        (r = scan_jobs_fit("--max-connections", max_conns, jobs)) != EXIT_PASS ||
+        (r = scan_jobs_fit("--max-dns", max_dns, jobs)) != EXIT_PASS)
+        return r;
     mxtls_level level = MXTLS_LEVEL_INVALID;
     if ((r = cli_live_check(cmd, &live, &opt, &level)) != EXIT_PASS ||
         (r = cli_trust_check(cmd, &trust)) != EXIT_PASS)
@@ -729,8 +948,9 @@ int cmd_scan(int argc, char **argv)
 
     scan_run s;
     memset(&s, 0, sizeof s);
+    if (pthread_mutex_init(&s.mu, NULL) != 0 || pthread_cond_init(&s.finished, NULL) != 0)
+        return cli_nomem(cmd);
     s.level = level;
-    s.concurrency = (size_t)concurrency;
     s.shard_i = shard_i;
     s.shard_n = shard_n;
     s.outfd = -1;
@@ -778,24 +998,45 @@ int cmd_scan(int argc, char **argv)
     mxtls_error me;
     memset(&me, 0, sizeof me);
     /* hundreds of checks at once: room for their lookups upstream (a scan
-     * queued behind libunbound's default, bench/RESULTS.md) */
+     * queued behind libunbound's default, bench/RESULTS.md). Frozen here,
+     * in this thread: the workers' engines share it read-only. */
     if (!(cfg = cli_live_config(&opt, &trust, live.revocation, (int)connect_s * 1000,
                                 (int)phase_s * 1000, &me)) ||
         mxtls_config_set_dns_inflight(cfg, SCAN_DNS_INFLIGHT, &me) != MXTLS_OK ||
-        !(s.base = event_base_new()) || !(s.eng = mxtls_engine_new(s.base, cfg, &me))) {
-        if (!s.base && !me.code)
-            me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory (the event loop)"};
+        mxtls_config_freeze(cfg, &me) != MXTLS_OK ||
+        !(s.workers = calloc((size_t)jobs, sizeof *s.workers))) {
+        if (!me.code)
+            me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory"};
         fprintf(stderr, "mxtls scan: %s%s%s\n", me.where, me.where[0] ? ": " : "",
                 me.message[0] ? me.message : "out of memory");
-        rc = cli_exit_for_status(me.code ? me.code : MXTLS_ERR_NOMEM);
-        goto out;
-    }
-    mxtls_engine_limits lim = {!no_share, (unsigned)per_ip, ip_rate, (unsigned)max_conns,
-                               (unsigned)retries, (int)retry_delay, (unsigned)max_dns};
-    if (mxtls_engine_set_limits(s.eng, &lim, &me) != MXTLS_OK) {
-        fprintf(stderr, "mxtls scan: %s: %s\n", me.where, me.message);
         rc = cli_exit_for_status(me.code);
         goto out;
+    }
+    /* Every engine is made here, one after the other: libunbound's set-up
+     * writes process-wide state (its log, its verbosity). */
+    for (size_t i = 0; i < (size_t)jobs; i++) {
+        scan_worker *w = &s.workers[i];
+        w->s = &s;
+        w->concurrency = scan_share((unsigned long)concurrency, (size_t)jobs, i);
+        mxtls_engine_limits lim = {!no_share,
+                                   (unsigned)scan_share((unsigned long)per_ip, (size_t)jobs, i),
+                                   ip_rate / (double)jobs,
+                                   (unsigned)scan_share((unsigned long)max_conns, (size_t)jobs, i),
+                                   (unsigned)retries,
+                                   (int)retry_delay,
+                                   (unsigned)scan_share((unsigned long)max_dns, (size_t)jobs, i)};
+        memset(&me, 0, sizeof me);
+        if (!(w->base = event_base_new()) || !(w->eng = mxtls_engine_new(w->base, cfg, &me)) ||
+            mxtls_engine_set_limits(w->eng, &lim, &me) != MXTLS_OK) {
+            if (!w->base && !me.code)
+                me = (mxtls_error){MXTLS_ERR_NOMEM, "scan", "out of memory (the event loop)"};
+            fprintf(stderr, "mxtls scan: %s%s%s\n", me.where, me.where[0] ? ": " : "",
+                    me.message[0] ? me.message : "out of memory");
+            rc = cli_exit_for_status(me.code ? me.code : MXTLS_ERR_NOMEM);
+            s.nworkers = i + 1; /* what to free */
+            goto out;
+        }
+        s.nworkers = i + 1;
     }
     /* Every check's options: check's, minus the domain. */
     cli_live_check_options(&opt, map, &s.po);
@@ -816,18 +1057,11 @@ int cmd_scan(int argc, char **argv)
     }
     gettimeofday(&s.t0, NULL);
     s.show_progress = isatty(STDERR_FILENO);
+    if (s.show_progress && s.in != stdin)
+        s.total = scan_count_input(in_name);
+    scan_run_workers(&s);
     if (s.show_progress) {
-        if (s.in != stdin)
-            s.total = scan_count_input(in_name);
-        struct timeval one = {1, 0};
-        if ((s.progress = event_new(s.base, -1, EV_PERSIST, scan_progress_cb, &s)))
-            event_add(s.progress, &one);
-    }
-    scan_feed(&s);
-    if (!(s.eof && s.inflight == 0))
-        event_base_dispatch(s.base);
-    if (s.show_progress) {
-        scan_progress_cb(-1, 0, &s);
+        scan_progress(&s);
         fputc('\n', stderr);
     }
     /* The lines are in the kernel already (one write each); on a file, make
@@ -838,7 +1072,7 @@ int cmd_scan(int argc, char **argv)
     }
     double secs = scan_seconds(&s);
     mxtls_engine_stats es;
-    mxtls_engine_get_stats(s.eng, &es);
+    scan_engine_stats(&s, &es);
     rc = s.write_failed || s.local_failed ? EXIT_LOCAL : EXIT_PASS;
     if (stats)
         scan_stats_text(&s, &es, secs);
@@ -847,9 +1081,12 @@ int cmd_scan(int argc, char **argv)
 out:
     if (s.progress)
         event_free(s.progress);
-    mxtls_engine_free(s.eng);
-    if (s.base)
-        event_base_free(s.base);
+    for (size_t i = 0; i < s.nworkers; i++) {
+        mxtls_engine_free(s.workers[i].eng);
+        if (s.workers[i].base)
+            event_base_free(s.workers[i].base);
+    }
+    free(s.workers);
     mxtls_config_unref(cfg);
     mxtls_policymap_free(map);
     mxtls_ctx_free(ctx);
@@ -860,5 +1097,7 @@ out:
     free(s.line);
     scan_keys_free(&s.done);
     survey_free(s.survey);
+    pthread_cond_destroy(&s.finished);
+    pthread_mutex_destroy(&s.mu);
     return rc;
 }

@@ -69,8 +69,9 @@ static int main_run(int argc, char **argv)
 }
 
 /* The last message libevent wanted to log: never printed raw, but quoted in
- * the one line mxtls prints if libevent gives up. */
-static char main_event_msg[160];
+ * the one line mxtls prints if libevent gives up. One per thread: the loops
+ * of `scan --jobs` log (and give up) in their own threads. */
+static _Thread_local char main_event_msg[160];
 
 /* main_event_log - libevent's log: kept, not printed */
 static void main_event_log(int severity, const char *msg)

@@ -42,7 +42,7 @@ mxtls_config *mxtls_config_new(void)
 {
     mxtls_config *cfg = calloc(1, sizeof *cfg);
     if (cfg) {
-        cfg->refs = 1;
+        atomic_init(&cfg->refs, 1);
         cfg->revocation = MXTLS_REVOCATION_REPORT;
     }
     return cfg;
@@ -51,13 +51,13 @@ mxtls_config *mxtls_config_new(void)
 mxtls_config *mxtls_config_ref(mxtls_config *cfg)
 {
     if (cfg)
-        cfg->refs++;
+        atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
     return cfg;
 }
 
 void mxtls_config_unref(mxtls_config *cfg)
 {
-    if (!cfg || --cfg->refs > 0)
+    if (!cfg || atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) > 1)
         return;
     free(cfg->ca_file);
     free(cfg->ca_path);

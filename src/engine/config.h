@@ -8,13 +8,15 @@
 #ifndef MXTLS_ENGINE_CONFIG_H
 #define MXTLS_ENGINE_CONFIG_H
 
+#include <stdatomic.h>
+
 #include <openssl/ssl.h>
 
 #include "core/base.h"
 #include "io/dns.h"
 
 struct mxtls_config {
-    int refs;
+    atomic_int refs;               /* engines in several threads share a frozen config */
     int frozen;
     char *ca_file, *ca_path;       /* NULL both: OpenSSL's default paths */
     time_t at;                     /* 0: the time of each check */

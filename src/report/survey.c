@@ -499,15 +499,36 @@ static int survey_add_check(survey *s, const json_t *o)
 
 int survey_add_json(survey *s, const char *line, size_t len, char *err, size_t errlen)
 {
+    survey_line *l = survey_line_parse(line, len, err, errlen);
+    return l ? survey_add_line(s, l, err, errlen) : -1;
+}
+
+/* A parsed line is the JSON value itself. */
+struct survey_line {
+    json_t json;
+};
+
+survey_line *survey_line_parse(const char *line, size_t len, char *err, size_t errlen)
+{
     json_error_t je;
     if (err && errlen)
         err[0] = '\0';
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) {
-        if (err && errlen)
-            snprintf(err, errlen, "not JSON: %s (column %d)", je.text, je.column);
-        return -1;
-    }
+    if (!o && err && errlen)
+        snprintf(err, errlen, "not JSON: %s (column %d)", je.text, je.column);
+    return (survey_line *)o;
+}
+
+void survey_line_free(survey_line *l)
+{
+    json_decref((json_t *)l);
+}
+
+int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen)
+{
+    json_t *o = (json_t *)l;
+    if (err && errlen)
+        err[0] = '\0';
     int rc = -1;
     if (!json_is_object(o)) {
         sv_err(err, errlen, "not a JSON object");

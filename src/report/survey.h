@@ -55,6 +55,15 @@ void survey_set_expiry_days(survey *s, int days);
  * object of the check schema (the survey is unchanged), or "out of memory"
  * (the line may then be partly counted). */
 int survey_add_json(survey *s, const char *line, size_t len, char *err, size_t errlen);
+/* The same in two steps, so that the parse (most of the cost) can run
+ * outside a lock that guards the survey (mxtls scan --jobs):
+ * survey_line_parse - the line parsed, or NULL with err filled (not JSON, or
+ * out of memory); survey_add_line - as survey_add_json, and frees l;
+ * survey_line_free - a parsed line not added (NULL: no-op). */
+typedef struct survey_line survey_line;
+survey_line *survey_line_parse(const char *line, size_t len, char *err, size_t errlen);
+int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen);
+void survey_line_free(survey_line *l);
 /* survey_note_rejected - count a line the caller could not add (its 1-based
  * number and why); the first SURVEY_MAX_LISTED_ERRORS are listed */
 void survey_note_rejected(survey *s, unsigned long lineno, const char *why);

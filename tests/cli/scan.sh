@@ -40,6 +40,18 @@ run 2 scan --level nonsense
 line "$T/err" "mxtls scan: unknown level 'nonsense'"
 run 0 scan --help
 frag "$T/out" "usage: mxtls scan [FILE|-] [options]"
+# --jobs: each bound is split between the workers; one that cannot give
+# each worker at least 1 is refused, saying what to change
+run 2 scan --jobs 2 --per-ip 1
+line "$T/err" "mxtls scan: --per-ip 1 cannot be split between --jobs 2 (each worker needs at least 1): raise --per-ip to 2 or more, or lower --jobs to 1"
+run 2 scan --jobs 3 --concurrency 2
+line "$T/err" "mxtls scan: --concurrency 2 cannot be split between --jobs 3 (each worker needs at least 1): raise --concurrency to 3 or more, or lower --jobs to 2"
+run 2 scan --jobs 4 --per-ip 4 --max-connections 3
+line "$T/err" "mxtls scan: --max-connections 3 cannot be split between --jobs 4 (each worker needs at least 1): raise --max-connections to 4 or more, or lower --jobs to 3"
+run 2 scan --jobs 2 --max-dns 1
+line "$T/err" "mxtls scan: --max-dns 1 cannot be split between --jobs 2 (each worker needs at least 1): raise --max-dns to 2 or more, or lower --jobs to 1"
+run 2 scan --jobs 257
+line "$T/err" "mxtls scan: --jobs '257' is not a number from 0 to 256"
 
 # Nothing but comments, blank lines and malformed names: one error line
 # each, in input order, and exit 0 (the scan answered every line).
@@ -71,6 +83,18 @@ line "$T/err" "mxtls scan: resume.jsonl: partial last line (34 bytes) removed"
 frag "$T/err" "skipped: 2 already in the output or listed twice, 0 in other shards"
 checks=$((checks + 1))
 cmp -s want resume.jsonl || fail "--resume: resume.jsonl is not the whole answer"
+
+# --jobs 2 (0 bounds: nothing to split): the same lines, in input order
+# (error lines are written as the input is read, under the run's lock)
+run 0 scan bad.txt --jobs 2 --per-ip 0 --max-connections 0 --max-dns 0 --stats-json stats2.json
+exact want
+frag stats2.json '"lines":4,"domains_checked":0,"input_errors":4,"local_failures":0'
+frag stats2.json '"jobs":2'
+# --jobs 0: one worker per online CPU, no more than the bounds can be split
+# between (--per-ip 1: one)
+run 0 scan bad.txt --jobs 0 --per-ip 1 --stats-json stats1.json
+exact want
+frag stats1.json '"jobs":1'
 
 # --shard: the four lines split over 3 shards, each in exactly one.
 : >union

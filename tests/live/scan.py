@@ -14,6 +14,9 @@
 7. Retries with back-off on a 421 greeting, bounded; check alone never retries.
 8. Out of file descriptors: the domains this machine could not check get no
    line (named on standard error, exit 4); --resume then checks exactly those.
+9. --jobs 2 (two loops in two threads): the world scan equals check too;
+   kill and --resume leave every domain once; the bounds, split between
+   the workers, hold as the server counts them.
 """
 import concurrent.futures
 import fcntl
@@ -174,15 +177,38 @@ def test_equals_check():
         def alone(d):
             return d, worldlib.mxtls("check", d, "--json")
 
+        wants = {}
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             for d, (crc, cout, cerr, _) in ex.map(alone, domains):
                 try:
-                    want = json.loads(cout)
+                    want = wants[d] = json.loads(cout)
                 except json.JSONDecodeError:
                     check(False, f"check {d}: no JSON (exit {crc}): {cerr[:200]}")
                     continue
                 diff = first_diff(normal(got.get(d)), normal(want))
                 check(diff is None, f"scan != check for {d}: {diff}")
+        # The same with two workers (--per-ip 4: 2 each, as the scan above),
+        # after the checks (run beside them, the world's DNS answered some
+        # late), without the domains that wait out a phase timeout (10-30 s)
+        quick = [d for d in domains
+                 if d not in ("stall.test", "trickle.test", "handshake-silent.test")]
+        stats2 = os.path.join(TMP, "stats-jobs2.json")
+        rc, out2, err = scan(["-", "--jobs", "2", "--per-ip", "4", "--stats-json", stats2],
+                             "\n".join(quick) + "\n")
+    check(rc == 0, f"scan --jobs 2 of the world: exit {rc}: {err[-300:]}")
+    got2 = {o["domain"]: o for o in lines_of(out2)}
+    check(len(out2.splitlines()) == len(quick) and sorted(got2) == sorted(quick),
+          f"scan --jobs 2 answered {len(got2)} of {len(quick)} in {len(out2.splitlines())} lines")
+    for d in quick:
+        want = wants.get(d)
+        diff = first_diff(normal(got2.get(d)), normal(want))
+        check(diff is None, f"scan --jobs 2 != check for {d}: {diff}")
+    with open(stats2) as f:
+        st2 = json.load(f)
+    check(st2["jobs"] == 2 and st2["lines"] == len(quick),
+          f"--jobs 2 stats: jobs {st2['jobs']}, lines {st2['lines']}")
+    check(st2["probes"]["peak_connections_per_ip"] <= 4,
+          f"--jobs 2 --per-ip 4: summed peak {st2['probes']['peak_connections_per_ip']}")
     with open(stats) as f:
         st = json.load(f)
     check(st["lines"] == len(domains) and st["domains_checked"] == len(domains),
@@ -274,15 +300,16 @@ def test_shard(port):
     check(rc == 2 and "--shard needs I/N" in err, f"--shard 3/3: exit {rc}: {err.strip()}")
 
 
-def test_resume(port):
+def test_resume(port, jobs=1):
     domains = [f"r{i}.test" for i in range(40)]
     path = os.path.join(TMP, "resume-input.txt")
     with open(path, "w") as f:
         f.write("\n".join(domains) + "\n")
-    out = os.path.join(TMP, "resume.jsonl")
+    out = os.path.join(TMP, f"resume-{jobs}.jsonl")
     c = Counter(port, "hold=0.3")
     try:
         p = subprocess.Popen([WORLD, "exec", BIN, "scan", path, "--output", out, "--no-share",
+                              "--jobs", str(jobs),
                               "--per-ip", "2", "--ip-rate", "0", *routed(port), *BASE],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -302,7 +329,7 @@ def test_resume(port):
         with open(out, "a") as f:
             f.write(partial)
         rc, _, err = scan([path, "--output", out, "--resume", "--no-share", "--per-ip", "2",
-                           "--ip-rate", "0", *routed(port)])
+                           "--ip-rate", "0", "--jobs", str(jobs), *routed(port)])
         check(rc == 0, f"--resume: exit {rc}: {err[-300:]}")
         check(f"partial last line ({len(partial)} bytes) removed" in err,
               f"--resume stderr: {err.strip()}")
@@ -315,7 +342,8 @@ def test_resume(port):
     check(sorted(got) == sorted(domains), f"resumed: {len(got)} lines, {len(set(got))} distinct")
     check(len(got) == len(set(got)), "resumed: no duplicates")
     # a second resume has nothing to do
-    rc, _, err = scan([path, "--output", out, "--resume", "--stats", *routed(port)])
+    rc, _, err = scan([path, "--output", out, "--resume", "--stats", "--jobs", str(jobs),
+                       *routed(port)])
     check(rc == 0 and "0 lines (0 checked" in err and "40 already in the output" in err,
           f"second --resume: exit {rc}: {err.strip()[:300]}")
 
@@ -343,6 +371,38 @@ def test_politeness(port):
     gaps = [b - a for a, b in zip(acc, acc[1:])]
     check(rc == 0 and st["connections"] == 8, f"--ip-rate: exit {rc}, {st['connections']} connections")
     check(gaps and min(gaps) >= 0.18, f"--ip-rate 5: gaps between accepts {gaps}")
+
+
+def test_politeness_jobs(port):
+    """--jobs 2: the bounds are split (--per-ip 2: one each; --ip-rate 5:
+    2.5/s each), so the server sees no more than the user asked for"""
+    domains = "\n".join(f"j{i}.test" for i in range(8)) + "\n"
+    c = Counter(port, "hold=0.3")
+    try:
+        rc, out, err = scan(["-", "--jobs", "2", "--no-share", "--per-ip", "2", "--ip-rate", "0",
+                             "--concurrency", "8", *routed(port)], domains)
+    finally:
+        st = c.stop()
+    check(rc == 0 and len(lines_of(out)) == 8, f"--jobs 2 --per-ip 2: exit {rc}: {err[-200:]}")
+    check(st["connections"] == 8, f"--jobs 2 --per-ip 2: {st['connections']} connections")
+    check(st["peak"] == 2, f"--jobs 2 --per-ip 2: the server saw {st['peak']} at a time")
+    # --ip-rate 5 over two workers: each starts at least 400 ms apart, so of
+    # any three accepts in a row two are one worker's: 400 ms or more apart
+    c = Counter(port, "hold=0")
+    try:
+        rc, out, err = scan(["-", "--jobs", "2", "--no-share", "--per-ip", "8", "--ip-rate", "5",
+                             "--concurrency", "8", *routed(port)], domains)
+    finally:
+        st = c.stop()
+    acc = st["accepts"]
+    spans = [c - a for a, c in zip(acc, acc[2:])]
+    check(rc == 0 and st["connections"] == 8,
+          f"--jobs 2 --ip-rate 5: exit {rc}, {st['connections']} connections")
+    check(spans and min(spans) >= 0.38, f"--jobs 2 --ip-rate 5: accepts {acc}")
+    # a bound that cannot be split: refused before anything is asked
+    rc, out, err = scan(["-", "--jobs", "2", "--per-ip", "1"], "j0.test\n")
+    check(rc == 2 and out == "" and "--per-ip 1 cannot be split between --jobs 2" in err,
+          f"--jobs 2 --per-ip 1: exit {rc}: {err.strip()}")
 
 
 def test_sharing(port):
@@ -436,7 +496,9 @@ if __name__ == "__main__":
     test_malformed()
     test_shard(2601)
     test_resume(2602)
+    test_resume(2609, jobs=2)
     test_politeness(2603)
+    test_politeness_jobs(2610)
     test_sharing(2604)
     test_retries(2605)
     test_local_failure(2608)
