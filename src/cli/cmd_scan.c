@@ -42,7 +42,14 @@
 #define SCAN_DEFAULT_PER_IP 2
 #define SCAN_DEFAULT_IP_RATE 10
 #define SCAN_DEFAULT_MAX_CONNECTIONS 512
-#define SCAN_DEFAULT_MAX_DNS 500
+/* --max-dns when not given: four lookups per domain in flight (a check asks
+ * for MX, TXT, TLSA and addresses at once), at least 500, at most 2000 (so
+ * that libunbound, holding SCAN_DNS_INFLIGHT / 2 queries per thread, never
+ * drops one): with a fixed 500 a scan at --concurrency 1000 waited for DNS
+ * slots, not for the network (bench/RESULTS.md) */
+#define SCAN_MIN_MAX_DNS 500
+#define SCAN_MAX_MAX_DNS 2000
+#define SCAN_DNS_PER_DOMAIN 4
 #define SCAN_DEFAULT_RETRIES 1
 #define SCAN_DEFAULT_RETRY_DELAY_MS 1000
 #define SCAN_MAX_CLASSES 64      /* distinct failure classes counted; the rest as "other" */
@@ -73,7 +80,7 @@ static const char scan_help[] =
     "  --ip-rate R            new connections per second per server address\n"
     "                         (default 10; 0: no bound)\n"
     "  --max-connections N    connections at a time in all (default 512)\n"
-    "  --max-dns N            DNS queries at a time (default 500)\n"
+    "  --max-dns N            DNS queries at a time (default 4 per --concurrency, 500 to 2000)\n"
     "  --retries N            retries of a 421/450 greeting or refused connection\n"
     "                         (default 1, at most 5)\n"
     "  --retry-delay MS       before the first retry, doubled after each (default 1000)\n"
@@ -200,6 +207,7 @@ struct scan_run {
     const char *out_name;
     int write_failed;
     unsigned long shard_i, shard_n;
+    unsigned long max_dns;           /* --max-dns, all workers (its default follows --concurrency) */
     scan_keys done;                  /* answered in the output file, or started now */
     unsigned long skipped_resume;    /* input domains the output already had */
     unsigned long skipped_shard, duplicates;
@@ -691,6 +699,7 @@ static int scan_stats_json(const scan_run *s, const mxtls_engine_stats *es, doub
     jw_kint(&w, "local_failures", (long long)s->local_errors);
     jw_kint(&w, "elapsed_ms", (long long)(secs * 1000 + 0.5));
     jw_kint(&w, "jobs", (long long)s->nworkers);
+    jw_kint(&w, "max_dns", (long long)s->max_dns);
     jw_kint(&w, "domains_per_second_milli",
             (long long)(secs > 0 ? s->lines / secs * 1000 + 0.5 : 0));
     jw_key(&w, "verdicts");
@@ -873,7 +882,7 @@ int cmd_scan(int argc, char **argv)
     long concurrency = SCAN_DEFAULT_CONCURRENCY, per_ip = SCAN_DEFAULT_PER_IP,
          max_conns = SCAN_DEFAULT_MAX_CONNECTIONS, retries = SCAN_DEFAULT_RETRIES,
          retry_delay = SCAN_DEFAULT_RETRY_DELAY_MS, connect_s = 0, phase_s = 0,
-         max_dns = SCAN_DEFAULT_MAX_DNS, jobs = 1;
+         max_dns = -1, jobs = 1;
     double ip_rate = SCAN_DEFAULT_IP_RATE;
     opterr = 0;
     optind = 1;
@@ -933,6 +942,13 @@ int cmd_scan(int argc, char **argv)
     unsigned long shard_i = 0, shard_n = 1;
     if (shard && scanlist_shard_parse(shard, &shard_i, &shard_n) != 0)
         return cli_usage_error(cmd, "--shard needs I/N with 0 <= I < N (e.g. 0/4)");
+    if (max_dns < 0) {
+        max_dns = concurrency * SCAN_DNS_PER_DOMAIN;
+        if (concurrency == 0 || max_dns > SCAN_MAX_MAX_DNS)
+            max_dns = SCAN_MAX_MAX_DNS;
+        if (max_dns < SCAN_MIN_MAX_DNS)
+            max_dns = SCAN_MIN_MAX_DNS;
+    }
     /* --jobs: every bound is split between the workers, so each needs 1 */
     if (jobs == 0)
         jobs = scan_jobs_auto(concurrency, per_ip, max_conns, max_dns);
@@ -953,6 +969,7 @@ int cmd_scan(int argc, char **argv)
     s.level = level;
     s.shard_i = shard_i;
     s.shard_n = shard_n;
+    s.max_dns = (unsigned long)max_dns;
     s.outfd = -1;
     s.in_name = strcmp(in_name, "-") ? in_name : "standard input";
     s.out_name = output ? output : "standard output";

@@ -90,6 +90,13 @@ run 0 scan bad.txt --jobs 2 --per-ip 0 --max-connections 0 --max-dns 0 --stats-j
 exact want
 frag stats2.json '"lines":4,"domains_checked":0,"input_errors":4,"local_failures":0'
 frag stats2.json '"jobs":2'
+frag stats2.json '"max_dns":0'
+# --max-dns when not given: four per --concurrency, 500 at least, 2000 at most
+for c in "50 500" "300 1200" "1000 2000"; do
+    set -- $c
+    run 0 scan bad.txt --concurrency "$1" --stats-json "statsc$1.json"
+    frag "statsc$1.json" "\"max_dns\":$2"
+done
 # --jobs 0: one worker per online CPU, no more than the bounds can be split
 # between (--per-ip 1: one)
 run 0 scan bad.txt --jobs 0 --per-ip 1 --stats-json stats1.json

@@ -59,7 +59,8 @@ IGNORED_RES = [(re.compile(r"\(this update [^)]*\)"), "(this update ...)"),
                # STARTTLS: whether that reaches the client before or after its
                # ClientHello left is timing (probe.c words the two apart; the
                # verdicts are the same)
-               (re.compile(r"the server (reset|closed) the connection before the handshake began"),
+               (re.compile(r"the server (reset|closed) the connection( before the handshake began|"
+                           r" \(unexpected eof while reading\))"),
                 r"the server \1 the connection")]
 
 
