@@ -34,6 +34,7 @@
 #include "core/ctx.h"
 #include "core/scanlist.h"
 #include "report/jsonw.h"
+#include "report/check_report.h"
 #include "report/survey.h"
 
 #define SCAN_DNS_INFLIGHT 4096 /* upstream queries (mxtls_config_set_dns_inflight) */
@@ -300,6 +301,26 @@ static survey_line *scan_line_parse(const scan_run *s, const char *line, size_t 
     return s->survey ? survey_line_parse(line, len, err, errlen) : NULL;
 }
 
+/* scan_report_parse - a report's survey figures: parsed from its survey view
+ * (check_report_survey_json: every key the survey reads, without the
+ * connections' detail that makes a line fifty times larger; parsing whole
+ * lines cost as much CPU as the checks), NULL when none are kept */
+static survey_line *scan_report_parse(const scan_run *s, const mxtls_report *rep, char *err,
+                                      size_t errlen)
+{
+    err[0] = '\0';
+    if (!s->survey)
+        return NULL;
+    char *view = check_report_survey_json(rep, s->level);
+    if (!view) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    survey_line *sl = survey_line_parse(view, strlen(view), err, errlen);
+    free(view);
+    return sl;
+}
+
 /* scan_emit - a line parsed for the survey here (short lines, or one loop) */
 static void scan_emit(scan_run *s, const char *line, size_t len)
 {
@@ -369,7 +390,7 @@ static void scan_check_done(void *arg, mxtls_report *rep, const mxtls_error *err
     const mxtls_domain_verdict *v = doc ? mxtls_report_verdict(rep, s->level) : NULL;
     size_t len = doc ? strlen(doc) : 0;
     char perr[256];
-    survey_line *sl = doc ? scan_line_parse(s, doc, len, perr, sizeof perr) : NULL;
+    survey_line *sl = doc ? scan_report_parse(s, rep, perr, sizeof perr) : NULL;
     pthread_mutex_lock(&s->mu);
     w->inflight--;
     s->inflight--;
