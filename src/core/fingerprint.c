@@ -152,6 +152,15 @@ char *fp_time_text(const ASN1_TIME *t)
     return strdup(buf);
 }
 
+int fp_asn1_time(const ASN1_TIME *a, time_t *out)
+{
+    struct tm tm;
+    if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
+        return 0;
+    *out = timegm(&tm);
+    return 1;
+}
+
 char *mxtls_fingerprint_pem(mxtls_ctx *ctx, const char *pem, size_t len, const char *name,
                             const char *digest, int pubkey)
 {

@@ -2,6 +2,8 @@
 #ifndef MXTLS_CORE_FINGERPRINT_H
 #define MXTLS_CORE_FINGERPRINT_H
 
+#include <time.h>
+
 #include <openssl/x509.h>
 
 /* fp_digest_cert - digest of the DER certificate, or of its
@@ -24,5 +26,7 @@ int fp_wrong_digest_advice(const char *fp, const char *digest, char *buf, size_t
 char *fp_name_text(const X509_NAME *name);
 /* fp_time_text - RFC 3339 UTC form ("2035-01-01T00:00:00Z"); caller frees */
 char *fp_time_text(const ASN1_TIME *t);
+/* fp_asn1_time - an ASN1_TIME as time_t in *out; 0 when unreadable, else 1 */
+int fp_asn1_time(const ASN1_TIME *a, time_t *out);
 
 #endif

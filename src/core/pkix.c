@@ -139,11 +139,8 @@ static int pkix_explain(pkix_result *r, X509 *cert, int presented)
  * way, so t must not be b itself); 0 when the time is unreadable or is t */
 static int pkix_bound(const ASN1_TIME *a, time_t t, time_t *lo, time_t *hi)
 {
-    struct tm tm;
-    if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
-        return 0;
-    time_t b = timegm(&tm);
-    if (b == t)
+    time_t b;
+    if (!fp_asn1_time(a, &b) || b == t)
         return 0;
     if (b < t && b + 1 > *lo)
         *lo = b + 1;
@@ -152,21 +149,24 @@ static int pkix_bound(const ASN1_TIME *a, time_t t, time_t *lo, time_t *hi)
     return 1;
 }
 
+/* pkix_validity_bounds - pkix_bound for x's notBefore and notAfter */
+static int pkix_validity_bounds(X509 *x, time_t t, time_t *lo, time_t *hi)
+{
+    return pkix_bound(X509_get0_notBefore(x), t, lo, hi) &&
+           pkix_bound(X509_get0_notAfter(x), t, lo, hi);
+}
+
 /* pkix_cert_bounds - the validity of x and of every certificate of the
  * store that could have been its issuer (OpenSSL prefers one valid at the
  * time asked among several of the same name) */
 static int pkix_cert_bounds(X509_STORE_CTX *sctx, X509 *x, time_t t, time_t *lo, time_t *hi)
 {
-    if (!pkix_bound(X509_get0_notBefore(x), t, lo, hi) ||
-        !pkix_bound(X509_get0_notAfter(x), t, lo, hi))
+    if (!pkix_validity_bounds(x, t, lo, hi))
         return 0;
     STACK_OF(X509) *cands = X509_STORE_CTX_get1_certs(sctx, X509_get_issuer_name(x));
     int ok = 1;
-    for (int i = 0; ok && cands && i < sk_X509_num(cands); i++) {
-        X509 *c = sk_X509_value(cands, i);
-        ok = pkix_bound(X509_get0_notBefore(c), t, lo, hi) &&
-             pkix_bound(X509_get0_notAfter(c), t, lo, hi);
-    }
+    for (int i = 0; ok && cands && i < sk_X509_num(cands); i++)
+        ok = pkix_validity_bounds(sk_X509_value(cands, i), t, lo, hi);
     sk_X509_pop_free(cands, X509_free);
     return ok;
 }

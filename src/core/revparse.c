@@ -53,16 +53,6 @@ void revparse_time_text(time_t t, char *buf, size_t n)
         snprintf(buf, n, "(time %lld)", (long long)t);
 }
 
-/* revparse_asn1_time - an ASN1_TIME as time_t; 0 when unreadable */
-static int revparse_asn1_time(const ASN1_TIME *a, time_t *out)
-{
-    struct tm tm;
-    if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
-        return 0;
-    *out = timegm(&tm);
-    return 1;
-}
-
 /* revparse_reason_name - CRLReason code to its RFC 5280 name */
 const char *revparse_reason_name(int reason)
 {
@@ -182,11 +172,11 @@ static int revparse_window(const ASN1_TIME *thisupd, const ASN1_TIME *nextupd, t
                            long max_age_no_next, revparse_result *out)
 {
     char a[40], b[40];
-    if (!revparse_asn1_time(thisupd, &out->this_update)) {
+    if (!fp_asn1_time(thisupd, &out->this_update)) {
         revparse_set(out, REVPARSE_UNUSABLE, "unusable: unreadable thisUpdate time");
         return 0;
     }
-    if (nextupd && !revparse_asn1_time(nextupd, &out->next_update)) {
+    if (nextupd && !fp_asn1_time(nextupd, &out->next_update)) {
         revparse_set(out, REVPARSE_UNUSABLE, "unusable: unreadable nextUpdate time");
         return 0;
     }
@@ -234,7 +224,7 @@ static revparse_status revparse_revoked(revparse_result *out, const ASN1_TIME *w
 {
     char t[40] = "an unknown time";
     out->reason = reason;
-    if (revparse_asn1_time(when, &out->revoked_at))
+    if (fp_asn1_time(when, &out->revoked_at))
         revparse_time_text(out->revoked_at, t, sizeof t);
     return revparse_set(out, REVPARSE_REVOKED, "revoked at %s (reason: %s)%s", t,
                         revparse_reason_name(reason), extra ? extra : "");
