@@ -44,14 +44,8 @@ static unsigned long memo_pkix_hits;
 /* memo_drop_texts - forget the chain's texts (whole or half made) */
 static void memo_drop_texts(chain_memo *m)
 {
-    for (int i = 0; m->certs && i < m->n; i++) {
-        chain_cert *c = &m->certs[i];
-        free(c->subject);
-        free(c->issuer);
-        free(c->not_before);
-        free(c->not_after);
-        free(c->sha256);
-    }
+    for (int i = 0; m->certs && i < m->n; i++)
+        chain_cert_clear(&m->certs[i]);
     free(m->certs);
     m->certs = NULL;
     presented_ids_free(&m->presented);
@@ -208,17 +202,9 @@ static mxtls_status memo_texts(chain_memo *m, STACK_OF(X509) *chain)
         return MXTLS_ERR_NOMEM;
     if (!(m->certs = calloc((size_t)n, sizeof *m->certs)))
         return MXTLS_ERR_NOMEM;
-    for (int i = 0; i < n; i++) {
-        X509 *x = sk_X509_value(chain, i);
-        chain_cert *c = &m->certs[i];
-        c->subject = fp_name_text(X509_get_subject_name(x));
-        c->issuer = fp_name_text(X509_get_issuer_name(x));
-        c->not_before = fp_time_text(X509_get0_notBefore(x));
-        c->not_after = fp_time_text(X509_get0_notAfter(x));
-        c->sha256 = fp_digest_cert(x, "sha256", 0);
-        if (!c->subject || !c->issuer || !c->not_before || !c->not_after || !c->sha256)
+    for (int i = 0; i < n; i++)
+        if (chain_cert_fill(&m->certs[i], sk_X509_value(chain, i)) != MXTLS_OK)
             return MXTLS_ERR_NOMEM;
-    }
     m->texts = 1;
     return MXTLS_OK;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fingerprint.h"
+
 mxtls_result *result_new(mxtls_level level)
 {
     mxtls_result *r = calloc(1, sizeof *r);
@@ -14,6 +16,28 @@ mxtls_result *result_new(mxtls_level level)
         r->dane_match_index = r->dane_match_depth = -1;
     }
     return r;
+}
+
+mxtls_status chain_cert_fill(chain_cert *c, X509 *x)
+{
+    c->subject = fp_name_text(X509_get_subject_name(x));
+    c->issuer = fp_name_text(X509_get_issuer_name(x));
+    c->not_before = fp_time_text(X509_get0_notBefore(x));
+    c->not_after = fp_time_text(X509_get0_notAfter(x));
+    c->sha256 = fp_digest_cert(x, "sha256", 0);
+    return c->subject && c->issuer && c->not_before && c->not_after && c->sha256
+               ? MXTLS_OK
+               : MXTLS_ERR_NOMEM;
+}
+
+void chain_cert_clear(chain_cert *c)
+{
+    free(c->subject);
+    free(c->issuer);
+    free(c->not_before);
+    free(c->not_after);
+    free(c->sha256);
+    memset(c, 0, sizeof *c);
 }
 
 void mxtls_result_free(mxtls_result *r)
@@ -40,13 +64,8 @@ void mxtls_result_free(mxtls_result *r)
     free(r->ptr_confirmed);
     strlist_free(&r->routes);
     presented_ids_free(&r->presented);
-    for (size_t i = 0; i < r->nchain; i++) {
-        free(r->chain[i].subject);
-        free(r->chain[i].issuer);
-        free(r->chain[i].not_before);
-        free(r->chain[i].not_after);
-        free(r->chain[i].sha256);
-    }
+    for (size_t i = 0; i < r->nchain; i++)
+        chain_cert_clear(&r->chain[i]);
     free(r->chain);
     free(r->tls_failed);
     free(r->revocation_detail);

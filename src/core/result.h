@@ -27,6 +27,12 @@ typedef struct chain_cert {
     char *subject, *issuer, *not_before, *not_after, *sha256;
 } chain_cert;
 
+/* chain_cert_fill - x's texts as reports show them (RFC 2253 names, RFC 3339
+ * times, SHA-256); MXTLS_ERR_NOMEM leaves what was made, for chain_cert_clear */
+mxtls_status chain_cert_fill(chain_cert *c, X509 *x);
+/* chain_cert_clear - free the texts; the struct is empty again */
+void chain_cert_clear(chain_cert *c);
+
 struct mxtls_result {
     mxtls_level level;
     mxtls_verdict verdict;

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "core/fingerprint.h"
+#include "core/result.h"
 #include "report/textout.h"
 
 #define PR_TEXT_MAX (4u * 1024u * 1024u) /* a report is a few KiB; peer text is bounded by reply.h */
@@ -299,25 +300,17 @@ static void pr_json_side(jsonw *w, const char *key, const smtp_ehlo_obs *e)
 /* pr_json_cert - {subject, issuer, not_before, not_after, sha256} as in docs/json.md */
 static void pr_json_cert(jsonw *w, X509 *x)
 {
-    char *subj = fp_name_text(X509_get_subject_name(x));
-    char *iss = fp_name_text(X509_get_issuer_name(x));
-    char *nb = fp_time_text(X509_get0_notBefore(x));
-    char *na = fp_time_text(X509_get0_notAfter(x));
-    char *fp = fp_digest_cert(x, "sha256", 0);
-    jw_obj(w);
-    jw_kstr(w, "subject", subj);
-    jw_kstr(w, "issuer", iss);
-    jw_kstr(w, "not_before", nb);
-    jw_kstr(w, "not_after", na);
-    jw_kstr(w, "sha256", fp);
-    jw_end_obj(w);
-    if (!subj || !iss || !nb || !na || !fp)
+    chain_cert c;
+    if (chain_cert_fill(&c, x) != MXTLS_OK)
         w->failed = 1;
-    free(subj);
-    free(iss);
-    free(nb);
-    free(na);
-    free(fp);
+    jw_obj(w);
+    jw_kstr(w, "subject", c.subject);
+    jw_kstr(w, "issuer", c.issuer);
+    jw_kstr(w, "not_before", c.not_before);
+    jw_kstr(w, "not_after", c.not_after);
+    jw_kstr(w, "sha256", c.sha256);
+    jw_end_obj(w);
+    chain_cert_clear(&c);
 }
 
 /* pr_json_tls - the session, or null when no handshake was attempted */
