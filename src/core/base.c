@@ -148,6 +148,14 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
+void *xmemdup(const void *p, size_t n)
+{
+    void *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
 mxtls_status strlist_addn(strlist *l, const char *s, size_t n)
 {
     if (l->n == l->cap) {

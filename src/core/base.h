@@ -84,6 +84,9 @@ void strlist_free(strlist *l);
 
 /* xstrndup - strndup that never reads past n */
 char *xstrndup(const char *s, size_t n);
+/* xmemdup - a copy of n bytes (n may be 0: still a valid allocation, p may
+ * then be NULL); NULL only when memory is short */
+void *xmemdup(const void *p, size_t n);
 
 /* decimal_parse - s is a decimal number in [lo, hi] (0 <= lo <= hi): ASCII
  * digits only, no sign, no spaces; the number, or -1 */

@@ -24,11 +24,9 @@ int dane_rr_set(dane_rr *rr, uint8_t usage, uint8_t selector, uint8_t mtype,
 {
     if (len > DANE_MAX_DATA)
         return -1;
-    unsigned char *copy = malloc(len ? len : 1);
+    unsigned char *copy = xmemdup(data, len);
     if (!copy)
         return -1;
-    if (len)
-        memcpy(copy, data, len);
     free(rr->data);
     rr->usage = usage;
     rr->selector = selector;

@@ -259,11 +259,9 @@ static int dnsmsg_fill(const ldns_rr *rr, dns_record *out)
         out->mtype = ldns_rdf_data(ldns_rr_rdf(rr, 2))[0];
         const ldns_rdf *d = ldns_rr_rd_count(rr) > 3 ? ldns_rr_rdf(rr, 3) : NULL;
         size_t dlen = d ? ldns_rdf_size(d) : 0;
-        out->data = malloc(dlen ? dlen : 1);
+        out->data = xmemdup(d ? ldns_rdf_data(d) : NULL, dlen);
         if (!out->data)
             return -1;
-        if (dlen)
-            memcpy(out->data, ldns_rdf_data(d), dlen);
         out->data_len = dlen;
         /* The text is the RFC 6698 §2.2 presentation form, for reports. */
         strbuf b;

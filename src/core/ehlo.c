@@ -66,13 +66,12 @@ mxtls_status ehlo_caps_copy(ehlo_caps *dst, const ehlo_caps *src)
     memset(&dst->auth, 0, sizeof dst->auth);
     memset(&dst->keywords, 0, sizeof dst->keywords);
     memset(&dst->unknown, 0, sizeof dst->unknown);
-    dst->problems = NULL;
-    dst->nproblems = 0;
-    if (src->nproblems && (dst->problems = malloc(src->nproblems * sizeof *dst->problems))) {
-        memcpy(dst->problems, src->problems, src->nproblems * sizeof *dst->problems);
-        dst->nproblems = src->nproblems;
-    }
-    if (dst->nproblems != src->nproblems || (src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
+    dst->problems =
+        src->nproblems ? xmemdup(src->problems, src->nproblems * sizeof *src->problems) : NULL;
+    if (src->nproblems && !dst->problems)
+        dst->nproblems = 0;
+    if (dst->nproblems != src->nproblems ||
+        (src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
         strlist_copy(&dst->auth, &src->auth) != MXTLS_OK ||
         strlist_copy(&dst->keywords, &src->keywords) != MXTLS_OK ||
         strlist_copy(&dst->unknown, &src->unknown) != MXTLS_OK) {
@@ -250,7 +249,6 @@ static mxtls_status ehlo_parse_line(ehlo_caps *c, size_t line, const char *s)
     return MXTLS_OK;
 }
 
-/* ehlo_parse - see ehlo.h */
 /* ehlo_problems_kept - MXTLS_ERR_NOMEM when a problem that had room was
  * not kept (its allocation failed) */
 static mxtls_status ehlo_problems_kept(const ehlo_caps *c)
@@ -259,6 +257,7 @@ static mxtls_status ehlo_problems_kept(const ehlo_caps *c)
     return c->nproblems == want ? MXTLS_OK : MXTLS_ERR_NOMEM;
 }
 
+/* ehlo_parse - see ehlo.h */
 mxtls_status ehlo_parse(ehlo_caps *caps, const char *const *lines, size_t nlines)
 {
     ehlo_caps_free(caps);

@@ -108,10 +108,8 @@ static mxtls_status policy_snapshot(mxtls_result *r, const mxtls_evidence *ev)
     if (ev->ip && !(r->ip = strdup(ev->ip)))
         return MXTLS_ERR_NOMEM;
     if (ev->ptr.n) {
-        r->ptr_confirmed = malloc(ev->ptr.n);
-        if (!r->ptr_confirmed)
+        if (!(r->ptr_confirmed = xmemdup(ev->ptr_confirmed, ev->ptr.n)))
             return MXTLS_ERR_NOMEM;
-        memcpy(r->ptr_confirmed, ev->ptr_confirmed, ev->ptr.n);
     }
     if (!ev->chain)
         return MXTLS_OK;

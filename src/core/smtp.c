@@ -726,14 +726,10 @@ mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src)
 {
     *dst = *src;
     dst->greeting_host = NULL;
-    dst->findings = NULL;
-    if (src->nfindings) {
-        dst->findings = malloc(src->nfindings * sizeof *dst->findings);
-        if (!dst->findings)
-            dst->nfindings = 0;
-        else
-            memcpy(dst->findings, src->findings, src->nfindings * sizeof *dst->findings);
-    }
+    dst->findings =
+        src->nfindings ? xmemdup(src->findings, src->nfindings * sizeof *src->findings) : NULL;
+    if (src->nfindings && !dst->findings)
+        dst->nfindings = 0;
     mxtls_status st = dst->nfindings == src->nfindings ? MXTLS_OK : MXTLS_ERR_NOMEM;
     if (st == MXTLS_OK)
         st = reply_copy(&dst->banner, &src->banner);
