@@ -81,6 +81,7 @@ struct probe {
     int in_callback;
     int ssl_fatal; /* SSL_shutdown() must not be called after a fatal error */
     int bio_eof;   /* the socket BIO saw EOF (answers BIO_CTRL_EOF) */
+    size_t tls_bytes_in; /* bytes the server sent after our ClientHello began */
     int timer_fired; /* 1 phase timer, 2 total deadline: explains a timeout */
     const char *loop_error; /* the event loop refused a timer or an fd event */
     int nomem;              /* an allocation for the report failed: it is incomplete */
@@ -239,6 +240,7 @@ static int probe_bio_read(BIO *b, char *buf, int len)
     ssize_t n = recv(p->fd, buf, (size_t)len, 0);
     if (n > 0) {
         p->rep->bytes_in += (size_t)n;
+        p->tls_bytes_in += (size_t)n;
         return (int)n;
     }
     if (n == 0) {
@@ -456,6 +458,21 @@ static void probe_record_session(probe *p)
     }
 }
 
+/* probe_dropped_text - a close, reset or socket error before the server sent
+ * any TLS byte. Whether it reached us before our ClientHello left or after is
+ * timing, so both are worded alike: what the server did is the same. */
+static char *probe_dropped_text(probe *p, int eof, int err)
+{
+    return probe_need(p, eof ? strdup("the server closed the connection before answering the "
+                                      "ClientHello")
+                         : err == ECONNRESET
+                             ? strdup("the server reset the connection before answering the "
+                                      "ClientHello")
+                             : probe_strdupf("socket error before the server answered the "
+                                             "ClientHello: %s",
+                                             probe_errno_text(err)));
+}
+
 /* probe_ssl_error_text - OpenSSL's reason for a failed call, in plain words.
  * Empties the thread's error queue, which all probes of the thread share. */
 static char *probe_ssl_error_text(probe *p, int sslerr, int saved_errno)
@@ -578,16 +595,27 @@ static int probe_tls_new(probe *p)
      * write buffers are released while idle (about 34 KiB less per probe
      * waiting over TLS; docs/probe.md has the numbers). */
     SSL_set_mode(p->ssl, SSL_MODE_RELEASE_BUFFERS);
-    if (p->sni) {
-        /* RFC 6066 §3: the HostName, an A-label DNS name without trailing dot. */
-        if (SSL_set_tlsext_host_name(p->ssl, p->sni) != 1)
-            return -1;
-        if (!(p->rep->tls.sni_sent = probe_need(p, strdup(p->sni))))
-            return -1;
-    }
+    /* RFC 6066 §3: the HostName, an A-label DNS name without trailing dot. */
+    if (p->sni && SSL_set_tlsext_host_name(p->ssl, p->sni) != 1)
+        return -1;
     if (p->want_ocsp && SSL_set_tlsext_status_type(p->ssl, TLSEXT_STATUSTYPE_ocsp) != 1)
         return -1;
     return probe_tls_limits(p);
+}
+
+/* probe_tls_setup_failed - the handshake cannot start (OpenSSL refused a
+ * setting, or memory ran out): a failed handshake, in OpenSSL's words */
+static enum probe_io probe_tls_setup_failed(probe *p)
+{
+    unsigned long err = ERR_peek_error();
+    const char *why = err ? ERR_reason_error_string(err) : NULL;
+    free(p->rep->tls.error);
+    p->rep->tls.error =
+        probe_need(p, probe_strdupf("cannot set up TLS: %s", why ? why : "out of memory"));
+    ERR_clear_error();
+    p->ssl_fatal = 1;
+    smtp_tls_done(p->smtp, 0);
+    return PROBE_PROGRESS;
 }
 
 /* probe_do_tls - START_TLS: keep pre-handshake bytes away from OpenSSL, then
@@ -604,6 +632,11 @@ static enum probe_io probe_do_tls(probe *p)
          * readable now was sent before it: injected too. Reading it here keeps
          * it away from OpenSSL (bounded, a flood cannot stall us). */
         p->rep->tls_attempted = 1;
+        /* The SNI is what the ClientHello offers, recorded before anything
+         * can fail: a server that drops the connection now reports the
+         * same SNI whether or not our ClientHello had left. */
+        if (p->sni && !(p->rep->tls.sni_sent = probe_need(p, strdup(p->sni))))
+            return probe_tls_setup_failed(p);
         for (int i = 0; i < PROBE_DRAIN_CHUNKS; i++) {
             ssize_t n = recv(p->fd, p->rbuf, sizeof p->rbuf, MSG_DONTWAIT);
             if (n > 0) {
@@ -617,30 +650,16 @@ static enum probe_io probe_do_tls(probe *p)
                 break;
             /* Closed (or reset) before our ClientHello: whether we see that
              * here or inside SSL_connect is a matter of timing, so both are
-             * the same failed handshake (smtp_eof in the handshake state says
-             * tls-failed too). One outcome, every run. */
+             * the same failed handshake, in the same words (smtp_eof in the
+             * handshake state says tls-failed too). One outcome, every run. */
             free(p->rep->tls.error);
-            p->rep->tls.error = probe_need(
-                p, n == 0 ? strdup("the server closed the connection before the handshake began")
-                   : errno == ECONNRESET
-                       ? strdup("the server reset the connection before the handshake began")
-                       : probe_strdupf("socket error before the handshake began: %s",
-                                       probe_errno_text(errno)));
+            p->rep->tls.error = probe_dropped_text(p, n == 0, n == 0 ? 0 : errno);
             p->ssl_fatal = 1;
             smtp_tls_done(p->smtp, 0);
             return PROBE_PROGRESS;
         }
-        if (probe_tls_new(p) != 0) {
-            unsigned long err = ERR_peek_error();
-            const char *why = err ? ERR_reason_error_string(err) : NULL;
-            free(p->rep->tls.error);
-            p->rep->tls.error =
-                probe_need(p, probe_strdupf("cannot set up TLS: %s", why ? why : "out of memory"));
-            ERR_clear_error();
-            p->ssl_fatal = 1;
-            smtp_tls_done(p->smtp, 0);
-            return PROBE_PROGRESS;
-        }
+        if (probe_tls_new(p) != 0)
+            return probe_tls_setup_failed(p);
     }
     ERR_clear_error();
     errno = 0;
@@ -659,7 +678,14 @@ static enum probe_io probe_do_tls(probe *p)
         return probe_wait(p, EV_WRITE);
     p->ssl_fatal = 1;
     free(p->rep->tls.error);
-    p->rep->tls.error = probe_ssl_error_text(p, e, saved);
+    /* No TLS byte from the server: the drop that the drain above did not
+     * see yet, worded as it words it. */
+    if (p->tls_bytes_in == 0 && (p->bio_eof || (e == SSL_ERROR_SYSCALL && saved != 0))) {
+        ERR_clear_error();
+        p->rep->tls.error = probe_dropped_text(p, p->bio_eof, saved);
+    } else {
+        p->rep->tls.error = probe_ssl_error_text(p, e, saved);
+    }
     /* A chain received before the failure is still evidence of what was sent. */
     probe_record_chain(p);
     smtp_tls_done(p->smtp, 0);

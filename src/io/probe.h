@@ -52,7 +52,8 @@ typedef struct probe_tls {
     char *group;               /* key exchange group, "X25519"; NULL if unknown */
     char *peer_key_type;       /* "EC", "RSA", "ED25519" ... */
     int peer_key_bits;
-    char *sni_sent;            /* NULL when none was sent */
+    char *sni_sent;            /* the SNI our ClientHello offers (set as the handshake
+                                  starts, before a drop can race it); NULL for none */
     STACK_OF(X509) *chain;     /* as sent by the server, leaf first (owned) */
     unsigned char *ocsp_staple;/* DER OCSP response, if stapled */
     size_t ocsp_staple_len;
