@@ -459,14 +459,14 @@ static void probe_record_session(probe *p)
 }
 
 /* probe_dropped_text - a close, reset or socket error before the server sent
- * any TLS byte. Whether it reached us before our ClientHello left or after is
- * timing, so both are worded alike: what the server did is the same. */
+ * any TLS byte. Whether it reached us before our ClientHello left is timing,
+ * and so is close against reset: a server that closes without reading turns
+ * into a RST once our ClientHello is in its socket (the kernel resets a socket
+ * closed with unread data). One server behaviour, one wording. */
 static char *probe_dropped_text(probe *p, int eof, int err)
 {
-    return probe_need(p, eof ? strdup("the server closed the connection before answering the "
-                                      "ClientHello")
-                         : err == ECONNRESET
-                             ? strdup("the server reset the connection before answering the "
+    return probe_need(p, eof || err == ECONNRESET
+                             ? strdup("the server dropped the connection before answering the "
                                       "ClientHello")
                              : probe_strdupf("socket error before the server answered the "
                                              "ClientHello: %s",
