@@ -4,9 +4,9 @@
 docs/policies.md "When the dialogue fails": no level passes without a usable
 SMTP session. This test holds mxtls to the details, with exact values:
 - one outcome every run: 50 sequential and 24 parallel checks each of
-  after-220-close.test (220 to STARTTLS, then a close: the EOF used to race
-  the ClientHello) and close-handshake.test give the same verdict matrix and
-  reason codes;
+  after-220-close.test (220 to STARTTLS, then a close: the EOF races the
+  ClientHello) and close-handshake.test give the same verdict matrix, reason
+  codes, TLS error and SNI (the exact words are checked);
 - a failure after the handshake keeps the TLS evidence: the chain, the names
   and the TLS verdict (as an info reason) stay in the report;
 - the phase timeouts (30 s) of a silent peer: a handshake that never ends is a
@@ -36,6 +36,12 @@ def matrix(d):
     return tuple((lv, d["matrix"][lv]["verdict"], d["matrix"][lv]["code"]) for lv in LEVELS)
 
 
+def tls_words(d):
+    """(SNI asked for, tls.error, tls.sni) of every connection to the address"""
+    return tuple((p["sni"], p["probe"]["tls"]["error"], p["probe"]["tls"]["sni"])
+                 for p in d["addresses"][0]["probes"])
+
+
 def reasons(d, level):
     return [(r["kind"], r["code"]) for r in d["addresses"][0]["levels"][level]["reasons"]]
 
@@ -45,6 +51,16 @@ HANDSHAKE_FAILED = {"none": ("pass", "tls-disabled"), "may": ("pass", "tls-faile
                     "encrypt": ("fail", "tls-failed"), "verify": ("fail", "tls-failed"),
                     "esa-preferred": ("fail", "tls-failed"), "dane": ("pass", "tls-failed"),
                     "dane-only": ("fail", "no-tlsa")}
+# what the probes say: two connections, Postfix's default ClientHello (no
+# SNI) and DANE's (the MX name); the SNI offered is shown whatever the timing
+DROPPED = "the server dropped the connection before answering the ClientHello"
+HALF_FLIGHT = "the server closed the connection (unexpected eof while reading)"
+TLS_WORDS = {
+    "after-220-close.test": ((None, DROPPED, None),
+                             ("mx.after-220-close.test", DROPPED, "mx.after-220-close.test")),
+    "close-handshake.test": ((None, HALF_FLIGHT, None),
+                             ("mx.close-handshake.test", HALF_FLIGHT, "mx.close-handshake.test")),
+}
 for domain in ["after-220-close.test", "close-handshake.test"]:
     seen = {}
     t0 = time.monotonic()
@@ -52,17 +68,20 @@ for domain in ["after-220-close.test", "close-handshake.test"]:
         rc, d, _ = js("check", domain, "--timeout", "10")
         if not d:
             break
-        seen.setdefault(matrix(d), []).append(i)
+        seen.setdefault((matrix(d), tls_words(d)), []).append(i)
         check(d["addresses"][0]["probe"]["outcome"] == "tls-failed" and
               d["addresses"][0]["probe"]["outcome_phase"] == "tls-handshake",
               f"{domain} run {i}: outcome {d['addresses'][0]['probe']['outcome']} in "
               f"{d['addresses'][0]['probe']['outcome_phase']}")
         check(rc == 0, f"{domain} run {i}: exit {rc} (auto level may passes in plaintext)")
     secs = time.monotonic() - t0
-    check(len(seen) == 1, f"{domain}: {len(seen)} different verdict matrices in 50 runs: "
-                          f"{ {k: len(v) for k, v in seen.items()} }")
+    check(len(seen) == 1, f"{domain}: {len(seen)} different reports in 50 runs: "
+                          f"{ {k[1]: len(v) for k, v in seen.items()} }")
     if seen:
-        m = dict((lv, (v, c)) for lv, v, c in next(iter(seen)))
+        m = dict((lv, (v, c)) for lv, v, c in next(iter(seen))[0])
+        words = next(iter(seen))[1]
+        check(words == TLS_WORDS[domain], f"{domain}: (SNI, TLS error, SNI sent) {words}, "
+                                          f"expected {TLS_WORDS[domain]}")
         for lv, want in HANDSHAKE_FAILED.items():
             check(m[lv] == want, f"{domain} {lv}: {m[lv]}, expected {want}")
     check(secs < 60, f"{domain}: 50 checks took {secs:.1f} s")
@@ -71,8 +90,9 @@ for domain in ["after-220-close.test", "close-handshake.test"]:
         par = list(ex.map(lambda _: js("check", domain, "--timeout", "10"), range(24)))
     for rc, d, _ in par:
         if d:
-            seen.setdefault(matrix(d), []).append(-1)
-    check(len(seen) == 1, f"{domain}: {len(seen)} different verdict matrices with parallel runs")
+            seen.setdefault((matrix(d), tls_words(d)), []).append(-1)
+    check(len(seen) == 1, f"{domain}: {len(seen)} different reports with parallel runs: "
+                          f"{ {k[1]: len(v) for k, v in seen.items()} }")
     print(f"{domain}: 50 sequential and 24 parallel checks, {len(seen)} outcome(s), "
           f"{secs:.1f} s sequential")
 
