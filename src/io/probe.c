@@ -81,7 +81,7 @@ struct probe {
     int in_callback;
     int ssl_fatal; /* SSL_shutdown() must not be called after a fatal error */
     int bio_eof;   /* the socket BIO saw EOF (answers BIO_CTRL_EOF) */
-    size_t tls_bytes_in; /* bytes the server sent after our ClientHello began */
+    size_t tls_bytes_in; /* bytes read through the TLS BIO: none yet = no TLS byte came */
     int timer_fired; /* 1 phase timer, 2 total deadline: explains a timeout */
     const char *loop_error; /* the event loop refused a timer or an fd event */
     int nomem;              /* an allocation for the report failed: it is incomplete */
