@@ -6,7 +6,8 @@
  * length from its kind), without STARTTLS, with an SNI-dependent certificate,
  * with implicit TLS on 465, the refused address, and the hostile servers
  * (inject, trickle, garbage, endless, close-handshake, after-220-close,
- * after-220-reset, handshake-reset) with exact outcomes in bounded time. Without a world the program exits 77 (skipped). */
+ * after-220-reset, handshake-reset) with exact outcomes in bounded time.
+ * Without a world the program exits 77 (skipped). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -360,8 +361,8 @@ static void test_close_handshake(void **state)
     CHECK(r, r->smtp.outcome_phase == SMTP_PHASE_TLS_HANDSHAKE);
     CHECK(r, r->tls_attempted && !r->tls_ok);
     /* half a first flight came: OpenSSL's words, not "before answering" */
-    CHECK(r, r->tls.error &&
-                 !strcmp(r->tls.error, "the server closed the connection (unexpected eof while reading)"));
+    CHECK(r, r->tls.error && !strcmp(r->tls.error, "the server closed the connection "
+                                                   "(unexpected eof while reading)"));
     CHECK(r, r->tls.sni_sent && !strcmp(r->tls.sni_sent, "mx.close-handshake.test"));
     CHECK(r, r->elapsed_ms < 1000);
     probe_report_free(r);

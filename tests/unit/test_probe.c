@@ -578,7 +578,8 @@ static void test_close_mid_handshake(void **state)
         srv_fn fn;
         const char *error;
     } cases[] = {
-        {script_close_handshake, "the server dropped the connection before answering the ClientHello"},
+        {script_close_handshake,
+         "the server dropped the connection before answering the ClientHello"},
         {script_reset_after_client_hello,
          "the server dropped the connection before answering the ClientHello"},
     };
