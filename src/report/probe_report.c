@@ -435,20 +435,19 @@ static void pr_json_object(jsonw *w, const probe_report *r)
 }
 
 /* probe_report_json - see probe_report.h. The text is kept with the report
- * (r->json): the report is not changed once complete, and a probe shared by
- * many domains would otherwise be written out again for each of them. */
-void probe_report_json(jsonw *w, const probe_report *r)
+ * (r->json): a complete report does not change otherwise, and a probe shared
+ * by many domains would be written out again for each of them. */
+void probe_report_json(jsonw *w, probe_report *r)
 {
-    probe_report *memo = (probe_report *)r; /* the report itself is not changed */
-    if (!memo->json) {
+    if (!r->json) {
         jsonw one;
         jw_init(&one);
         pr_json_object(&one, r);
-        memo->json = jw_finish(&one);
-        if (!memo->json) {
+        r->json = jw_finish(&one);
+        if (!r->json) {
             w->failed = 1;
             return;
         }
     }
-    jw_json(w, memo->json);
+    jw_json(w, r->json);
 }
