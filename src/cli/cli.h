@@ -32,7 +32,8 @@ int cli_nomem(const char *cmd);
 int cli_finish_output(int rc);
 /* cli_use_color - colour only on a terminal and only without NO_COLOR */
 int cli_use_color(FILE *f);
-/* cli_parse_time - RFC 3339 UTC time ("2026-06-01T00:00:00Z") to time_t; -1 if invalid */
+/* cli_parse_time - RFC 3339 UTC time ("2026-06-01T00:00:00Z") or a date
+ * ("2026-06-01"), 1970 or later, to time_t; -1 if invalid (utctime_parse) */
 int cli_parse_time(const char *s, time_t *out);
 /* cli_exit_for_verdict - map a verdict to the exit code */
 int cli_exit_for_verdict(mxtls_verdict v);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/utctime.h"
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -73,31 +74,7 @@ int cli_use_color(FILE *f)
 
 int cli_parse_time(const char *s, time_t *out)
 {
-    /* RFC 3339 in UTC only ("Z"): what tests and reproductions need. */
-    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) == 6 &&
-        s[n] == '\0') {
-    } else if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && s[n] == '\0') {
-        h = mi = se = 0;
-    } else {
-        return -1;
-    }
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        se > 60)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    time_t t = timegm(&tm);
-    struct tm back;
-    if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d) /* 2026-02-31 */
-        return -1;
-    *out = t;
-    return 0;
+    return utctime_parse(s, UTCTIME_DATE | UTCTIME_FROM_1970, out);
 }
 
 int cli_exit_for_verdict(mxtls_verdict v)

@@ -77,15 +77,17 @@ typedef struct probe_report {
     long elapsed_ms;
     size_t bytes_in, bytes_out;
     unsigned refs;             /* owners besides the first (probe_report_ref) */
-    char *json;                /* its JSON object once written (report/probe_report.c): a
-                                  complete report never changes, and a survey shows one
-                                  shared probe in every report of a domain behind it */
+    char *json;                /* its JSON object, set by the first probe_report_json
+                                  (report/probe_report.c): a complete report does not
+                                  change otherwise, and a survey shows one shared probe
+                                  in every report of a domain behind it */
 } probe_report;
 
 /* probe_report_free - drop one owner's hold; the last one frees (NULL: no-op) */
 void probe_report_free(probe_report *r);
 /* probe_report_ref - one more owner of a finished report, which is then
- * read-only (the engine's shared probe results, engine/probeshare.h); returns r */
+ * read-only but for its JSON memo (the engine's shared probe results,
+ * engine/probeshare.h); returns r */
 probe_report *probe_report_ref(probe_report *r);
 
 /* probe_cb - called once when the probe ends; the callee owns `r` */

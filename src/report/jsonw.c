@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/result.h"
+
 void jw_init(jsonw *w)
 {
     memset(w, 0, sizeof *w);
@@ -179,6 +181,17 @@ void jw_kstrlist(jsonw *w, const char *k, const strlist *l)
     for (size_t i = 0; i < l->n; i++)
         jw_str(w, l->v[i]);
     jw_end_arr(w);
+}
+
+void jw_chain_cert(jsonw *w, const chain_cert *c)
+{
+    jw_obj(w);
+    jw_kstr(w, "subject", c->subject);
+    jw_kstr(w, "issuer", c->issuer);
+    jw_kstr(w, "not_before", c->not_before);
+    jw_kstr(w, "not_after", c->not_after);
+    jw_kstr(w, "sha256", c->sha256);
+    jw_end_obj(w);
 }
 
 char *jw_finish(jsonw *w)

@@ -32,6 +32,11 @@ void jw_kstr(jsonw *w, const char *k, const char *s);
 void jw_kint(jsonw *w, const char *k, long long v);
 void jw_kbool(jsonw *w, const char *k, int v);
 void jw_kstrlist(jsonw *w, const char *k, const strlist *l);
+/* jw_chain_cert - one certificate of a chain (core/result.h) as the object
+ * {subject, issuer, not_before, not_after, sha256} of docs/json.md: the
+ * check result's chain and the probe report's are the same shape */
+struct chain_cert;
+void jw_chain_cert(jsonw *w, const struct chain_cert *c);
 /* jw_finish - the document (caller frees), or NULL if anything failed */
 char *jw_finish(jsonw *w);
 

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "core/base.h"
-#include "report/survey_impl.h" /* survey_parse_time */
+#include "core/utctime.h"
 
 #define MONITOR_MAX_ITEMS 64
 #define MONITOR_OUT_MAX (64u * 1024u)
@@ -128,7 +128,7 @@ static int mon_leaf(const json_t *probe, const monitor_config *cfg, long *days,
     json_t *tls = json_object_get(probe, "tls");
     json_t *leaf = json_array_get(json_object_get(tls, "chain"), 0);
     time_t t;
-    if (!json_is_object(leaf) || survey_parse_time(j_str(leaf, "not_after"), &t) != 0)
+    if (!json_is_object(leaf) || utctime_parse(j_str(leaf, "not_after"), 0, &t) != 0)
         return 0;
     *days = mon_days(t, cfg->now);
     *not_after = j_str(leaf, "not_after");
@@ -201,7 +201,7 @@ static int mon_curl_date(const char *cert, time_t *out, char *iso, size_t isolen
         return -1;
     snprintf(iso, isolen, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)((m - months) / 3) + 1, d, h,
              mi, s);
-    return survey_parse_time(iso, out);
+    return utctime_parse(iso, 0, out);
 }
 
 /* mon_sts - MTA-STS: the policy host's certificate, a policy that cannot

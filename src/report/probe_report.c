@@ -297,19 +297,13 @@ static void pr_json_side(jsonw *w, const char *key, const smtp_ehlo_obs *e)
     jw_end_obj(w);
 }
 
-/* pr_json_cert - {subject, issuer, not_before, not_after, sha256} as in docs/json.md */
+/* pr_json_cert - x as a chain certificate object (jw_chain_cert) */
 static void pr_json_cert(jsonw *w, X509 *x)
 {
     chain_cert c;
     if (chain_cert_fill(&c, x) != MXTLS_OK)
         w->failed = 1;
-    jw_obj(w);
-    jw_kstr(w, "subject", c.subject);
-    jw_kstr(w, "issuer", c.issuer);
-    jw_kstr(w, "not_before", c.not_before);
-    jw_kstr(w, "not_after", c.not_after);
-    jw_kstr(w, "sha256", c.sha256);
-    jw_end_obj(w);
+    jw_chain_cert(w, &c);
     chain_cert_clear(&c);
 }
 
@@ -441,20 +435,19 @@ static void pr_json_object(jsonw *w, const probe_report *r)
 }
 
 /* probe_report_json - see probe_report.h. The text is kept with the report
- * (r->json): the report is not changed once complete, and a probe shared by
- * many domains would otherwise be written out again for each of them. */
-void probe_report_json(jsonw *w, const probe_report *r)
+ * (r->json): a complete report does not change otherwise, and a probe shared
+ * by many domains would be written out again for each of them. */
+void probe_report_json(jsonw *w, probe_report *r)
 {
-    probe_report *memo = (probe_report *)r; /* the report itself is not changed */
-    if (!memo->json) {
+    if (!r->json) {
         jsonw one;
         jw_init(&one);
         pr_json_object(&one, r);
-        memo->json = jw_finish(&one);
-        if (!memo->json) {
+        r->json = jw_finish(&one);
+        if (!r->json) {
             w->failed = 1;
             return;
         }
     }
-    jw_json(w, memo->json);
+    jw_json(w, r->json);
 }

@@ -26,7 +26,9 @@ char *probe_report_text(const probe_report *r, int color);
 
 /* probe_report_json - write the report as one JSON object value at the
  * writer's current position (after jw_key, inside an array, or as the
- * document); failures are sticky in w (jw_finish returns NULL). */
-void probe_report_json(jsonw *w, const probe_report *r);
+ * document); failures are sticky in w (jw_finish returns NULL). The first
+ * call keeps the object's text in r->json, the one field it changes: r must
+ * be complete, and later calls write that text again. */
+void probe_report_json(jsonw *w, probe_report *r);
 
 #endif

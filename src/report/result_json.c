@@ -109,15 +109,8 @@ static void result_json_write(jsonw *w, const mxtls_result *r, int top)
 
     jw_key(w, "chain");
     jw_arr(w);
-    for (size_t i = 0; i < r->nchain; i++) {
-        jw_obj(w);
-        jw_kstr(w, "subject", r->chain[i].subject);
-        jw_kstr(w, "issuer", r->chain[i].issuer);
-        jw_kstr(w, "not_before", r->chain[i].not_before);
-        jw_kstr(w, "not_after", r->chain[i].not_after);
-        jw_kstr(w, "sha256", r->chain[i].sha256);
-        jw_end_obj(w);
-    }
+    for (size_t i = 0; i < r->nchain; i++)
+        jw_chain_cert(w, &r->chain[i]);
     jw_end_arr(w);
 
     jw_key(w, "pkix");

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "core/base.h"
+#include "core/utctime.h"
 #include "report/jsonw.h"
 #include "report/survey_impl.h"
 
@@ -191,29 +192,6 @@ static int is_verdict(const char *v)
     return v && (!strcmp(v, "pass") || !strcmp(v, "fail") || !strcmp(v, "tempfail"));
 }
 
-/* survey_parse_time - "YYYY-MM-DDTHH:MM:SSZ" (as the check report writes
- * not_after) to time_t; -1 when it is not that */
-int survey_parse_time(const char *s, time_t *out)
-{
-    int y, mo, d, h, mi, se, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-        s[n] != '\0' || y < 1950 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-        h > 23 || mi > 59 || se > 60)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *out = t;
-    return 0;
-}
-
 /* survey_check_shape - NULL when o has the fields of a check object this
  * survey reads, else what is wrong */
 static const char *survey_check_shape(const json_t *o, const char **field)
@@ -363,7 +341,7 @@ void survey_note_rejected(survey *s, unsigned long lineno, const char *why)
 static int survey_add_cert(survey *s, const json_t *o, const json_t *a, const json_t *leaf)
 {
     time_t na;
-    if (survey_parse_time(j_str(leaf, "not_after"), &na) != 0)
+    if (utctime_parse(j_str(leaf, "not_after"), 0, &na) != 0)
         return 0;
     double secs = difftime(na, s->now);
     if (secs > (double)s->expiry_days * 86400.0)

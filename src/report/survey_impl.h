@@ -74,7 +74,6 @@ unsigned long survey_counter_get(const survey_counter *c, const char *key);
  * entries, highest count first, then by key; returns how many */
 size_t survey_counter_sorted(const survey_counter *c, const survey_count **out);
 size_t survey_levels_ordered(const survey *s, const survey_level **out);
-int survey_parse_time(const char *s, time_t *out);
 void survey_time_text(time_t t, char *buf, size_t n);
 double survey_pct(unsigned long n, unsigned long of);
 

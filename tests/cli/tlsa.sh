@@ -296,6 +296,14 @@ run 2 tlsa check example.com --window 0
 line "$T/err" "mxtls tlsa check: --window '0' is not a number of seconds"
 run 2 tlsa check example.com --at tomorrow
 line "$T/err" "mxtls tlsa check: --at 'tomorrow' is not a UTC time like 2026-06-01T00:00:00Z"
+run 2 tlsa check example.com --at 2026-02-31
+line "$T/err" "mxtls tlsa check: --at '2026-02-31' is not a UTC time like 2026-06-01T00:00:00Z"
+run 2 tlsa check example.com --at 2026-6-1
+line "$T/err" "mxtls tlsa check: --at '2026-6-1' is not a UTC time like 2026-06-01T00:00:00Z"
+run 2 tlsa check example.com --at 1969-12-31T23:59:59Z
+line "$T/err" "mxtls tlsa check: --at '1969-12-31T23:59:59Z' is not a UTC time like 2026-06-01T00:00:00Z"
+run 2 tlsa check example.com --at 2026-06-01T12:00:60Z
+line "$T/err" "mxtls tlsa check: --at '2026-06-01T12:00:60Z' is not a UTC time like 2026-06-01T00:00:00Z"
 run 2 tlsa check example.com --ca-file "$C/ca.pem" --ca-path "$C"
 line "$T/err" "mxtls tlsa check: give --ca-file or --ca-path, not both"
 run 2 tlsa check 'bad..example'

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "report/monitor.h"
-#include "report/survey_impl.h"
+#include "core/utctime.h"
 #include "testutil.h"
 
 #define FIXTURE_NOW "2026-12-05T20:00:00Z" /* see test_survey.c for the fixture's dates */
@@ -42,7 +42,7 @@ static monitor_config cfg_default(void)
 {
     monitor_config c = {.warn_days = MONITOR_DEFAULT_WARN_DAYS,
                         .crit_days = MONITOR_DEFAULT_CRIT_DAYS};
-    assert_int_equal(survey_parse_time(FIXTURE_NOW, &c.now), 0);
+    assert_int_equal(utctime_parse(FIXTURE_NOW, 0, &c.now), 0);
     return c;
 }
 

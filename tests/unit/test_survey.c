@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "report/survey.h"
+#include "core/utctime.h"
 #include "report/survey_impl.h"
 #include "testutil.h"
 
@@ -42,7 +43,7 @@ static char *fixture_text(size_t *len)
 static time_t t_of(const char *s)
 {
     time_t t;
-    assert_int_equal(survey_parse_time(s, &t), 0);
+    assert_int_equal(utctime_parse(s, 0, &t), 0);
     return t;
 }
 
@@ -412,19 +413,6 @@ static void test_hostile(void **state)
     survey_free(s);
 }
 
-static void test_parse_time(void **state)
-{
-    (void)state;
-    time_t t;
-    assert_int_equal(survey_parse_time("2026-12-15T19:22:11Z", &t), 0);
-    assert_int_equal((long long)t, 1797362531LL);
-    assert_int_equal(survey_parse_time("2026-12-15T19:22:11", &t), -1);
-    assert_int_equal(survey_parse_time("2026-13-15T19:22:11Z", &t), -1);
-    assert_int_equal(survey_parse_time("2026-12-15T19:22:11Zx", &t), -1);
-    assert_int_equal(survey_parse_time("", &t), -1);
-    assert_int_equal(survey_parse_time(NULL, &t), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,7 +420,7 @@ int main(void)
         cmocka_unit_test(test_fixture_json),    cmocka_unit_test(test_fixture_text),
         cmocka_unit_test(test_rejects),         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_starttls_classes),
-        cmocka_unit_test(test_hostile),         cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
