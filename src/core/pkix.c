@@ -12,36 +12,35 @@
 #include "core/fingerprint.h"
 #include "core/osslerr.h"
 
-X509_STORE *pkix_store(mxtls_ctx *ctx)
+X509_STORE *pkix_store_load(const char *ca_file, const char *ca_path, err_rec *e)
 {
-    if (ctx->store)
-        return ctx->store;
     X509_STORE *st = X509_STORE_new();
-    if (!st) {
-        err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory");
-        return NULL;
-    }
+    if (!st)
+        return err_set(e, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
     int ok;
     ERR_clear_error();
-    if (ctx->ca_file || ctx->ca_path)
-        ok = X509_STORE_load_locations(st, ctx->ca_file, ctx->ca_path);
+    if (ca_file || ca_path)
+        ok = X509_STORE_load_locations(st, ca_file, ca_path);
     else
         ok = X509_STORE_set_default_paths(st);
     if (!ok) {
         char why[256];
         ERR_error_string_n(ERR_peek_last_error(), why, sizeof why);
-        if (osslerr_nomem()) {
-            X509_STORE_free(st);
-            return err_set(&ctx->err, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
-        }
-        err_set(&ctx->err, MXTLS_ERR_CRYPTO,
-                ctx->ca_file ? ctx->ca_file : ctx->ca_path ? ctx->ca_path : "trust store",
-                "cannot load trust store: %s", why);
         X509_STORE_free(st);
+        if (osslerr_nomem())
+            return err_set(e, MXTLS_ERR_NOMEM, "trust store", "out of memory"), NULL;
+        err_set(e, MXTLS_ERR_CRYPTO, ca_file ? ca_file : ca_path ? ca_path : "trust store",
+                "cannot load trust store: %s", why);
         return NULL;
     }
-    ctx->store = st;
     return st;
+}
+
+X509_STORE *pkix_store(mxtls_ctx *ctx)
+{
+    if (!ctx->store)
+        ctx->store = pkix_store_load(ctx->ca_file, ctx->ca_path, &ctx->err);
+    return ctx->store;
 }
 
 /* pkix_name - RFC 2253 text of a subject or issuer name for messages; -1

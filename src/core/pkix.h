@@ -22,6 +22,11 @@ typedef struct pkix_result {
     int bad_presented;
 } pkix_result;
 
+/* pkix_store_load - a new trust store from ca_file and/or ca_path (a hashed
+ * directory, read as certificates are looked up), or OpenSSL's default
+ * paths when both are NULL; NULL with the error in e. The caller owns it. */
+X509_STORE *pkix_store_load(const char *ca_file, const char *ca_path, err_rec *e);
+
 /* pkix_store - the context's trust store (loaded once, owned by ctx) */
 X509_STORE *pkix_store(mxtls_ctx *ctx);
 

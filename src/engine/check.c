@@ -63,6 +63,7 @@ struct mxtls_engine {
     check_run_state *runs;       /* checks not yet freed */
     probeshare *ps;              /* shared probes and politeness (mxtls_engine_set_limits) */
     revshare *rv;                /* shared revocation results (with ps) */
+    X509_STORE *https_trust;     /* the trust store of HTTPS fetches, loaded on first use */
     int started;                 /* a check was started: the limits are fixed */
 };
 
@@ -249,6 +250,30 @@ https_client *check_ext_https(mxtls_check *rs)
             check_local_failure(rs, &e);
     }
     return rs->https;
+}
+
+struct x509_store_st *check_ext_https_trust(mxtls_check *rs)
+{
+    mxtls_engine *eng = rs->eng;
+    if (!eng)
+        return NULL;
+    if (!eng->https_trust) {
+        /* The configuration's trust, loaded once for the engine's MTA-STS
+         * fetches. A store of its own, not the PKIX one: libcurl may set
+         * verification flags on the stores it is given. */
+        err_rec e;
+        err_clear(&e);
+        eng->https_trust = pkix_store_load(eng->cfg->ca_file, eng->cfg->ca_path, &e);
+        if (!eng->https_trust && e.code == MXTLS_ERR_NOMEM)
+            check_nomem(rs);
+        /* the flags libcurl sets on the stores it loads itself, whichever
+         * order its version sets up a connection's store in */
+        if (eng->https_trust)
+            X509_STORE_set_flags(eng->https_trust,
+                                 X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
+        /* any other failure: libcurl reads the files and says why */
+    }
+    return eng->https_trust;
 }
 
 void check_ext_nomem(mxtls_check *rs)
@@ -1632,6 +1657,7 @@ void mxtls_engine_free(mxtls_engine *eng)
     }
     probeshare_free(eng->ps);
     revshare_free(eng->rv);
+    X509_STORE_free(eng->https_trust);
     mxtls_config_unref(eng->cfg);
     free(eng);
 }

@@ -162,6 +162,7 @@ static void sts_fetch_start(sts_report *s, const char *ip)
     req.timeout_ms = s->timeout_ms;
     req.ca_file = s->ca_file;
     req.ca_path = s->ca_path;
+    req.trust = check_ext_https_trust(s->check);
     req.follow_redirects = 0;
     req.resolve = resolve;
     req.want_certinfo = 1;

@@ -33,6 +33,8 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #ifndef MXTLS_VERSION
 #define MXTLS_VERSION "dev"
@@ -78,6 +80,7 @@ struct https_xfer {
     int nomem;                  /* an allocation of ours failed during the transfer */
     https_response *spare;      /* preallocated: the out-of-memory response */
     struct curl_slist *resolve;
+    X509_STORE *trust;          /* https_request.trust, held for the transfer */
     long timeout_ms;
     char errbuf[CURL_ERROR_SIZE];
     https_xfer *next, *prev;
@@ -140,9 +143,22 @@ static void https_xfer_free(https_xfer *x)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
     curl_slist_free_all(x->resolve);
+    X509_STORE_free(x->trust);
     free(x->body);
     free(x->spare);
     free(x);
+}
+
+/* https_ssl_ctx_cb - CURLOPT_SSL_CTX_FUNCTION: the connection verifies
+ * against the caller's trust store, loaded once, instead of a CA file that
+ * libcurl would parse for every connection (about 20 ms of CPU for Debian's
+ * 144 roots) */
+static CURLcode https_ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
+{
+    (void)easy;
+    https_xfer *x = arg;
+    SSL_CTX_set1_cert_store(ssl_ctx, x->trust);
+    return CURLE_OK;
 }
 
 /* https_xfer_unlink - take a transfer off the client's list */
@@ -628,10 +644,21 @@ int https_fetch(https_client *c, const https_request *req, https_cb cb, void *ar
     HTTPS_SET(CURLOPT_USERAGENT, "mxtls/" MXTLS_VERSION);
     HTTPS_SET(CURLOPT_SSL_VERIFYPEER, 1L);
     HTTPS_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (req->ca_file)
-        HTTPS_SET(CURLOPT_CAINFO, req->ca_file);
-    if (req->ca_path)
-        HTTPS_SET(CURLOPT_CAPATH, req->ca_path);
+    if (req->trust) {
+        /* no CA file or directory for libcurl to read: the store is given
+         * to each connection's SSL_CTX (https_ssl_ctx_cb) */
+        x->trust = req->trust;
+        X509_STORE_up_ref(x->trust);
+        HTTPS_SET(CURLOPT_CAINFO, NULL);
+        HTTPS_SET(CURLOPT_CAPATH, NULL);
+        HTTPS_SET(CURLOPT_SSL_CTX_FUNCTION, https_ssl_ctx_cb);
+        HTTPS_SET(CURLOPT_SSL_CTX_DATA, (void *)x);
+    } else {
+        if (req->ca_file)
+            HTTPS_SET(CURLOPT_CAINFO, req->ca_file);
+        if (req->ca_path)
+            HTTPS_SET(CURLOPT_CAPATH, req->ca_path);
+    }
     if (req->want_certinfo) {
         x->want_certinfo = 1;
         HTTPS_SET(CURLOPT_CERTINFO, 1L);

@@ -25,6 +25,11 @@ typedef struct https_request {
     const char *ca_file;        /* trust for https:// (NULL: system store) */
     int follow_redirects;       /* 0 by default */
     const char *ca_path;        /* a hashed CA directory for https:// (NULL: none) */
+    /* Trust for https:// already loaded (held by reference for the
+     * transfer; ca_file and ca_path are then not read). libcurl sets
+     * verification flags on it (X509_V_FLAG_PARTIAL_CHAIN, TRUSTED_FIRST),
+     * so it must be a store for HTTPS fetches only, used by one thread. */
+    struct x509_store_st *trust;
     /* "HOST:PORT:ADDR" (CURLOPT_RESOLVE): connect to ADDR for HOST:PORT
      * instead of resolving HOST; the name is still the one verified. NULL:
      * libcurl resolves. */

@@ -12,6 +12,7 @@ fails. Exit 0 when everything matches, 1 with a list of differences.
 """
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -43,11 +44,12 @@ def world_env():
 W = world_env()
 
 
-def run(domain, *extra):
+def run(domain, *extra, trust=None):
+    """trust: the trust options (default: --ca-file with the world's CA)"""
+    trust = trust or ["--ca-file", W["MXTLS_WORLD_CA"]]
     cmd = [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], "check", domain, "--json",
            "--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor",
-           W["MXTLS_WORLD_TRUST_ANCHOR"], "--ca-file", W["MXTLS_WORLD_CA"], "--timeout", "15",
-           *extra]
+           W["MXTLS_WORLD_TRUST_ANCHOR"], *trust, "--timeout", "15", *extra]
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     try:
@@ -83,6 +85,31 @@ if d:
     check(d["matrix"]["mta-sts"]["verdict"] == "pass" and
           d["matrix"]["mta-sts"]["security"] == "verified", f"sts.test {d['matrix']['mta-sts']}")
     check(rc == 0, f"sts.test exit {rc}")
+
+# The policy host is verified against the same trust as everything else,
+# loaded once per engine: a hashed directory (--ca-path, looked up as the
+# chain is built) holding the world's CA, and a CA file without it (Debian's
+# roots: the policy host is not trusted, and the fetch says so)
+capath = tempfile.mkdtemp(prefix="mxtls-sts-capath.")
+shutil.copy(W["MXTLS_WORLD_CA"], os.path.join(capath, "world.pem"))
+subprocess.run(["openssl", "rehash", capath], check=True, timeout=30)
+rc, d, _ = run("sts.test", trust=["--ca-path", capath])
+if d:
+    f = d["mta_sts"]["fetch"]
+    check(f["ok"] and f["http_status"] == 200 and d["mta_sts"]["policy"]["mode"] == "enforce",
+          f"sts.test with --ca-path: fetch {f}")
+    check(d["matrix"]["mta-sts"]["code"] == "sts-verified", f"sts.test with --ca-path: "
+          f"{d['matrix']['mta-sts']}")
+shutil.rmtree(capath)
+if os.path.exists("/etc/ssl/certs/ca-certificates.crt"):
+    rc, d, _ = run("sts.test", trust=["--ca-file", "/etc/ssl/certs/ca-certificates.crt"])
+    if d:
+        f = d["mta_sts"]["fetch"]
+        check(f["tried"] and not f["ok"] and f["error"] == "the policy fetch failed: SSL "
+              "certificate problem: unable to get local issuer certificate",
+              f"sts.test with Debian's roots: fetch {f}")
+        check(d["mta_sts"]["policy"] is None, f"sts.test with Debian's roots: policy "
+              f"{d['mta_sts']['policy']}")
 
 ERRORS = {
     "sts-html.test": (200, 'media type "text/html": a policy must be served as text/plain '
