@@ -26,6 +26,12 @@
 #   the same scan over SMALL domains behind the five busiest MX hosts, and
 #       over SMALL domains spread over every MX host (time against distinct
 #       MX addresses, domains fixed); with --jobs (every core) when built;
+#   mxtls scan of the population's MTA-STS domains with a trust store of
+#       Debian's roots and the world's CA (a real trust store's size);
+#   bench/dns_floor: every domain's lookups alone through the scanner's own
+#       validating resolver, one process and one per core: the floor under
+#       the scan's rate; and the CPU the world's servers (name servers,
+#       relay, Postfix, nginx) used per domain during the --jobs scans;
 #   bench/probe_mem: heap and RSS per probe in flight, 1,000 at once, in
 #       whole dialogues and held with TLS up (hostile tls-ehlo-silent);
 #   testssl.sh --starttls smtp on the first MX host of each of the first
@@ -73,6 +79,19 @@ nmx_used() { # FILE - distinct MX hosts of those domains
     sed "s|.*|$MXTLS_POP_DIR/zones/&.unsigned|" "$1" | xargs awk '$3 == "MX" { print $5 }' | sort -u | wc -l
 }
 first_mx() { awk '$3 == "MX" { sub(/\.$/, "", $5); print $5; exit }' "$MXTLS_POP_DIR/zones/$1.unsigned"; }
+
+# world_cpu - CPU seconds (user + system, with waited-for children) of
+# every process in the world's namespace: its name servers, relay, Postfix
+# and nginx, which share the cores with the tool measured
+world_cpu() {
+    local hz pid t=0
+    hz=$(getconf CLK_TCK)
+    for pid in $(ip netns pids "$MXTLS_WORLD_NS"); do
+        t=$((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    awk -v t="$t" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+declare -A world_ms
 
 # timed NAME CMD... - run under /usr/bin/time -v in the namespace; leaves
 # NAME.wall (s), NAME.cpu (s), NAME.rss (KiB)
@@ -155,20 +174,58 @@ PY
             "$(wc -l < "$OUT/scan$set.jsonl")" "$(fig "scan$set" wall)" "$(fig "scan$set" cpu)" "$(fig "scan$set" rss)" \
             "$(awk -v p="$(statj "$OUT/scan$set.json" probes.connections)" -v w="$(fig "scan$set" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
     done
+    # The MTA-STS domains with a trust store the size of a real one
+    # (Debian's roots and the world's CA): every policy fetch is verified
+    # against it
+    ls "$MXTLS_POP_DIR/www" | sed -n 's/^mta-sts\.//p' > "$OUT/sts.txt"
+    cat /etc/ssl/certs/ca-certificates.crt "$MXTLS_WORLD_CA" > "$OUT/roots.pem"
+    timed scansts "$MXTLS" scan "$OUT/sts.txt" --output "$OUT/scansts.jsonl" --concurrency 1000 \
+        --stats-json "$OUT/scansts.json" --root-hints "$MXTLS_WORLD_ROOT_HINTS" \
+        --trust-anchor "$MXTLS_WORLD_TRUST_ANCHOR" --ca-file "$OUT/roots.pem"
+    row "mxtls scan, MTA-STS domains, $(grep -c BEGIN "$OUT/roots.pem") roots" "$(wc -l < "$OUT/scansts.jsonl")" \
+        "$(fig scansts wall)" "$(fig scansts cpu)" "$(fig scansts rss)" \
+        "$(awk -v p="$(statj "$OUT/scansts.json" probes.connections)" -v w="$(fig scansts wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+    echo "scan of the MTA-STS domains with $(grep -c BEGIN "$OUT/roots.pem") roots: $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("verdicts", j["verdicts"], "failures", j["failures_by_class"])' "$OUT/scansts.json")"
     # Every core: the workers of --jobs (when this mxtls has it)
     if "$MXTLS" scan --help 2>&1 | grep -q -- '--jobs'; then
         for c in 100 1000; do
+            world0=$(world_cpu)
             timed "scanj$c" "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scanj$c.jsonl" --concurrency "$c" \
                 --jobs 0 --stats-json "$OUT/scanj$c.json" "${OPTS[@]}"
             row "mxtls scan --concurrency $c --jobs $(nproc)" "$(wc -l < "$OUT/scanj$c.jsonl")" "$(fig "scanj$c" wall)" \
                 "$(fig "scanj$c" cpu)" "$(fig "scanj$c" rss)" \
                 "$(awk -v p="$(statj "$OUT/scanj$c.json" probes.connections)" -v w="$(fig "scanj$c" wall)" 'BEGIN { printf "%.1f", (w > 0) ? p / w : 0 }')" "-"
+            world_ms[$c]=$(awk -v a="$world0" -v b="$(world_cpu)" -v n="$N" 'BEGIN { printf "%.2f", 1000 * (b - a) / n }')
             rate_j=$(rate "$(wc -l < "$OUT/scanj$c.jsonl")" "$(fig "scanj$c" wall)")
             if awk -v a="$rate_j" -v b="${scan_rate_best:-0}" 'BEGIN { exit !(a > b) }'; then scan_rate_best=$rate_j; fi
         done
     fi
 else
     echo "scan: not built (this mxtls has no scan command); the mxtls figure is the check loop's"
+fi
+
+# The floor under a scan's rate: every domain's lookups alone (MX, the two
+# TXT, its MX hosts' A, AAAA and TLSA) through the scanner's own validating
+# resolver (bench/dns_floor), 1000 domains in flight; one process, then one
+# per core over a share of the domains each
+DNS_FLOOR=$REPO/build/bench/dns_floor
+if [ -x "$DNS_FLOOR" ]; then
+    FLOOR_ARGS=("$MXTLS_WORLD_ROOT_HINTS" "$MXTLS_WORLD_TRUST_ANCHOR")
+    timed dnsfloor "$DNS_FLOOR" "$MXTLS_POP_DOMAINS" "${FLOOR_ARGS[@]}" 1000
+    row "DNS lookups alone (dns_floor)" "$(awk '{ print $2 }' "$OUT/dnsfloor.out")" "$(fig dnsfloor wall)" \
+        "$(fig dnsfloor cpu)" "$(fig dnsfloor rss)" "-" "-"
+    split -n "l/$(nproc)" "$MXTLS_POP_DOMAINS" "$OUT/floor-part."
+    cat > "$OUT/floor-jobs.sh" <<EOF
+for f in "\$@"; do "$DNS_FLOOR" "\$f" "${FLOOR_ARGS[0]}" "${FLOOR_ARGS[1]}" $((1000 / $(nproc))) & done; wait
+EOF
+    timed dnsfloorj sh "$OUT/floor-jobs.sh" "$OUT"/floor-part.*
+    row "DNS lookups alone, $(nproc) processes" "$(awk '{ n += $2 } END { print n }' "$OUT/dnsfloorj.out")" \
+        "$(fig dnsfloorj wall)" "$(fig dnsfloorj cpu)" "$(fig dnsfloorj rss)" "-" "-"
+    floor_rate=$(rate "$(awk '{ n += $2 } END { print n }' "$OUT/dnsfloorj.out")" "$(fig dnsfloorj wall)")
+    mapfile -t floor_lines < <(sed 's/^/one process: /' "$OUT/dnsfloor.out"; sed "s/^/one of $(nproc): /" "$OUT/dnsfloorj.out")
+else
+    floor_rate=""
+    floor_lines=("dns_floor: not built (sh scripts/build.sh)")
 fi
 
 # Memory per probe in flight: the scanner's own probe (bench/probe_mem),
@@ -246,6 +303,13 @@ printf '  %s\n' "${probe_mem_lines[@]}"
 if [ -n "$scan_rate" ]; then
     echo "ratios (domains/s): scan c1000 / posttls-finger loop $(ratio "$scan_rate" "$pf_rate"); scan c1000 / testssl.sh $(ratio "$scan_rate" "$ts_rate")"
     [ -n "${scan_rate_best:-}" ] && echo "ratios (domains/s): scan --jobs $(nproc), best concurrency / posttls-finger loop $(ratio "$scan_rate_best" "$pf_rate")"
+    for c in "${!world_ms[@]}"; do
+        echo "the world's servers during scan --concurrency $c --jobs $(nproc): ${world_ms[$c]} ms CPU per domain (on the same cores)"
+    done
+    if [ -n "$floor_rate" ]; then
+        echo "DNS alone (bench/dns_floor), $(nproc) processes: $(printf '%.0f' "$floor_rate") domains/s; scan --jobs $(nproc), best concurrency, is $(ratio "${scan_rate_best:-$scan_rate}" "$floor_rate") of it"
+        printf '  %s\n' "${floor_lines[@]}"
+    fi
     echo "time vs distinct MX addresses, $SMALL domains each: $(nmx_used "$OUT/fewmx.txt") MX hosts $(fig scanfewmx wall) s, $(nmx_used "$OUT/manymx.txt") MX hosts $(fig scanmanymx wall) s"
     echo "time vs distinct MX addresses: $SMALL domains ($(nmx_used "$OUT/small.txt") MX hosts) $(fig scansmall wall) s, $N domains ($(nmx_used "$MXTLS_POP_DOMAINS") MX hosts) $(fig scan1000 wall) s: $(ratio "$(fig scan1000 wall)" "$(fig scansmall wall)")x the time for $(ratio "$N" "$SMALL")x the domains"
 fi
