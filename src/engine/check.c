@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ struct mxtls_engine {
     probeshare *ps;              /* shared probes and politeness (mxtls_engine_set_limits) */
     revshare *rv;                /* shared revocation results (with ps) */
     X509_STORE *https_trust;     /* the trust store of HTTPS fetches, loaded on first use */
+    struct stat https_trust_file; /* the CA file it was loaded from, as it was then */
     int started;                 /* a check was started: the limits are fixed */
 };
 
@@ -252,15 +254,44 @@ https_client *check_ext_https(mxtls_check *rs)
     return rs->https;
 }
 
+/* https_trust_path - the CA file an HTTPS trust store is read from: the
+ * configuration's, else OpenSSL's default (SSL_CERT_FILE overrides it, as in
+ * X509_STORE_set_default_paths); NULL for a --ca-path directory alone, which
+ * is read as certificates are looked up */
+static const char *https_trust_path(const mxtls_config *cfg)
+{
+    if (cfg->ca_file || cfg->ca_path)
+        return cfg->ca_file;
+    const char *env = getenv(X509_get_default_cert_file_env());
+    return env && *env ? env : X509_get_default_cert_file();
+}
+
+static int https_trust_same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 struct x509_store_st *check_ext_https_trust(mxtls_check *rs)
 {
     mxtls_engine *eng = rs->eng;
     if (!eng)
         return NULL;
+    /* A fetch trusts what the CA file says now, as when libcurl read it for
+     * each connection: a changed file (update-ca-certificates) is loaded
+     * again, at the cost of one stat() per fetch. */
+    const char *path = https_trust_path(eng->cfg);
+    struct stat now;
+    int have_file = path && stat(path, &now) == 0;
+    if (eng->https_trust && path &&
+        (!have_file || !https_trust_same_file(&now, &eng->https_trust_file))) {
+        X509_STORE_free(eng->https_trust); /* fetches in flight hold their own reference */
+        eng->https_trust = NULL;
+    }
     if (!eng->https_trust) {
-        /* The configuration's trust, loaded once for the engine's MTA-STS
-         * fetches. A store of its own, not the PKIX one: libcurl may set
-         * verification flags on the stores it is given. */
+        /* The configuration's trust, for the engine's MTA-STS fetches. A
+         * store of its own, not the PKIX one: libcurl may set verification
+         * flags on the stores it is given. */
         err_rec e;
         err_clear(&e);
         eng->https_trust = pkix_store_load(eng->cfg->ca_file, eng->cfg->ca_path, &e);
@@ -272,6 +303,8 @@ struct x509_store_st *check_ext_https_trust(mxtls_check *rs)
             X509_STORE_set_flags(eng->https_trust,
                                  X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
         /* any other failure: libcurl reads the files and says why */
+        if (have_file)
+            eng->https_trust_file = now;
     }
     return eng->https_trust;
 }

@@ -111,6 +111,45 @@ if os.path.exists("/etc/ssl/certs/ca-certificates.crt"):
         check(d["mta_sts"]["policy"] is None, f"sts.test with Debian's roots: policy "
               f"{d['mta_sts']['policy']}")
 
+# One engine, a CA file that changes between two policy fetches (as
+# update-ca-certificates rewrites the system's bundle): the second fetch
+# trusts what the file says then. A scan with --concurrency 1 reads its next
+# domain from the pipe only when the one in flight is done.
+cadir = tempfile.mkdtemp(prefix="mxtls-sts-cafile.")
+cafile = os.path.join(cadir, "roots.pem")
+shutil.copy(W["MXTLS_WORLD_CA"], cafile)
+scan = subprocess.Popen(
+    [os.environ["MXTLS_WORLD"], "exec", os.environ["MXTLS_BIN"], "scan", "-", "--concurrency", "1",
+     "--root-hints", W["MXTLS_WORLD_ROOT_HINTS"], "--trust-anchor", W["MXTLS_WORLD_TRUST_ANCHOR"],
+     "--ca-file", cafile, "--timeout", "15"],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+fetches = []
+try:
+    for dom, roots in (("sts.test", None), ("sts-wild.test", "/etc/ssl/certs/ca-certificates.crt"),
+                       ("sts-testing.test", W["MXTLS_WORLD_CA"])):
+        if roots:
+            tmp = cafile + ".new"
+            shutil.copy(roots, tmp)
+            os.replace(tmp, cafile)
+        scan.stdin.write(dom + "\n")
+        scan.stdin.flush()
+        line = scan.stdout.readline()
+        fetches.append(json.loads(line)["mta_sts"]["fetch"] if line else None)
+    scan.stdin.close()
+    scan.wait(timeout=60)
+finally:
+    if scan.poll() is None:
+        scan.kill()
+        scan.wait()
+    shutil.rmtree(cadir)
+check(len(fetches) == 3 and all(fetches), f"scan with a changing CA file: {fetches}")
+if len(fetches) == 3 and all(fetches):
+    check(fetches[0]["ok"], f"CA file with the world's CA: {fetches[0]}")
+    check(not fetches[1]["ok"] and fetches[1]["error"] == "the policy fetch failed: SSL "
+          "certificate problem: unable to get local issuer certificate",
+          f"the CA file replaced by Debian's roots: {fetches[1]}")
+    check(fetches[2]["ok"], f"the world's CA back in the file: {fetches[2]}")
+
 ERRORS = {
     "sts-html.test": (200, 'media type "text/html": a policy must be served as text/plain '
                            '(RFC 8461 §3.2)'),
