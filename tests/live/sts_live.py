@@ -142,7 +142,8 @@ finally:
         scan.kill()
         scan.wait()
     shutil.rmtree(cadir)
-check(len(fetches) == 3 and all(fetches), f"scan with a changing CA file: {fetches}")
+check(len(fetches) == 3 and all(fetches) and scan.returncode == 0,
+      f"scan with a changing CA file: exit {scan.returncode}, {fetches}")
 if len(fetches) == 3 and all(fetches):
     check(fetches[0]["ok"], f"CA file with the world's CA: {fetches[0]}")
     check(not fetches[1]["ok"] and fetches[1]["error"] == "the policy fetch failed: SSL "
