@@ -420,6 +420,22 @@ static mxtls_status dns_check_file(const char *path, const char *what, err_rec *
     return MXTLS_OK;
 }
 
+/* dns_ldns_nomem - whether a failed ldns_rr_new_frm_fp_l() ran out of memory.
+ * ldns turns a failed allocation inside an rdata parser into "could not
+ * parse the RR's rdata", a syntax error. So a syntax error counts as one
+ * only when there is room for what ldns allocates for a record (two buffers
+ * of LDNS_MAX_RDFLEN) and more; a file that really is malformed is still
+ * malformed with memory to spare. */
+static int dns_ldns_nomem(ldns_status s)
+{
+    if (s == LDNS_STATUS_MEM_ERR)
+        return 1;
+    void *room = malloc(4u * (LDNS_MAX_RDFLEN + 1));
+    int none = room == NULL;
+    free(room);
+    return none;
+}
+
 /* dns_check_trust_anchor - the file holds at least one DS or DNSKEY record
  *
  * libunbound reads the trust anchor only when the first query starts, and
@@ -447,7 +463,7 @@ static mxtls_status dns_check_trust_anchor(const char *path, err_rec *e)
         if (s != LDNS_STATUS_OK) {
             if (feof(f) && anchors > 0)
                 break;
-            if (s == LDNS_STATUS_MEM_ERR) {
+            if (dns_ldns_nomem(s)) {
                 fclose(f);
                 ldns_rdf_deep_free(origin);
                 ldns_rdf_deep_free(prev);
@@ -506,7 +522,7 @@ static mxtls_status dns_check_root_hints(const char *path, err_rec *e)
             s == LDNS_STATUS_SYNTAX_ORIGIN || s == LDNS_STATUS_SYNTAX_INCLUDE)
             continue;
         if (s != LDNS_STATUS_OK) {
-            if (s == LDNS_STATUS_MEM_ERR) {
+            if (dns_ldns_nomem(s)) {
                 st = err_set(e, MXTLS_ERR_NOMEM, path, "root hints: out of memory");
                 goto out;
             }
