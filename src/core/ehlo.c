@@ -68,9 +68,7 @@ mxtls_status ehlo_caps_copy(ehlo_caps *dst, const ehlo_caps *src)
     memset(&dst->unknown, 0, sizeof dst->unknown);
     dst->problems =
         src->nproblems ? xmemdup(src->problems, src->nproblems * sizeof *src->problems) : NULL;
-    if (src->nproblems && !dst->problems)
-        dst->nproblems = 0;
-    if (dst->nproblems != src->nproblems ||
+    if ((src->nproblems && !dst->problems) ||
         (src->domain && !(dst->domain = xstrndup(src->domain, strlen(src->domain)))) ||
         strlist_copy(&dst->auth, &src->auth) != MXTLS_OK ||
         strlist_copy(&dst->keywords, &src->keywords) != MXTLS_OK ||

@@ -728,9 +728,7 @@ mxtls_status smtp_obs_copy(smtp_obs *dst, const smtp_obs *src)
     dst->greeting_host = NULL;
     dst->findings =
         src->nfindings ? xmemdup(src->findings, src->nfindings * sizeof *src->findings) : NULL;
-    if (src->nfindings && !dst->findings)
-        dst->nfindings = 0;
-    mxtls_status st = dst->nfindings == src->nfindings ? MXTLS_OK : MXTLS_ERR_NOMEM;
+    mxtls_status st = src->nfindings && !dst->findings ? MXTLS_ERR_NOMEM : MXTLS_OK;
     if (st == MXTLS_OK)
         st = reply_copy(&dst->banner, &src->banner);
     else
