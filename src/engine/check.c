@@ -64,7 +64,7 @@ struct mxtls_engine {
     check_run_state *runs;       /* checks not yet freed */
     probeshare *ps;              /* shared probes and politeness (mxtls_engine_set_limits) */
     revshare *rv;                /* shared revocation results (with ps) */
-    X509_STORE *https_trust;     /* the trust store of HTTPS fetches, loaded on first use */
+    X509_STORE *https_trust;     /* the trust store of HTTPS fetches (check_ext_https_trust) */
     struct stat https_trust_file; /* the CA file it was loaded from, as it was then */
     int started;                 /* a check was started: the limits are fixed */
 };

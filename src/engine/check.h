@@ -208,8 +208,9 @@ void check_ext_hold(mxtls_check *c);
 void check_ext_release(mxtls_check *c);
 struct https_client *check_ext_https(mxtls_check *c);
 /* check_ext_https_trust - the engine's trust store for HTTPS fetches (the
- * configuration's CA file, directory or default paths, loaded once for the
- * engine; https_request.trust), or NULL: let libcurl read the files */
+ * configuration's CA file, directory or default paths, loaded at the first
+ * fetch and again when the CA file changed; https_request.trust), or NULL:
+ * let libcurl read the files */
 struct x509_store_st *check_ext_https_trust(mxtls_check *c);
 /* check_ext_nomem - an allocation of another module failed: the check ends
  * as a local failure (MXTLS_ERR_NOMEM, no report) */
