@@ -26,7 +26,7 @@ typedef struct https_request {
     int follow_redirects;       /* 0 by default */
     const char *ca_path;        /* a hashed CA directory for https:// (NULL: none) */
     /* Trust for https:// already loaded (held by reference for the
-     * transfer; ca_file and ca_path are then not read). libcurl sets
+     * transfer; ca_file and ca_path are then not read). libcurl may set
      * verification flags on it (X509_V_FLAG_PARTIAL_CHAIN, TRUSTED_FIRST),
      * so it must be a store for HTTPS fetches only, used by one thread. */
     struct x509_store_st *trust;
