@@ -932,6 +932,7 @@ static void check_mx_done(void *arg, dns_answer *ans)
     check_op *op = arg;
     check_run_state *rs = op->rs;
     check_report *rep = rs->rep;
+    sts_lookup(rep->sts); /* MXTLS_LOOKUP_MX_FIRST: now; else already asked */
     rep->mx_outcome = ans->outcome;
     rep->mx_security = ans->security;
     if (ans->why)
@@ -1540,10 +1541,14 @@ mxtls_check *check_start(mxtls_engine *eng, const check_options *opt, mxtls_chec
         sts_params sp = {rep->domain, cfg->ca_file, cfg->ca_path, o->sts_cache,
                          o->phase_timeout_ms ? o->phase_timeout_ms : 10000,
                          rs->ctx->at ? (long long)rs->ctx->at : (long long)time(NULL)};
-        if (!(rep->sts = sts_start(rs, &sp))) {
+        if (!(rep->sts = sts_new(rs, &sp))) {
             err_set(&e, MXTLS_ERR_NOMEM, "check", "out of memory");
             return check_fail(rs, err, &e);
         }
+        /* MXTLS_LOOKUP_MX_FIRST: check_mx_done asks, so that the domain's
+         * DNSKEY set is verified for one waiting lookup, not three */
+        if (cfg->lookup_order != MXTLS_LOOKUP_MX_FIRST)
+            sts_lookup(rep->sts);
     }
     int route_mx = 0;
     if (rep->routed) {

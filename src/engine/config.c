@@ -207,6 +207,19 @@ mxtls_status mxtls_config_set_dns_inflight(mxtls_config *cfg, unsigned queries,
     return MXTLS_OK;
 }
 
+mxtls_status mxtls_config_set_lookup_order(mxtls_config *cfg, mxtls_lookup_order order,
+                                           mxtls_error *err)
+{
+    mxtls_status st = config_settable(cfg, err);
+    if (st)
+        return st;
+    if (order != MXTLS_LOOKUP_PARALLEL && order != MXTLS_LOOKUP_MX_FIRST)
+        return config_fail(err, MXTLS_ERR_INVALID, "lookup order",
+                           "the lookup order must be MXTLS_LOOKUP_PARALLEL or MXTLS_LOOKUP_MX_FIRST");
+    cfg->lookup_order = order;
+    return MXTLS_OK;
+}
+
 mxtls_status mxtls_config_freeze(mxtls_config *cfg, mxtls_error *err)
 {
     config_ok(err);

@@ -27,6 +27,7 @@ struct mxtls_config {
     char *client_cert, *client_key;
     int family;                    /* 0, 4 or 6 */
     unsigned dns_inflight;         /* 0: libunbound's default */
+    mxtls_lookup_order lookup_order;
     /* built by the freeze */
     X509_STORE *store;             /* trust store, shared read-only */
     SSL_CTX *ssl;                  /* the probes' TLS context */

@@ -230,7 +230,7 @@ static void sts_rpt_done(void *arg, dns_answer *ans)
     dns_answer_free(ans);
 }
 
-sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
+sts_report *sts_new(struct mxtls_check *c, const sts_params *p)
 {
     sts_report *s = calloc(1, sizeof *s);
     if (!s)
@@ -269,14 +269,21 @@ sts_report *sts_start(struct mxtls_check *c, const sts_params *p)
             s->cache_error = sts_dup(s, e.message);
         stscache_close(sc);
     }
-    char q[MXTLS_MAX_NAME + 32];
-    snprintf(q, sizeof q, "_mta-sts.%s", p->domain);
-    if (check_ext_lookup(c, q, DNS_T_TXT, sts_txt_done, s) != 0)
-        s->txt_outcome = DNS_ERROR;
-    snprintf(q, sizeof q, "_smtp._tls.%s", p->domain);
-    if (check_ext_lookup(c, q, DNS_T_TXT, sts_rpt_done, s) != 0)
-        s->rpt_outcome = DNS_ERROR;
     return s;
+}
+
+void sts_lookup(sts_report *s)
+{
+    if (!s || s->lookups_started)
+        return;
+    s->lookups_started = 1;
+    char q[MXTLS_MAX_NAME + 32];
+    snprintf(q, sizeof q, "_mta-sts.%s", s->domain);
+    if (check_ext_lookup(s->check, q, DNS_T_TXT, sts_txt_done, s) != 0)
+        s->txt_outcome = DNS_ERROR;
+    snprintf(q, sizeof q, "_smtp._tls.%s", s->domain);
+    if (check_ext_lookup(s->check, q, DNS_T_TXT, sts_rpt_done, s) != 0)
+        s->rpt_outcome = DNS_ERROR;
 }
 
 mxtls_status sts_conclude(sts_report *s, struct mxtls_report *rep)

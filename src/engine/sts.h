@@ -63,6 +63,7 @@ typedef struct sts_report {
     tlsrpt_record rpt;
     /* while the check runs */
     struct mxtls_check *check;
+    int lookups_started;         /* sts_lookup ran */
     char *domain, *ca_file, *ca_path;
     int timeout_ms;
     int family;                  /* address family asked for mta-sts.DOMAIN */
@@ -76,9 +77,14 @@ typedef struct sts_params {
     long long now;               /* seconds since the epoch */
 } sts_params;
 
-/* sts_start - start the lookups as steps of check c; the report is filled
- * as answers come. NULL when out of memory. */
-sts_report *sts_start(struct mxtls_check *c, const sts_params *p);
+/* sts_new - the MTA-STS and TLSRPT state of check c, with the cached
+ * policy read; nothing asked yet. NULL when out of memory. */
+sts_report *sts_new(struct mxtls_check *c, const sts_params *p);
+/* sts_lookup - ask for the _mta-sts and _smtp._tls records as steps of the
+ * check (the policy fetch follows the first); the report is filled as
+ * answers come. Once only: later calls do nothing. A record never asked for
+ * (the check ended first) stays DNS_TIMEOUT. */
+void sts_lookup(sts_report *s);
 /* sts_conclude - which policy is in force, and the findings for the
  * report's advice; idempotent. rep may be NULL. MXTLS_ERR_NOMEM when an
  * advice could not be added. */

@@ -2,8 +2,9 @@
  * the public asynchronous API (tests/unit/failmalloc.h)
  *
  * Runs inside the world's network namespace (CTest starts it through
- * `world exec`). One engine (one validating resolver, its cache warm after
- * the first check) checks each domain below once without failures (the
+ * `world exec`). One engine per lookup order (mxtls_config_set_lookup_order;
+ * one validating resolver each, its cache warm after the first check) checks
+ * each domain below once without failures (the
  * reference: every level's verdict, security, reason code, message and VIA,
  * and the auto level), then again with allocation N failing, for N over the
  * allocations such a check makes: our own code's (engine, probe, DNS and
@@ -49,10 +50,19 @@
  * allocation leaves the world's `openssl ocsp` responder spinning on the
  * half-read request (it serves one connection at a time), which would stall
  * every later OCSP query of the run, this test's and the other tests'. */
-static const char *const domains[] = {"sts.test", "dane-ta.test"};
+/* sts.test again on an engine whose checks ask for the TXT records from the
+ * MX answer's callback (MXTLS_LOOKUP_MX_FIRST, as `mxtls scan` does). */
+typedef struct oom_case {
+    const char *name, *domain;
+    mxtls_lookup_order order;
+} oom_case;
+static const oom_case cases[] = {{"sts.test", "sts.test", MXTLS_LOOKUP_PARALLEL},
+                                 {"dane-ta.test", "dane-ta.test", MXTLS_LOOKUP_PARALLEL},
+                                 {"sts.test (mx-first)", "sts.test", MXTLS_LOOKUP_MX_FIRST}};
 
 static struct event_base *base;
-static mxtls_engine *eng;
+static mxtls_engine *engines[2]; /* by mxtls_lookup_order */
+static mxtls_engine *eng;        /* the current case's */
 
 /* The verdict set of one check: every level's verdict and the auto level. */
 typedef struct verdicts {
@@ -146,10 +156,12 @@ static void judge(const char *domain, long n, long total, const run *r, const ve
 
 static void test_check_domain(void **state)
 {
-    const char *domain = *state;
+    const oom_case *tc = *state;
+    const char *domain = tc->domain;
     const char *only = getenv("MXTLS_OOM_DOMAIN");
     if (only && strcmp(only, domain) != 0)
         skip();
+    eng = engines[tc->order];
     const char *step_env = getenv("MXTLS_OOM_STEP");
     long step = step_env ? strtol(step_env, NULL, 10) : STEP;
     if (step < 1)
@@ -191,7 +203,7 @@ static void test_check_domain(void **state)
         fail_msg("%s: %ld runs with an allocation failing, never out of memory", domain, runs);
     print_message("%s: %ld allocations per check; %ld runs with one failing (%ld ended out "
                   "of memory, the rest with the reference verdicts)\n",
-                  domain, total, runs, nomem);
+                  tc->name, total, runs, nomem);
 }
 
 int main(void)
@@ -207,29 +219,33 @@ int main(void)
         return SKIP;
     }
     mxtls_error err;
-    mxtls_config *cfg = mxtls_config_new();
-    if (!cfg || mxtls_config_set_ca_file(cfg, ca, &err) != MXTLS_OK ||
-        mxtls_config_set_dns(cfg, NULL, anchor, hints, &err) != MXTLS_OK ||
-        mxtls_config_set_ehlo_name(cfg, "client.mxtls.test", &err) != MXTLS_OK ||
-        mxtls_config_set_timeouts(cfg, 0, 0, TOTAL_MS, &err) != MXTLS_OK ||
-        mxtls_config_set_revocation(cfg, MXTLS_REVOCATION_OFF, &err) != MXTLS_OK) {
-        fprintf(stderr, "test_oom_check: configuration: %s\n", err.message);
-        return 1;
-    }
     base = event_base_new();
-    eng = base ? mxtls_engine_new(base, cfg, &err) : NULL;
-    mxtls_config_unref(cfg);
-    if (!eng) {
-        fprintf(stderr, "test_oom_check: engine: %s\n", err.message);
-        return 1;
+    for (int order = 0; order < 2; order++) {
+        mxtls_config *cfg = mxtls_config_new();
+        if (!cfg || mxtls_config_set_ca_file(cfg, ca, &err) != MXTLS_OK ||
+            mxtls_config_set_dns(cfg, NULL, anchor, hints, &err) != MXTLS_OK ||
+            mxtls_config_set_ehlo_name(cfg, "client.mxtls.test", &err) != MXTLS_OK ||
+            mxtls_config_set_timeouts(cfg, 0, 0, TOTAL_MS, &err) != MXTLS_OK ||
+            mxtls_config_set_revocation(cfg, MXTLS_REVOCATION_OFF, &err) != MXTLS_OK ||
+            mxtls_config_set_lookup_order(cfg, (mxtls_lookup_order)order, &err) != MXTLS_OK) {
+            fprintf(stderr, "test_oom_check: configuration: %s\n", err.message);
+            return 1;
+        }
+        engines[order] = base ? mxtls_engine_new(base, cfg, &err) : NULL;
+        mxtls_config_unref(cfg);
+        if (!engines[order]) {
+            fprintf(stderr, "test_oom_check: engine: %s\n", base ? err.message : "no event base");
+            return 1;
+        }
     }
-    struct CMUnitTest tests[sizeof domains / sizeof domains[0]];
-    for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
-        tests[i] = (struct CMUnitTest){domains[i], test_check_domain, NULL, NULL,
-                                       (void *)domains[i]};
+    struct CMUnitTest tests[sizeof cases / sizeof cases[0]];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        tests[i] = (struct CMUnitTest){cases[i].name, test_check_domain, NULL, NULL,
+                                       (void *)&cases[i]};
     int rc = _cmocka_run_group_tests("oom_check", tests, sizeof tests / sizeof tests[0], NULL,
                                      NULL);
-    mxtls_engine_free(eng);
+    for (int order = 0; order < 2; order++)
+        mxtls_engine_free(engines[order]);
     event_base_free(base);
     return rc;
 }

@@ -122,9 +122,30 @@ static void test_dns_inflight(void **state)
     mxtls_config_unref(cfg);
 }
 
+/* The order of a check's lookups: the two values only, before the freeze. */
+static void test_lookup_order(void **state)
+{
+    (void)state;
+    mxtls_error err;
+    mxtls_config *cfg = mxtls_config_new();
+    assert_non_null(cfg);
+    assert_int_equal(mxtls_config_set_lookup_order(cfg, (mxtls_lookup_order)2, &err),
+                     MXTLS_ERR_INVALID);
+    assert_string_equal(err.where, "lookup order");
+    assert_string_equal(err.message, "the lookup order must be MXTLS_LOOKUP_PARALLEL or "
+                                     "MXTLS_LOOKUP_MX_FIRST");
+    assert_int_equal(mxtls_config_set_lookup_order(cfg, MXTLS_LOOKUP_MX_FIRST, &err), MXTLS_OK);
+    assert_int_equal(mxtls_config_set_lookup_order(cfg, MXTLS_LOOKUP_PARALLEL, &err), MXTLS_OK);
+    assert_int_equal(mxtls_config_freeze(cfg, &err), MXTLS_OK);
+    assert_int_equal(mxtls_config_set_lookup_order(cfg, MXTLS_LOOKUP_MX_FIRST, &err),
+                     MXTLS_ERR_STATE);
+    mxtls_config_unref(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_limits),
-                                       cmocka_unit_test(test_dns_inflight)};
+                                       cmocka_unit_test(test_dns_inflight),
+                                       cmocka_unit_test(test_lookup_order)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
