@@ -5,9 +5,9 @@
  * For every domain in FILE (one per line), the lookups `mxtls check` makes
  * for it and its MX hosts, through the scanner's own resolver (io/dns.c:
  * libunbound embedded, validating, configured as `mxtls scan` configures it):
- * MX, TXT _mta-sts.DOMAIN and TXT _smtp._tls.DOMAIN at once, then for each MX
- * host A, AAAA and TLSA _25._tcp.HOST (answered from the cache once a host
- * was asked). Not the PTR names of the addresses, nor the MTA-STS policy
+ * MX, then, in the scan's order (MXTLS_LOOKUP_MX_FIRST), TXT _mta-sts.DOMAIN
+ * and TXT _smtp._tls.DOMAIN with each MX host's A, AAAA and TLSA
+ * _25._tcp.HOST (answered from the cache once a host was asked). Not the PTR names of the addresses, nor the MTA-STS policy
  * host's addresses: the floor errs low. CONCURRENCY domains (default 1000) are in flight, and at most four
  * queries per domain are in libunbound's hands, as in a scan. No connection,
  * no evaluation, no report: the figures are the floor under a scan's
@@ -85,7 +85,12 @@ static void host_done(void *arg, dns_answer *a)
 static void mx_done(void *arg, dns_answer *a)
 {
     domain_job *j = arg;
+    char q[MXTLS_MAX_NAME + 32];
     job_answer(j, a);
+    snprintf(q, sizeof q, "_mta-sts.%s", j->name);
+    job_ask(j, q, DNS_T_TXT, host_done);
+    snprintf(q, sizeof q, "_smtp._tls.%s", j->name);
+    job_ask(j, q, DNS_T_TXT, host_done);
     for (size_t i = 0; a->outcome == DNS_DATA && i < a->n && i < MAX_MX; i++) {
         const char *host = a->rr[i].text;
         char tlsa[MXTLS_MAX_NAME + 16];
@@ -131,13 +136,8 @@ static void run_fill(run *g)
         j->g = g;
         snprintf(j->name, sizeof j->name, "%s", line);
         g->inflight++;
-        char q[MXTLS_MAX_NAME + 32];
-        j->pending = 1; /* held until the three lookups are started */
+        j->pending = 1; /* held until the MX lookup is started */
         job_ask(j, j->name, DNS_T_MX, mx_done);
-        snprintf(q, sizeof q, "_mta-sts.%s", j->name);
-        job_ask(j, q, DNS_T_TXT, host_done);
-        snprintf(q, sizeof q, "_smtp._tls.%s", j->name);
-        job_ask(j, q, DNS_T_TXT, host_done);
         job_release(j);
     }
 }

@@ -28,10 +28,17 @@
 #       MX addresses, domains fixed); with --jobs (every core) when built;
 #   mxtls scan of the population's MTA-STS domains with a trust store of
 #       Debian's roots and the world's CA (a real trust store's size);
+#   the same scan at --concurrency 1000 with --lookup-order parallel (every
+#       lookup of a domain at once, as `mxtls check` asks), against the
+#       scan's default mx-first;
 #   bench/dns_floor: every domain's lookups alone through the scanner's own
 #       validating resolver, one process and one per core: the floor under
 #       the scan's rate; and the CPU the world's servers (name servers,
 #       relay, Postfix, nginx) used per domain during the --jobs scans;
+#   the DNSSEC signatures verified, and their CPU, in the one-process scans
+#       and dns_floor (bench/sigcost.so, preloaded: libunbound verifies
+#       through nettle on Debian), beside OpenSSL's P-256 verify time from
+#       `openssl speed` in the same run;
 #   bench/probe_mem: heap and RSS per probe in flight, 1,000 at once, in
 #       whole dialogues and held with TLS up (hostile tls-ehlo-silent);
 #   testssl.sh --starttls smtp on the first MX host of each of the first
@@ -103,6 +110,12 @@ timed() {
         /User time/ { cpu += $2 } /System time/ { cpu += $2 } /Maximum resident/ { rss = $2 }
         END { printf "%.2f %.2f %d\n", wall, cpu, rss }' "$OUT/$name.time" > "$OUT/$name.fig"
 }
+# sig NAME - "env LD_PRELOAD=sigcost.so MXTLS_SIGCOST_OUT=..." for timed's
+# command line (nothing when sigcost.so is not built); sigfig NAME KEY:
+# verifies or cpu_s of that run (empty when no signature went through nettle)
+SIGCOST=$REPO/build/bench/sigcost.so
+sig() { [ -f "$SIGCOST" ] && echo "env LD_PRELOAD=$SIGCOST MXTLS_SIGCOST_OUT=$OUT/$1.sig"; }
+sigfig() { [ -s "$OUT/$1.sig" ] && awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) s += $(i + 1) } END { print s }' "$OUT/$1.sig"; }
 fig() { awk -v k="$2" '{ print (k == "wall") ? $1 : (k == "cpu") ? $2 : $3 }' "$OUT/$1.fig"; }
 # statj FILE KEY.PATH - a number from a --stats-json file
 statj() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
@@ -126,8 +139,9 @@ if "$MXTLS" scan --help >/dev/null 2>&1; then
     timed scan1 "$MXTLS" scan "$OUT/one.txt" --output "$OUT/scan1.jsonl" "${OPTS[@]}"
     base_rss=$(fig scan1 rss)
     for c in 100 1000; do
-        timed "scan$c" "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scan$c.jsonl" --concurrency "$c" \
-            --stats-json "$OUT/scan$c.json" "${OPTS[@]}"
+        # shellcheck disable=SC2046
+        timed "scan$c" $(sig "scan$c") "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scan$c.jsonl" \
+            --concurrency "$c" --stats-json "$OUT/scan$c.json" "${OPTS[@]}"
         lines=$(wc -l < "$OUT/scan$c.jsonl")
         conns=$(statj "$OUT/scan$c.json" probes.connections)
         peak=$(statj "$OUT/scan$c.json" probes.peak_connections)
@@ -137,6 +151,13 @@ if "$MXTLS" scan --help >/dev/null 2>&1; then
         echo "scan --concurrency $c: $lines lines, $conns connections (peak $peak at once), $(statj "$OUT/scan$c.json" probes.reused) probe results reused, peak RSS above a one-domain scan per domain in flight $(awk -v r="$(fig "scan$c" rss)" -v b="$base_rss" -v c="$c" 'BEGIN { printf "%.1f", (r - b) / c }') KiB, $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("verdicts", j["verdicts"], "failures", j["failures_by_class"])' "$OUT/scan$c.json")"
     done
     scan_rate=$(rate "$(wc -l < "$OUT/scan1000.jsonl")" "$(fig scan1000 wall)")
+    if "$MXTLS" scan --help 2>&1 | grep -q -- '--lookup-order'; then
+        # shellcheck disable=SC2046
+        timed scanpar $(sig scanpar) "$MXTLS" scan "$MXTLS_POP_DOMAINS" --output "$OUT/scanpar.jsonl" \
+            --concurrency 1000 --lookup-order parallel "${OPTS[@]}"
+        row "mxtls scan --concurrency 1000, parallel" "$(wc -l < "$OUT/scanpar.jsonl")" "$(fig scanpar wall)" \
+            "$(fig scanpar cpu)" "$(fig scanpar rss)" "-" "-"
+    fi
     timed scansmall "$MXTLS" scan "$OUT/small.txt" --output "$OUT/scansmall.jsonl" --concurrency 1000 \
         --stats-json "$OUT/scansmall.json" "${OPTS[@]}"
     row "mxtls scan, first $SMALL, --concurrency 1000" "$(wc -l < "$OUT/scansmall.jsonl")" "$(fig scansmall wall)" \
@@ -211,7 +232,8 @@ fi
 DNS_FLOOR=$REPO/build/bench/dns_floor
 if [ -x "$DNS_FLOOR" ]; then
     FLOOR_ARGS=("$MXTLS_WORLD_ROOT_HINTS" "$MXTLS_WORLD_TRUST_ANCHOR")
-    timed dnsfloor "$DNS_FLOOR" "$MXTLS_POP_DOMAINS" "${FLOOR_ARGS[@]}" 1000
+    # shellcheck disable=SC2046
+    timed dnsfloor $(sig dnsfloor) "$DNS_FLOOR" "$MXTLS_POP_DOMAINS" "${FLOOR_ARGS[@]}" 1000
     row "DNS lookups alone (dns_floor)" "$(awk '{ print $2 }' "$OUT/dnsfloor.out")" "$(fig dnsfloor wall)" \
         "$(fig dnsfloor cpu)" "$(fig dnsfloor rss)" "-" "-"
     split -n "l/$(nproc)" "$MXTLS_POP_DOMAINS" "$OUT/floor-part."
@@ -310,6 +332,19 @@ if [ -n "$scan_rate" ]; then
         echo "DNS alone (bench/dns_floor), $(nproc) processes: $(printf '%.0f' "$floor_rate") domains/s; scan --jobs $(nproc), best concurrency, is $(ratio "${scan_rate_best:-$scan_rate}" "$floor_rate") of it"
         printf '  %s\n' "${floor_lines[@]}"
     fi
+    # DNSSEC signature checks: count, CPU, and OpenSSL's time for the same
+    # verification (ECDSA P-256, the population's algorithm) measured now
+    ossl_us=$(openssl speed -seconds 1 ecdsap256 2>/dev/null |
+        awk '/ecdsa \(nistp256\)/ { if ($NF > 0) printf "%.1f", 1e6 / $NF }')
+    for r in scan1000:"scan --concurrency 1000" scanpar:"scan --concurrency 1000, parallel" dnsfloor:"dns_floor"; do
+        n=$(sigfig "${r%%:*}" verifies) cs=$(sigfig "${r%%:*}" cpu_s)
+        if [ -n "$n" ] && [ -s "$OUT/${r%%:*}.fig" ]; then
+            echo "DNSSEC signatures verified (libunbound through nettle), ${r#*:}: $(awk -v n="$n" -v d="$N" 'BEGIN { printf "%.2f", n / d }') per domain, $(awk -v c="$cs" -v d="$N" 'BEGIN { printf "%.2f", 1000 * c / d }') ms CPU per domain, $(awk -v c="$cs" -v t="$(fig "${r%%:*}" cpu)" 'BEGIN { printf "%.0f", (t > 0) ? 100 * c / t : 0 }')% of its CPU, $(awk -v c="$cs" -v n="$n" 'BEGIN { printf "%.0f", 1e6 * c / n }') us each"
+        elif [ -s "$OUT/${r%%:*}.fig" ]; then
+            echo "DNSSEC signatures, ${r#*:}: none verified through nettle (libunbound built with another library, or sigcost.so not built)"
+        fi
+    done
+    [ -n "$ossl_us" ] && echo "OpenSSL's ECDSA P-256 verify on this machine (openssl speed ecdsap256): $ossl_us us"
     echo "time vs distinct MX addresses, $SMALL domains each: $(nmx_used "$OUT/fewmx.txt") MX hosts $(fig scanfewmx wall) s, $(nmx_used "$OUT/manymx.txt") MX hosts $(fig scanmanymx wall) s"
     echo "time vs distinct MX addresses: $SMALL domains ($(nmx_used "$OUT/small.txt") MX hosts) $(fig scansmall wall) s, $N domains ($(nmx_used "$MXTLS_POP_DOMAINS") MX hosts) $(fig scan1000 wall) s: $(ratio "$(fig scan1000 wall)" "$(fig scansmall wall)")x the time for $(ratio "$N" "$SMALL")x the domains"
 fi
