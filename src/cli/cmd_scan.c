@@ -307,23 +307,19 @@ static survey_line *scan_line_parse(const scan_run *s, const char *line, size_t 
     return s->survey ? survey_line_parse(line, len, err, errlen) : NULL;
 }
 
-/* scan_report_parse - a report's survey figures: parsed from its survey view
- * (check_report_survey_json: every key the survey reads, without the
- * connections' detail that makes a line fifty times larger; parsing whole
- * lines cost as much CPU as the checks), NULL when none are kept */
+/* scan_report_parse - a report's survey figures, taken from the report
+ * itself (check_report_survey_line: the values its line holds, without
+ * writing and parsing JSON, which cost as much CPU as the checks), NULL when
+ * none are kept */
 static survey_line *scan_report_parse(const scan_run *s, const mxtls_report *rep, char *err,
                                       size_t errlen)
 {
     err[0] = '\0';
     if (!s->survey)
         return NULL;
-    char *view = check_report_survey_json(rep, s->level);
-    if (!view) {
+    survey_line *sl = check_report_survey_line(rep, s->level);
+    if (!sl)
         snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    survey_line *sl = survey_line_parse(view, strlen(view), err, errlen);
-    free(view);
     return sl;
 }
 

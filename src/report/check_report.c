@@ -8,6 +8,7 @@
 #include "core/fingerprint.h"
 #include "core/result.h"
 #include "report/probe_report.h"
+#include "report/survey.h"
 #include "report/summary.h"
 #include "report/textout.h"
 #include "report/sts_report.h"
@@ -83,20 +84,88 @@ static void cr_json_conn(jsonw *w, const check_report *rep, const check_address 
     jw_end_obj(w);
 }
 
-static char *cr_json(const check_report *rep, mxtls_level level, int survey_view);
+static char *cr_json(const check_report *rep, mxtls_level level);
 
 char *check_report_json(const check_report *rep, mxtls_level level)
 {
-    return cr_json(rep, level, 0);
+    return cr_json(rep, level);
 }
 
-char *check_report_survey_json(const check_report *rep, mxtls_level level)
+survey_line *check_report_survey_line(const check_report *rep, mxtls_level level)
 {
-    return cr_json(rep, level, 1);
+    const check_domain_verdict *sel = check_report_selected(rep, level);
+    survey_check c = {0};
+    c.domain = rep->domain;
+    c.verdict = mxtls_verdict_name(sel->verdict);
+    c.effective_level = mxtls_level_name(sel->level);
+    c.has_reason = 1;
+    c.reason_code = sel->code;
+    c.reason_message = sel->message;
+    c.mx_routed = rep->routed;
+    if (!rep->routed) {
+        c.mx_outcome = dns_outcome_name(rep->mx_outcome);
+        c.mx_security = dns_security_name(rep->mx_security);
+    }
+    c.null_mx = rep->null_mx;
+    c.implicit_mx = rep->implicit_mx;
+    /* the addresses as cr_json lists them, each with its first connection's
+     * probe (the address-level "probe") */
+    size_t naddrs = 0;
+    for (size_t i = 0; i < rep->nhosts; i++)
+        naddrs += rep->hosts[i]->naddrs;
+    survey_addr *addrs = naddrs ? calloc(naddrs, sizeof *addrs) : NULL;
+    survey_matrix_entry *matrix = rep->nlevels ? calloc(rep->nlevels, sizeof *matrix) : NULL;
+    survey_line *l = NULL;
+    int nomem = (naddrs && !addrs) || (rep->nlevels && !matrix);
+    for (size_t i = 0; !nomem && i < rep->nhosts; i++) {
+        const check_host *h = rep->hosts[i];
+        for (size_t j = 0; !nomem && j < h->naddrs; j++) {
+            const check_address *a = h->addrs[j];
+            survey_addr *sa = &addrs[c.naddrs++];
+            sa->host = h->name;
+            sa->ip = a->ip;
+            const probe_report *p = a->nconns ? a->conns[0].probe : NULL;
+            if (!p || !p->connected)
+                continue;
+            sa->connected = 1;
+            sa->starttls = p->smtp.starttls_offered || p->smtp.implicit_tls;
+            if (!p->tls_attempted)
+                continue;
+            sa->tls = 1;
+            sa->tls_ok = p->tls_ok;
+            sa->tls_version = p->tls.version;
+            if (p->tls.chain && sk_X509_num(p->tls.chain) > 0) {
+                /* what chain_cert_fill gives the probe's JSON */
+                X509 *leaf = sk_X509_value(p->tls.chain, 0);
+                sa->leaf = 1;
+                sa->leaf_subject = fp_name_text(X509_get_subject_name(leaf));
+                sa->leaf_not_after = fp_time_text(X509_get0_notAfter(leaf));
+                nomem = !sa->leaf_subject || !sa->leaf_not_after;
+            }
+        }
+    }
+    for (size_t i = 0; !nomem && i < rep->nlevels; i++) {
+        const check_domain_verdict *v = &rep->verdicts[i];
+        matrix[c.nmatrix++] = (survey_matrix_entry){mxtls_level_name(v->level),
+                                                    mxtls_verdict_name(v->verdict), v->code};
+    }
+    c.addrs = addrs;
+    c.matrix = matrix;
+    c.nadvice = rep->advice.n < SURVEY_MAX_ADVICE ? rep->advice.n : SURVEY_MAX_ADVICE;
+    c.advice = (const char *const *)rep->advice.v;
+    if (!nomem)
+        l = survey_line_of_check(&c);
+    for (size_t i = 0; i < c.naddrs; i++) {
+        free((char *)addrs[i].leaf_subject);
+        free((char *)addrs[i].leaf_not_after);
+    }
+    free(addrs);
+    free(matrix);
+    return l;
 }
 
-/* cr_json - the report; survey_view leaves out what check_report_survey_json says */
-static char *cr_json(const check_report *rep, mxtls_level level, int survey_view)
+/* cr_json - the report (docs/json.md) */
+static char *cr_json(const check_report *rep, mxtls_level level)
 {
     jsonw w;
     jw_init(&w);
@@ -204,10 +273,6 @@ static char *cr_json(const check_report *rep, mxtls_level level, int survey_view
                 jw_null(&w);
             jw_key(&w, "revocation");
             cr_json_revocation(&w, c0);
-            if (survey_view) {
-                jw_end_obj(&w);
-                continue;
-            }
             cr_json_levels(&w, "levels", rep, a->results);
             jw_key(&w, "probes");
             jw_arr(&w);

@@ -11,12 +11,12 @@ const check_domain_verdict *check_report_selected(const check_report *r, mxtls_l
 /* check_report_json / check_report_text - the whole report (docs/json.md,
  * docs/cli.md); caller frees; NULL when out of memory */
 char *check_report_json(const check_report *r, mxtls_level level);
-/* check_report_survey_json - the same document without what the survey
- * figures never read (each address's per-level results, its connections
- * under "probes" and "sni_compare"): `mxtls scan` parses this for --stats
- * instead of its output line, a tenth of the size; every key the survey reads
- * (report/survey.c) is written by the same code as in the full line. */
-char *check_report_survey_json(const check_report *r, mxtls_level level);
 char *check_report_text(const check_report *r, mxtls_level level, int color);
+/* check_report_survey_line - what the survey reads of the report's JSON
+ * (report/survey.h), made from the report itself with the values cr_json
+ * writes: `mxtls scan --stats` counts each report without writing and
+ * parsing a JSON view of it. NULL when memory is short. */
+struct survey_line;
+struct survey_line *check_report_survey_line(const check_report *r, mxtls_level level);
 
 #endif

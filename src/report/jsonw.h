@@ -37,6 +37,10 @@ void jw_kstrlist(jsonw *w, const char *k, const strlist *l);
  * check result's chain and the probe report's are the same shape */
 struct chain_cert;
 void jw_chain_cert(jsonw *w, const struct chain_cert *c);
+/* jw_str_as_read - a copy of s as a JSON parser reads back what jw_str
+ * wrote: each byte that does not start valid UTF-8 replaced by U+FFFD
+ * (caller frees; NULL when s is NULL or memory is short) */
+char *jw_str_as_read(const char *s);
 /* jw_finish - the document (caller frees), or NULL if anything failed */
 char *jw_finish(jsonw *w);
 

@@ -254,47 +254,37 @@ static int worst_before(long sa, const char *da, long sb, const char *db)
     return strcmp(da, db) < 0;
 }
 
-/* survey_add_worst - keep o among the SURVEY_MAX_WORST worst domains */
-static int survey_add_worst(survey *s, const json_t *o, long score)
+/* survey_add_worst - keep c among the SURVEY_MAX_WORST worst domains */
+static int survey_add_worst(survey *s, const survey_check *c, long score)
 {
-    const char *domain = j_str(o, "domain");
     if (s->nworst == SURVEY_MAX_WORST &&
-        !worst_before(score, domain, s->worst[s->nworst - 1].score,
+        !worst_before(score, c->domain, s->worst[s->nworst - 1].score,
                       s->worst[s->nworst - 1].domain))
         return 0;
     survey_worst w;
     memset(&w, 0, sizeof w);
     int nomem = 0;
-    json_t *r = json_object_get(o, "reason");
     w.score = score;
-    w.domain = sv_dup(domain, &nomem);
-    w.verdict = sv_dup(j_str(o, "verdict"), &nomem);
-    w.level = sv_dup(j_str(o, "effective_level"), &nomem);
-    w.code = sv_dup(json_is_object(r) ? j_str(r, "code") : NULL, &nomem);
-    w.message = sv_dup(json_is_object(r) ? j_str(r, "message") : NULL, &nomem);
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(o, "matrix"), k, v) {
-        if (strcmp(j_str(v, "verdict"), "pass") != 0 && !nomem) {
+    w.domain = sv_dup(c->domain, &nomem);
+    w.verdict = sv_dup(c->verdict, &nomem);
+    w.level = sv_dup(c->effective_level, &nomem);
+    w.code = sv_dup(c->has_reason ? c->reason_code : NULL, &nomem);
+    w.message = sv_dup(c->has_reason ? c->reason_message : NULL, &nomem);
+    for (size_t i = 0; i < c->nmatrix && !nomem; i++) {
+        if (strcmp(c->matrix[i].verdict, "pass") != 0) {
             int dn = 0;
-            char *name = sv_dup(k, &dn);
+            char *name = sv_dup(c->matrix[i].level, &dn);
             if (!name || strlist_add(&w.failing, name) != MXTLS_OK)
                 nomem = 1;
             free(name);
         }
     }
-    json_t *adv = json_object_get(o, "advice");
-    size_t i;
-    json_array_foreach(adv, i, v) {
-        if (i >= SURVEY_MAX_ADVICE || nomem)
-            break;
-        if (json_is_string(v)) {
-            int dn = 0;
-            char *a = sv_dup(json_string_value(v), &dn);
-            if (!a || strlist_add(&w.advice, a) != MXTLS_OK)
-                nomem = 1;
-            free(a);
-        }
+    for (size_t i = 0; i < c->nadvice && !nomem; i++) {
+        int dn = 0;
+        char *adv = sv_dup(c->advice[i], &dn);
+        if (!adv || strlist_add(&w.advice, adv) != MXTLS_OK)
+            nomem = 1;
+        free(adv);
     }
     if (nomem) {
         worst_clear(&w);
@@ -338,10 +328,10 @@ void survey_note_rejected(survey *s, unsigned long lineno, const char *why)
 }
 
 /* survey_add_cert - the leaf of one address, when it expires within the window */
-static int survey_add_cert(survey *s, const json_t *o, const json_t *a, const json_t *leaf)
+static int survey_add_cert(survey *s, const survey_check *chk, const survey_addr *a)
 {
     time_t na;
-    if (utctime_parse(j_str(leaf, "not_after"), 0, &na) != 0)
+    if (utctime_parse(a->leaf_not_after, 0, &na) != 0)
         return 0;
     double secs = difftime(na, s->now);
     if (secs > (double)s->expiry_days * 86400.0)
@@ -361,11 +351,11 @@ static int survey_add_cert(survey *s, const json_t *o, const json_t *a, const js
     c->days = (long)(secs / 86400.0);
     if (secs < 0 && (double)c->days * 86400.0 != secs)
         c->days--;
-    c->domain = sv_dup(j_str(o, "domain"), &nomem);
-    c->host = sv_dup(j_str(a, "host"), &nomem);
-    c->ip = sv_dup(j_str(a, "ip"), &nomem);
-    c->subject = sv_dup(j_str(leaf, "subject"), &nomem);
-    c->not_after = sv_dup(j_str(leaf, "not_after"), &nomem);
+    c->domain = sv_dup(chk->domain, &nomem);
+    c->host = sv_dup(a->host, &nomem);
+    c->ip = sv_dup(a->ip, &nomem);
+    c->subject = sv_dup(a->leaf_subject, &nomem);
+    c->not_after = sv_dup(a->leaf_not_after, &nomem);
     if (nomem) {
         free(c->domain);
         free(c->host);
@@ -378,56 +368,46 @@ static int survey_add_cert(survey *s, const json_t *o, const json_t *a, const js
     return 0;
 }
 
-/* survey_add_check - the figures of one valid check object */
-static int survey_add_check(survey *s, const json_t *o)
+/* survey_add_check - the figures of one valid check */
+static int survey_add_check(survey *s, const survey_check *c)
 {
-    const char *verdict = j_str(o, "verdict");
     int rc = 0;
     s->domains++;
-    rc |= counter_add(&s->verdicts, verdict);
+    rc |= counter_add(&s->verdicts, c->verdict);
 
-    const json_t *mx = json_object_get(o, "mx");
-    if (j_true(mx, "routed")) {
+    if (c->mx_routed) {
         rc |= counter_add(&s->mx_security, "routed");
     } else {
-        const char *sec = j_str(mx, "security"), *out = j_str(mx, "outcome");
-        rc |= counter_add(&s->mx_security, sec ? sec : "(none)");
-        rc |= counter_add(&s->mx_outcome, out ? out : "(none)");
+        rc |= counter_add(&s->mx_security, c->mx_security ? c->mx_security : "(none)");
+        rc |= counter_add(&s->mx_outcome, c->mx_outcome ? c->mx_outcome : "(none)");
     }
-    if (j_true(mx, "null_mx"))
+    if (c->null_mx)
         s->null_mx++;
-    if (j_true(mx, "implicit_mx"))
+    if (c->implicit_mx)
         s->implicit_mx++;
 
-    size_t i, naddr = 0, reachable = 0, starttls = 0;
-    json_t *a;
-    json_array_foreach(json_object_get(o, "addresses"), i, a) {
-        if (!json_is_object(a))
-            continue;
-        naddr++;
+    size_t reachable = 0, starttls = 0;
+    for (size_t i = 0; i < c->naddrs; i++) {
+        const survey_addr *a = &c->addrs[i];
         s->addresses++;
-        json_t *p = json_object_get(a, "probe");
-        if (!json_is_object(p) || !j_true(p, "connected"))
+        if (!a->connected)
             continue;
         reachable++;
         s->addr_reachable++;
-        if (j_true(json_object_get(p, "starttls"), "offered") || j_true(p, "implicit_tls")) {
+        if (a->starttls) {
             starttls++;
             s->addr_starttls++;
         }
-        json_t *tls = json_object_get(p, "tls");
-        if (!json_is_object(tls))
+        if (!a->tls)
             continue;
-        if (j_true(tls, "ok")) {
+        if (a->tls_ok) {
             s->addr_tls++;
-            const char *ver = j_str(tls, "version");
-            rc |= counter_add(&s->tls_versions, ver ? ver : "(unknown)");
+            rc |= counter_add(&s->tls_versions, a->tls_version ? a->tls_version : "(unknown)");
         }
-        json_t *leaf = json_array_get(json_object_get(tls, "chain"), 0);
-        if (json_is_object(leaf))
-            rc |= survey_add_cert(s, o, a, leaf);
+        if (a->leaf)
+            rc |= survey_add_cert(s, c, a);
     }
-    const char *cls = naddr == 0        ? "no-address"
+    const char *cls = c->naddrs == 0   ? "no-address"
                       : reachable == 0  ? "unreachable"
                       : starttls == reachable ? "all"
                       : starttls == 0   ? "none"
@@ -435,15 +415,13 @@ static int survey_add_check(survey *s, const json_t *o)
     rc |= counter_add(&s->starttls, cls);
 
     long fails = 0, tempfails = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(o, "matrix"), k, v) {
-        survey_level *l = level_slot(s, k);
+    for (size_t i = 0; i < c->nmatrix; i++) {
+        survey_level *l = level_slot(s, c->matrix[i].level);
         if (!l) {
             rc = -1;
             continue;
         }
-        const char *lv = j_str(v, "verdict"), *code = j_str(v, "code");
+        const char *lv = c->matrix[i].verdict, *code = c->matrix[i].code;
         /* A level the survey's sender was not configured for (fingerprint
          * without --match) says nothing about the domain: it is counted in
          * its level's figures but does not make the domain one of the worst. */
@@ -461,18 +439,112 @@ static int survey_add_check(survey *s, const json_t *o)
             rc |= counter_add(&l->reasons, code ? code : "(none)");
         }
     }
-    if (strcmp(verdict, "pass") != 0) {
-        json_t *r = json_object_get(o, "reason");
-        const char *code = json_is_object(r) ? j_str(r, "code") : NULL;
+    if (strcmp(c->verdict, "pass") != 0) {
+        const char *code = c->has_reason ? c->reason_code : NULL;
         rc |= counter_add(&s->reasons, code ? code : "(none)");
     }
-    long score = (!strcmp(verdict, "fail") ? 1000 : !strcmp(verdict, "tempfail") ? 500 : 0) +
+    long score = (!strcmp(c->verdict, "fail") ? 1000 : !strcmp(c->verdict, "tempfail") ? 500 : 0) +
                  2 * fails + tempfails;
     if (score > 0) {
         s->not_all_pass++;
-        rc |= survey_add_worst(s, o, score);
+        rc |= survey_add_worst(s, c, score);
     }
     return rc ? -1 : 0;
+}
+
+/* survey_check_of_json - what the survey reads of check object o (its shape
+ * checked: survey_check_shape); c's arrays are allocated (survey_check_clear
+ * frees them), its strings are o's. -1 when memory is short. */
+typedef struct survey_check_mem {
+    survey_addr *addrs;
+    survey_matrix_entry *matrix;
+    const char **advice;
+} survey_check_mem;
+
+static void survey_check_clear(survey_check_mem *m)
+{
+    free(m->addrs);
+    free(m->matrix);
+    free(m->advice);
+    memset(m, 0, sizeof *m);
+}
+
+static int survey_check_of_json(const json_t *o, survey_check *c, survey_check_mem *m)
+{
+    memset(c, 0, sizeof *c);
+    memset(m, 0, sizeof *m);
+    c->domain = j_str(o, "domain");
+    c->verdict = j_str(o, "verdict");
+    c->effective_level = j_str(o, "effective_level");
+    const json_t *r = json_object_get(o, "reason");
+    if (json_is_object(r)) {
+        c->has_reason = 1;
+        c->reason_code = j_str(r, "code");
+        c->reason_message = j_str(r, "message");
+    }
+    const json_t *mx = json_object_get(o, "mx");
+    c->mx_routed = j_true(mx, "routed");
+    c->mx_security = j_str(mx, "security");
+    c->mx_outcome = j_str(mx, "outcome");
+    c->null_mx = j_true(mx, "null_mx");
+    c->implicit_mx = j_true(mx, "implicit_mx");
+
+    const json_t *addrs = json_object_get(o, "addresses");
+    size_t n = json_array_size(addrs), i;
+    if (n && !(m->addrs = calloc(n, sizeof *m->addrs)))
+        return -1;
+    json_t *a;
+    json_array_foreach(addrs, i, a) {
+        if (!json_is_object(a))
+            continue;
+        survey_addr *sa = &m->addrs[c->naddrs++];
+        sa->host = j_str(a, "host");
+        sa->ip = j_str(a, "ip");
+        json_t *p = json_object_get(a, "probe");
+        if (!json_is_object(p) || !j_true(p, "connected"))
+            continue;
+        sa->connected = 1;
+        sa->starttls = j_true(json_object_get(p, "starttls"), "offered") || j_true(p, "implicit_tls");
+        json_t *tls = json_object_get(p, "tls");
+        if (!json_is_object(tls))
+            continue;
+        sa->tls = 1;
+        sa->tls_ok = j_true(tls, "ok");
+        sa->tls_version = j_str(tls, "version");
+        json_t *leaf = json_array_get(json_object_get(tls, "chain"), 0);
+        if (json_is_object(leaf)) {
+            sa->leaf = 1;
+            sa->leaf_subject = j_str(leaf, "subject");
+            sa->leaf_not_after = j_str(leaf, "not_after");
+        }
+    }
+    c->addrs = m->addrs;
+
+    const json_t *mat = json_object_get(o, "matrix");
+    n = json_object_size(mat);
+    if (n && !(m->matrix = calloc(n, sizeof *m->matrix)))
+        return -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)mat, k, v) {
+        survey_matrix_entry *e = &m->matrix[c->nmatrix++];
+        e->level = k;
+        e->verdict = j_str(v, "verdict");
+        e->code = j_str(v, "code");
+    }
+    c->matrix = m->matrix;
+
+    const json_t *adv = json_object_get(o, "advice");
+    if (!(m->advice = calloc(SURVEY_MAX_ADVICE, sizeof *m->advice)))
+        return -1;
+    json_array_foreach(adv, i, v) {
+        if (i >= SURVEY_MAX_ADVICE)
+            break;
+        if (json_is_string(v))
+            m->advice[c->nadvice++] = json_string_value(v);
+    }
+    c->advice = m->advice;
+    return 0;
 }
 
 int survey_add_json(survey *s, const char *line, size_t len, char *err, size_t errlen)
@@ -481,9 +553,13 @@ int survey_add_json(survey *s, const char *line, size_t len, char *err, size_t e
     return l ? survey_add_line(s, l, err, errlen) : -1;
 }
 
-/* A parsed line is the JSON value itself. */
+/* A line: parsed JSON (survey_line_parse), or a check made elsewhere
+ * (survey_line_of_check) with its own copies of the strings. */
 struct survey_line {
-    json_t json;
+    json_t *json;
+    survey_check check;
+    strlist strings;             /* the check's strings */
+    survey_check_mem mem;        /* and its arrays */
 };
 
 survey_line *survey_line_parse(const char *line, size_t len, char *err, size_t errlen)
@@ -491,26 +567,103 @@ survey_line *survey_line_parse(const char *line, size_t len, char *err, size_t e
     json_error_t je;
     if (err && errlen)
         err[0] = '\0';
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o && err && errlen)
-        snprintf(err, errlen, "not JSON: %s (column %d)", je.text, je.column);
-    return (survey_line *)o;
+    survey_line *l = calloc(1, sizeof *l);
+    if (!l) {
+        sv_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    l->json = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!l->json) {
+        if (err && errlen)
+            snprintf(err, errlen, "not JSON: %s (column %d)", je.text, je.column);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* line_str - s as read back from JSON, owned by l; *nomem set when that
+ * could not be made */
+static const char *line_str(survey_line *l, const char *s, int *nomem)
+{
+    if (!s)
+        return NULL;
+    char *r = jw_str_as_read(s);
+    if (!r || strlist_add(&l->strings, r) != MXTLS_OK) {
+        free(r);
+        *nomem = 1;
+        return NULL;
+    }
+    free(r);
+    return l->strings.v[l->strings.n - 1];
+}
+
+survey_line *survey_line_of_check(const survey_check *c)
+{
+    survey_line *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    int nomem = 0;
+    survey_check *d = &l->check;
+    survey_check_mem *m = &l->mem;
+    *d = *c;
+    d->domain = line_str(l, c->domain, &nomem);
+    d->verdict = line_str(l, c->verdict, &nomem);
+    d->effective_level = line_str(l, c->effective_level, &nomem);
+    d->reason_code = line_str(l, c->reason_code, &nomem);
+    d->reason_message = line_str(l, c->reason_message, &nomem);
+    d->mx_security = line_str(l, c->mx_security, &nomem);
+    d->mx_outcome = line_str(l, c->mx_outcome, &nomem);
+    if (c->naddrs && !(m->addrs = calloc(c->naddrs, sizeof *m->addrs)))
+        nomem = 1;
+    for (size_t i = 0; !nomem && i < c->naddrs; i++) {
+        survey_addr *a = &m->addrs[i];
+        *a = c->addrs[i];
+        a->host = line_str(l, c->addrs[i].host, &nomem);
+        a->ip = line_str(l, c->addrs[i].ip, &nomem);
+        a->tls_version = line_str(l, c->addrs[i].tls_version, &nomem);
+        a->leaf_subject = line_str(l, c->addrs[i].leaf_subject, &nomem);
+        a->leaf_not_after = line_str(l, c->addrs[i].leaf_not_after, &nomem);
+    }
+    d->addrs = m->addrs;
+    if (c->nmatrix && !(m->matrix = calloc(c->nmatrix, sizeof *m->matrix)))
+        nomem = 1;
+    for (size_t i = 0; !nomem && i < c->nmatrix; i++) {
+        m->matrix[i].level = line_str(l, c->matrix[i].level, &nomem);
+        m->matrix[i].verdict = line_str(l, c->matrix[i].verdict, &nomem);
+        m->matrix[i].code = line_str(l, c->matrix[i].code, &nomem);
+    }
+    d->matrix = m->matrix;
+    d->nadvice = c->nadvice < SURVEY_MAX_ADVICE ? c->nadvice : SURVEY_MAX_ADVICE;
+    if (d->nadvice && !(m->advice = calloc(d->nadvice, sizeof *m->advice)))
+        nomem = 1;
+    for (size_t i = 0; !nomem && i < d->nadvice; i++)
+        m->advice[i] = line_str(l, c->advice[i], &nomem);
+    d->advice = m->advice;
+    if (nomem) {
+        survey_line_free(l);
+        return NULL;
+    }
+    return l;
 }
 
 void survey_line_free(survey_line *l)
 {
-    json_decref((json_t *)l);
+    if (!l)
+        return;
+    json_decref(l->json);
+    strlist_free(&l->strings);
+    survey_check_clear(&l->mem);
+    free(l);
 }
 
-int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen)
+/* survey_add_json_object - a line's JSON value o: a check object, or an
+ * input error line of mxtls scan */
+static int survey_add_json_object(survey *s, const json_t *o, char *err, size_t errlen)
 {
-    json_t *o = (json_t *)l;
-    if (err && errlen)
-        err[0] = '\0';
-    int rc = -1;
     if (!json_is_object(o)) {
         sv_err(err, errlen, "not a JSON object");
-        goto out;
+        return -1;
     }
     json_t *e = json_object_get(o, "error");
     if (e && !json_object_get(o, "verdict")) {
@@ -522,15 +675,14 @@ int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen)
             input = j_str(o, "input");
         if (!msg) {
             sv_err(err, errlen, "'error' is neither a string nor an object with a message");
-            goto out;
+            return -1;
         }
         s->errors++;
         if (survey_list_error(s, 0, input ? input : "", msg) != 0) {
             sv_err(err, errlen, "out of memory");
-            goto out;
+            return -1;
         }
-        rc = 0;
-        goto out;
+        return 0;
     }
     const char *field = NULL;
     const char *why = survey_check_shape(o, &field);
@@ -539,15 +691,31 @@ int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen)
             sv_err(err, errlen, "not a check object: %s (level '%.60s')", why, field);
         else
             sv_err(err, errlen, "not a check object: %s", why);
-        goto out;
+        return -1;
     }
-    if (survey_add_check(s, o) != 0) {
+    survey_check c;
+    survey_check_mem m;
+    int rc = survey_check_of_json(o, &c, &m) == 0 ? survey_add_check(s, &c) : -1;
+    survey_check_clear(&m);
+    if (rc != 0)
         sv_err(err, errlen, "out of memory");
-        goto out;
+    return rc;
+}
+
+int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    int rc;
+    if (!l) {
+        sv_err(err, errlen, "no line");
+        rc = -1;
+    } else if (l->json) {
+        rc = survey_add_json_object(s, l->json, err, errlen);
+    } else if ((rc = survey_add_check(s, &l->check)) != 0) {
+        sv_err(err, errlen, "out of memory");
     }
-    rc = 0;
-out:
-    json_decref(o);
+    survey_line_free(l);
     return rc;
 }
 

@@ -64,6 +64,42 @@ typedef struct survey_line survey_line;
 survey_line *survey_line_parse(const char *line, size_t len, char *err, size_t errlen);
 int survey_add_line(survey *s, survey_line *l, char *err, size_t errlen);
 void survey_line_free(survey_line *l);
+/* What the survey reads of one check object: survey_line_parse takes it
+ * from the JSON; `mxtls scan` builds it from the report itself
+ * (check_report_survey_line), with the values the JSON writer writes, and so
+ * saves parsing a JSON view of each report. Strings may be NULL. */
+typedef struct survey_addr {
+    const char *host, *ip;
+    int connected;           /* "probe" is an object, "connected": true */
+    int starttls;            /* and "starttls"."offered" or "implicit_tls" */
+    int tls;                 /* and "tls" is an object */
+    int tls_ok;              /* "tls"."ok" */
+    const char *tls_version; /* "tls"."version" */
+    int leaf;                /* "tls"."chain"[0] is an object */
+    const char *leaf_subject, *leaf_not_after;
+} survey_addr;
+typedef struct survey_matrix_entry {
+    const char *level, *verdict, *code; /* one "matrix" member */
+} survey_matrix_entry;
+typedef struct survey_check {
+    const char *domain, *verdict, *effective_level;
+    int has_reason;                     /* "reason" is an object */
+    const char *reason_code, *reason_message;
+    int mx_routed, null_mx, implicit_mx;
+    const char *mx_security, *mx_outcome; /* not routed */
+    size_t naddrs;
+    const survey_addr *addrs;           /* the "addresses" that are objects */
+    size_t nmatrix;
+    const survey_matrix_entry *matrix;  /* in the object's order */
+    size_t nadvice;                     /* the strings among the first */
+    const char *const *advice;          /* SURVEY_MAX_ADVICE "advice" entries */
+} survey_check;
+/* survey_line_of_check - c as a line for survey_add_line: every string
+ * copied as a JSON parser would read it back from the check's line (bytes
+ * that are not UTF-8 as U+FFFD, jw_str_as_read). c must be a whole check:
+ * domain and verdict (pass, fail or tempfail) set, every matrix entry's
+ * level and verdict set. NULL when memory is short. */
+survey_line *survey_line_of_check(const survey_check *c);
 /* survey_note_rejected - count a line the caller could not add (its 1-based
  * number and why); the first SURVEY_MAX_LISTED_ERRORS are listed */
 void survey_note_rejected(survey *s, unsigned long lineno, const char *why);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "report/jsonw.h"
 
@@ -69,6 +70,32 @@ static void test_invalid_utf8_replaced(void **state)
     /* truncated sequence at the end: both bytes replaced */
     snprintf(want, sizeof want, "\"a%s%s\"", fffd, fffd);
     json_is("a\xe2\x82", want);
+}
+
+/* jw_str_as_read gives what a JSON parser (jansson) reads back from what
+ * jw_str wrote, for valid and invalid UTF-8 alike */
+static void test_str_as_read(void **state)
+{
+    (void)state;
+    static const char *const in[] = {"plain", "m\xc3\xbcnchen", "\xf0\x9f\x93\xa7",
+                                     "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                     "a\xe2\x82", "x\xffy\x01\"\\", ""};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        char *doc = one_string(in[i]), *got = jw_str_as_read(in[i]);
+        assert_non_null(doc);
+        assert_non_null(got);
+        json_error_t je;
+        json_t *v = json_loads(doc, JSON_DECODE_ANY, &je);
+        assert_non_null(v);
+        assert_string_equal(got, json_string_value(v));
+        json_decref(v);
+        free(doc);
+        free(got);
+    }
+    char *r = jw_str_as_read("a\xe2\x82");
+    assert_string_equal(r, "a\xef\xbf\xbd\xef\xbf\xbd");
+    free(r);
+    assert_null(jw_str_as_read(NULL));
 }
 
 static void test_structure(void **state)
@@ -136,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_valid_utf8_kept),
         cmocka_unit_test(test_invalid_utf8_replaced),
+        cmocka_unit_test(test_str_as_read),
         cmocka_unit_test(test_structure),
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_runs),

@@ -12,6 +12,7 @@
 
 #include "report/survey.h"
 #include "core/utctime.h"
+#include "report/jsonw.h"
 #include "report/survey_impl.h"
 #include "testutil.h"
 
@@ -413,6 +414,166 @@ static void test_hostile(void **state)
     survey_free(s);
 }
 
+/* check_json - c's line as the check report's JSON writer puts it (the keys
+ * the survey reads, written with jsonw.c) */
+static char *check_json(const survey_check *c)
+{
+    jsonw w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_kint(&w, "schema_version", 1);
+    jw_kstr(&w, "domain", c->domain);
+    jw_kstr(&w, "effective_level", c->effective_level);
+    jw_kstr(&w, "verdict", c->verdict);
+    jw_key(&w, "reason");
+    jw_obj(&w);
+    jw_kstr(&w, "code", c->reason_code);
+    jw_kstr(&w, "message", c->reason_message);
+    jw_end_obj(&w);
+    jw_key(&w, "mx");
+    jw_obj(&w);
+    jw_kbool(&w, "routed", c->mx_routed);
+    if (!c->mx_routed) {
+        jw_kstr(&w, "outcome", c->mx_outcome);
+        jw_kstr(&w, "security", c->mx_security);
+    }
+    jw_kbool(&w, "null_mx", c->null_mx);
+    jw_kbool(&w, "implicit_mx", c->implicit_mx);
+    jw_end_obj(&w);
+    jw_key(&w, "addresses");
+    jw_arr(&w);
+    for (size_t i = 0; i < c->naddrs; i++) {
+        const survey_addr *a = &c->addrs[i];
+        jw_obj(&w);
+        jw_kstr(&w, "host", a->host);
+        jw_kstr(&w, "ip", a->ip);
+        jw_key(&w, "probe");
+        jw_obj(&w);
+        jw_kbool(&w, "connected", a->connected);
+        jw_kbool(&w, "implicit_tls", 0);
+        jw_key(&w, "starttls");
+        jw_obj(&w);
+        jw_kbool(&w, "offered", a->starttls);
+        jw_end_obj(&w);
+        jw_key(&w, "tls");
+        if (a->tls) {
+            jw_obj(&w);
+            jw_kbool(&w, "ok", a->tls_ok);
+            jw_kstr(&w, "version", a->tls_version);
+            jw_key(&w, "chain");
+            jw_arr(&w);
+            if (a->leaf) {
+                jw_obj(&w);
+                jw_kstr(&w, "subject", a->leaf_subject);
+                jw_kstr(&w, "not_after", a->leaf_not_after);
+                jw_end_obj(&w);
+            }
+            jw_end_arr(&w);
+            jw_end_obj(&w);
+        } else {
+            jw_null(&w);
+        }
+        jw_end_obj(&w);
+        jw_end_obj(&w);
+    }
+    jw_end_arr(&w);
+    jw_key(&w, "matrix");
+    jw_obj(&w);
+    for (size_t i = 0; i < c->nmatrix; i++) {
+        jw_key(&w, c->matrix[i].level);
+        jw_obj(&w);
+        jw_kstr(&w, "verdict", c->matrix[i].verdict);
+        jw_kstr(&w, "code", c->matrix[i].code);
+        jw_end_obj(&w);
+    }
+    jw_end_obj(&w);
+    jw_key(&w, "advice");
+    jw_arr(&w);
+    for (size_t i = 0; i < c->nadvice; i++)
+        jw_str(&w, c->advice[i]);
+    jw_end_arr(&w);
+    jw_end_obj(&w);
+    char *doc = jw_finish(&w);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* A check handed over as a survey_check (mxtls scan) counts exactly as its
+ * JSON line does (mxtls report): the same figures, byte for byte, including
+ * strings that are not UTF-8 (U+FFFD, as JSON carries them), strings over
+ * SURVEY_MAX_STRING, advice beyond SURVEY_MAX_ADVICE, expiring leaves,
+ * routed and unreachable domains. */
+static void test_line_of_check(void **state)
+{
+    (void)state;
+    static char longmsg[SURVEY_MAX_STRING + 200];
+    memset(longmsg, 'x', sizeof longmsg - 1);
+    memcpy(longmsg + SURVEY_MAX_STRING - 1, "\xc3\xa9", 2); /* cut inside: kept whole or not at all */
+    static const survey_addr a1[] = {
+        {"mx1.a.test", "192.0.2.1", 1, 1, 1, 1, "TLSv1.3", 1, "CN=mx1.a.test", "2026-12-15T00:00:00Z"},
+        {"mx2.a.test", "192.0.2.2", 1, 1, 1, 0, NULL, 1, "CN=bad\xff name", "2025-01-01T00:00:00Z"},
+    };
+    static const survey_addr a2[] = {
+        {"mx.b.test", "192.0.2.3", 1, 0, 0, 0, NULL, 0, NULL, NULL},
+        {"mx.b.test", "2001:db8::3", 0, 0, 0, 0, NULL, 0, NULL, NULL},
+    };
+    static const survey_matrix_entry m1[] = {
+        {"verify", "pass", NULL}, {"dane", "fail", "no-tlsa"}, {"mta-sts", "pass", NULL}};
+    static const survey_matrix_entry m2[] = {{"verify", "fail", "no-starttls"},
+                                             {"fingerprint", "fail", "no-fingerprints"},
+                                             {"may", "tempfail", "timeout"},
+                                             {"esa-preferred", "pass", NULL}};
+    static const char *const adv[] = {"one", "two \xff\xfe", "three", "four", "five",
+                                      "six", "seven", "eight", "nine", "ten"};
+    const survey_check checks[] = {
+        {"a.test", "pass", "verify", 1, NULL, NULL, 0, 0, 0, "secure", "data", 2, a1, 3, m1, 1,
+         adv},
+        {"b.test", "fail", "verify", 1, "no-starttls", "the server said \xc0\xaf no", 0, 0, 1,
+         "insecure", "nodata", 2, a2, 4, m2, 10, adv},
+        {"c.test", "tempfail", "may", 1, "timeout", longmsg, 1, 0, 0, NULL, NULL, 0, NULL, 4, m2,
+         0, NULL},
+    };
+    survey *direct = survey_new(), *parsed = survey_new();
+    assert_non_null(direct);
+    assert_non_null(parsed);
+    survey_set_now(direct, t_of(FIXTURE_NOW));
+    survey_set_now(parsed, t_of(FIXTURE_NOW));
+    char err[256];
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        survey_line *l = survey_line_of_check(&checks[i]);
+        assert_non_null(l);
+        if (survey_add_line(direct, l, err, sizeof err) != 0)
+            fail_msg("%s as a survey_check: %s", checks[i].domain, err);
+        char *line = check_json(&checks[i]);
+        if (survey_add_json(parsed, line, strlen(line), err, sizeof err) != 0)
+            fail_msg("%s as JSON: %s", checks[i].domain, err);
+        free(line);
+    }
+    char *jd = survey_stats_json(direct), *jp = survey_stats_json(parsed);
+    assert_non_null(jd);
+    assert_non_null(jp);
+    assert_string_equal(jd, jp);
+    char *td = survey_stats_text(direct), *tp = survey_stats_text(parsed);
+    assert_string_equal(td, tp);
+    /* and the figures are the ones meant */
+    assert_int_equal(direct->domains, 3);
+    assert_int_equal(direct->certs_expiring, 1);
+    assert_int_equal(direct->certs_expired, 1);
+    assert_int_equal(direct->nworst, 3); /* a.test fails dane: score 2 */
+    assert_string_equal(direct->worst[0].domain, "b.test");
+    assert_string_equal(direct->worst[0].message, "the server said \xef\xbf\xbd\xef\xbf\xbd no");
+    assert_int_equal(direct->worst[0].advice.n, SURVEY_MAX_ADVICE);
+    assert_string_equal(direct->worst[0].advice.v[1], "two \xef\xbf\xbd\xef\xbf\xbd");
+    assert_int_equal(strlen(direct->worst[1].message), SURVEY_MAX_STRING - 1);
+    assert_string_equal(direct->expiring[1].subject, "CN=bad\xef\xbf\xbd name");
+    free(jd);
+    free(jp);
+    free(td);
+    free(tp);
+    survey_free(direct);
+    survey_free(parsed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,7 +581,7 @@ int main(void)
         cmocka_unit_test(test_fixture_json),    cmocka_unit_test(test_fixture_text),
         cmocka_unit_test(test_rejects),         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_starttls_classes),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile),         cmocka_unit_test(test_line_of_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
