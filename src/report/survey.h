@@ -18,7 +18,9 @@
  *
  * Pure: no I/O, no clock (survey_new() reads the clock once for the default
  * "now"). Parsing is jansson's; every string taken from a line is stored as
- * jansson validated it (UTF-8) and escaped by each writer for its format.
+ * jansson validated it (UTF-8), or for a survey_check handed over directly
+ * as jansson would have read it back (survey_line_of_check), and escaped by
+ * each writer for its format.
  * docs/report.md describes every figure; docs/json.md the JSON. */
 #ifndef MXTLS_REPORT_SURVEY_H
 #define MXTLS_REPORT_SURVEY_H
