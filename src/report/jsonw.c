@@ -52,35 +52,6 @@ void jw_end_obj(jsonw *w) { jw_close(w, "}"); }
 void jw_arr(jsonw *w) { jw_open(w, "["); }
 void jw_end_arr(jsonw *w) { jw_close(w, "]"); }
 
-/* utf8_valid - the length (2 to 4) of the valid UTF-8 sequence that starts
- * with the byte >= 0x80 at p, or 0. Strict UTF-8 (RFC 3629 §4): no overlong
- * forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const unsigned char *p)
-{
-    unsigned char c = *p;
-    int n = 0;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        if (c == 0xf4)
-            hi = 0x8f;
-    }
-    int ok = n > 0 && p[1] >= lo && p[1] <= hi;
-    for (int i = 2; ok && i < n; i++)
-        ok = (p[i] & 0xc0) == 0x80;
-    return ok ? n : 0;
-}
-
 /* jw_escaped - a JSON string (docs/json.md): '"' and '\\' escaped, control
  * characters and DEL as \u00XX, valid UTF-8 as is, and every byte that does
  * not start a valid UTF-8 sequence as the escape \ufffd (U+FFFD), so the
@@ -88,7 +59,7 @@ static int utf8_valid(const unsigned char *p)
 static void jw_escaped(jsonw *w, const char *s)
 {
     jw_raw(w, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     while (*p) {
         unsigned char c = *p;
         char buf[8];
@@ -109,7 +80,7 @@ static void jw_escaped(jsonw *w, const char *s)
                 p++;
             jw_raw(w, (const char *)run, (size_t)(p - run));
         } else {
-            int n = utf8_valid(p);
+            size_t n = utf8_seq_len(p, (size_t)(end - p));
             if (n) {
                 jw_raw(w, (const char *)p, (size_t)n);
                 p += n;
@@ -127,11 +98,12 @@ char *jw_str_as_read(const char *s)
     if (!s)
         return NULL;
     size_t bad = 0, len = 0;
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = *p < 0x80 ? 1 : utf8_valid(p);
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
         bad += n == 0;
-        p += n ? (size_t)n : 1;
-        len += n ? (size_t)n : 3;
+        p += n ? n : 1;
+        len += n ? n : 3;
     }
     if (bad == 0)
         return strdup(s);
@@ -139,9 +111,9 @@ char *jw_str_as_read(const char *s)
     if (!d)
         return NULL;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = *p < 0x80 ? 1 : utf8_valid(p);
+        size_t n = utf8_seq_len(p, (size_t)(end - p));
         if (n) {
-            memcpy(o, p, (size_t)n);
+            memcpy(o, p, n);
             o += n;
             p += n;
         } else {
