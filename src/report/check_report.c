@@ -98,7 +98,6 @@ survey_line *check_report_survey_line(const check_report *rep, mxtls_level level
     c.domain = rep->domain;
     c.verdict = mxtls_verdict_name(sel->verdict);
     c.effective_level = mxtls_level_name(sel->level);
-    c.has_reason = 1;
     c.reason_code = sel->code;
     c.reason_message = sel->message;
     c.mx_routed = rep->routed;

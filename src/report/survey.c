@@ -268,8 +268,8 @@ static int survey_add_worst(survey *s, const survey_check *c, long score)
     w.domain = sv_dup(c->domain, &nomem);
     w.verdict = sv_dup(c->verdict, &nomem);
     w.level = sv_dup(c->effective_level, &nomem);
-    w.code = sv_dup(c->has_reason ? c->reason_code : NULL, &nomem);
-    w.message = sv_dup(c->has_reason ? c->reason_message : NULL, &nomem);
+    w.code = sv_dup(c->reason_code, &nomem);
+    w.message = sv_dup(c->reason_message, &nomem);
     for (size_t i = 0; i < c->nmatrix && !nomem; i++) {
         if (strcmp(c->matrix[i].verdict, "pass") != 0) {
             int dn = 0;
@@ -440,8 +440,7 @@ static int survey_add_check(survey *s, const survey_check *c)
         }
     }
     if (strcmp(c->verdict, "pass") != 0) {
-        const char *code = c->has_reason ? c->reason_code : NULL;
-        rc |= counter_add(&s->reasons, code ? code : "(none)");
+        rc |= counter_add(&s->reasons, c->reason_code ? c->reason_code : "(none)");
     }
     long score = (!strcmp(c->verdict, "fail") ? 1000 : !strcmp(c->verdict, "tempfail") ? 500 : 0) +
                  2 * fails + tempfails;
@@ -458,14 +457,13 @@ static int survey_add_check(survey *s, const survey_check *c)
 typedef struct survey_check_mem {
     survey_addr *addrs;
     survey_matrix_entry *matrix;
-    const char **advice;
+    const char *advice[SURVEY_MAX_ADVICE];
 } survey_check_mem;
 
 static void survey_check_clear(survey_check_mem *m)
 {
     free(m->addrs);
     free(m->matrix);
-    free(m->advice);
     memset(m, 0, sizeof *m);
 }
 
@@ -478,7 +476,6 @@ static int survey_check_of_json(const json_t *o, survey_check *c, survey_check_m
     c->effective_level = j_str(o, "effective_level");
     const json_t *r = json_object_get(o, "reason");
     if (json_is_object(r)) {
-        c->has_reason = 1;
         c->reason_code = j_str(r, "code");
         c->reason_message = j_str(r, "message");
     }
@@ -535,8 +532,6 @@ static int survey_check_of_json(const json_t *o, survey_check *c, survey_check_m
     c->matrix = m->matrix;
 
     const json_t *adv = json_object_get(o, "advice");
-    if (!(m->advice = calloc(SURVEY_MAX_ADVICE, sizeof *m->advice)))
-        return -1;
     json_array_foreach(adv, i, v) {
         if (i >= SURVEY_MAX_ADVICE)
             break;
@@ -635,8 +630,6 @@ survey_line *survey_line_of_check(const survey_check *c)
     }
     d->matrix = m->matrix;
     d->nadvice = c->nadvice < SURVEY_MAX_ADVICE ? c->nadvice : SURVEY_MAX_ADVICE;
-    if (d->nadvice && !(m->advice = calloc(d->nadvice, sizeof *m->advice)))
-        nomem = 1;
     for (size_t i = 0; !nomem && i < d->nadvice; i++)
         m->advice[i] = line_str(l, c->advice[i], &nomem);
     d->advice = m->advice;

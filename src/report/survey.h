@@ -85,8 +85,7 @@ typedef struct survey_matrix_entry {
 } survey_matrix_entry;
 typedef struct survey_check {
     const char *domain, *verdict, *effective_level;
-    int has_reason;                     /* "reason" is an object */
-    const char *reason_code, *reason_message;
+    const char *reason_code, *reason_message; /* of "reason", when an object */
     int mx_routed, null_mx, implicit_mx;
     const char *mx_security, *mx_outcome; /* not routed */
     size_t naddrs;

@@ -526,11 +526,11 @@ static void test_line_of_check(void **state)
     static const char *const adv[] = {"one", "two \xff\xfe", "three", "four", "five",
                                       "six", "seven", "eight", "nine", "ten"};
     const survey_check checks[] = {
-        {"a.test", "pass", "verify", 1, NULL, NULL, 0, 0, 0, "secure", "data", 2, a1, 3, m1, 1,
+        {"a.test", "pass", "verify", NULL, NULL, 0, 0, 0, "secure", "data", 2, a1, 3, m1, 1,
          adv},
-        {"b.test", "fail", "verify", 1, "no-starttls", "the server said \xc0\xaf no", 0, 0, 1,
+        {"b.test", "fail", "verify", "no-starttls", "the server said \xc0\xaf no", 0, 0, 1,
          "insecure", "nodata", 2, a2, 4, m2, 10, adv},
-        {"c.test", "tempfail", "may", 1, "timeout", longmsg, 1, 0, 0, NULL, NULL, 0, NULL, 4, m2,
+        {"c.test", "tempfail", "may", "timeout", longmsg, 1, 0, 0, NULL, NULL, 0, NULL, 4, m2,
          0, NULL},
     };
     survey *direct = survey_new(), *parsed = survey_new();
