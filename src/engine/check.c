@@ -7,6 +7,7 @@
 #include "engine/check.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,7 +583,14 @@ static void check_start_probe(check_run_state *rs, check_host *h, check_address 
     pc.want_ocsp_staple = rs->ctx->revocation != MXTLS_REVOCATION_OFF;
     pc.connect_timeout_ms = rs->opt->connect_timeout_ms;
     pc.phase_timeout_ms = rs->opt->phase_timeout_ms;
-    pc.total_timeout_ms = rs->opt->total_timeout_ms;
+    /* The check's deadline, not the probe's, ends a probe that runs as
+     * long as the check: the probe's is set later than it, since both
+     * timers would otherwise expire together (libevent's coarse clock ticks
+     * every few ms) and either could explain the timeout. */
+    int total = rs->opt->total_timeout_ms;
+    pc.total_timeout_ms = total && total <= INT_MAX - CHECK_PROBE_DEADLINE_SLACK_MS
+                              ? total + CHECK_PROBE_DEADLINE_SLACK_MS
+                              : total;
     char ciphers[1024];
     err_rec e;
     err_clear(&e);

@@ -22,6 +22,8 @@
 #define CHECK_MAX_PTR 4          /* PTR names per address that are forward-checked */
 #define CHECK_MAX_ROUTES 16
 #define CHECK_DEFAULT_TOTAL_TIMEOUT_MS 120000
+/* How much later than the check's deadline a probe's own one is set */
+#define CHECK_PROBE_DEADLINE_SLACK_MS 1000
 #define CHECK_NLEVELS 16
 /* Distinct ClientHellos per address: Postfix's, DANE's, Cisco's, a policy
  * entry's limits, --sni-compare's. */
