@@ -451,9 +451,8 @@ static int survey_add_check(survey *s, const survey_check *c)
     return rc ? -1 : 0;
 }
 
-/* survey_check_of_json - what the survey reads of check object o (its shape
- * checked: survey_check_shape); c's arrays are allocated (survey_check_clear
- * frees them), its strings are o's. -1 when memory is short. */
+/* survey_check_mem - the arrays a survey_check points to, when they are
+ * its own (survey_check_of_json, survey_line_of_check) */
 typedef struct survey_check_mem {
     survey_addr *addrs;
     survey_matrix_entry *matrix;
@@ -467,6 +466,9 @@ static void survey_check_clear(survey_check_mem *m)
     memset(m, 0, sizeof *m);
 }
 
+/* survey_check_of_json - what the survey reads of check object o (its shape
+ * checked: survey_check_shape); c's arrays are m's (survey_check_clear frees
+ * them), its strings are o's. -1 when memory is short. */
 static int survey_check_of_json(const json_t *o, survey_check *c, survey_check_mem *m)
 {
     memset(c, 0, sizeof *c);
