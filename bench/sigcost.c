@@ -116,8 +116,10 @@ __attribute__((destructor)) static void sigcost_report(void)
     char line[128];
     int n = snprintf(line, sizeof line, "sigcost pid %ld verifies %lu cpu_s %.3f\n",
                      (long)getpid(), sig_verifies, sig_cpu_s);
+    if (n <= 0)
+        return;
     int fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 || n <= 0)
+    if (fd < 0)
         return;
     if (write(fd, line, (size_t)n) != n)
         fprintf(stderr, "sigcost: cannot write %s\n", out);
